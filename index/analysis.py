@@ -1,0 +1,139 @@
+"""German text analysis: folding, stop words, Snowball stemming and compound splitting.
+
+The same analyser turns article passages into index terms and German questions into query
+terms, so both sides meet on identical terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import Stemmer
+
+from index.text import Token, fold, tokenize
+
+ANALYZER_VERSION = "de-snowball-1"
+
+# Linking elements (Fugenelemente) that may join the parts of a German compound.
+_LINKERS = ("s", "es", "n", "en", "e", "er", "ns")
+_MIN_COMPOUND = 8  # shorter words are not split
+_MIN_HEAD = 4
+_MIN_MODIFIER = 3
+
+
+def _load_words(name: str) -> frozenset[str]:
+    text = resources.files("index.data").joinpath(name).read_text(encoding="utf-8")
+    words: set[str] = set()
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        words.update(fold(w) for w in line.split())
+    return frozenset(words)
+
+
+GERMAN_STOPWORDS = _load_words("stopwords_de.txt")
+ENGLISH_STOPWORDS = _load_words("stopwords_en.txt")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """An index term taken from a token; ``part`` marks a piece of a split compound."""
+
+    term: str
+    start: int
+    end: int
+    part: bool = False
+
+
+class Decompounder:
+    """Split German compounds into known parts, as Lucene's dictionary decompounder does.
+
+    ``is_known`` decides whether a stem is a word of its own; at index time that is the
+    set of nouns from the Ding dictionary plus the corpus, at query time the index
+    vocabulary. Parts are returned folded (not stemmed).
+    """
+
+    def __init__(self, is_known: Callable[[str], bool], stem: Callable[[str], str]) -> None:
+        self._is_known = is_known
+        self._stem = stem
+        self.split = lru_cache(maxsize=200_000)(self._split)
+
+    def _known(self, part: str) -> bool:
+        return len(part) >= _MIN_MODIFIER and self._is_known(self._stem(part))
+
+    def _modifier_forms(self, mod: str) -> Iterable[str]:
+        yield mod
+        for linker in _LINKERS:
+            if mod.endswith(linker) and len(mod) - len(linker) >= _MIN_MODIFIER:
+                yield mod[: -len(linker)]
+
+    def _split(self, word: str) -> tuple[str, ...]:
+        """Return the parts of ``word``, or ``()`` when it is not a known compound."""
+        if len(word) < _MIN_COMPOUND or not word.isalpha():
+            return ()
+        best: tuple[int, tuple[str, ...]] | None = None
+        for i in range(_MIN_MODIFIER, len(word) - _MIN_HEAD + 1):
+            mod, head = word[:i], word[i:]
+            if not self._known(head):
+                continue
+            for form in self._modifier_forms(mod):
+                if self._known(form):
+                    parts = (form, head)
+                elif len(form) >= _MIN_COMPOUND and (sub := self.split(form)):
+                    parts = (*sub, head)
+                else:
+                    continue
+                # Prefer the split whose shortest part is longest (fewest, balanced parts).
+                rank = min(len(p) for p in parts) * 10 - len(parts)
+                if best is None or rank > best[0]:
+                    best = (rank, parts)
+                break
+        if best is None:
+            return ()
+        parts = best[1]
+        # The head may itself be a compound ("Sicherheitsarchitektur" is not, but
+        # "Langstreckenraketen" splits on the modifier side); expand the last part once.
+        tail = self.split(parts[-1]) if len(parts[-1]) >= _MIN_COMPOUND else ()
+        return (*parts[:-1], *tail) if tail else parts
+
+
+class GermanAnalyzer:
+    """Turns German text into index terms with offsets."""
+
+    def __init__(self, decompounder: Decompounder | None = None) -> None:
+        self._stemmer = Stemmer.Stemmer("german")
+        self.decompounder = decompounder
+        self.stem = lru_cache(maxsize=500_000)(self._stem_uncached)
+
+    def _stem_uncached(self, folded: str) -> str:
+        return str(self._stemmer.stemWord(folded))
+
+    def is_stopword(self, folded: str) -> bool:
+        return folded in GERMAN_STOPWORDS
+
+    def term_of(self, word: str) -> str | None:
+        """The index term of one word, or None for a stop word or a lone character."""
+        folded = fold(word)
+        if folded in GERMAN_STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
+            return None
+        return self.stem(folded)
+
+    def analyze_tokens(self, tokens: Iterable[Token]) -> list[Term]:
+        """Index terms for ``tokens``: each word's stem, then the stems of its parts."""
+        out: list[Term] = []
+        for tok in tokens:
+            term = self.term_of(tok.surface)
+            if term is None:
+                continue
+            out.append(Term(term, tok.start, tok.end))
+            if self.decompounder is not None:
+                for part in self.decompounder.split(fold(tok.surface)):
+                    if part not in GERMAN_STOPWORDS:
+                        out.append(Term(self.stem(part), tok.start, tok.end, part=True))
+        return out
+
+    def analyze(self, text: str, base: int = 0) -> list[Term]:
+        """Index terms of ``text``, with offsets shifted by ``base``."""
+        return self.analyze_tokens(tokenize(text, base))

@@ -1,0 +1,287 @@
+"""Article files → articles and passages with character offsets into the original text.
+
+Three layouts are understood (see README, "Adding articles"):
+
+* **Front matter**: a ``---`` block with ``title:``, ``date:`` and ``source:``, then
+  paragraphs separated by blank lines; ``## Heading`` lines start a section.
+* **Dated feed export** (``000_…``): a first line ``date YYYY-MM-DD`` followed by the
+  photo caption and credit, then blank-line separated paragraphs; a lone short line
+  ending in ``?`` is a section heading.
+* **Plain headline + lines** (``001_…``): the first line is the title, each following
+  line a paragraph; short lines without final punctuation are section headings.
+
+A passage is one paragraph. Headings and the caption are never passages: they are kept as
+context (``section``) of the paragraphs that follow them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.text import sentence_spans
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 2_000_000
+MAX_PARAGRAPH_CHARS = 20_000
+_HEADING_MAX_WORDS = 12
+_TITLE_MAX_CHARS = 90
+
+_DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
+_FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_SENTENCE_END = tuple(".!:;\"'“”«»…)")
+
+
+class ArticleError(ValueError):
+    """An article file that cannot be used; the message says why in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One paragraph of an article. ``start``/``end`` index into ``Article.text``."""
+
+    article_id: str
+    ordinal: int  # 1-based paragraph number within the article
+    section: str | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A parsed article: its whole original text and its passages."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    path: str
+    text: str
+    caption: str | None = None
+    passages: tuple[Passage, ...] = field(default=())
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file left out of the index, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    start: int
+    end: int
+    heading: bool
+
+
+def decode_article(data: bytes, name: str = "article") -> str:
+    """Decode an article file, refusing what is not a usable UTF-8 text file."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ArticleError(f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    if b"\x00" in data:
+        raise ArticleError("file contains NUL bytes; it looks binary, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from exc
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # keep offsets; the BOM becomes insignificant whitespace
+    if not text.strip():
+        raise ArticleError("file is empty")
+    return text
+
+
+def parse_article(article_id: str, text: str, path: str = "") -> Article:
+    """Parse one article's text. Raises ArticleError with a one-line reason."""
+    title: str | None = None
+    date: dt.date | None = None
+    source: str | None = None
+    caption: str | None = None
+    body_start = 0
+
+    if fm := _FRONT_MATTER_RE.match(text):
+        meta = _parse_front_matter(fm.group(1))
+        title = meta.get("title") or None
+        source = meta.get("source") or None
+        if raw_date := meta.get("date"):
+            date = _parse_date(raw_date)
+        body_start = fm.end()
+    else:
+        first_end = _line_end(text, 0)
+        first_line = text[:first_end]
+        if m := _DATE_LINE_RE.match(first_line):
+            date = _parse_date(m.group(1))
+            caption = m.group(2).strip() or None
+            body_start = first_end
+        elif "\n" in text.strip() and _looks_like_heading(first_line):
+            title = first_line.strip()
+            body_start = first_end
+
+    blocks = list(_blocks(text, body_start))
+    passages: list[Passage] = []
+    section: str | None = None
+    for block in blocks:
+        chunk = text[block.start : block.end]
+        if block.heading:
+            section = chunk.lstrip("#").strip()
+            continue
+        if len(chunk) > MAX_PARAGRAPH_CHARS:
+            raise ArticleError(
+                f"paragraph {len(passages) + 1} has {len(chunk):,} characters; "
+                f"the limit is {MAX_PARAGRAPH_CHARS:,} (split it with blank lines)"
+            )
+        passages.append(
+            Passage(article_id, len(passages) + 1, section, block.start, block.end, chunk)
+        )
+    if not passages:
+        raise ArticleError("no paragraphs found (only a title, headings or blank lines)")
+    if title is None:
+        title = _derive_title(text, passages[0])
+    return Article(article_id, title, date, source, path, text, caption, tuple(passages))
+
+
+def load_article(path: Path) -> Article:
+    """Read and parse one file; the article id is the file stem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
+    return parse_article(path.stem, decode_article(data, path.name), str(path))
+
+
+def article_files(directory: Path) -> list[Path]:
+    """The article files of ``directory`` in a stable order."""
+    return sorted(
+        p for p in directory.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()
+    )
+
+
+def load_articles(directory: Path) -> tuple[list[Article], list[SkippedFile]]:
+    """Parse every article file; unusable files are reported, the rest still load."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"articles directory not found: {directory}")
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen: set[str] = set()
+    for path in article_files(directory):
+        if path.stem in seen:
+            skipped.append(SkippedFile(str(path), f"duplicate article id {path.stem!r}"))
+            continue
+        try:
+            article = load_article(path)
+        except ArticleError as exc:
+            skipped.append(SkippedFile(str(path), str(exc)))
+            continue
+        seen.add(article.id)
+        articles.append(article)
+    return articles, skipped
+
+
+def _parse_front_matter(block: str) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for number, line in enumerate(block.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise ArticleError(f"front matter line {number} is not 'key: value': {line!r}")
+        meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta
+
+
+def _parse_date(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ArticleError(f"bad date {raw.strip()!r}; use YYYY-MM-DD") from None
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
+
+
+def _looks_like_heading(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped.startswith("#"):
+        return True
+    if len(stripped.split()) > _HEADING_MAX_WORDS:
+        return False
+    return stripped.endswith("?") or not stripped.endswith(_SENTENCE_END)
+
+
+def _lines(text: str, start: int) -> Iterator[tuple[int, int]]:
+    pos = start
+    while pos < len(text):
+        end = _line_end(text, pos)
+        yield pos, end
+        pos = end + 1
+
+
+def _blocks(text: str, start: int) -> Iterator[_Block]:
+    """Paragraph and heading blocks of the body, as trimmed spans.
+
+    With blank lines in the body, blank lines separate paragraphs (a paragraph may wrap
+    over several lines); without, every line is its own block.
+    """
+    lines = list(_lines(text, start))
+    filled = [i for i, (a, b) in enumerate(lines) if text[a:b].strip()]
+    blank_separated = bool(filled) and any(
+        not text[a:b].strip() for a, b in lines[filled[0] : filled[-1]]
+    )
+    group: list[tuple[int, int]] = []
+
+    def flush() -> Iterator[_Block]:
+        if not group:
+            return
+        a, b = _trim(text, group[0][0], group[-1][1])
+        if a < b:
+            single_line = len(group) == 1
+            yield _Block(a, b, single_line and _looks_like_heading(text[a:b]))
+        group.clear()
+
+    for a, b in lines:
+        if not text[a:b].strip():
+            yield from flush()
+        elif text[a:b].lstrip().startswith("#") or not blank_separated:
+            yield from flush()
+            group.append((a, b))
+            yield from flush()
+        else:
+            group.append((a, b))
+    yield from flush()
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _derive_title(text: str, lead: Passage) -> str:
+    """A title from the lead paragraph's first sentence, cut at a word boundary."""
+    spans = sentence_spans(text, lead.start, lead.end)
+    a, b = spans[0] if spans else (lead.start, lead.end)
+    sentence = " ".join(text[a:b].split())
+    if len(sentence) <= _TITLE_MAX_CHARS:
+        return sentence
+    cut = sentence.rfind(" ", 0, _TITLE_MAX_CHARS)
+    return sentence[: cut if cut > 0 else _TITLE_MAX_CHARS].rstrip(",;: ") + " …"

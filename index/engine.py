@@ -1,0 +1,469 @@
+"""The answer engine: build an index snapshot, answer questions with verbatim quotes.
+
+``build_snapshot`` turns parsed articles into an immutable ``Snapshot`` (passages, BM25
+postings, the lexicon compiled against the vocabulary). ``Engine`` answers from the
+snapshot it holds and swaps in a new one atomically after a reindex, so a failed reindex
+leaves the old snapshot serving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
+from index.bm25 import BM25Index, BM25Params
+from index.corpus import Article, SkippedFile
+from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
+from index.query import Concept, Query, QueryBuilder
+from index.quotes import QuoteSpan, best_quote, passage_highlights
+from index.text import fold, tokenize
+
+DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
+DEFAULT_MIN_COVERAGE = 0.33
+DEFAULT_SENTENCE_BOOST = 1.0
+RERANK_DEPTH = 20
+ENTITY_MISS_FACTOR = 2.0  # an unmatched name weighs this many times the unseen idf
+WORD_MISS_FACTOR = 0.5  # an unmatched ordinary word weighs less: dictionaries have gaps
+NUMBER_BONUS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """An article as the index holds it (the full original text is kept)."""
+
+    id: str
+    title: str
+    date: str | None  # ISO date
+    source: str | None
+    path: str
+    caption: str | None
+    text: str
+    sha256: str
+    passage_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedPassage:
+    """A passage by its global id; ``start``/``end`` index into the article text."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    section: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """Facts about one index build."""
+
+    build_id: str
+    built_at: str
+    analyzer: str
+    params: dict[str, Any]
+    articles: int
+    passages: int
+    seconds: float
+    skipped: tuple[SkippedFile, ...] = ()
+    has_dictionary: bool = True
+
+
+@dataclass
+class Snapshot:
+    """Everything needed to answer questions; never mutated after construction."""
+
+    info: BuildInfo
+    articles: dict[str, IndexedArticle]
+    passages: list[IndexedPassage]
+    documents: list[list[str]]  # index terms per passage (heading context included)
+    lexicon: Lexicon
+    params: BM25Params = DEFAULT_PARAMS
+    bm25: BM25Index = field(init=False)
+    builder: QueryBuilder = field(init=False)
+    analyzer: GermanAnalyzer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bm25 = BM25Index(self.documents, self.params)
+        vocab = self.bm25.vocabulary
+        self.analyzer = GermanAnalyzer()
+        self.analyzer.decompounder = Decompounder(vocab.__contains__, self.analyzer.stem)
+        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab, self.lexicon.surfaces)
+
+    def text_of(self, passage: IndexedPassage) -> str:
+        return self.articles[passage.article_id].text[passage.start : passage.end]
+
+    def terms_of(self, surface: str) -> list[str]:
+        """A word's term and its compound parts' terms, as the index saw them."""
+        term = self.analyzer.term_of(surface)
+        if term is None:
+            return []
+        out = [term]
+        if self.analyzer.decompounder is not None:
+            out += [self.analyzer.stem(p) for p in self.analyzer.decompounder.split(fold(surface))]
+        return out
+
+    def display(self, term: str) -> str:
+        return self.lexicon.display.get(term, term)
+
+    def find_article(self, key: str) -> IndexedArticle | None:
+        """An article by id, id prefix, or (part of) its title."""
+        if key in self.articles:
+            return self.articles[key]
+        folded = fold(key.strip())
+        for article in self.articles.values():
+            if article.id.startswith(key.strip()) or folded in fold(article.title):
+                return article
+        return None
+
+
+# --- building -----------------------------------------------------------------------
+
+
+def _index_decompounder(
+    ding: DingEntries | None, articles: Sequence[Article], analyzer: GermanAnalyzer
+) -> Decompounder:
+    """Known words for splitting: Ding's nouns plus the capitalised words of the corpus."""
+    known = {analyzer.stem(n) for n in ding.german_nouns} if ding else set()
+    for article in articles:
+        for tok in tokenize(article.text):
+            if tok.surface[:1].isupper() and len(tok.surface) >= 3:
+                known.add(analyzer.stem(fold(tok.surface)))
+    return Decompounder(known.__contains__, analyzer.stem)
+
+
+def build_snapshot(
+    articles: Sequence[Article],
+    ding: DingEntries | None,
+    glossary: Sequence[GlossaryEntry],
+    params: BM25Params = DEFAULT_PARAMS,
+    skipped: Sequence[SkippedFile] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Snapshot:
+    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop)."""
+    began = time.perf_counter()
+    analyzer = GermanAnalyzer()
+    analyzer.decompounder = _index_decompounder(ding, articles, analyzer)
+    indexed: dict[str, IndexedArticle] = {}
+    passages: list[IndexedPassage] = []
+    documents: list[list[str]] = []
+    surface_counts: dict[str, Counter[str]] = {}
+    for n, article in enumerate(articles, 1):
+        ids: list[int] = []
+        for p in article.passages:
+            heading = analyzer.analyze(p.section) if p.section else []
+            body = analyzer.analyze(p.text, p.start)
+            documents.append([t.term for t in heading] + [t.term for t in body])
+            for t in body:
+                if not t.part:
+                    surface = article.text[t.start : t.end]
+                    surface_counts.setdefault(t.term, Counter())[surface] += 1
+            pid = len(passages)
+            passages.append(IndexedPassage(pid, article.id, p.ordinal, p.section, p.start, p.end))
+            ids.append(pid)
+        indexed[article.id] = IndexedArticle(
+            article.id,
+            article.title,
+            article.date.isoformat() if article.date else None,
+            article.source,
+            article.path,
+            article.caption,
+            article.text,
+            article.sha256,
+            tuple(ids),
+        )
+        if progress:
+            progress("analyse", n, len(articles))
+    vocabulary = {t for doc in documents for t in doc}
+    lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, vocabulary)
+    lexicon.display = {t: c.most_common(1)[0][0] for t, c in surface_counts.items()}
+    lexicon.surfaces = {
+        fold(s): t for t, c in surface_counts.items() for s in c if len(s) >= 3
+    }
+    info = BuildInfo(
+        build_id=uuid.uuid4().hex[:12],
+        built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        analyzer=ANALYZER_VERSION,
+        params=asdict(params),
+        articles=len(indexed),
+        passages=len(passages),
+        seconds=round(time.perf_counter() - began, 3),
+        skipped=tuple(skipped),
+        has_dictionary=ding is not None,
+    )
+    if progress:
+        progress("index", len(articles), len(articles))
+    return Snapshot(info, indexed, passages, documents, lexicon, params)
+
+
+# --- answering ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """How one concept of the question was understood, for display."""
+
+    source: str
+    terms: tuple[str, ...]  # German words as they appear in the articles
+    kind: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        target = ", ".join(self.terms) if self.terms else "∅"
+        return f"{self.source} → {target}"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One answering passage with its verbatim quote and citation."""
+
+    rank: int
+    passage_id: int
+    article_id: str
+    title: str
+    date: str | None
+    section: str | None
+    paragraph: int
+    quote: str
+    quote_start: int
+    quote_end: int
+    passage: str
+    passage_start: int
+    passage_end: int
+    highlights: tuple[tuple[int, int], ...]
+    score: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The engine's reply to one question."""
+
+    question: str
+    language: str
+    answered: bool
+    results: tuple[Result, ...]
+    understood_as: tuple[Understood, ...]
+    coverage: float
+    reason: str  # "answered", "not_covered", "no_terms", "empty_index"
+    truncated: bool
+    elapsed_ms: float
+    total_hits: int
+    offset: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``python -m bot ask --json``."""
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answered": self.answered,
+            "reason": self.reason,
+            "coverage": round(self.coverage, 4),
+            "truncated": self.truncated,
+            "total_hits": self.total_hits,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "results": [
+                {
+                    "rank": r.rank,
+                    "passage_id": r.passage_id,
+                    "article_id": r.article_id,
+                    "title": r.title,
+                    "date": r.date,
+                    "section": r.section,
+                    "paragraph": r.paragraph,
+                    "quote": r.quote,
+                    "quote_start": r.quote_start,
+                    "quote_end": r.quote_end,
+                    "passage": r.passage,
+                    "highlights": [list(h) for h in r.highlights],
+                    "matched": list(r.matched),
+                    "score": round(r.score, 6),
+                }
+                for r in self.results
+            ],
+            "understood_as": [str(u) for u in self.understood_as],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    pid: int
+    bm25: float
+    final: float
+    quote: QuoteSpan
+
+
+class Engine:
+    """Answers questions from the snapshot it currently holds."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        min_coverage: float = DEFAULT_MIN_COVERAGE,
+        sentence_boost: float = DEFAULT_SENTENCE_BOOST,
+        rerank_depth: int = RERANK_DEPTH,
+    ) -> None:
+        self._snapshot = snapshot
+        self.min_coverage = min_coverage
+        self.sentence_boost = sentence_boost
+        self.rerank_depth = rerank_depth
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def swap(self, snapshot: Snapshot) -> None:
+        """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
+        self._snapshot = snapshot
+
+    def understand(self, question: str) -> Query:
+        return self._snapshot.builder.build(question)
+
+    def answer(self, question: str, k: int = 3, offset: int = 0, abstain: bool = True) -> Answer:
+        """Answer ``question`` with up to ``k`` quotes, starting at result ``offset``.
+
+        With ``abstain`` (the default) the engine declines when the best passage covers
+        too little of the question; ``/search`` lists passages without that judgement.
+        """
+        began = time.perf_counter()
+        snap = self._snapshot
+        query = snap.builder.build(question)
+        understood = tuple(_understood(c, snap) for c in query.concepts)
+
+        def reply(answered: bool, results: Sequence[Result], coverage: float, reason: str,
+                  total: int = 0) -> Answer:
+            return Answer(query.question, query.language, answered, tuple(results), understood,
+                          coverage, reason, query.truncated,
+                          (time.perf_counter() - began) * 1000, total, offset)
+
+        if not snap.passages:
+            return reply(False, [], 0.0, "empty_index")
+        if not query.searchable:
+            return reply(False, [], 0.0, "no_terms" if not query.concepts else "not_covered")
+
+        hits = [snap.bm25.concept_hits(c.terms, c.weight) for c in query.concepts]
+        scores = snap.bm25.score(hits)
+        baseline = sum(snap.bm25.baseline(h) for h in hits)
+        depth = max(self.rerank_depth, offset + k)
+        ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
+        total = int((scores > baseline + 1e-12).sum())
+        if not ranked:
+            return reply(False, [], 0.0, "not_covered")
+
+        concept_terms = [frozenset(c.terms) for c in query.concepts]
+        weights = [
+            c.weight * (h.idf if h.doc_ids.size else snap.bm25.unseen_idf())
+            for c, h in zip(query.concepts, hits, strict=True)
+        ]
+        candidates = [
+            self._candidate(pid, float(scores[pid]) - baseline, concept_terms, weights,
+                            query.wants_number)
+            for pid in ranked
+        ]
+        candidates.sort(key=lambda c: -c.final)
+        coverage = self._coverage(query.concepts, hits, candidates[0].pid)
+        if abstain and coverage < self.min_coverage:
+            return reply(False, [], coverage, "not_covered", total)
+        results = [
+            self._result(rank, cand, query.concepts)
+            for rank, cand in enumerate(candidates[offset : offset + k], offset + 1)
+        ]
+        return reply(True, results, coverage, "answered", total)
+
+    def _candidate(self, pid: int, score: float, concept_terms: list[frozenset[str]],
+                   weights: list[float], wants_number: bool) -> _Candidate:
+        """Score a passage by BM25 and by how much of the question its best quote holds.
+
+        Two passages that share the question's words are told apart badly by length
+        normalisation alone; the one whose single sentence holds more of the question
+        is the better answer, so the quote's share of the question weight scales the score.
+        A question asking "how many" prefers a sentence with a number in it.
+        """
+        snap = self._snapshot
+        passage = snap.passages[pid]
+        article = snap.articles[passage.article_id]
+        quote = best_quote(article.text, passage.start, passage.end, snap.terms_of,
+                           concept_terms, weights)
+        share = sum(weights[i] for i in quote.core) / (sum(weights) or 1.0)
+        if wants_number and quote.has_number:
+            share += NUMBER_BONUS
+        return _Candidate(pid, score, score * (1 + self.sentence_boost * share), quote)
+
+    def _coverage(self, concepts: Sequence[Concept], hits: Sequence[Any], top: int) -> float:
+        """Share of the question's idf weight that the top passage matches.
+
+        A concept that matches nothing in the articles counts with the idf of an unseen
+        term, scaled: an unmatched *name* counts double, as a question about a name the
+        articles never mention is almost surely not covered; an unmatched ordinary word
+        counts half, as it is often just a gap in the dictionary.
+        """
+        bm25 = self._snapshot.bm25
+        total = matched = 0.0
+        for concept, h in zip(concepts, hits, strict=True):
+            if h.doc_ids.size:
+                weight = concept.weight * max(h.idf, 1e-9)
+                total += weight
+                if top in h.doc_ids:
+                    matched += weight
+            else:
+                factor = ENTITY_MISS_FACTOR if concept.entity else WORD_MISS_FACTOR
+                total += concept.weight * bm25.unseen_idf() * factor
+        return matched / total if total else 0.0
+
+    def _result(self, rank: int, cand: _Candidate, concepts: Sequence[Concept]) -> Result:
+        snap = self._snapshot
+        passage = snap.passages[cand.pid]
+        article = snap.articles[passage.article_id]
+        quote = cand.quote
+        return Result(
+            rank=rank,
+            passage_id=cand.pid,
+            article_id=article.id,
+            title=article.title,
+            date=article.date,
+            section=passage.section,
+            paragraph=passage.ordinal,
+            quote=article.text[quote.start : quote.end],
+            quote_start=quote.start,
+            quote_end=quote.end,
+            passage=article.text[passage.start : passage.end],
+            passage_start=passage.start,
+            passage_end=passage.end,
+            highlights=quote.highlights,
+            score=cand.final,
+            matched=tuple(concepts[i].source for i in sorted(quote.matched)),
+        )
+
+    def passage_view(self, article_id: str, ordinal: int, question: str | None = None
+                     ) -> tuple[IndexedArticle, IndexedPassage, tuple[tuple[int, int], ...]]:
+        """One paragraph of an article, with the question's words marked when given."""
+        snap = self._snapshot
+        article = snap.articles[article_id]
+        for pid in article.passage_ids:
+            passage = snap.passages[pid]
+            if passage.ordinal == ordinal:
+                marks: tuple[tuple[int, int], ...] = ()
+                if question:
+                    query = snap.builder.build(question)
+                    marks = passage_highlights(article.text, passage.start, passage.end,
+                                               snap.terms_of,
+                                               [frozenset(c.terms) for c in query.concepts])
+                return article, passage, marks
+        raise KeyError(f"{article_id} has no paragraph {ordinal}")
+
+
+def _understood(concept: Concept, snap: Snapshot) -> Understood:
+    terms = tuple(dict.fromkeys(snap.display(t) for t in concept.terms))
+    source = concept.source if concept.kind != "typo" else f"{concept.source} (→ {concept.note})"
+    return Understood(source, terms, concept.kind, concept.note)
+
+
+def understood_line(items: Iterable[Understood]) -> str:
+    """``US → USA; commit to → verpflichten``."""
+    return "; ".join(str(u) for u in items)

@@ -1,0 +1,292 @@
+"""English → German lexicon: the Ding dictionary (Debian ``trans-de-en``) plus a glossary.
+
+Ding lines look like ``GERMAN :: ENGLISH``; both sides split by `` | `` into parallel
+senses, and senses by ``; `` into synonyms. The first senses of an entry are usually the
+headword and its inflected forms (``versprechen | versprochen :: to promise | promised``).
+Keys are *stemmed* English phrases, so "promise" and "promised" share one key and with it
+every German form of the entry, which is what lets "What did they promise?" meet
+"hatte … versprochen".
+
+Parsing all of Ding takes seconds, so it happens at reindex time only: ``compile_lexicon``
+keeps just the translations whose German side occurs in the indexed articles, and the
+result is stored with the index build.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import Stemmer
+
+from index.analysis import ENGLISH_STOPWORDS
+from index.text import fold, tokenize
+
+DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
+MAX_PHRASE_WORDS = 4
+_PARSER_VERSION = "ding-4"
+
+_BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
+_DE_NOISE = frozenset(
+    "etw. jdn. jdm. jds. etw jdn jdm jds sich er/sie ich/er/sie es/sie hat/hatte ist/war "
+    "wir/sie ihr sie/sie … ~".split()
+)
+_EN_NOISE = frozenset(
+    "sth. sb. sb.'s sth.'s sb's sth's yourself oneself himself herself itself themselves "
+    "one's i/he/she he/she/it he/she has/had have/has is/was was/were we/they you/they "
+    "… ~".split()
+)
+_EN_STEMMER = Stemmer.Stemmer("english")
+
+
+def english_key(words: Iterable[str]) -> str:
+    """The lookup key of an English word sequence: folded, Snowball-stemmed, joined."""
+    return " ".join(_EN_STEMMER.stemWord(fold(w)) for w in words)
+
+
+@dataclass
+class DingEntries:
+    """The parsed dictionary: English key → German phrases (each a tuple of words)."""
+
+    translations: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
+    english_words: set[str] = field(default_factory=set)
+    german_words: set[str] = field(default_factory=set)
+    german_nouns: set[str] = field(default_factory=set)
+
+
+def _clean_german(synonym: str) -> tuple[str, ...]:
+    text = _BRACKETS_RE.sub(" ", synonym).replace(",", " ")
+    words = [w for w in text.split() if w not in _DE_NOISE]
+    return tuple(
+        part
+        for w in words
+        for part in w.split("/")
+        if part and not part.endswith(".") and not any(c in part for c in "()[]{}<>…")
+    )
+
+
+def _clean_english(synonym: str) -> tuple[str, ...]:
+    text = _BRACKETS_RE.sub(" ", synonym).strip()
+    kept = " ".join(w for w in text.replace(",", " ").split() if w.lower() not in _EN_NOISE)
+    words = [t.surface for t in tokenize(kept)]
+    if words and words[0] == "to" and len(words) > 1:
+        words = words[1:]  # infinitive marker of a verb entry
+    return tuple(words)
+
+
+def _is_example(synonym: str) -> bool:
+    """Example sentences and long explanations are no translation pairs."""
+    stripped = _BRACKETS_RE.sub("", synonym).strip()
+    return len(stripped.split()) > 6 or stripped.endswith(("!", "?")) or (
+        stripped.endswith(".") and not stripped.endswith(("sth.", "sb.", "etw.", "jdn.", "jdm."))
+    )
+
+
+_NOUN_RE = re.compile(r"([^\s;|(){}\[\]]+) \{(?:m|f|n|pl)\}")
+
+
+def parse_ding(lines: Iterable[str]) -> DingEntries:
+    """Parse Ding dictionary lines into English keys and German phrases."""
+    out = DingEntries()
+    for line in lines:
+        if not line or line.startswith("#") or " :: " not in line:
+            continue
+        german, english = line.rstrip("\n").split(" :: ", 1)
+        for noun in _NOUN_RE.findall(german):
+            out.german_nouns.add(fold(noun))
+        for de_sense, en_sense in zip(german.split(" | "), english.split(" | "), strict=False):
+            de_phrases = {
+                p for s in de_sense.split("; ") if not _is_example(s) and (p := _clean_german(s))
+            }
+            if not de_phrases:
+                continue
+            for phrase in de_phrases:
+                out.german_words.update(fold(w) for w in phrase)
+            for en_syn in en_sense.split("; "):
+                if _is_example(en_syn):
+                    continue
+                words = _clean_english(en_syn)
+                if not words or len(words) > MAX_PHRASE_WORDS:
+                    continue
+                out.english_words.update(fold(w) for w in words if w.isalpha())
+                for key in _keys(words):
+                    out.translations.setdefault(key, set()).update(de_phrases)
+    return out
+
+
+_OBJECT_TAILS = (("to", "do"), ("doing",), ("to",))
+
+
+def _keys(words: tuple[str, ...]) -> Iterator[str]:
+    """The entry's key, and for "ask sb. to do sth." also the bare verb "ask" (and
+    "commit to" for "commit to do"): questions rarely repeat the object pattern."""
+    yield english_key(words)
+    lowered = tuple(w.lower() for w in words)
+    for tail in _OBJECT_TAILS:
+        if len(words) > len(tail) and lowered[-len(tail) :] == tail:
+            yield english_key(words[: -len(tail)])
+            if tail == ("to", "do"):
+                yield english_key(words[:-1])
+            break
+
+
+def load_ding(path: Path, cache_dir: Path | None = None) -> DingEntries:
+    """Parse the Ding file, reusing a pickled copy in ``cache_dir`` when it is current."""
+    stat = path.stat()
+    cache = None
+    if cache_dir is not None:
+        tag = f"{_PARSER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}"
+        cache = cache_dir / f"ding-{tag}.pickle"
+        if cache.exists():
+            try:
+                with cache.open("rb") as fh:
+                    loaded = pickle.load(fh)
+                if isinstance(loaded, DingEntries):
+                    return loaded
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                pass  # a stale or broken cache is simply rebuilt
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        entries = parse_ding(fh)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cache)
+        except OSError:
+            pass  # caching is an optimisation only
+    return entries
+
+
+# --- glossary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryEntry:
+    """Variants (English or German spellings, names) that mean the German ``terms``."""
+
+    variants: tuple[str, ...]
+    terms: tuple[str, ...]
+    source: str = "glossary"
+
+
+def parse_glossary(text: str, source: str = "glossary") -> list[GlossaryEntry]:
+    """Parse ``variant, variant = German term, German term`` lines (``#`` comments)."""
+    entries: list[GlossaryEntry] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        left, sep, right = line.partition("=")
+        variants = tuple(v.strip() for v in left.split(",") if v.strip())
+        terms = tuple(t.strip() for t in right.split(",") if t.strip())
+        if not sep or not variants or not terms:
+            raise ValueError(f"{source}:{number}: expected 'variants = German terms': {raw!r}")
+        entries.append(GlossaryEntry(variants, terms, source))
+    return entries
+
+
+def default_glossary() -> list[GlossaryEntry]:
+    """The glossary shipped with the package (``index/data/glossary.txt``)."""
+    text = resources.files("index.data").joinpath("glossary.txt").read_text(encoding="utf-8")
+    return parse_glossary(text, "index/data/glossary.txt")
+
+
+def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
+    """A glossary variant as match words, and whether case must match exactly.
+
+    Short all-capital variants ("US", "EU") only match in capitals, so that the pronoun
+    "us" is not read as the country.
+    """
+    words = tuple(t.surface for t in tokenize(variant))
+    exact = len(variant) <= 4 and variant.isupper()
+    return (words if exact else tuple(fold(w) for w in words)), exact
+
+
+# --- compiled lexicon ----------------------------------------------------------------
+
+
+@dataclass
+class Lexicon:
+    """What query translation needs at answer time, restricted to the indexed vocabulary.
+
+    ``translations`` maps an English key to German index terms; ``glossary`` maps glossary
+    variants to index terms (and also keeps entries that match nothing, so a question
+    about a known name absent from the articles can be recognised); ``english_words`` and
+    ``german_words`` tell real words from typos and guide language detection.
+    """
+
+    translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    glossary: list[GlossaryEntry] = field(default_factory=list)
+    english_words: frozenset[str] = frozenset()
+    german_words: frozenset[str] = frozenset()
+    has_dictionary: bool = False
+    display: dict[str, str] = field(default_factory=dict)  # index term → article spelling
+    surfaces: dict[str, str] = field(default_factory=dict)  # folded article word → term
+
+    def to_bytes(self) -> bytes:
+        payload = {
+            "translations": self.translations,
+            "glossary": [[e.variants, e.terms, e.source] for e in self.glossary],
+            "english_words": sorted(self.english_words),
+            "german_words": sorted(self.german_words),
+            "has_dictionary": self.has_dictionary,
+            "display": self.display,
+            "surfaces": self.surfaces,
+        }
+        return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Lexicon:
+        payload = json.loads(zlib.decompress(blob).decode("utf-8"))
+        return cls(
+            translations={k: tuple(v) for k, v in payload["translations"].items()},
+            glossary=[GlossaryEntry(tuple(v), tuple(t), s) for v, t, s in payload["glossary"]],
+            english_words=frozenset(payload["english_words"]),
+            german_words=frozenset(payload["german_words"]),
+            has_dictionary=bool(payload["has_dictionary"]),
+            display=payload["display"],
+            surfaces=payload["surfaces"],
+        )
+
+
+def compile_lexicon(
+    ding: DingEntries | None,
+    glossary: list[GlossaryEntry],
+    term_of: Callable[[str], str | None],
+    vocabulary: Iterable[str] | set[str],
+) -> Lexicon:
+    """Keep the translations whose German side occurs in ``vocabulary`` (index terms)."""
+    vocab = vocabulary if isinstance(vocabulary, set) else set(vocabulary)
+    translations: dict[str, tuple[str, ...]] = {}
+    if ding is not None:
+        for key, phrases in ding.translations.items():
+            terms = sorted(_phrase_terms(phrases, term_of, vocab))
+            if terms:
+                translations[key] = tuple(terms)
+    return Lexicon(
+        translations=translations,
+        glossary=list(glossary),
+        english_words=frozenset(ding.english_words) if ding else frozenset(),
+        german_words=frozenset(ding.german_words) if ding else frozenset(),
+        has_dictionary=ding is not None,
+    )
+
+
+def _phrase_terms(
+    phrases: Iterable[tuple[str, ...]], term_of: Callable[[str], str | None], vocab: set[str]
+) -> Iterator[str]:
+    seen: set[str] = set()
+    for phrase in phrases:
+        for word in phrase:
+            term = term_of(word)
+            if term and term in vocab and term not in seen:
+                seen.add(term)
+                yield term

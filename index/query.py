@@ -1,0 +1,303 @@
+"""Question understanding: language detection and translation into weighted German concepts.
+
+A question becomes a list of *concepts*. A concept is one idea of the question ("commit
+to", "US", "troops") with the German index terms that express it. BM25 scores each
+concept as one pseudo-term whose frequency is summed over its terms (Lucene's
+SynonymQuery), so a word with thirty translations weighs like one word, not thirty.
+
+Order of matching, longest first: glossary names → dictionary phrases → single words
+(German analysis, dictionary translation, compound parts, typo repair).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extractOne
+
+from index.analysis import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, Decompounder, GermanAnalyzer
+from index.lexicon import MAX_PHRASE_WORDS, Lexicon, english_key, variant_matcher
+from index.text import Token, clean_question, fold, tokenize
+
+Language = Literal["de", "en", "mixed"]
+ConceptKind = Literal["name", "phrase", "word", "part", "typo"]
+
+MAX_QUESTION_CHARS = 500
+PART_WEIGHT = 0.5
+_QUANTITY_RE = re.compile(
+    r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
+)
+TYPO_WEIGHT = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One idea of the question and the German index terms that express it."""
+
+    source: str  # the words of the question, as typed
+    terms: tuple[str, ...]  # index terms (stems) that occur in the articles
+    kind: ConceptKind
+    weight: float = 1.0
+    entity: bool = False  # a name: matching nothing is a strong sign of "not covered"
+    note: str = ""  # e.g. the corrected spelling of a typo
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question turned into concepts, with what was dropped and why."""
+
+    question: str
+    language: Language
+    concepts: tuple[Concept, ...]
+    truncated: bool = False
+    ignored: tuple[str, ...] = field(default=())
+    wants_number: bool = False  # "how many …?" / "wie viele …?"
+
+    @property
+    def searchable(self) -> bool:
+        return any(c.terms for c in self.concepts)
+
+
+class QueryBuilder:
+    """Turns questions into ``Query`` objects against one index's vocabulary."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        analyzer: GermanAnalyzer,
+        vocabulary: Collection[str],
+        surface_words: Collection[str],
+    ) -> None:
+        self.lexicon = lexicon
+        self.analyzer = analyzer
+        self.vocabulary = vocabulary
+        # Typo repair candidates: English words that translate into the articles, and the
+        # articles' own (folded) words.
+        self._english_candidates = sorted(
+            {k for k in _single_word_keys(lexicon) if len(k) >= 3}
+        )
+        self._english_surface = sorted(
+            w for w in lexicon.english_words if english_key([w]) in lexicon.translations
+        )
+        self._german_candidates = sorted(w for w in surface_words if len(w) >= 3)
+        self._query_splitter = Decompounder(vocabulary.__contains__, analyzer.stem)
+        self._glossary = _compile_glossary(lexicon, analyzer.term_of, vocabulary)
+
+    # -- language ------------------------------------------------------------------
+
+    def detect_language(self, tokens: list[Token]) -> Language:
+        """German, English, or mixed, from function words and dictionary membership."""
+        en = de = 0.0
+        for tok in tokens:
+            word = fold(tok.surface)
+            if word in ENGLISH_STOPWORDS:
+                en += 1.0
+            if word in GERMAN_STOPWORDS:
+                de += 1.0
+            if word in self.lexicon.english_words and word not in self.lexicon.german_words:
+                en += 0.5
+            if (word in self.lexicon.german_words and word not in self.lexicon.english_words) or (
+                self.analyzer.stem(word) in self.vocabulary and tok.surface[:1].isupper()
+            ):
+                de += 0.5
+        if en > de * 1.5:
+            return "en"
+        if de > en * 1.5:
+            return "de"
+        return "mixed"
+
+    # -- building ----------------------------------------------------------------
+
+    def build(self, question: str) -> Query:
+        """Understand ``question`` as weighted German concepts."""
+        text = clean_question(question)
+        truncated = len(text) > MAX_QUESTION_CHARS
+        if truncated:
+            cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
+            text = text[: cut if cut > 0 else MAX_QUESTION_CHARS]
+        tokens = tokenize(text)
+        language = self.detect_language(tokens)
+        consumed = [False] * len(tokens)
+        concepts: list[Concept] = []
+        concepts += self._match_glossary(tokens, consumed)
+        if language != "de":
+            concepts += self._match_phrases(tokens, consumed, language)
+        ignored: list[str] = []
+        for i, tok in enumerate(tokens):
+            if consumed[i]:
+                continue
+            made = self._word_concepts(tok, i, language)
+            if made:
+                concepts.extend(made)
+            else:
+                ignored.append(tok.surface)
+        wants_number = bool(_QUANTITY_RE.search(text))
+        return Query(
+            text, language, tuple(_merge(concepts)), truncated, tuple(ignored), wants_number
+        )
+
+    def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
+        out: list[Concept] = []
+        raw = [t.surface for t in tokens]
+        folded = [fold(w) for w in raw]
+        i = 0
+        while i < len(tokens):
+            hit = None
+            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
+                exact = tuple(raw[i : i + n])
+                loose = tuple(folded[i : i + n])
+                hit = self._glossary.get((exact, True)) or self._glossary.get((loose, False))
+                if hit is not None:
+                    break
+            if hit is None:
+                i += 1
+                continue
+            terms, label = hit
+            source = " ".join(raw[i : i + n])
+            out.append(Concept(source, terms, "name", 1.0, entity=True, note=label))
+            for j in range(i, i + n):
+                consumed[j] = True
+            i += n
+        return out
+
+    def _match_phrases(
+        self, tokens: list[Token], consumed: list[bool], language: Language
+    ) -> list[Concept]:
+        out: list[Concept] = []
+        i = 0
+        while i < len(tokens):
+            best = None
+            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 1, -1):
+                if any(consumed[i : i + n]):
+                    continue
+                words = [t.surface for t in tokens[i : i + n]]
+                if all(fold(w) in ENGLISH_STOPWORDS for w in words):
+                    continue
+                terms = self.lexicon.translations.get(english_key(words))
+                if terms:
+                    best = (n, terms, " ".join(words))
+                    break
+            if best is None:
+                i += 1
+                continue
+            n, terms, source = best
+            out.append(Concept(source, terms, "phrase"))
+            for j in range(i, i + n):
+                consumed[j] = True
+            i += n
+        return out
+
+    def _word_concepts(self, tok: Token, position: int, language: Language) -> list[Concept]:
+        word = tok.surface
+        folded = fold(word)
+        is_en_stop = folded in ENGLISH_STOPWORDS
+        is_de_stop = folded in GERMAN_STOPWORDS
+        if (language == "en" and is_en_stop) or (language == "de" and is_de_stop):
+            return []
+        if language == "mixed" and (is_en_stop or is_de_stop):
+            return []
+        if len(folded) < 2 and not folded.isdigit():
+            return []
+
+        german = self.analyzer.term_of(word)
+        terms: list[str] = []
+        if german and german in self.vocabulary:
+            terms.append(german)
+        if language != "de" or not terms:
+            for t in self.lexicon.translations.get(english_key([word]), ()):
+                if t not in terms:
+                    terms.append(t)
+        # A capitalised word inside an English sentence is most likely a name.
+        entity = language == "en" and position > 0 and word[:1].isupper() and not terms
+        if terms:
+            return [Concept(word, tuple(terms), "word", entity=entity)]
+
+        parts = self._query_splitter.split(folded) if german else ()
+        if parts:
+            return [
+                Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", PART_WEIGHT)
+                for p in parts
+                if self.analyzer.stem(p) in self.vocabulary
+            ] or [Concept(word, (), "word")]
+
+        if not self._is_known_word(folded, language):
+            fixed = self._repair(folded, language)
+            if fixed is not None:
+                return [fixed]
+        return [Concept(word, (), "word", entity=entity)]
+
+    def _is_known_word(self, folded: str, language: Language) -> bool:
+        if language == "en":
+            return folded in self.lexicon.english_words
+        if language == "de":
+            return folded in self.lexicon.german_words
+        return folded in self.lexicon.english_words or folded in self.lexicon.german_words
+
+    def _repair(self, folded: str, language: Language) -> Concept | None:
+        """Map an unknown word to the nearest vocabulary word (Levenshtein ≤ 1 or 2)."""
+        if len(folded) < 4 or not folded.isalpha():
+            return None
+        limit = 1 if len(folded) <= 6 else 2
+        pools: list[tuple[list[str], bool]] = []
+        if language != "de":
+            pools.append((self._english_surface, True))
+        pools.append((self._german_candidates, False))
+        best: tuple[int, str, bool] | None = None
+        for pool, english in pools:
+            found = extractOne(folded, pool, scorer=Levenshtein.distance, score_cutoff=limit)
+            if found is not None and (best is None or found[1] < best[0]):
+                best = (int(found[1]), found[0], english)
+        if best is None:
+            return None
+        _, fixed, english = best
+        if english:
+            terms = self.lexicon.translations.get(english_key([fixed]), ())
+        else:
+            term = self.analyzer.term_of(fixed)
+            terms = (term,) if term and term in self.vocabulary else ()
+        if not terms:
+            return None
+        return Concept(folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed)
+
+
+def _single_word_keys(lexicon: Lexicon) -> list[str]:
+    return [k for k in lexicon.translations if " " not in k]
+
+
+def _compile_glossary(
+    lexicon: Lexicon, term_of: Callable[[str], str | None], vocabulary: Collection[str]
+) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
+    """Glossary variants → (index terms present in the articles, canonical label)."""
+    table: dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]] = {}
+    for entry in lexicon.glossary:
+        terms: list[str] = []
+        for german in entry.terms:
+            # A multi-word name ("Vereinigte Staaten") is searched by its longest word:
+            # its other words ("Staaten") are too common to stand for the name.
+            words = [t.surface for t in tokenize(german) if term_of(t.surface)]
+            if not words:
+                continue
+            term = term_of(max(words, key=len))
+            if term and term in vocabulary and term not in terms:
+                terms.append(term)
+        label = ", ".join(entry.terms)
+        for variant in entry.variants:
+            table[variant_matcher(variant)] = (tuple(terms), label)
+    return table
+
+
+def _merge(concepts: list[Concept]) -> list[Concept]:
+    """Drop repeated concepts (same terms) so an idea asked twice counts once."""
+    seen: set[tuple[str, ...]] = set()
+    out: list[Concept] = []
+    for c in concepts:
+        key = c.terms or (f"\0{fold(c.source)}",)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out

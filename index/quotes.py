@@ -1,0 +1,94 @@
+"""Pick the sentence(s) of a passage that answer a query, and mark the matched words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from index.text import Token, sentence_spans, tokenize
+
+SHORT_SENTENCE = 70  # a best sentence shorter than this gets its neighbour as context
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteSpan:
+    """A verbatim span of the article and the matched words inside it (absolute offsets)."""
+
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...]
+    matched: frozenset[int]  # indices of the concepts the quote matches
+    core: frozenset[int]  # concepts matched by the single best sentence
+    has_number: bool = False  # the best sentence contains a numeral
+
+
+def token_concepts(
+    tokens: Sequence[Token],
+    terms_of: Callable[[str], Sequence[str]],
+    concepts: Sequence[frozenset[str]],
+) -> list[tuple[Token, frozenset[int]]]:
+    """For each token, the indices of the concepts whose terms it carries."""
+    out: list[tuple[Token, frozenset[int]]] = []
+    for tok in tokens:
+        terms = terms_of(tok.surface)
+        if not terms:
+            continue
+        hit = frozenset(i for i, c in enumerate(concepts) if any(t in c for t in terms))
+        if hit:
+            out.append((tok, hit))
+    return out
+
+
+def best_quote(
+    text: str,
+    start: int,
+    end: int,
+    terms_of: Callable[[str], Sequence[str]],
+    concepts: Sequence[frozenset[str]],
+    weights: Sequence[float],
+) -> QuoteSpan:
+    """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
+
+    A sentence scores the summed weight of the distinct concepts it matches. The best
+    sentence is extended by a neighbour when that adds a concept the sentence lacks, or
+    when the sentence alone is too short to stand as a quote.
+    """
+    spans = sentence_spans(text, start, end) or [(start, end)]
+    matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
+
+    def concepts_in(a: int, b: int) -> frozenset[int]:
+        return frozenset(i for tok, hit in matches if a <= tok.start < b for i in hit)
+
+    def value(found: frozenset[int]) -> float:
+        return sum(weights[i] for i in found)
+
+    per_sentence = [concepts_in(a, b) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]), -i))
+    lo = hi = best
+    found = per_sentence[best]
+    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
+    gains = {i: value(per_sentence[i] - found) for i in neighbours}
+    extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
+    short = spans[best][1] - spans[best][0] < SHORT_SENTENCE
+    if extra is not None and (gains[extra] > 0 or short):
+        lo, hi = min(best, extra), max(best, extra)
+        found = found | per_sentence[extra]
+    q_start, q_end = spans[lo][0], spans[hi][1]
+    highlights = tuple(
+        (tok.start, tok.end) for tok, _ in matches if q_start <= tok.start and tok.end <= q_end
+    )
+    a, b = spans[best]
+    has_number = any(c.isdigit() for c in text[a:b])
+    return QuoteSpan(q_start, q_end, highlights, found, per_sentence[best], has_number)
+
+
+def passage_highlights(
+    text: str,
+    start: int,
+    end: int,
+    terms_of: Callable[[str], Sequence[str]],
+    concepts: Sequence[frozenset[str]],
+) -> tuple[tuple[int, int], ...]:
+    """Spans of all matched words in the passage (for "show source")."""
+    matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
+    return tuple((tok.start, tok.end) for tok, _ in matches)

@@ -1,0 +1,114 @@
+"""Low-level text handling: tokens with character offsets, folding, sentence spans.
+
+Everything here works on offsets into the original text, so that anything shown to a
+user can be cut from the article verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A word is a run of letters/digits; an apostrophe inside a word ("don't") is kept.
+_WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text: its surface form and where it sits in that text."""
+
+    surface: str
+    start: int
+    end: int
+
+
+def tokenize(text: str, base: int = 0) -> list[Token]:
+    """Split ``text`` into word tokens; offsets are shifted by ``base``."""
+    return [Token(m.group(), m.start() + base, m.end() + base) for m in _WORD_RE.finditer(text)]
+
+
+def fold(word: str) -> str:
+    """Case-fold and strip diacritics: ``Präsident`` → ``prasident``, ``Élysée`` → ``elysee``.
+
+    ``ß`` becomes ``ss`` through ``casefold``. Umlauts lose their dots, which is what the
+    Snowball German stemmer does at its end anyway; folding first also lets questions
+    typed without umlauts (``Prasident``) meet the articles.
+    """
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C,
+     0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x00AD, 0x0000],
+)
+
+
+def clean_question(text: str) -> str:
+    """Normalise user input: NFC, no zero-width/bidi/NUL characters, single spaces."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
+    return " ".join(text.split())
+
+
+# Sentence boundaries. A boundary follows ., ! or ? (plus any closing quotes or brackets),
+# and is followed by whitespace, an opening quote, or directly by an upper-case letter
+# (the source has "einzubringen.Macron"). Numbers ("26.") and common abbreviations are no
+# boundary.
+_CLOSERS = "\"'“”‘’«»‹›)]"
+_BOUNDARY_RE = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*")
+_ABBREVIATIONS = frozenset(
+    "bzw ca dr etc evtl ggf inkl mio mrd nr prof sog st str usw vgl z.b zb u.a ua d.h dh "
+    "jan feb mär apr jun jul aug sep sept okt nov dez mr mrs ms vs".split()
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences in ``text[start:end]``.
+
+    Spans are trimmed of surrounding whitespace and never empty; together they cover every
+    non-space character of the range.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for m in _BOUNDARY_RE.finditer(text, start, end):
+        stop = m.end()
+        nxt = text[stop] if stop < end else ""
+        if nxt and not (nxt.isspace() or nxt in "„“\"'‚«»" or nxt.isupper()):
+            continue
+        if nxt.isupper() and not nxt.isspace() and m.group().startswith("."):
+            # "einzubringen.Macron" is a boundary, "U.S.A" is not: require a lower-case
+            # letter before the period.
+            before = text[m.start() - 1] if m.start() > start else ""
+            if not before.islower():
+                continue
+        if m.group() == "." and _is_abbreviation_or_number(text, start, m.start()):
+            continue
+        _append_trimmed(text, cursor, stop, spans)
+        cursor = stop
+    _append_trimmed(text, cursor, end, spans)
+    return spans
+
+
+def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
+    i = dot
+    while i > floor and not text[i - 1].isspace():
+        i -= 1
+    word = text[i:dot].lower().lstrip("(\"„“")
+    if not word:
+        return False
+    if word.isdigit():
+        # "am 6. Januar" is no boundary; "… 26." at the very end of a sentence is rare.
+        return True
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _append_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if a < b:
+        out.append((a, b))
