@@ -119,16 +119,25 @@ class BM25Index:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def concept_hits(self, terms: Sequence[str], weight: float = 1.0) -> ConceptHits:
-        """Union the postings of ``terms``: summed tf per document, idf of the union."""
-        lists = [self.postings[t] for t in dict.fromkeys(terms) if t in self.postings]
-        if not lists:
+    def concept_hits(
+        self, terms: Sequence[str], weight: float = 1.0, boosts: Sequence[float] = ()
+    ) -> ConceptHits:
+        """Union the postings of ``terms``: summed tf per document, idf of the union.
+
+        ``boosts`` scale each term's frequency (Lucene's boosted SynonymQuery terms); a
+        concept of one unboosted term is exactly a rank-bm25 query term.
+        """
+        boost_of = dict(zip(terms, boosts, strict=False)) if boosts else {}
+        present = [t for t in dict.fromkeys(terms) if t in self.postings]
+        if not present:
             return ConceptHits(np.zeros(0, np.int32), np.zeros(0), 0.0, weight)
-        if len(lists) == 1:
-            ids, tfs = lists[0]
-            return ConceptHits(ids, tfs, self.idf[terms_first(terms, self.postings)], weight)
-        all_ids = np.concatenate([ids for ids, _ in lists])
-        all_tfs = np.concatenate([tfs for _, tfs in lists])
+        if len(present) == 1 and boost_of.get(present[0], 1.0) == 1.0:
+            ids, tfs = self.postings[present[0]]
+            return ConceptHits(ids, tfs, self.idf[present[0]], weight)
+        all_ids = np.concatenate([self.postings[t][0] for t in present])
+        all_tfs = np.concatenate(
+            [self.postings[t][1] * boost_of.get(t, 1.0) for t in present]
+        )
         uniq, inverse = np.unique(all_ids, return_inverse=True)
         summed = np.bincount(inverse, weights=all_tfs).astype(np.float64)
         return ConceptHits(uniq.astype(np.int32), summed, self.idf_of_df(len(uniq)), weight)
@@ -183,8 +192,3 @@ class BM25Index:
             part = np.arange(scores.size)
         order = np.lexsort((part, -scores[part]))
         return part[order].astype(np.int32)
-
-
-def terms_first(terms: Sequence[str], postings: dict[str, tuple[IntArray, FloatArray]]) -> str:
-    """The first of ``terms`` that has postings."""
-    return next(t for t in terms if t in postings)

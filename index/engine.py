@@ -21,7 +21,7 @@ from index.bm25 import BM25Index, BM25Params
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.query import Concept, Query, QueryBuilder
-from index.quotes import QuoteSpan, best_quote, passage_highlights
+from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import fold, tokenize
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
@@ -347,7 +347,7 @@ class Engine:
         if not query.searchable:
             return reply(False, [], 0.0, "no_terms" if not query.concepts else "not_covered")
 
-        hits = [snap.bm25.concept_hits(c.terms, c.weight) for c in query.concepts]
+        hits = [snap.bm25.concept_hits(c.terms, c.weight, c.boosts) for c in query.concepts]
         scores = snap.bm25.score(hits)
         baseline = sum(snap.bm25.baseline(h) for h in hits)
         depth = max(self.rerank_depth, offset + k)
@@ -356,7 +356,7 @@ class Engine:
         if not ranked:
             return reply(False, [], 0.0, "not_covered")
 
-        concept_terms = [frozenset(c.terms) for c in query.concepts]
+        concept_terms = [_term_boosts(c) for c in query.concepts]
         weights = [
             c.weight * (h.idf if h.doc_ids.size else snap.bm25.unseen_idf())
             for c, h in zip(query.concepts, hits, strict=True)
@@ -376,7 +376,7 @@ class Engine:
         ]
         return reply(True, results, coverage, "answered", total)
 
-    def _candidate(self, pid: int, score: float, concept_terms: list[frozenset[str]],
+    def _candidate(self, pid: int, score: float, concept_terms: list[ConceptTerms],
                    weights: list[float], wants_number: bool) -> _Candidate:
         """Score a passage by BM25 and by how much of the question its best quote holds.
 
@@ -390,7 +390,7 @@ class Engine:
         article = snap.articles[passage.article_id]
         quote = best_quote(article.text, passage.start, passage.end, snap.terms_of,
                            concept_terms, weights)
-        share = sum(weights[i] for i in quote.core) / (sum(weights) or 1.0)
+        share = quote.core_value / (sum(weights) or 1.0)
         if wants_number and quote.has_number:
             share += NUMBER_BONUS
         return _Candidate(pid, score, score * (1 + self.sentence_boost * share), quote)
@@ -453,9 +453,14 @@ class Engine:
                     query = snap.builder.build(question)
                     marks = passage_highlights(article.text, passage.start, passage.end,
                                                snap.terms_of,
-                                               [frozenset(c.terms) for c in query.concepts])
+                                               [_term_boosts(c) for c in query.concepts])
                 return article, passage, marks
         raise KeyError(f"{article_id} has no paragraph {ordinal}")
+
+
+def _term_boosts(concept: Concept) -> dict[str, float]:
+    boosts = concept.boosts or (1.0,) * len(concept.terms)
+    return dict(zip(concept.terms, boosts, strict=True))
 
 
 def _understood(concept: Concept, snap: Snapshot) -> Understood:

@@ -30,7 +30,7 @@ from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-4"
+_PARSER_VERSION = "ding-5"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
@@ -54,7 +54,8 @@ def english_key(words: Iterable[str]) -> str:
 class DingEntries:
     """The parsed dictionary: English key → German phrases (each a tuple of words)."""
 
-    translations: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
+    # English key → German phrase → how many senses of the dictionary give it
+    translations: dict[str, dict[tuple[str, ...], int]] = field(default_factory=dict)
     english_words: set[str] = field(default_factory=set)
     german_words: set[str] = field(default_factory=set)
     german_nouns: set[str] = field(default_factory=set)
@@ -116,7 +117,9 @@ def parse_ding(lines: Iterable[str]) -> DingEntries:
                     continue
                 out.english_words.update(fold(w) for w in words if w.isalpha())
                 for key in _keys(words):
-                    out.translations.setdefault(key, set()).update(de_phrases)
+                    counts = out.translations.setdefault(key, {})
+                    for phrase in de_phrases:
+                        counts[phrase] = counts.get(phrase, 0) + 1
     return out
 
 
@@ -217,13 +220,16 @@ def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
 class Lexicon:
     """What query translation needs at answer time, restricted to the indexed vocabulary.
 
-    ``translations`` maps an English key to German index terms; ``glossary`` maps glossary
+    ``translations`` maps an English key to German index terms, each with a boost: the
+    share of the dictionary's senses for that key that give the term (the most frequent
+    translation has boost 1), a translation probability estimated from the dictionary
+    itself. ``glossary`` maps glossary
     variants to index terms (and also keeps entries that match nothing, so a question
     about a known name absent from the articles can be recognised); ``english_words`` and
     ``german_words`` tell real words from typos and guide language detection.
     """
 
-    translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    translations: dict[str, dict[str, float]] = field(default_factory=dict)
     glossary: list[GlossaryEntry] = field(default_factory=list)
     english_words: frozenset[str] = frozenset()
     german_words: frozenset[str] = frozenset()
@@ -247,7 +253,7 @@ class Lexicon:
     def from_bytes(cls, blob: bytes) -> Lexicon:
         payload = json.loads(zlib.decompress(blob).decode("utf-8"))
         return cls(
-            translations={k: tuple(v) for k, v in payload["translations"].items()},
+            translations=payload["translations"],
             glossary=[GlossaryEntry(tuple(v), tuple(t), s) for v, t, s in payload["glossary"]],
             english_words=frozenset(payload["english_words"]),
             german_words=frozenset(payload["german_words"]),
@@ -265,12 +271,14 @@ def compile_lexicon(
 ) -> Lexicon:
     """Keep the translations whose German side occurs in ``vocabulary`` (index terms)."""
     vocab = vocabulary if isinstance(vocabulary, set) else set(vocabulary)
-    translations: dict[str, tuple[str, ...]] = {}
+    translations: dict[str, dict[str, float]] = {}
     if ding is not None:
         for key, phrases in ding.translations.items():
-            terms = sorted(_phrase_terms(phrases, term_of, vocab))
-            if terms:
-                translations[key] = tuple(terms)
+            counts = _term_counts(phrases, term_of, vocab)
+            if counts:
+                top = max(counts.values())
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                translations[key] = {t: round(n / top, 4) for t, n in ranked}
     return Lexicon(
         translations=translations,
         glossary=list(glossary),
@@ -280,13 +288,12 @@ def compile_lexicon(
     )
 
 
-def _phrase_terms(
-    phrases: Iterable[tuple[str, ...]], term_of: Callable[[str], str | None], vocab: set[str]
-) -> Iterator[str]:
-    seen: set[str] = set()
-    for phrase in phrases:
-        for word in phrase:
-            term = term_of(word)
-            if term and term in vocab and term not in seen:
-                seen.add(term)
-                yield term
+def _term_counts(
+    phrases: dict[tuple[str, ...], int], term_of: Callable[[str], str | None], vocab: set[str]
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for phrase, n in phrases.items():
+        terms = {t for w in phrase if (t := term_of(w)) and t in vocab}
+        for term in terms:
+            counts[term] = counts.get(term, 0) + n
+    return counts

@@ -42,6 +42,7 @@ class Concept:
     terms: tuple[str, ...]  # index terms (stems) that occur in the articles
     kind: ConceptKind
     weight: float = 1.0
+    boosts: tuple[float, ...] = ()  # per term (translation probability); empty: all 1
     entity: bool = False  # a name: matching nothing is a strong sign of "not covered"
     note: str = ""  # e.g. the corrected spelling of a typo
 
@@ -177,15 +178,15 @@ class QueryBuilder:
                 words = [t.surface for t in tokens[i : i + n]]
                 if all(fold(w) in ENGLISH_STOPWORDS for w in words):
                     continue
-                terms = self.lexicon.translations.get(english_key(words))
-                if terms:
-                    best = (n, terms, " ".join(words))
+                found = self.lexicon.translations.get(english_key(words))
+                if found:
+                    best = (n, found, " ".join(words))
                     break
             if best is None:
                 i += 1
                 continue
-            n, terms, source = best
-            out.append(Concept(source, terms, "phrase"))
+            n, found, source = best
+            out.append(Concept(source, tuple(found), "phrase", boosts=tuple(found.values())))
             for j in range(i, i + n):
                 consumed[j] = True
             i += n
@@ -204,17 +205,17 @@ class QueryBuilder:
             return []
 
         german = self.analyzer.term_of(word)
-        terms: list[str] = []
+        terms: dict[str, float] = {}
         if german and german in self.vocabulary:
-            terms.append(german)
+            terms[german] = 1.0
         if language != "de" or not terms:
-            for t in self.lexicon.translations.get(english_key([word]), ()):
-                if t not in terms:
-                    terms.append(t)
+            for t, boost in self.lexicon.translations.get(english_key([word]), {}).items():
+                terms.setdefault(t, boost)
         # A capitalised word inside an English sentence is most likely a name.
         entity = language == "en" and position > 0 and word[:1].isupper() and not terms
         if terms:
-            return [Concept(word, tuple(terms), "word", entity=entity)]
+            return [Concept(word, tuple(terms), "word", entity=entity,
+                            boosts=tuple(terms.values()))]
 
         parts = self._query_splitter.split(folded) if german else ()
         if parts:
@@ -255,13 +256,14 @@ class QueryBuilder:
             return None
         _, fixed, english = best
         if english:
-            terms = self.lexicon.translations.get(english_key([fixed]), ())
+            terms = self.lexicon.translations.get(english_key([fixed]), {})
         else:
             term = self.analyzer.term_of(fixed)
-            terms = (term,) if term and term in self.vocabulary else ()
+            terms = {term: 1.0} if term and term in self.vocabulary else {}
         if not terms:
             return None
-        return Concept(folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed)
+        return Concept(folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed,
+                       boosts=tuple(terms.values()))
 
 
 def _single_word_keys(lexicon: Lexicon) -> list[str]:

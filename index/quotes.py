@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.text import Token, sentence_spans, tokenize
@@ -18,22 +18,29 @@ class QuoteSpan:
     end: int
     highlights: tuple[tuple[int, int], ...]
     matched: frozenset[int]  # indices of the concepts the quote matches
-    core: frozenset[int]  # concepts matched by the single best sentence
+    core_value: float  # summed weight × boost of the concepts in the single best sentence
     has_number: bool = False  # the best sentence contains a numeral
+
+
+ConceptTerms = Mapping[str, float]  # a concept's index terms and their boosts
 
 
 def token_concepts(
     tokens: Sequence[Token],
     terms_of: Callable[[str], Sequence[str]],
-    concepts: Sequence[frozenset[str]],
-) -> list[tuple[Token, frozenset[int]]]:
-    """For each token, the indices of the concepts whose terms it carries."""
-    out: list[tuple[Token, frozenset[int]]] = []
+    concepts: Sequence[ConceptTerms],
+) -> list[tuple[Token, dict[int, float]]]:
+    """For each matching token, the concepts it carries and the boost of the term."""
+    out: list[tuple[Token, dict[int, float]]] = []
     for tok in tokens:
         terms = terms_of(tok.surface)
         if not terms:
             continue
-        hit = frozenset(i for i, c in enumerate(concepts) if any(t in c for t in terms))
+        hit = {
+            i: max(c[t] for t in terms if t in c)
+            for i, c in enumerate(concepts)
+            if any(t in c for t in terms)
+        }
         if hit:
             out.append((tok, hit))
     return out
@@ -44,7 +51,7 @@ def best_quote(
     start: int,
     end: int,
     terms_of: Callable[[str], Sequence[str]],
-    concepts: Sequence[frozenset[str]],
+    concepts: Sequence[ConceptTerms],
     weights: Sequence[float],
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
@@ -56,30 +63,36 @@ def best_quote(
     spans = sentence_spans(text, start, end) or [(start, end)]
     matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
 
-    def concepts_in(a: int, b: int) -> frozenset[int]:
-        return frozenset(i for tok, hit in matches if a <= tok.start < b for i in hit)
+    def concepts_in(a: int, b: int) -> dict[int, float]:
+        found: dict[int, float] = {}
+        for tok, hit in matches:
+            if a <= tok.start < b:
+                for i, boost in hit.items():
+                    found[i] = max(found.get(i, 0.0), boost)
+        return found
 
-    def value(found: frozenset[int]) -> float:
-        return sum(weights[i] for i in found)
+    def value(found: Mapping[int, float], without: Mapping[int, float] | None = None) -> float:
+        return sum(weights[i] * b for i, b in found.items() if not without or i not in without)
 
     per_sentence = [concepts_in(a, b) for a, b in spans]
     best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]), -i))
     lo = hi = best
-    found = per_sentence[best]
+    found = set(per_sentence[best])
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
-    gains = {i: value(per_sentence[i] - found) for i in neighbours}
+    gains = {i: value(per_sentence[i], per_sentence[best]) for i in neighbours}
     extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
     short = spans[best][1] - spans[best][0] < SHORT_SENTENCE
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
-        found = found | per_sentence[extra]
+        found |= set(per_sentence[extra])
     q_start, q_end = spans[lo][0], spans[hi][1]
     highlights = tuple(
         (tok.start, tok.end) for tok, _ in matches if q_start <= tok.start and tok.end <= q_end
     )
     a, b = spans[best]
     has_number = any(c.isdigit() for c in text[a:b])
-    return QuoteSpan(q_start, q_end, highlights, found, per_sentence[best], has_number)
+    return QuoteSpan(q_start, q_end, highlights, frozenset(found), value(per_sentence[best]),
+                     has_number)
 
 
 def passage_highlights(
@@ -87,7 +100,7 @@ def passage_highlights(
     start: int,
     end: int,
     terms_of: Callable[[str], Sequence[str]],
-    concepts: Sequence[frozenset[str]],
+    concepts: Sequence[ConceptTerms],
 ) -> tuple[tuple[int, int], ...]:
     """Spans of all matched words in the passage (for "show source")."""
     matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)

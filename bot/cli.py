@@ -1,0 +1,310 @@
+"""Command line: ``python -m bot ask|search|reindex|eval|shell|start``.
+
+Every command opens the database named in the settings; messages meant for people are
+rendered from the same templates as the Discord replies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.render import render
+from bot.settings import Settings, load_settings
+from index.engine import Answer, Engine, understood_line
+from index.evaluation import evaluate, load_questions
+from index.pipeline import ReindexBusyError, ReindexReport, Sources, reindex
+from index.storage import NoIndexError, QuestionRecord, Storage, StorageError
+
+MAX_K = 50
+
+
+class CliError(Exception):
+    """A problem to report in one line, with exit status 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def sources_from(settings: Settings, articles_dir: Path | None = None) -> Sources:
+    return Sources(
+        articles_dir=articles_dir or settings.articles_dir,
+        dictionary_path=settings.dictionary_path,
+        glossary_path=settings.glossary_path,
+        cache_dir=settings.cache_dir,
+    )
+
+
+async def open_storage(settings: Settings) -> Storage:
+    try:
+        return await Storage.open(settings.database_path, settings.busy_timeout_ms)
+    except StorageError as exc:
+        raise CliError(str(exc)) from exc
+
+
+async def load_engine(storage: Storage, settings: Settings, build_if_missing: bool,
+                      console: Console) -> Engine:
+    """The engine over the stored index; builds one first when asked to and none exists."""
+    try:
+        return Engine(await storage.load_snapshot())
+    except NoIndexError as exc:
+        if not build_if_missing:
+            raise CliError(str(exc)) from exc
+    console.print("[dim]No index yet: building it from the articles…[/dim]")
+    await run_reindex(storage, sources_from(settings), console)
+    return Engine(await storage.load_snapshot())
+
+
+async def run_reindex(storage: Storage, sources: Sources, console: Console,
+                      engine: Engine | None = None) -> ReindexReport:
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        try:
+            return await reindex(storage, sources, engine, progress)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise CliError(str(exc)) from exc
+        except ReindexBusyError as exc:
+            raise CliError(str(exc)) from exc
+        except ValueError as exc:  # e.g. a malformed glossary
+            raise CliError(str(exc)) from exc
+
+
+def render_answer(answer: Answer, snapshot_titles: Sequence[str], target: str = "terminal",
+                  quote_limit: int = 600) -> str:
+    return render(
+        "answer.j2",
+        target,  # type: ignore[arg-type]
+        answer=answer,
+        titles=snapshot_titles,
+        understood=understood_line(answer.understood_as),
+        show_understood=True,
+        quote_limit=quote_limit,
+    )
+
+
+def explain_table(answer: Answer) -> Table:
+    table = Table(title="How the question was understood", show_lines=False)
+    for column in ("question words", "kind", "German terms searched"):
+        table.add_column(column)
+    for u in answer.understood_as:
+        table.add_row(u.source, u.kind, ", ".join(u.terms) or "— (not in the articles)")
+    table.caption = (
+        f"language {answer.language} · coverage {answer.coverage:.2f} · "
+        f"{answer.total_hits} matching passages · {answer.elapsed_ms:.1f} ms"
+    )
+    return table
+
+
+async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
+    try:
+        return await storage.log_question(
+            QuestionRecord(
+                question=answer.question,
+                language=answer.language,
+                answered=answer.answered,
+                reason=answer.reason,
+                top_passages=[f"{r.article_id}#{r.paragraph}" for r in answer.results],
+                latency_ms=answer.elapsed_ms,
+                build_id=engine.snapshot.info.build_id,
+                origin="cli",
+            )
+        )
+    except StorageError:
+        return 0  # the log is a record, not a reason to fail an answer
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if not args.question.strip():
+        raise CliError("the question is empty; ask something, e.g. \"What did the US commit to?\"", 2)
+    async with await open_storage(settings) as storage:
+        engine = await load_engine(storage, settings, False, console)
+        answer = engine.answer(args.question, k=args.k, abstain=not args.no_abstain)
+        await log_answer(storage, engine, answer)
+    if args.json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+        return 0
+    titles = [a.title for a in engine.snapshot.articles.values()]
+    console.print(render_answer(answer, titles), highlight=False)
+    if args.explain:
+        console.print(explain_table(answer))
+    return 0
+
+
+async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if args.rebuild:
+        backup = backup_database(settings.database_path)
+        if backup:
+            console.print(f"[dim]Old database moved to {backup}[/dim]")
+    async with await open_storage(settings) as storage:
+        report = await run_reindex(storage, sources_from(settings, args.seeds), console)
+    console.print(render("reindex.j2", "terminal", report=report), highlight=False)
+    return 0
+
+
+def backup_database(path: Path) -> Path | None:
+    """Move a (possibly corrupt) database and its WAL files aside before a rebuild."""
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    return target
+
+
+async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    try:
+        questions = load_questions(args.file)
+    except FileNotFoundError:
+        raise CliError(f"question file not found: {args.file}", 2) from None
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
+    async with await open_storage(settings) as storage:
+        engine = await load_engine(storage, settings, True, console)
+    report = evaluate(engine, questions)
+    if args.json:
+        sys.stdout.write(json.dumps(report.summary()) + "\n")
+        return 0
+    console.print(
+        render("eval.j2", "terminal", s=report.summary(), verbose=args.verbose,
+               misses=report.misses, understood=lambda a: understood_line(a.understood_as)),
+        highlight=False,
+    )
+    return 0
+
+
+async def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    async with await open_storage(settings) as storage:
+        engine = await load_engine(storage, settings, True, console)
+        info = engine.snapshot.info
+        console.print(
+            f"[bold]News Q&A[/bold] — {info.articles} articles, {info.passages} passages "
+            f"(index of {info.built_at}). Ask in English or German; "
+            "[dim]:more[/dim] for more results, [dim]:quit[/dim] to leave."
+        )
+        last: str | None = None
+        offset = 0
+        titles = [a.title for a in engine.snapshot.articles.values()]
+        while True:
+            try:
+                line = await asyncio.to_thread(console.input, "[bold cyan]?[/bold cyan] ")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return 0
+            line = line.strip()
+            if not line:
+                continue
+            if line in {":q", ":quit", ":exit", "quit", "exit"}:
+                return 0
+            if line == ":more":
+                if last is None:
+                    console.print("[dim]Ask a question first.[/dim]")
+                    continue
+                offset += args.k
+                answer = engine.answer(last, k=args.k, offset=offset)
+                if not answer.results:
+                    console.print("[dim]No more passages.[/dim]")
+                    continue
+            else:
+                last, offset = line, 0
+                answer = engine.answer(line, k=args.k)
+                await log_answer(storage, engine, answer)
+            console.print(render_answer(answer, titles), highlight=False)
+
+
+async def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """The main job: the Discord bot when a token is configured, else the terminal."""
+    if settings.discord_token is None:
+        console.print("[dim]No DISCORD_TOKEN configured: starting the terminal session.[/dim]")
+    return await cmd_shell(args, settings, console)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Answer questions about German news articles with verbatim quotes.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", help="the question, in English or German")
+    ask.add_argument("-k", type=_k, default=3, help="number of quotes (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--explain", action="store_true", help="show how the question was read")
+    ask.add_argument("--no-abstain", action="store_true", help="show passages even when unsure")
+    ask.set_defaults(handler=cmd_ask)
+
+    rx = sub.add_parser("reindex", help="rebuild the index from the articles directory")
+    rx.add_argument("--seeds", type=Path, default=None, help="articles directory")
+    rx.add_argument("--rebuild", action="store_true",
+                    help="move the database aside (kept as .bak) and build a fresh one")
+    rx.set_defaults(handler=cmd_reindex)
+
+    ev = sub.add_parser("eval", help="measure answer quality on a JSONL question set")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--verbose", action="store_true", help="list each miss")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.set_defaults(handler=cmd_eval)
+
+    for name, handler, text in (("shell", cmd_shell, "interactive terminal session"),
+                                ("start", cmd_start, "the main job (bot or terminal)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("-k", type=_k, default=3, help="quotes per answer")
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_K}")
+    return k
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console(stderr=False, soft_wrap=True)
+    errors = Console(stderr=True)
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        errors.print(f"error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        return 2
+    try:
+        return int(asyncio.run(args.handler(args, settings, console)))
+    except CliError as exc:
+        errors.print(f"error: {exc}", highlight=False, markup=False)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,156 @@
+"""Reindex: articles directory → snapshot → database, with the old index serving meanwhile.
+
+CPU work (parsing, analysis, dictionary compilation) runs in a worker thread so that an
+event loop answering questions is never blocked. Reindexes are serialised: within one
+process by an asyncio lock, across processes (CLI and bot) by a lock file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.bm25 import BM25Params
+from index.corpus import SkippedFile, load_articles
+from index.engine import DEFAULT_PARAMS, Engine, Snapshot, build_snapshot
+from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
+from index.storage import Storage
+
+Progress = Callable[[str, int, int], None]
+
+
+class ReindexBusyError(RuntimeError):
+    """Another reindex is running."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where the index's inputs come from."""
+
+    articles_dir: Path
+    dictionary_path: Path | None
+    glossary_path: Path | None = None
+    cache_dir: Path | None = None
+    params: BM25Params = DEFAULT_PARAMS
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    """What a reindex did."""
+
+    build_id: str
+    articles: int
+    passages: int
+    skipped: tuple[SkippedFile, ...]
+    seconds: float
+    has_dictionary: bool
+    warnings: tuple[str, ...] = field(default=())
+
+
+def load_glossary(path: Path | None) -> list[GlossaryEntry]:
+    """The packaged glossary plus an admin's own file, when configured."""
+    entries = default_glossary()
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read glossary {path}: {exc.strerror or exc}") from exc
+        # An admin's entries come first so that they win over the packaged ones.
+        entries = parse_glossary(text, str(path)) + entries
+    return entries
+
+
+def dictionary_warning(path: Path | None) -> str | None:
+    if path is not None and path.is_file():
+        return None
+    return (
+        f"dictionary not found at {path}: English questions will only match names, "
+        "glossary terms and words spelled alike in German "
+        "(install it with `apt-get install trans-de-en`)"
+    )
+
+
+def build_from_sources(sources: Sources, progress: Progress | None = None) -> Snapshot:
+    """Parse, analyse and compile everything into a new snapshot (blocking)."""
+    articles, skipped = load_articles(sources.articles_dir)
+    if progress:
+        progress("parse", len(articles), len(articles) + len(skipped))
+    ding: DingEntries | None = None
+    if dictionary_warning(sources.dictionary_path) is None:
+        assert sources.dictionary_path is not None
+        ding = load_ding(sources.dictionary_path, sources.cache_dir)
+    if progress:
+        progress("dictionary", 1, 1)
+    return build_snapshot(
+        articles, ding, load_glossary(sources.glossary_path), sources.params, skipped, progress
+    )
+
+
+_locks: dict[str, asyncio.Lock] = {}
+
+
+@contextlib.asynccontextmanager
+async def reindex_lock(database: Path, wait: bool = False) -> AsyncIterator[None]:
+    """Hold the reindex lock for ``database`` (in-process and across processes)."""
+    key = str(database.resolve())
+    lock = _locks.setdefault(key, asyncio.Lock())
+    if lock.locked() and not wait:
+        raise ReindexBusyError("a reindex is already running; try again when it has finished")
+    async with lock:
+        lock_path = database.with_name(database.name + ".reindex.lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    raise ReindexBusyError(
+                        "another process is reindexing this database; try again later"
+                    ) from None
+                await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+async def reindex(
+    storage: Storage,
+    sources: Sources,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    wait: bool = False,
+) -> ReindexReport:
+    """Rebuild the index from ``sources``, store it, and swap it into ``engine``.
+
+    Until the new build is stored completely, the previous one stays active in the
+    database and in ``engine``; any failure leaves both untouched.
+    """
+    began = time.perf_counter()
+    async with reindex_lock(storage.path, wait=wait):
+        snapshot = await asyncio.to_thread(build_from_sources, sources, progress)
+
+        def stored(done: int, total: int) -> None:
+            if progress:
+                progress("store", done, total)
+
+        await storage.save_snapshot(snapshot, stored)
+        if engine is not None:
+            engine.swap(snapshot)
+    warnings: Sequence[str] = [w for w in [dictionary_warning(sources.dictionary_path)] if w]
+    info = snapshot.info
+    return ReindexReport(
+        info.build_id,
+        info.articles,
+        info.passages,
+        info.skipped,
+        round(time.perf_counter() - began, 3),
+        info.has_dictionary,
+        tuple(warnings),
+    )

@@ -1,0 +1,434 @@
+"""SQLite storage (aiosqlite): index builds, articles, passages, question log, feedback.
+
+All SQL of the project lives in this module, always with ``?`` parameters. The schema is
+created and changed by numbered migrations, each applied in one transaction, with the
+schema version kept in ``PRAGMA user_version``. The database runs in WAL mode, so
+answering (reads) goes on while a reindex writes.
+
+A reindex writes the new build under its own ``build_id`` while the old one keeps
+serving, then flips ``meta.active_build`` in one short transaction: a reindex that fails
+or is killed halfway leaves the previous build active, and its leftovers are removed on
+the next open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from index.bm25 import BM25Params
+from index.corpus import SkippedFile
+from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
+from index.lexicon import Lexicon
+
+BUSY_TIMEOUT_MS = 5_000
+_WRITE_CHUNK = 2_000
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: index builds, articles, passages, question log, feedback
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE builds (
+        build_id       TEXT PRIMARY KEY,
+        state          TEXT NOT NULL CHECK (state IN ('building', 'ready')),
+        built_at       TEXT NOT NULL,
+        analyzer       TEXT NOT NULL,
+        params         TEXT NOT NULL,
+        articles       INTEGER NOT NULL,
+        passages       INTEGER NOT NULL,
+        seconds        REAL NOT NULL,
+        skipped        TEXT NOT NULL,
+        has_dictionary INTEGER NOT NULL,
+        lexicon        BLOB
+    );
+    CREATE TABLE articles (
+        build_id TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
+        id       TEXT NOT NULL,
+        title    TEXT NOT NULL,
+        date     TEXT,
+        source   TEXT,
+        path     TEXT NOT NULL,
+        caption  TEXT,
+        text     TEXT NOT NULL,
+        sha256   TEXT NOT NULL,
+        PRIMARY KEY (build_id, id)
+    );
+    CREATE TABLE passages (
+        build_id   TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
+        id         INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        ordinal    INTEGER NOT NULL,
+        section    TEXT,
+        start      INTEGER NOT NULL,
+        "end"      INTEGER NOT NULL,
+        terms      TEXT NOT NULL,
+        PRIMARY KEY (build_id, id)
+    );
+    CREATE TABLE questions (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        asked_at     TEXT NOT NULL,
+        question     TEXT NOT NULL,
+        language     TEXT NOT NULL,
+        answered     INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        top_passages TEXT NOT NULL,
+        latency_ms   REAL NOT NULL,
+        build_id     TEXT,
+        origin       TEXT NOT NULL,
+        user_id      TEXT,
+        guild_id     TEXT,
+        channel_id   TEXT
+    );
+    CREATE INDEX questions_asked_at ON questions (asked_at);
+    CREATE TABLE feedback (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        question_id INTEGER NOT NULL REFERENCES questions(id),
+        user_id     TEXT NOT NULL,
+        value       INTEGER NOT NULL CHECK (value IN (-1, 1)),
+        created_at  TEXT NOT NULL,
+        UNIQUE (question_id, user_id)
+    );
+    """,
+)
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used; the message says what to do."""
+
+
+class NoIndexError(StorageError):
+    """The database holds no index build yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    """One asked question, for the log."""
+
+    question: str
+    language: str
+    answered: bool
+    reason: str
+    top_passages: Sequence[str]
+    latency_ms: float
+    build_id: str | None
+    origin: str = "cli"
+    user_id: str | None = None
+    guild_id: str | None = None
+    channel_id: str | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Storage:
+    """One aiosqlite connection to the project database. Use ``await Storage.open(path)``."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Storage:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create data directory {path.parent}: {exc}") from exc
+        try:
+            db = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        storage = cls(db, path)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await db.execute("PRAGMA foreign_keys = ON")
+            mode = await (await db.execute("PRAGMA journal_mode = WAL")).fetchone()
+            del mode
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await storage._migrate()
+            await storage._remove_unfinished_builds()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise StorageError(
+                f"database {path} is unusable ({exc}); "
+                "run `python -m bot reindex --rebuild` to recreate it"
+            ) from exc
+        return storage
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- schema -----------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        row = await (await self._db.execute("PRAGMA user_version")).fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        for number, script in enumerate(MIGRATIONS, 1):
+            if number <= version:
+                continue
+            # executescript() would commit on its own; run statements in one transaction.
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(script):
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.commit()
+            except BaseException:
+                await self._db.rollback()
+                raise
+
+    async def _remove_unfinished_builds(self) -> None:
+        active = await self.active_build_id()
+        await self._db.execute(
+            "DELETE FROM builds WHERE state = 'building' AND build_id IS NOT ?", (active,)
+        )
+        await self._db.commit()
+
+    # -- index builds -------------------------------------------------------------------
+
+    async def active_build_id(self) -> str | None:
+        row = await (
+            await self._db.execute("SELECT value FROM meta WHERE key = 'active_build'")
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    async def save_snapshot(
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Store ``snapshot`` as a new build and make it the active one.
+
+        The rows are written first, under the new build id, while the old build stays
+        active; the switch is one short transaction at the end.
+        """
+        info = snapshot.info
+        db = self._db
+        await db.execute(
+            "INSERT INTO builds (build_id, state, built_at, analyzer, params, articles,"
+            " passages, seconds, skipped, has_dictionary, lexicon)"
+            " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                info.build_id,
+                info.built_at,
+                info.analyzer,
+                json.dumps(info.params),
+                info.articles,
+                info.passages,
+                info.seconds,
+                json.dumps([[s.path, s.reason] for s in info.skipped]),
+                int(info.has_dictionary),
+                snapshot.lexicon.to_bytes(),
+            ),
+        )
+        await db.executemany(
+            "INSERT INTO articles (build_id, id, title, date, source, path, caption, text,"
+            " sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (info.build_id, a.id, a.title, a.date, a.source, a.path, a.caption, a.text,
+                 a.sha256)
+                for a in snapshot.articles.values()
+            ],
+        )
+        await db.commit()
+        total = len(snapshot.passages)
+        for lo in range(0, total, _WRITE_CHUNK):
+            chunk = snapshot.passages[lo : lo + _WRITE_CHUNK]
+            await db.executemany(
+                'INSERT INTO passages (build_id, id, article_id, ordinal, section, start, "end",'
+                " terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (info.build_id, p.id, p.article_id, p.ordinal, p.section, p.start, p.end,
+                     " ".join(snapshot.documents[p.id]))
+                    for p in chunk
+                ],
+            )
+            await db.commit()
+            if progress:
+                progress(min(lo + _WRITE_CHUNK, total), total)
+        await self._activate(info.build_id)
+
+    async def _activate(self, build_id: str) -> None:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.execute("UPDATE builds SET state = 'ready' WHERE build_id = ?", (build_id,))
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES ('active_build', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (build_id,),
+            )
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+        # Old builds are garbage now; removing them may wait for a busy database.
+        await db.execute("DELETE FROM builds WHERE build_id <> ?", (build_id,))
+        await db.commit()
+
+    async def load_snapshot(self) -> Snapshot:
+        """The active build, ready to answer (no article parsing, no dictionary)."""
+        build_id = await self.active_build_id()
+        if build_id is None:
+            raise NoIndexError(
+                f"no index in {self.path}; build one with `python -m bot reindex`"
+            )
+        db = self._db
+        row = await (
+            await db.execute(
+                "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
+                " has_dictionary, lexicon FROM builds WHERE build_id = ?",
+                (build_id,),
+            )
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"active build {build_id} is missing; run reindex --rebuild")
+        params: dict[str, Any] = json.loads(row[2])
+        info = BuildInfo(
+            build_id=build_id,
+            built_at=row[0],
+            analyzer=row[1],
+            params=params,
+            articles=row[3],
+            passages=row[4],
+            seconds=row[5],
+            skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
+            has_dictionary=bool(row[7]),
+        )
+        lexicon = Lexicon.from_bytes(row[8])
+        passage_rows = await db.execute_fetchall(
+            'SELECT id, article_id, ordinal, section, start, "end", terms FROM passages'
+            " WHERE build_id = ? ORDER BY id",
+            (build_id,),
+        )
+        passages: list[IndexedPassage] = []
+        documents: list[list[str]] = []
+        by_article: dict[str, list[int]] = {}
+        for pid, article_id, ordinal, section, start, end, terms in passage_rows:
+            passages.append(IndexedPassage(pid, article_id, ordinal, section, start, end))
+            documents.append(terms.split())
+            by_article.setdefault(article_id, []).append(pid)
+        article_rows = await db.execute_fetchall(
+            "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
+            " WHERE build_id = ? ORDER BY id",
+            (build_id,),
+        )
+        articles = {
+            r[0]: IndexedArticle(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                                 tuple(by_article.get(r[0], ())))
+            for r in article_rows
+        }
+        return Snapshot(info, articles, passages, documents, lexicon, BM25Params(**params))
+
+    async def builds(self) -> list[dict[str, Any]]:
+        rows = await self._db.execute_fetchall(
+            "SELECT build_id, state, built_at, articles, passages FROM builds ORDER BY built_at"
+        )
+        keys = ("build_id", "state", "built_at", "articles", "passages")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- question log and feedback -----------------------------------------------------
+
+    async def log_question(self, record: QuestionRecord) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO questions (asked_at, question, language, answered, reason,"
+            " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _now(),
+                record.question,
+                record.language,
+                int(record.answered),
+                record.reason,
+                json.dumps(list(record.top_passages)),
+                record.latency_ms,
+                record.build_id,
+                record.origin,
+                record.user_id,
+                record.guild_id,
+                record.channel_id,
+            ),
+        )
+        await self._db.commit()
+        return int(cursor.lastrowid or 0)
+
+    async def question(self, question_id: int) -> dict[str, Any] | None:
+        cursor = await self._db.execute(
+            "SELECT id, asked_at, question, language, answered, reason, top_passages,"
+            " latency_ms, build_id, origin FROM questions WHERE id = ?",
+            (question_id,),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        keys = ("id", "asked_at", "question", "language", "answered", "reason",
+                "top_passages", "latency_ms", "build_id", "origin")
+        out = dict(zip(keys, row, strict=True))
+        out["top_passages"] = json.loads(out["top_passages"])
+        out["answered"] = bool(out["answered"])
+        return out
+
+    async def add_feedback(self, question_id: int, user_id: str, value: int) -> None:
+        """Record 👍 (+1) or 👎 (-1); a user's second vote on a question replaces the first."""
+        if value not in (-1, 1):
+            raise ValueError("feedback value must be -1 or 1")
+        await self._db.execute(
+            "INSERT INTO feedback (question_id, user_id, value, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (question_id, user_id) DO UPDATE SET value = excluded.value,"
+            " created_at = excluded.created_at",
+            (question_id, user_id, value, _now()),
+        )
+        await self._db.commit()
+
+    async def question_stats(self) -> dict[str, Any]:
+        row = await (
+            await self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions"
+            )
+        ).fetchone()
+        asked, answered = (int(row[0]), int(row[1])) if row else (0, 0)
+        votes = await self._db.execute_fetchall(
+            "SELECT value, COUNT(*) FROM feedback GROUP BY value"
+        )
+        counts = {int(v): int(n) for v, n in votes}
+        unanswered = await self._db.execute_fetchall(
+            "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
+            " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10"
+        )
+        return {
+            "asked": asked,
+            "answered": answered,
+            "thumbs_up": counts.get(1, 0),
+            "thumbs_down": counts.get(-1, 0),
+            "top_unanswered": [(q, int(n)) for q, n in unanswered],
+        }
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def build_info_dict(info: BuildInfo) -> dict[str, Any]:
+    out = asdict(info)
+    out["skipped"] = [str(s) for s in info.skipped]
+    return out
