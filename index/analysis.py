@@ -18,10 +18,10 @@ from index.text import Token, fold, tokenize
 ANALYZER_VERSION = "de-snowball-1"
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound.
-_LINKERS = ("s", "es", "n", "en", "e", "er", "ns")
+_LINKERS = ("ens", "es", "ns", "en", "er", "s", "n", "e")
 _MIN_COMPOUND = 8  # shorter words are not split
 _MIN_HEAD = 4
-_MIN_MODIFIER = 3
+_MIN_MODIFIER = 4
 
 
 def _load_words(name: str) -> frozenset[str]:
@@ -64,10 +64,11 @@ class Decompounder:
         return len(part) >= _MIN_MODIFIER and self._is_known(self._stem(part))
 
     def _modifier_forms(self, mod: str) -> Iterable[str]:
-        yield mod
+        # Without its linking element first: Snowball stems "sicherheits" to "sich".
         for linker in _LINKERS:
             if mod.endswith(linker) and len(mod) - len(linker) >= _MIN_MODIFIER:
                 yield mod[: -len(linker)]
+        yield mod
 
     def _split(self, word: str) -> tuple[str, ...]:
         """Return the parts of ``word``, or ``()`` when it is not a known compound."""
@@ -128,7 +129,9 @@ class GermanAnalyzer:
             if term is None:
                 continue
             out.append(Term(term, tok.start, tok.end))
-            if self.decompounder is not None:
+            # Only nouns (capitalised) are split: adjectives such as "politisch" or
+            # "rechtlich" end in letters that look like nouns ("Tisch", "Licht").
+            if self.decompounder is not None and tok.surface[:1].isupper():
                 for part in self.decompounder.split(fold(tok.surface)):
                     if part not in GERMAN_STOPWORDS:
                         out.append(Term(self.stem(part), tok.start, tok.end, part=True))

@@ -7,7 +7,7 @@ frequencies as numpy arrays), so a query touches only the documents that contain
 terms. ``tests/index/test_bm25.py`` checks the equality against rank-bm25 itself.
 
 Queries are weighted *concepts*: a concept's term frequency in a document is the sum over
-its alternative terms, and its document frequency is that of the union (Lucene's
+its alternative terms, and its document frequency the largest of its terms' (Lucene's
 SynonymQuery). A one-term concept with weight 1 is exactly a rank-bm25 query term.
 """
 
@@ -56,6 +56,10 @@ class ConceptHits:
 
 class BM25Index:
     """Posting lists plus rank-bm25's corpus statistics."""
+
+    # A concept's document frequency: Lucene's SynonymQuery takes the max over its terms,
+    # so a loose alternative found everywhere cannot drown the idf of the main term.
+    synonym_df: Literal["union", "max"] = "max"
 
     def __init__(self, documents: Sequence[Sequence[str]], params: BM25Params | None = None):
         self.params = params or BM25Params()
@@ -122,7 +126,7 @@ class BM25Index:
     def concept_hits(
         self, terms: Sequence[str], weight: float = 1.0, boosts: Sequence[float] = ()
     ) -> ConceptHits:
-        """Union the postings of ``terms``: summed tf per document, idf of the union.
+        """Union the postings of ``terms``: summed tf per document, idf of the max df.
 
         ``boosts`` scale each term's frequency (Lucene's boosted SynonymQuery terms); a
         concept of one unboosted term is exactly a rank-bm25 query term.
@@ -140,7 +144,11 @@ class BM25Index:
         )
         uniq, inverse = np.unique(all_ids, return_inverse=True)
         summed = np.bincount(inverse, weights=all_tfs).astype(np.float64)
-        return ConceptHits(uniq.astype(np.int32), summed, self.idf_of_df(len(uniq)), weight)
+        if self.synonym_df == "max":
+            df = max(len(self.postings[t][0]) for t in present)
+        else:
+            df = len(uniq)
+        return ConceptHits(uniq.astype(np.int32), summed, self.idf_of_df(df), weight)
 
     def contribution(self, hits: ConceptHits) -> FloatArray:
         """The concept's score in each of ``hits.doc_ids`` (rank-bm25's formula)."""

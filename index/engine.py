@@ -25,7 +25,7 @@ from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import fold, tokenize
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
-DEFAULT_MIN_COVERAGE = 0.33
+DEFAULT_MIN_COVERAGE = 0.36
 DEFAULT_SENTENCE_BOOST = 1.0
 RERANK_DEPTH = 20
 ENTITY_MISS_FACTOR = 2.0  # an unmatched name weighs this many times the unseen idf

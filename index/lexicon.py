@@ -30,7 +30,7 @@ from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-5"
+_PARSER_VERSION = "ding-6"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
@@ -61,8 +61,12 @@ class DingEntries:
     german_nouns: set[str] = field(default_factory=set)
 
 
+_DE_OBJECT_RE = re.compile(r"\b(?:etw|jdn|jdm|jds)\. zu (?:tun|machen)\b")
+
+
 def _clean_german(synonym: str) -> tuple[str, ...]:
-    text = _BRACKETS_RE.sub(" ", synonym).replace(",", " ")
+    text = _DE_OBJECT_RE.sub(" ", synonym)
+    text = _BRACKETS_RE.sub(" ", text).replace(",", " ")
     words = [w for w in text.split() if w not in _DE_NOISE]
     return tuple(
         part

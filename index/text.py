@@ -86,10 +86,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 continue
         if m.group() == "." and _is_abbreviation_or_number(text, start, m.start()):
             continue
+        if _next_visible(text, stop, end).islower():
+            continue  # "U.S.A. sind", "usw. und": sentences do not start in lower case
         _append_trimmed(text, cursor, stop, spans)
         cursor = stop
     _append_trimmed(text, cursor, end, spans)
     return spans
+
+
+def _next_visible(text: str, pos: int, end: int) -> str:
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return text[pos] if pos < end else ""
 
 
 def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
@@ -102,7 +110,7 @@ def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
     if word.isdigit():
         # "am 6. Januar" is no boundary; "… 26." at the very end of a sentence is rare.
         return True
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
 
 
 def _append_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from index.analysis import GermanAnalyzer
+from index.lexicon import (
+    DingEntries,
+    Lexicon,
+    compile_lexicon,
+    default_glossary,
+    english_key,
+    parse_ding,
+    parse_glossary,
+    variant_matcher,
+)
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def sample() -> DingEntries:
+    return parse_ding((DATA / "ding-sample.txt").read_text(encoding="utf-8").splitlines())
+
+
+def german(entries: DingEntries, *words: str) -> set[str]:
+    return {" ".join(p) for p in entries.translations.get(english_key(words), {})}
+
+
+def test_annotations_are_stripped(sample: DingEntries) -> None:
+    assert german(sample, "air", "defence") == {
+        "Luftverteidigung", "Luftabwehr", "Flugabwehr", "Fliegerabwehr"}
+    assert german(sample, "air", "defense") == german(sample, "air", "defence")
+    assert german(sample, "envoy") >= {"Gesandter", "Gesandten"}
+
+
+def test_phrase_entry_links_commit_to_verpflichten(sample: DingEntries) -> None:
+    assert "gegenüber verpflichten" in german(sample, "commit", "to")
+    assert "verpflichten" in german(sample, "commit", "to")  # from "commit yourself to do sth."
+
+
+def test_inflected_forms_share_the_headword_key(sample: DingEntries) -> None:
+    promised = german(sample, "promised")
+    assert "versprochen" in promised and "versprach" in promised
+    assert german(sample, "promise") == promised  # one stemmed key
+
+
+def test_example_sentences_are_not_translations(sample: DingEntries) -> None:
+    assert not any("Oberbefehlshaber" in p for p in german(sample, "troops"))
+
+
+def test_compile_keeps_only_corpus_terms_with_boosts(sample: DingEntries) -> None:
+    analyzer = GermanAnalyzer()
+    vocab = {"verpflicht", "zusag", "trupp"}
+    lex = compile_lexicon(sample, [], analyzer.term_of, vocab)
+    assert lex.translations[english_key(["commit", "to"])]["verpflicht"] == 1.0
+    assert 0 < lex.translations[english_key(["commit", "to"])]["zusag"] < 1.0
+    assert english_key(["air", "defence"]) not in lex.translations
+    assert lex.translations[english_key(["troops"])] == {"trupp": 1.0}
+    assert "troops" in lex.english_words and "truppen" in lex.german_words
+    again = Lexicon.from_bytes(lex.to_bytes())
+    assert again.translations == lex.translations and again.english_words == lex.english_words
+
+
+def test_glossary_format_and_errors() -> None:
+    entries = parse_glossary("# c\nUS, America = USA, amerikanisch\n\nKremlin = Kreml\n")
+    assert entries[0].variants == ("US", "America") and entries[1].terms == ("Kreml",)
+    with pytest.raises(ValueError, match="glossary:1"):
+        parse_glossary("no equals sign here")
+    assert any("Selenskyj" in e.terms for e in default_glossary())
+
+
+def test_short_capital_variants_match_case_exactly() -> None:
+    assert variant_matcher("US") == (("US",), True)
+    assert variant_matcher("Zelensky") == (("zelensky",), False)

@@ -1,0 +1,393 @@
+"""The SQLite storage on real database files: migrations, snapshots, reindex safety, log."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import index.storage as storage_module
+from index.engine import Answer, Engine, Snapshot
+from index.pipeline import Sources, reindex
+from index.storage import MIGRATIONS, NoIndexError, QuestionRecord, Storage, StorageError
+from tests.conftest import SEEDS
+
+QUESTIONS = (
+    "What did the US commit to?",
+    "Wer nahm an dem Treffen teil?",
+    "How many countries are willing to send troops?",
+    "Was sagte Macron über Russland?",
+)
+
+
+class InjectedFailure(RuntimeError):
+    """Raised by a progress callback to break a reindex in the middle."""
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    """A second, plain sqlite3 connection to look at what is really in the file."""
+    with closing(sqlite3.connect(path)) as conn:
+        yield conn
+
+
+def count(path: Path, sql: str, *params: Any) -> int:
+    with raw(path) as conn:
+        row = conn.execute(sql, params).fetchone()
+    return int(row[0])
+
+
+def fingerprint(answer: Answer) -> tuple[Any, ...]:
+    """Everything a user sees of an answer, except the timing."""
+    return (
+        answer.language,
+        answer.answered,
+        answer.reason,
+        answer.coverage,
+        answer.total_hits,
+        tuple(str(u) for u in answer.understood_as),
+        tuple(
+            (r.rank, r.passage_id, r.article_id, r.title, r.date, r.section, r.paragraph,
+             r.quote, r.quote_start, r.quote_end, r.passage, r.highlights, r.score, r.matched)
+            for r in answer.results
+        ),
+    )
+
+
+def fingerprints(engine: Engine) -> list[tuple[Any, ...]]:
+    return [fingerprint(engine.answer(q, k=5)) for q in QUESTIONS]
+
+
+def renamed(snapshot: Snapshot, build_id: str) -> Snapshot:
+    """The same index under another build id (a second build, without re-analysing)."""
+    info = dataclasses.replace(snapshot.info, build_id=build_id)
+    return Snapshot(info, snapshot.articles, snapshot.passages, snapshot.documents,
+                    snapshot.lexicon, snapshot.params)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "newsbot.sqlite3"
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+async def test_new_database_is_migrated_and_in_wal_mode(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        assert await storage.schema_version() == len(MIGRATIONS)
+        assert await storage.active_build_id() is None
+        assert await storage.builds() == []
+    assert db_path.is_file()  # the data directory was created too
+    with raw(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "builds", "articles", "passages", "questions", "feedback"} <= tables
+
+
+async def test_reopening_does_not_rerun_migrations(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        qid = await storage.log_question(
+            QuestionRecord("Wer?", "de", False, "not_covered", [], 1.0, None)
+        )
+    with raw(db_path) as conn:
+        schema_before = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    # A second migration run would fail on CREATE TABLE or wipe the data; neither happens.
+    async with await Storage.open(db_path) as storage:
+        assert await storage.schema_version() == len(MIGRATIONS)
+        record = await storage.question(qid)
+        assert record is not None and record["question"] == "Wer?"
+    with raw(db_path) as conn:
+        assert conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == (
+            schema_before
+        )
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+# --- snapshots ----------------------------------------------------------------------
+
+
+async def test_snapshot_round_trip_answers_identically(
+    db_path: Path, seed_snapshot: Snapshot, seed_engine: Engine
+) -> None:
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+        assert await storage.active_build_id() == seed_snapshot.info.build_id
+    # Load through a fresh connection, as another process (the bot) would.
+    async with await Storage.open(db_path) as storage:
+        loaded = await storage.load_snapshot()
+
+    assert loaded is not seed_snapshot
+    assert loaded.info == seed_snapshot.info
+    assert loaded.articles == seed_snapshot.articles
+    assert loaded.passages == seed_snapshot.passages
+    assert loaded.documents == seed_snapshot.documents
+    assert loaded.lexicon == seed_snapshot.lexicon
+    assert loaded.params == seed_snapshot.params
+
+    # Articles keep their full text, titles and dates; passage offsets still cut the text.
+    feed = loaded.articles["000_632348a179117fcd"]
+    assert feed.date == "2026-01-06"
+    assert feed.title.startswith("Wie die Nachrichtenagentur AFP berichtet")
+    assert feed.text == (SEEDS / "000_632348a179117fcd.txt").read_text(encoding="utf-8")
+    plain = loaded.articles["001_3254392af1d010b4"]
+    assert plain.title == "26 Staaten wollen Truppen entsenden"
+    assert plain.date is None
+    for passage in loaded.passages:
+        assert loaded.text_of(passage) == seed_snapshot.text_of(passage)
+        assert loaded.text_of(passage).strip() == loaded.text_of(passage) != ""
+
+    loaded_engine = Engine(loaded)
+    first = loaded_engine.answer("What did the US commit to?")
+    assert first.answered
+    assert "verpflichten sich die USA" in first.results[0].quote
+    assert loaded_engine.answer("Wer nahm an dem Treffen teil?").answered
+    assert fingerprints(loaded_engine) == fingerprints(seed_engine)
+
+
+async def test_load_snapshot_on_empty_database_raises_no_index(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        with pytest.raises(NoIndexError, match="reindex"):
+            await storage.load_snapshot()
+
+
+async def test_saving_a_second_build_replaces_the_first(
+    db_path: Path, seed_snapshot: Snapshot
+) -> None:
+    second = renamed(seed_snapshot, "second000000")
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+        await storage.save_snapshot(second)
+        assert await storage.active_build_id() == "second000000"
+        builds = await storage.builds()
+        assert [(b["build_id"], b["state"]) for b in builds] == [("second000000", "ready")]
+        assert (await storage.load_snapshot()).info.build_id == "second000000"
+    old = seed_snapshot.info.build_id
+    assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", old) == 0
+    assert count(db_path, "SELECT COUNT(*) FROM articles WHERE build_id = ?", old) == 0
+
+
+# --- a reindex that fails halfway -------------------------------------------------------
+
+
+async def test_failed_reindex_leaves_the_old_index_serving(
+    db_path: Path, seed_snapshot: Snapshot
+) -> None:
+    old_id = seed_snapshot.info.build_id
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+        engine = Engine(await storage.load_snapshot())
+        serving = engine.snapshot
+        before = fingerprints(engine)
+        stages: list[str] = []
+
+        def progress(stage: str, done: int, total: int) -> None:
+            stages.append(stage)
+            if stage == "store":  # the new build's passages are in the database by now
+                raise InjectedFailure("disk full")
+
+        # No dictionary: this build only has to get as far as being written.
+        sources = Sources(articles_dir=SEEDS, dictionary_path=None)
+        with pytest.raises(InjectedFailure, match="disk full"):
+            await reindex(storage, sources, engine, progress)
+        assert "analyse" in stages and stages[-1] == "store"
+
+        # Database and engine still serve the old build.
+        assert await storage.active_build_id() == old_id
+        assert engine.snapshot is serving
+        assert fingerprints(engine) == before
+        assert (await storage.load_snapshot()).info.build_id == old_id
+
+        half = [b for b in await storage.builds() if b["build_id"] != old_id]
+        assert [b["state"] for b in half] == ["building"]
+        failed_id = half[0]["build_id"]
+        assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", failed_id) > 0
+
+    # The next open removes the half-written build, rows and all.
+    async with await Storage.open(db_path) as storage:
+        builds = await storage.builds()
+        assert [(b["build_id"], b["state"]) for b in builds] == [(old_id, "ready")]
+        assert await storage.active_build_id() == old_id
+        reloaded = await storage.load_snapshot()
+    for table in ("builds", "articles", "passages"):
+        sql = f"SELECT COUNT(*) FROM {table} WHERE build_id = ?"
+        assert count(db_path, sql, failed_id) == 0, table
+    assert count(db_path, "SELECT COUNT(*) FROM passages") == len(seed_snapshot.passages)
+    assert fingerprints(Engine(reloaded)) == before
+
+    # And a later reindex that succeeds takes over.
+    async with await Storage.open(db_path) as storage:
+        report = await reindex(storage, Sources(articles_dir=SEEDS, dictionary_path=None), engine)
+        assert await storage.active_build_id() == report.build_id != old_id
+        assert engine.snapshot.info.build_id == report.build_id
+        assert [b["build_id"] for b in await storage.builds()] == [report.build_id]
+
+
+async def test_failure_between_passage_chunks_leaves_the_old_build_active(
+    db_path: Path, seed_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small write chunks, so that the failure comes with only part of the passages written."""
+    monkeypatch.setattr(storage_module, "_WRITE_CHUNK", 4)
+    old_id = seed_snapshot.info.build_id
+    total = len(seed_snapshot.passages)
+    assert total > 8
+    calls: list[tuple[int, int]] = []
+
+    def progress(done: int, of: int) -> None:
+        calls.append((done, of))
+        raise InjectedFailure("killed")
+
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+        with pytest.raises(InjectedFailure):
+            await storage.save_snapshot(renamed(seed_snapshot, "halfwritten0"), progress)
+        assert calls == [(4, total)]
+        assert await storage.active_build_id() == old_id
+        sql = "SELECT COUNT(*) FROM passages WHERE build_id = ?"
+        assert count(db_path, sql, "halfwritten0") == 4
+        assert count(db_path, sql, old_id) == total
+        assert (await storage.load_snapshot()).info.build_id == old_id
+
+    async with await Storage.open(db_path) as storage:
+        assert [b["build_id"] for b in await storage.builds()] == [old_id]
+        loaded = await storage.load_snapshot()
+    assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", "halfwritten0") == 0
+    assert loaded.passages == seed_snapshot.passages
+
+
+async def test_opening_the_database_during_a_reindex_keeps_both_builds(
+    db_path: Path, seed_snapshot: Snapshot
+) -> None:
+    """A reader (``python -m bot ask``, the bot) that opens the database while a reindex is
+    writing must neither break that reindex nor lose the index."""
+    new = renamed(seed_snapshot, "concurrent00")
+    seen_by_reader: list[str] = []
+
+    async def open_as_reader() -> None:
+        async with await Storage.open(db_path) as reader:
+            seen_by_reader.append((await reader.load_snapshot()).info.build_id)
+
+    def progress(done: int, total: int) -> None:
+        # The new build's rows are written, not yet active: another connection opens now.
+        thread = threading.Thread(target=asyncio.run, args=(open_as_reader(),))
+        thread.start()
+        thread.join()
+
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+        await storage.save_snapshot(new, progress)
+        assert seen_by_reader == [seed_snapshot.info.build_id]
+        assert await storage.active_build_id() == "concurrent00"
+        loaded = await storage.load_snapshot()  # the active build must exist
+        assert [b["build_id"] for b in await storage.builds()] == ["concurrent00"]
+    assert loaded.info.build_id == "concurrent00"
+    assert loaded.passages == seed_snapshot.passages
+
+
+# --- question log and feedback -----------------------------------------------------------
+
+
+def record(question: str, answered: bool, **extra: Any) -> QuestionRecord:
+    return QuestionRecord(
+        question=question,
+        language="en" if question.startswith("What") else "de",
+        answered=answered,
+        reason="answered" if answered else "not_covered",
+        top_passages=["000_632348a179117fcd#1"] if answered else [],
+        latency_ms=3.5,
+        build_id="b1",
+        **extra,
+    )
+
+
+async def test_question_log_and_feedback(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        first = await storage.log_question(
+            record("What did the US commit to?", True, origin="discord", user_id="42",
+                   guild_id="7", channel_id="8")
+        )
+        assert first > 0
+        stored = await storage.question(first)
+        assert stored is not None
+        assert stored["id"] == first
+        assert stored["question"] == "What did the US commit to?"
+        assert stored["language"] == "en"
+        assert stored["answered"] is True
+        assert stored["reason"] == "answered"
+        assert stored["top_passages"] == ["000_632348a179117fcd#1"]
+        assert stored["latency_ms"] == 3.5
+        assert stored["build_id"] == "b1"
+        assert stored["origin"] == "discord"
+        assert stored["asked_at"]
+        assert await storage.question(first + 1000) is None
+
+        unanswered = [
+            "Wer hat die WM gewonnen?",
+            "Wie wird das Wetter?",
+            "Wer hat die WM gewonnen?",
+            "Wer hat die WM gewonnen?",
+            "Wie wird das Wetter?",
+            "Was kostet Brot?",
+        ]
+        ids = [await storage.log_question(record(q, False)) for q in unanswered]
+        assert len(set(ids)) == len(ids) and first not in ids
+        second = await storage.log_question(record("Wer nahm an dem Treffen teil?", True))
+        assert (await storage.question(ids[0]) or {})["answered"] is False
+
+        await storage.add_feedback(first, "alice", 1)
+        await storage.add_feedback(first, "bob", 1)
+        await storage.add_feedback(second, "alice", -1)
+        # A second vote by the same user on the same question replaces the first.
+        await storage.add_feedback(first, "bob", -1)
+        with pytest.raises(ValueError):
+            await storage.add_feedback(first, "carol", 0)
+        with pytest.raises(ValueError):
+            await storage.add_feedback(first, "carol", 2)
+
+        stats = await storage.question_stats()
+    assert stats["asked"] == 8
+    assert stats["answered"] == 2
+    assert stats["thumbs_up"] == 1
+    assert stats["thumbs_down"] == 2
+    assert stats["top_unanswered"] == [
+        ("Wer hat die WM gewonnen?", 3),
+        ("Wie wird das Wetter?", 2),
+        ("Was kostet Brot?", 1),
+    ]
+    with raw(db_path) as conn:
+        votes = conn.execute(
+            "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
+        ).fetchall()
+    assert votes == [("alice", 1), ("bob", -1)]
+
+
+async def test_question_stats_on_empty_log(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        assert await storage.question_stats() == {
+            "asked": 0,
+            "answered": 0,
+            "thumbs_up": 0,
+            "thumbs_down": 0,
+            "top_unanswered": [],
+        }
+
+
+# --- unusable files -------------------------------------------------------------------
+
+
+async def test_garbage_file_raises_storage_error_naming_rebuild(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(bytes(range(1, 256)) * 64)
+    with pytest.raises(StorageError) as caught:
+        await Storage.open(db_path)
+    assert not isinstance(caught.value, NoIndexError)
+    assert "reindex --rebuild" in str(caught.value)
+    assert str(db_path) in str(caught.value)

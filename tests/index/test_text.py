@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.text import clean_question, fold, sentence_spans, tokenize
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def test_missing_space_after_period_is_a_boundary() -> None:
+    text = "man habe auch amerikanische Zusagen einzubringen.Macron betonte nachdrücklich, dass."
+    assert sentences(text) == [
+        "man habe auch amerikanische Zusagen einzubringen.",
+        "Macron betonte nachdrücklich, dass.",
+    ]
+
+
+def test_german_quotes_stay_with_their_sentence() -> None:
+    text = "Macron stellte klar: „Diese Streitmacht hat kein Ziel. Sie soll absichern.“ Danach ging er."
+    assert sentences(text) == [
+        "Macron stellte klar: „Diese Streitmacht hat kein Ziel.",
+        "Sie soll absichern.“",
+        "Danach ging er.",
+    ]
+
+
+def test_straight_quotes_and_numbers_and_abbreviations() -> None:
+    text = 'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es. Am 6. Januar kamen ca. 35 Staaten.'
+    assert sentences(text) == [
+        'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es.',
+        "Am 6. Januar kamen ca. 35 Staaten.",
+    ]
+
+
+def test_abbreviation_u_s_a_is_no_boundary() -> None:
+    assert sentences("Die U.S.A. sind groß. Ja.") == ["Die U.S.A. sind groß.", "Ja."]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .!?„“\"\nXY26")), max_size=80))
+def test_sentence_spans_cover_all_text(text: str) -> None:
+    spans = sentence_spans(text)
+    covered = "".join(text[a:b] for a, b in spans)
+    assert covered.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+    for (a, b), (c, _) in zip(spans, spans[1:], strict=False):
+        assert a < b <= c
+    for a, b in spans:
+        assert text[a:b] == text[a:b].strip() and b > a
+
+
+@given(st.text(max_size=200))
+def test_tokens_are_substrings_at_their_offsets(text: str) -> None:
+    for tok in tokenize(text, base=7):
+        assert text[tok.start - 7 : tok.end - 7] == tok.surface
+
+
+def test_fold() -> None:
+    assert fold("Präsident") == "prasident"
+    assert fold("Élysée") == "elysee"
+    assert fold("Maßnahmen") == "massnahmen"
+
+
+def test_clean_question_removes_invisible_characters() -> None:
+    assert clean_question("  Wer\u200b nahm\u202e teil?\x00\n ") == "Wer nahm teil?"
