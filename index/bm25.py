@@ -160,20 +160,14 @@ class BM25Index:
         elif p.variant == "l":
             ctd = tf / (1 - p.b + p.b * self.doc_len[hits.doc_ids] / self.avgdl)
             delta = p.effective_delta
-            part = (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta) - self._l_base()
+            # rank-bm25's BM25L multiplies by tf as well, so absent terms add nothing.
+            part = tf * (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta)
         else:
             part = tf * (p.k1 + 1) / (norm + tf)
         return hits.weight * hits.idf * part
 
-    def _l_base(self) -> float:
-        p = self.params
-        delta = p.effective_delta
-        return (p.k1 + 1) * delta / (p.k1 + delta)
-
     def baseline(self, hits: ConceptHits) -> float:
-        """What rank-bm25 adds to *every* document for this concept (BM25L and BM25+)."""
-        if self.params.variant == "l":
-            return hits.weight * hits.idf * self._l_base()
+        """What rank-bm25 adds to *every* document for this concept (BM25+ only)."""
         if self.params.variant == "plus":
             return hits.weight * hits.idf * self.params.effective_delta
         return 0.0

@@ -217,7 +217,7 @@ class QueryBuilder:
             return [Concept(word, tuple(terms), "word", entity=entity,
                             boosts=tuple(terms.values()))]
 
-        parts = self._query_splitter.split(folded) if german else ()
+        parts = self._known_parts(folded) if german else ()
         if parts:
             return [
                 Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", PART_WEIGHT)
@@ -230,6 +230,21 @@ class QueryBuilder:
             if fixed is not None:
                 return [fixed]
         return [Concept(word, (), "word", entity=entity)]
+
+    def _known_parts(self, folded: str) -> tuple[str, ...]:
+        """Parts of a compound the articles know: a full split, else the longest known
+        head and modifier ("luftabwehrtruppen" → "luft", "truppen")."""
+        parts = self._query_splitter.split(folded)
+        if parts or len(folded) < 8:
+            return parts
+        known = self.vocabulary.__contains__
+        stem = self.analyzer.stem
+        head = next((folded[i:] for i in range(4, len(folded) - 3) if known(stem(folded[i:]))), "")
+        rest = folded[: len(folded) - len(head)]
+        modifier = next(
+            (rest[:i] for i in range(len(rest), 3, -1) if known(stem(rest[:i]))), ""
+        )
+        return tuple(p for p in (modifier, head) if p)
 
     def _is_known_word(self, folded: str, language: Language) -> bool:
         if language == "en":

@@ -1,0 +1,270 @@
+"""The real command line, run as ``python -m bot ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.corpus import load_articles
+from tests.conftest import DEV_SET, REPO, SEEDS, cache_dir
+
+COMMIT = "What did the US commit to?"
+WORLD_CUP = "Wer hat die Fußball-Weltmeisterschaft gewonnen?"
+RESULT_KEYS = {"rank", "article_id", "title", "date", "section", "paragraph", "quote",
+               "passage", "score"}
+TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def environment(database: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
+    env.update(
+        DATABASE_PATH=str(database),
+        CACHE_DIR=str(cache_dir()),  # shared, so the parsed Ding dictionary is reused
+        ARTICLES_DIR="seeds",
+        DISCORD_TOKEN="",  # empty means none, and wins over a developer's .env
+        PYTHONIOENCODING="utf-8",
+    )
+    return env
+
+
+def run(database: Path, *args: str, stdin: str | None = None) -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=REPO,
+        env=environment(database),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def seed_passage_count() -> int:
+    articles, skipped = load_articles(SEEDS)
+    assert not skipped
+    return sum(len(a.passages) for a in articles)
+
+
+def assert_no_traceback(result: Run) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+
+
+@pytest.fixture(scope="module")
+def reindexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    """One database indexed from the seeds by ``python -m bot reindex``, for every test."""
+    database = tmp_path_factory.mktemp("cli") / "newsbot.sqlite3"
+    return database, run(database, "reindex")
+
+
+@pytest.fixture(scope="module")
+def database(reindexed: tuple[Path, Run]) -> Path:
+    path, result = reindexed
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def commit_json(database: Path) -> Run:
+    return run(database, "ask", COMMIT, "--json")
+
+
+# --- reindex ----------------------------------------------------------------------------
+
+
+def test_reindex_prints_a_summary(reindexed: tuple[Path, Run]) -> None:
+    database, result = reindexed
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "Reindex finished" in result.stdout
+    assert f"2 articles, {seed_passage_count()} passages" in result.stdout
+    assert "Skipped" not in result.stdout
+    with closing(sqlite3.connect(database)) as conn:
+        (active,) = conn.execute("SELECT value FROM meta WHERE key = 'active_build'").fetchone()
+        states = conn.execute("SELECT build_id, state FROM builds").fetchall()
+    assert states == [(active, "ready")]
+
+
+def test_reindex_skips_a_bad_file_and_indexes_the_rest(tmp_path: Path) -> None:
+    seeds = tmp_path / "articles"
+    seeds.mkdir()
+    good = SEEDS / "001_3254392af1d010b4.txt"
+    (seeds / good.name).write_bytes(good.read_bytes())
+    (seeds / "broken.txt").write_bytes(b"Kaputte Datei\nGr\xfc\xdfe aus M\xfcnchen.\n")
+
+    result = run(tmp_path / "db.sqlite3", "reindex", "--seeds", str(seeds))
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    passages = len(load_articles(seeds)[0][0].passages)
+    assert f"1 articles, {passages} passages" in result.stdout
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("Skipped")]
+    assert len(skipped) == 1, result.stdout
+    assert "broken.txt" in skipped[0]
+    assert "not valid UTF-8" in skipped[0]
+
+    # The good article really is answerable from that database.
+    answer = run(tmp_path / "db.sqlite3", "ask", "Wie viele Staaten wollen Truppen entsenden?",
+                 "--json")
+    assert answer.returncode == 0, answer.stderr
+    data = json.loads(answer.stdout)
+    assert data["answered"] is True
+    assert {r["article_id"] for r in data["results"]} == {"001_3254392af1d010b4"}
+
+
+# --- ask ----------------------------------------------------------------------------------
+
+
+def test_ask_json(commit_json: Run, database: Path) -> None:
+    assert commit_json.returncode == 0, commit_json.stderr
+    assert_no_traceback(commit_json)
+    lines = commit_json.stdout.strip().splitlines()
+    assert len(lines) == 1, commit_json.stdout
+    data: dict[str, Any] = json.loads(lines[0])
+    assert isinstance(data, dict)
+    assert {"question", "language", "answered", "results", "understood_as"} <= data.keys()
+    assert data["question"] == COMMIT
+    assert data["language"] == "en"
+    assert data["answered"] is True
+    assert isinstance(data["understood_as"], list) and data["understood_as"]
+    results: list[dict[str, Any]] = data["results"]
+    assert 1 <= len(results) <= 3
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+    assert "verpflichten sich die USA" in results[0]["quote"]
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    for r in results:
+        assert r.keys() >= RESULT_KEYS
+        text = (SEEDS / f"{r['article_id']}.txt").read_text(encoding="utf-8")
+        assert r["quote"] and r["quote"] in text
+        assert r["quote"] in r["passage"]
+        assert r["passage"] in text
+        assert text[r["quote_start"] : r["quote_end"]] == r["quote"]
+        assert isinstance(r["paragraph"], int) and r["paragraph"] >= 1
+        assert r["title"]
+    assert results[0]["date"] == "2026-01-06"
+
+    # The question went into the log.
+    with closing(sqlite3.connect(database)) as conn:
+        logged = conn.execute(
+            "SELECT answered, origin FROM questions WHERE question = ?", (COMMIT,)
+        ).fetchall()
+    assert (1, "cli") in logged
+
+
+def test_ask_text(database: Path, commit_json: Run) -> None:
+    expected = json.loads(commit_json.stdout)["results"][0]
+    result = run(database, "ask", COMMIT)
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    out = result.stdout
+    assert expected["quote"] in out
+    assert expected["title"] in out
+    understood = [line for line in out.splitlines() if line.startswith("Understood as:")]
+    assert len(understood) == 1, out
+    assert "US → " in understood[0] and "verpflichten" in understood[0]
+
+
+def test_ask_unanswerable(database: Path) -> None:
+    text = run(database, "ask", WORLD_CUP)
+    assert text.returncode == 0, text.stderr
+    assert_no_traceback(text)
+    assert "Dazu steht nichts in den Artikeln" in text.stdout
+
+    as_json = run(database, "ask", WORLD_CUP, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["answered"] is False
+    assert data["results"] == []
+    assert data["language"] == "de"
+
+
+def test_ask_before_any_reindex(tmp_path: Path) -> None:
+    result = run(tmp_path / "fresh" / "newsbot.sqlite3", "ask", COMMIT)
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    assert result.stdout.strip() == ""
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert "reindex" in message
+
+
+def test_ask_on_a_corrupt_database(tmp_path: Path) -> None:
+    database = tmp_path / "newsbot.sqlite3"
+    database.write_bytes(b"definitely not SQLite " * 200)
+    result = run(database, "ask", COMMIT)
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    assert "reindex --rebuild" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ask",),
+        ("ask", "x", "-k", "0"),
+        ("ask", "   "),
+        ("eval", "missing.jsonl"),
+        ("frobnicate",),
+    ],
+    ids=["ask-without-question", "k-zero", "blank-question", "eval-missing-file",
+         "unknown-command"],
+)
+def test_bad_arguments(database: Path, args: Sequence[str]) -> None:
+    result = run(database, *args)
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    assert result.stderr.strip(), "a failure must say why"
+
+
+# --- eval and shell -------------------------------------------------------------------
+
+
+def test_eval_text(database: Path) -> None:
+    assert DEV_SET.is_file(), f"dev set missing at {DEV_SET}"
+    result = run(database, "eval", str(DEV_SET))
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    out = result.stdout
+    for figure in ("hit@1", "hit@3", "MRR", "abstention"):
+        assert figure in out, out
+    questions = sum(1 for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert f"of {questions} questions" in out
+
+
+def test_eval_json(database: Path) -> None:
+    result = run(database, "eval", str(DEV_SET), "--json")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    summary = json.loads(result.stdout)
+    assert summary["hit@1"] >= 0.9, summary
+    assert summary["hit@1"] <= summary["hit@3"] <= 1.0
+    assert 0.0 <= summary["mrr"] <= 1.0
+    assert {"abstention_precision", "abstention_recall"} <= summary.keys()
+
+
+def test_shell_answers_from_stdin(database: Path) -> None:
+    result = run(database, "shell", stdin=f"{COMMIT}\n:quit\n")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "verpflichten sich die USA" in result.stdout
+    assert "Understood as:" in result.stdout

@@ -1,0 +1,124 @@
+"""The engine on the real seed articles: golden answers, quotes, abstention, invariants."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.corpus import parse_article
+from index.engine import Answer, Engine, build_snapshot, understood_line
+from index.lexicon import DingEntries, default_glossary
+
+FEED = "000_632348a179117fcd"
+LINES = "001_3254392af1d010b4"
+
+
+def top(answer: Answer, n: int = 3) -> list[tuple[str, int]]:
+    return [(r.article_id, r.paragraph) for r in answer.results[:n]]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_first"),
+    [
+        ("What did the US commit to?", (FEED, 1)),
+        ("Wozu verpflichten sich die USA?", (FEED, 1)),
+        ("What is Russia's position on foreign troops?", (FEED, 7)),
+        ("What did Germany promise on air defence?", (LINES, 7)),
+        ("What did Ursula von der Leyen say?", (LINES, 5)),
+        ("Who are the US envoys?", (FEED, 3)),
+        ("Was sagte Regierungssprecher Kornelius?", (LINES, 8)),
+    ],
+)
+def test_golden_first_passage(seed_engine: Engine, question: str,
+                              expected_first: tuple[str, int]) -> None:
+    answer = seed_engine.answer(question)
+    assert answer.answered
+    assert top(answer)[0] == expected_first
+
+
+def test_flagship_answer_quote_and_citation(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did the US commit to?")
+    first = answer.results[0]
+    assert "verpflichten sich die USA" in first.quote
+    assert first.date == "2026-01-06" and first.paragraph == 1
+    assert first.title and "Yoan Valat" not in first.title
+    assert "US → USA" in understood_line(answer.understood_as)
+    assert "commit to → verpflichten" in understood_line(answer.understood_as)
+    marked = {first.quote[s - first.quote_start : e - first.quote_start]
+              for s, e in first.highlights}
+    assert {"verpflichten", "USA"} <= marked
+
+
+def test_both_participation_passages_lead(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("Wer nahm an dem Treffen teil?")
+    assert set(top(answer, 2)) == {(FEED, 3), (LINES, 7)}
+
+
+def test_quote_is_the_best_sentence_not_the_whole_paragraph(seed_engine: Engine) -> None:
+    first = seed_engine.answer("What did Germany promise on air defence?").results[0]
+    assert "Luftverteidigung eine deutliche Steigerung zugesagt" in first.quote
+    assert len(first.quote) < len(first.passage)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did China say about the talks?", "Wer hat die Fußball-Weltmeisterschaft gewonnen?",
+     "What did Japan decide about tariffs?", "Wie wird das Wetter morgen in Hamburg?"],
+)
+def test_abstains_when_the_articles_do_not_say(seed_engine: Engine, question: str) -> None:
+    answer = seed_engine.answer(question)
+    assert not answer.answered and answer.results == () and answer.reason == "not_covered"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!?", "🙂🙂", "the of and", "und oder"])
+def test_nothing_to_search_for(seed_engine: Engine, question: str) -> None:
+    answer = seed_engine.answer(question)
+    assert not answer.answered and answer.reason in {"no_terms", "not_covered"}
+
+
+def test_pagination_continues_the_ranking(seed_engine: Engine) -> None:
+    first = seed_engine.answer("Truppen Ukraine", k=2)
+    more = seed_engine.answer("Truppen Ukraine", k=2, offset=2)
+    assert [r.rank for r in more.results] == [3, 4]
+    assert not {r.passage_id for r in first.results} & {r.passage_id for r in more.results}
+
+
+def test_json_shape(seed_engine: Engine) -> None:
+    data = seed_engine.answer("Wer nahm an dem Treffen teil?").to_dict()
+    assert {"question", "language", "answered", "results", "understood_as"} <= set(data)
+    assert {"rank", "article_id", "title", "date", "section", "paragraph", "quote", "passage",
+            "score"} <= set(data["results"][0])
+
+
+@given(st.text(max_size=120))
+def test_any_question_gives_verbatim_quotes(seed_engine: Engine, question: str) -> None:
+    answer = seed_engine.answer(question, abstain=False)
+    snap = seed_engine.snapshot
+    for r in answer.results:
+        text = snap.articles[r.article_id].text
+        assert text[r.quote_start : r.quote_end] == r.quote
+        assert text[r.passage_start : r.passage_end] == r.passage
+        assert r.quote in r.passage
+        for s, e in r.highlights:
+            assert r.quote_start <= s < e <= r.quote_end
+
+
+@given(st.sampled_from(["Truppen", "USA", "Ukraine", "Macron", "Frieden", "Garantien"]),
+       st.sampled_from(["What about", "Was ist mit", ""]))
+def test_questions_with_real_words_quote_verbatim(seed_engine: Engine, word: str,
+                                                   frame: str) -> None:
+    answer = seed_engine.answer(f"{frame} {word}?")
+    assert answer.answered
+    for r in answer.results:
+        assert seed_engine.snapshot.articles[r.article_id].text[r.quote_start:r.quote_end] == r.quote
+
+
+def test_new_article_is_answerable_after_a_rebuild(ding: DingEntries, seed_articles: list) -> None:
+    extra = parse_article(
+        "rom", "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n"
+        "Italien sagte zu, zwei Fregatten für die Überwachung des Schwarzen Meeres zu stellen.\n",
+    )
+    engine = Engine(build_snapshot([*seed_articles, extra], ding, default_glossary()))
+    first = engine.answer("What did Italy offer for the Black Sea?").results[0]
+    assert first.article_id == "rom" and "Fregatten" in first.quote

@@ -1,0 +1,82 @@
+"""Question understanding on the real seed index: language, phrases, names, weighting, typos."""
+
+from __future__ import annotations
+
+from index.engine import Snapshot
+from index.query import Concept, Query
+
+
+def build(snapshot: Snapshot, question: str) -> Query:
+    return snapshot.builder.build(question)
+
+
+def concept(query: Query, source: str) -> Concept:
+    return next(c for c in query.concepts if c.source.lower() == source.lower())
+
+
+def test_language_detection(seed_snapshot: Snapshot) -> None:
+    assert build(seed_snapshot, "What did the US commit to?").language == "en"
+    assert build(seed_snapshot, "Wer nahm an dem Treffen teil?").language == "de"
+    assert build(seed_snapshot, "Luftverteidigung Merz").language in {"de", "mixed"}
+
+
+def test_phrases_are_matched_before_words(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "What did the US commit to?")
+    commit = concept(q, "commit to")
+    assert commit.kind == "phrase" and "verpflicht" in commit.terms
+    assert commit.boosts[commit.terms.index("verpflicht")] == 1.0
+    air = concept(build(seed_snapshot, "What did Germany promise on air defence?"), "air defence")
+    assert air.kind == "phrase" and air.terms == (seed_snapshot.analyzer.stem("luftverteidigung"),)
+
+
+def test_names_from_the_glossary(seed_snapshot: Snapshot) -> None:
+    us = concept(build(seed_snapshot, "What did the US commit to?"), "US")
+    assert us.kind == "name" and us.entity and "usa" in us.terms
+    zel = concept(build(seed_snapshot, "What did Zelenskyy ask for?"), "Zelenskyy")
+    assert zel.terms == ("selenskyj",)
+    kremlin = concept(build(seed_snapshot, "What does the Kremlin say?"), "Kremlin")
+    assert kremlin.terms == ("kreml",)
+
+
+def test_lowercase_us_is_the_pronoun(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "Can you tell us about the troops?")
+    assert not any(c.kind == "name" for c in q.concepts)
+    assert any("trupp" in c.terms for c in q.concepts)
+
+
+def test_a_word_with_many_translations_is_one_concept(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "What kind of support will the US provide?")
+    support = concept(q, "support")
+    assert len(support.terms) > 1  # several German words …
+    assert sum(1 for c in q.concepts if c.source == "support") == 1  # … one concept
+
+
+def test_unknown_name_is_an_unmatched_entity(seed_snapshot: Snapshot) -> None:
+    china = concept(build(seed_snapshot, "What did China say about the talks?"), "China")
+    assert china.terms == () and china.entity
+
+
+def test_typos_are_repaired(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "What did the US comit to?")
+    fixed = concept(q, "comit")
+    assert fixed.kind == "typo" and fixed.note == "commit" and fixed.terms
+    de = build(seed_snapshot, "Was sagte Regierungssprecher Kornelus?")
+    assert concept(de, "kornelus").terms == ("kornelius",)
+
+
+def test_german_compounds_in_questions_split_into_known_parts(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "Wer stellt Luftabwehrtruppen?")
+    parts = [c for c in q.concepts if c.kind == "part"]
+    assert any("trupp" in c.terms for c in parts)
+    assert all(c.weight < 1 for c in parts)
+
+
+def test_quantity_questions_want_numbers(seed_snapshot: Snapshot) -> None:
+    assert build(seed_snapshot, "How many countries will send troops?").wants_number
+    assert build(seed_snapshot, "Wie viele Staaten schicken Soldaten?").wants_number
+    assert not build(seed_snapshot, "Who took part?").wants_number
+
+
+def test_long_questions_are_truncated(seed_snapshot: Snapshot) -> None:
+    q = build(seed_snapshot, "Truppen " * 20_000)
+    assert q.truncated and len(q.question) <= 500
