@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +18,9 @@ from index.bm25 import BM25Params
 from index.corpus import SkippedFile, load_articles
 from index.engine import DEFAULT_PARAMS, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
-from index.storage import Storage
+from index.storage import ReindexBusyError, Storage, reindex_file_lock
 
 Progress = Callable[[str, int, int], None]
-
-
-class ReindexBusyError(RuntimeError):
-    """Another reindex is running."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,27 +91,23 @@ _locks: dict[str, asyncio.Lock] = {}
 
 @contextlib.asynccontextmanager
 async def reindex_lock(database: Path, wait: bool = False) -> AsyncIterator[None]:
-    """Hold the reindex lock for ``database`` (in-process and across processes)."""
-    key = str(database.resolve())
-    lock = _locks.setdefault(key, asyncio.Lock())
+    """Hold the reindex lock for ``database``: in this process, then across processes."""
+    lock = _locks.setdefault(str(database.resolve()), asyncio.Lock())
     if lock.locked() and not wait:
         raise ReindexBusyError("a reindex is already running; try again when it has finished")
     async with lock:
-        lock_path = database.with_name(database.name + ".reindex.lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+        while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+                held = contextlib.ExitStack()
+                held.enter_context(reindex_file_lock(database))
+                break
+            except ReindexBusyError:
                 if not wait:
-                    raise ReindexBusyError(
-                        "another process is reindexing this database; try again later"
-                    ) from None
-                await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+                    raise
+                # Waiting for another process must not block the event loop.
+                await asyncio.sleep(0.2)
+        with held:
             yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
 
 
 async def reindex(

@@ -13,10 +13,14 @@ the next open.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import fcntl
 import json
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +131,52 @@ class QuestionRecord:
     channel_id: str | None = None
 
 
+def reindex_lock_path(database: Path) -> Path:
+    """The lock file that serialises reindexes of ``database`` across processes."""
+    return database.with_name(database.name + ".reindex.lock")
+
+
+class ReindexBusyError(RuntimeError):
+    """Another reindex of the same database is running."""
+
+
+# The lock files the current task (or thread) holds; a ContextVar, so that another task of
+# the same process opening the database is not mistaken for the lock's holder.
+_held_locks: contextvars.ContextVar[frozenset[Path]] = contextvars.ContextVar(
+    "held_reindex_locks", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def reindex_file_lock(database: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the cross-process reindex lock of ``database`` (re-entrant within a task).
+
+    Writers of index builds hold it; ``Storage.open`` only removes unfinished builds when
+    nobody does.
+    """
+    path = reindex_lock_path(database).resolve()
+    held = _held_locks.get()
+    if path in held:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ReindexBusyError(
+                "another reindex of this database is running; try again when it has finished"
+            ) from None
+        token = _held_locks.set(held | {path})
+        try:
+            yield
+        finally:
+            _held_locks.reset(token)
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -198,11 +248,21 @@ class Storage:
                 raise
 
     async def _remove_unfinished_builds(self) -> None:
-        active = await self.active_build_id()
-        await self._db.execute(
-            "DELETE FROM builds WHERE state = 'building' AND build_id IS NOT ?", (active,)
-        )
-        await self._db.commit()
+        """Delete what a killed or failed reindex left behind.
+
+        Only when no reindex is running: a build being written right now by another
+        connection looks just the same as a leftover.
+        """
+        try:
+            with reindex_file_lock(self.path):
+                active = await self.active_build_id()
+                await self._db.execute(
+                    "DELETE FROM builds WHERE state = 'building' AND build_id IS NOT ?",
+                    (active,),
+                )
+                await self._db.commit()
+        except (ReindexBusyError, OSError):
+            return
 
     # -- index builds -------------------------------------------------------------------
 
@@ -222,6 +282,12 @@ class Storage:
         The rows are written first, under the new build id, while the old build stays
         active; the switch is one short transaction at the end.
         """
+        with reindex_file_lock(self.path, wait=True):
+            await self._write_build(snapshot, progress)
+
+    async def _write_build(
+        self, snapshot: Snapshot, progress: Callable[[int, int], None] | None
+    ) -> None:
         info = snapshot.info
         db = self._db
         await db.execute(
@@ -272,7 +338,11 @@ class Storage:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
-            await db.execute("UPDATE builds SET state = 'ready' WHERE build_id = ?", (build_id,))
+            cursor = await db.execute(
+                "UPDATE builds SET state = 'ready' WHERE build_id = ?", (build_id,)
+            )
+            if cursor.rowcount != 1:
+                raise StorageError(f"build {build_id} vanished before it could be activated")
             await db.execute(
                 "INSERT INTO meta (key, value) VALUES ('active_build', ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
