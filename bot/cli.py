@@ -24,8 +24,14 @@ from bot.render import render
 from bot.settings import Settings, load_settings
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import evaluate, load_questions
-from index.pipeline import ReindexBusyError, ReindexReport, Sources, reindex
-from index.storage import NoIndexError, QuestionRecord, Storage, StorageError
+from index.pipeline import ReindexReport, Sources, reindex
+from index.storage import (
+    NoIndexError,
+    QuestionRecord,
+    ReindexBusyError,
+    Storage,
+    StorageError,
+)
 
 MAX_K = 50
 
@@ -54,8 +60,9 @@ async def open_storage(settings: Settings) -> Storage:
         raise CliError(str(exc)) from exc
 
 
-async def load_engine(storage: Storage, settings: Settings, build_if_missing: bool,
-                      console: Console) -> Engine:
+async def load_engine(
+    storage: Storage, settings: Settings, build_if_missing: bool, console: Console
+) -> Engine:
     """The engine over the stored index; builds one first when asked to and none exists."""
     try:
         return Engine(await storage.load_snapshot())
@@ -67,10 +74,15 @@ async def load_engine(storage: Storage, settings: Settings, build_if_missing: bo
     return Engine(await storage.load_snapshot())
 
 
-async def run_reindex(storage: Storage, sources: Sources, console: Console,
-                      engine: Engine | None = None) -> ReindexReport:
-    columns = (TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+async def run_reindex(
+    storage: Storage, sources: Sources, console: Console, engine: Engine | None = None
+) -> ReindexReport:
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
@@ -89,8 +101,9 @@ async def run_reindex(storage: Storage, sources: Sources, console: Console,
             raise CliError(str(exc)) from exc
 
 
-def render_answer(answer: Answer, snapshot_titles: Sequence[str], target: str = "terminal",
-                  quote_limit: int = 600) -> str:
+def render_answer(
+    answer: Answer, snapshot_titles: Sequence[str], target: str = "terminal", quote_limit: int = 600
+) -> str:
     return render(
         "answer.j2",
         target,  # type: ignore[arg-type]
@@ -138,7 +151,7 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if not args.question.strip():
-        raise CliError("the question is empty; ask something, e.g. \"What did the US commit to?\"", 2)
+        raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
     async with await open_storage(settings) as storage:
         engine = await load_engine(storage, settings, False, console)
         answer = engine.answer(args.question, k=args.k, abstain=not args.no_abstain)
@@ -192,8 +205,14 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
         sys.stdout.write(json.dumps(report.summary()) + "\n")
         return 0
     console.print(
-        render("eval.j2", "terminal", s=report.summary(), verbose=args.verbose,
-               misses=report.misses, understood=lambda a: understood_line(a.understood_as)),
+        render(
+            "eval.j2",
+            "terminal",
+            s=report.summary(),
+            verbose=args.verbose,
+            misses=report.misses,
+            understood=lambda a: understood_line(a.understood_as),
+        ),
         highlight=False,
     )
     return 0
@@ -262,8 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rx = sub.add_parser("reindex", help="rebuild the index from the articles directory")
     rx.add_argument("--seeds", type=Path, default=None, help="articles directory")
-    rx.add_argument("--rebuild", action="store_true",
-                    help="move the database aside (kept as .bak) and build a fresh one")
+    rx.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="move the database aside (kept as .bak) and build a fresh one",
+    )
     rx.set_defaults(handler=cmd_reindex)
 
     ev = sub.add_parser("eval", help="measure answer quality on a JSONL question set")
@@ -272,8 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.set_defaults(handler=cmd_eval)
 
-    for name, handler, text in (("shell", cmd_shell, "interactive terminal session"),
-                                ("start", cmd_start, "the main job (bot or terminal)")):
+    for name, handler, text in (
+        ("shell", cmd_shell, "interactive terminal session"),
+        ("start", cmd_start, "the main job (bot or terminal)"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("-k", type=_k, default=3, help="quotes per answer")
         p.set_defaults(handler=handler)

@@ -80,6 +80,7 @@ class Decompounder:
             if not self._known(head):
                 continue
             for form in self._modifier_forms(mod):
+                parts: tuple[str, ...]
                 if self._known(form):
                     parts = (form, head)
                 elif len(form) >= _MIN_COMPOUND and (sub := self.split(form)):
@@ -93,11 +94,11 @@ class Decompounder:
                 break
         if best is None:
             return ()
-        parts = best[1]
+        chosen = best[1]
         # The head may itself be a compound ("Sicherheitsarchitektur" is not, but
         # "Langstreckenraketen" splits on the modifier side); expand the last part once.
-        tail = self.split(parts[-1]) if len(parts[-1]) >= _MIN_COMPOUND else ()
-        return (*parts[:-1], *tail) if tail else parts
+        tail = self.split(chosen[-1]) if len(chosen[-1]) >= _MIN_COMPOUND else ()
+        return (*chosen[:-1], *tail) if tail else chosen
 
 
 class GermanAnalyzer:

@@ -139,9 +139,7 @@ class BM25Index:
             ids, tfs = self.postings[present[0]]
             return ConceptHits(ids, tfs, self.idf[present[0]], weight)
         all_ids = np.concatenate([self.postings[t][0] for t in present])
-        all_tfs = np.concatenate(
-            [self.postings[t][1] * boost_of.get(t, 1.0) for t in present]
-        )
+        all_tfs = np.concatenate([self.postings[t][1] * boost_of.get(t, 1.0) for t in present])
         uniq, inverse = np.unique(all_ids, return_inverse=True)
         summed = np.bincount(inverse, weights=all_tfs).astype(np.float64)
         if self.synonym_df == "max":
@@ -188,9 +186,6 @@ class BM25Index:
         k = min(k, scores.size)
         if k <= 0:
             return np.zeros(0, np.int32)
-        if k < scores.size:
-            part = np.argpartition(-scores, k - 1)[:k]
-        else:
-            part = np.arange(scores.size)
+        part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
         order = np.lexsort((part, -scores[part]))
         return part[order].astype(np.int32)

@@ -183,12 +183,10 @@ def build_snapshot(
     vocabulary = {t for doc in documents for t in doc}
     lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, vocabulary)
     lexicon.display = {t: c.most_common(1)[0][0] for t, c in surface_counts.items()}
-    lexicon.surfaces = {
-        fold(s): t for t, c in surface_counts.items() for s in c if len(s) >= 3
-    }
+    lexicon.surfaces = {fold(s): t for t, c in surface_counts.items() for s in c if len(s) >= 3}
     info = BuildInfo(
         build_id=uuid.uuid4().hex[:12],
-        built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         analyzer=ANALYZER_VERSION,
         params=asdict(params),
         articles=len(indexed),
@@ -336,11 +334,22 @@ class Engine:
         query = snap.builder.build(question)
         understood = tuple(_understood(c, snap) for c in query.concepts)
 
-        def reply(answered: bool, results: Sequence[Result], coverage: float, reason: str,
-                  total: int = 0) -> Answer:
-            return Answer(query.question, query.language, answered, tuple(results), understood,
-                          coverage, reason, query.truncated,
-                          (time.perf_counter() - began) * 1000, total, offset)
+        def reply(
+            answered: bool, results: Sequence[Result], coverage: float, reason: str, total: int = 0
+        ) -> Answer:
+            return Answer(
+                query.question,
+                query.language,
+                answered,
+                tuple(results),
+                understood,
+                coverage,
+                reason,
+                query.truncated,
+                (time.perf_counter() - began) * 1000,
+                total,
+                offset,
+            )
 
         if not snap.passages:
             return reply(False, [], 0.0, "empty_index")
@@ -362,8 +371,9 @@ class Engine:
             for c, h in zip(query.concepts, hits, strict=True)
         ]
         candidates = [
-            self._candidate(pid, float(scores[pid]) - baseline, concept_terms, weights,
-                            query.wants_number)
+            self._candidate(
+                pid, float(scores[pid]) - baseline, concept_terms, weights, query.wants_number
+            )
             for pid in ranked
         ]
         candidates.sort(key=lambda c: -c.final)
@@ -376,8 +386,14 @@ class Engine:
         ]
         return reply(True, results, coverage, "answered", total)
 
-    def _candidate(self, pid: int, score: float, concept_terms: list[ConceptTerms],
-                   weights: list[float], wants_number: bool) -> _Candidate:
+    def _candidate(
+        self,
+        pid: int,
+        score: float,
+        concept_terms: Sequence[ConceptTerms],
+        weights: list[float],
+        wants_number: bool,
+    ) -> _Candidate:
         """Score a passage by BM25 and by how much of the question its best quote holds.
 
         Two passages that share the question's words are told apart badly by length
@@ -388,8 +404,9 @@ class Engine:
         snap = self._snapshot
         passage = snap.passages[pid]
         article = snap.articles[passage.article_id]
-        quote = best_quote(article.text, passage.start, passage.end, snap.terms_of,
-                           concept_terms, weights)
+        quote = best_quote(
+            article.text, passage.start, passage.end, snap.terms_of, concept_terms, weights
+        )
         share = quote.core_value / (sum(weights) or 1.0)
         if wants_number and quote.has_number:
             share += NUMBER_BONUS
@@ -440,8 +457,9 @@ class Engine:
             matched=tuple(concepts[i].source for i in sorted(quote.matched)),
         )
 
-    def passage_view(self, article_id: str, ordinal: int, question: str | None = None
-                     ) -> tuple[IndexedArticle, IndexedPassage, tuple[tuple[int, int], ...]]:
+    def passage_view(
+        self, article_id: str, ordinal: int, question: str | None = None
+    ) -> tuple[IndexedArticle, IndexedPassage, tuple[tuple[int, int], ...]]:
         """One paragraph of an article, with the question's words marked when given."""
         snap = self._snapshot
         article = snap.articles[article_id]
@@ -451,9 +469,13 @@ class Engine:
                 marks: tuple[tuple[int, int], ...] = ()
                 if question:
                     query = snap.builder.build(question)
-                    marks = passage_highlights(article.text, passage.start, passage.end,
-                                               snap.terms_of,
-                                               [_term_boosts(c) for c in query.concepts])
+                    marks = passage_highlights(
+                        article.text,
+                        passage.start,
+                        passage.end,
+                        snap.terms_of,
+                        [_term_boosts(c) for c in query.concepts],
+                    )
                 return article, passage, marks
         raise KeyError(f"{article_id} has no paragraph {ordinal}")
 

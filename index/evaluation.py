@@ -80,9 +80,11 @@ class EvalReport:
 
     @property
     def abstention_recall(self) -> float:
-        return self._share(self.correct_abstentions, len(self.unanswerable)) if (
-            self.unanswerable
-        ) else 1.0
+        return (
+            self._share(self.correct_abstentions, len(self.unanswerable))
+            if (self.unanswerable)
+            else 1.0
+        )
 
     @property
     def misses(self) -> list[EvalOutcome]:

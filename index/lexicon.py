@@ -25,7 +25,6 @@ from pathlib import Path
 
 import Stemmer
 
-from index.analysis import ENGLISH_STOPWORDS
 from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
@@ -34,13 +33,55 @@ _PARSER_VERSION = "ding-6"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
-    "etw. jdn. jdm. jds. etw jdn jdm jds sich er/sie ich/er/sie es/sie hat/hatte ist/war "
-    "wir/sie ihr sie/sie … ~".split()
+    [
+        "etw.",
+        "jdn.",
+        "jdm.",
+        "jds.",
+        "etw",
+        "jdn",
+        "jdm",
+        "jds",
+        "sich",
+        "er/sie",
+        "ich/er/sie",
+        "es/sie",
+        "hat/hatte",
+        "ist/war",
+        "wir/sie",
+        "ihr",
+        "sie/sie",
+        "…",
+        "~",
+    ]
 )
 _EN_NOISE = frozenset(
-    "sth. sb. sb.'s sth.'s sb's sth's yourself oneself himself herself itself themselves "
-    "one's i/he/she he/she/it he/she has/had have/has is/was was/were we/they you/they "
-    "… ~".split()
+    [
+        "sth.",
+        "sb.",
+        "sb.'s",
+        "sth.'s",
+        "sb's",
+        "sth's",
+        "yourself",
+        "oneself",
+        "himself",
+        "herself",
+        "itself",
+        "themselves",
+        "one's",
+        "i/he/she",
+        "he/she/it",
+        "he/she",
+        "has/had",
+        "have/has",
+        "is/was",
+        "was/were",
+        "we/they",
+        "you/they",
+        "…",
+        "~",
+    ]
 )
 _EN_STEMMER = Stemmer.Stemmer("english")
 
@@ -88,8 +129,13 @@ def _clean_english(synonym: str) -> tuple[str, ...]:
 def _is_example(synonym: str) -> bool:
     """Example sentences and long explanations are no translation pairs."""
     stripped = _BRACKETS_RE.sub("", synonym).strip()
-    return len(stripped.split()) > 6 or stripped.endswith(("!", "?")) or (
-        stripped.endswith(".") and not stripped.endswith(("sth.", "sb.", "etw.", "jdn.", "jdm."))
+    return (
+        len(stripped.split()) > 6
+        or stripped.endswith(("!", "?"))
+        or (
+            stripped.endswith(".")
+            and not stripped.endswith(("sth.", "sb.", "etw.", "jdn.", "jdm."))
+        )
     )
 
 

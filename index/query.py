@@ -78,9 +78,7 @@ class QueryBuilder:
         self.vocabulary = vocabulary
         # Typo repair candidates: English words that translate into the articles, and the
         # articles' own (folded) words.
-        self._english_candidates = sorted(
-            {k for k in _single_word_keys(lexicon) if len(k) >= 3}
-        )
+        self._english_candidates = sorted({k for k in _single_word_keys(lexicon) if len(k) >= 3})
         self._english_surface = sorted(
             w for w in lexicon.english_words if english_key([w]) in lexicon.translations
         )
@@ -214,8 +212,9 @@ class QueryBuilder:
         # A capitalised word inside an English sentence is most likely a name.
         entity = language == "en" and position > 0 and word[:1].isupper() and not terms
         if terms:
-            return [Concept(word, tuple(terms), "word", entity=entity,
-                            boosts=tuple(terms.values()))]
+            return [
+                Concept(word, tuple(terms), "word", entity=entity, boosts=tuple(terms.values()))
+            ]
 
         parts = self._known_parts(folded) if german else ()
         if parts:
@@ -241,9 +240,7 @@ class QueryBuilder:
         stem = self.analyzer.stem
         head = next((folded[i:] for i in range(4, len(folded) - 3) if known(stem(folded[i:]))), "")
         rest = folded[: len(folded) - len(head)]
-        modifier = next(
-            (rest[:i] for i in range(len(rest), 3, -1) if known(stem(rest[:i]))), ""
-        )
+        modifier = next((rest[:i] for i in range(len(rest), 3, -1) if known(stem(rest[:i]))), "")
         return tuple(p for p in (modifier, head) if p)
 
     def _is_known_word(self, folded: str, language: Language) -> bool:
@@ -277,8 +274,9 @@ class QueryBuilder:
             terms = {term: 1.0} if term and term in self.vocabulary else {}
         if not terms:
             return None
-        return Concept(folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed,
-                       boosts=tuple(terms.values()))
+        return Concept(
+            folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed, boosts=tuple(terms.values())
+        )
 
 
 def _single_word_keys(lexicon: Lexicon) -> list[str]:

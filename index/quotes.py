@@ -91,8 +91,9 @@ def best_quote(
     )
     a, b = spans[best]
     has_number = any(c.isdigit() for c in text[a:b])
-    return QuoteSpan(q_start, q_end, highlights, frozenset(found), value(per_sentence[best]),
-                     has_number)
+    return QuoteSpan(
+        q_start, q_end, highlights, frozenset(found), value(per_sentence[best]), has_number
+    )
 
 
 def passage_highlights(

@@ -178,7 +178,7 @@ def reindex_file_lock(database: Path, wait: bool = False) -> Iterator[None]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Storage:
@@ -311,8 +311,17 @@ class Storage:
             "INSERT INTO articles (build_id, id, title, date, source, path, caption, text,"
             " sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (info.build_id, a.id, a.title, a.date, a.source, a.path, a.caption, a.text,
-                 a.sha256)
+                (
+                    info.build_id,
+                    a.id,
+                    a.title,
+                    a.date,
+                    a.source,
+                    a.path,
+                    a.caption,
+                    a.text,
+                    a.sha256,
+                )
                 for a in snapshot.articles.values()
             ],
         )
@@ -324,8 +333,16 @@ class Storage:
                 'INSERT INTO passages (build_id, id, article_id, ordinal, section, start, "end",'
                 " terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (info.build_id, p.id, p.article_id, p.ordinal, p.section, p.start, p.end,
-                     " ".join(snapshot.documents[p.id]))
+                    (
+                        info.build_id,
+                        p.id,
+                        p.article_id,
+                        p.ordinal,
+                        p.section,
+                        p.start,
+                        p.end,
+                        " ".join(snapshot.documents[p.id]),
+                    )
                     for p in chunk
                 ],
             )
@@ -360,9 +377,7 @@ class Storage:
         """The active build, ready to answer (no article parsing, no dictionary)."""
         build_id = await self.active_build_id()
         if build_id is None:
-            raise NoIndexError(
-                f"no index in {self.path}; build one with `python -m bot reindex`"
-            )
+            raise NoIndexError(f"no index in {self.path}; build one with `python -m bot reindex`")
         db = self._db
         row = await (
             await db.execute(
@@ -404,8 +419,9 @@ class Storage:
             (build_id,),
         )
         articles = {
-            r[0]: IndexedArticle(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                 tuple(by_article.get(r[0], ())))
+            r[0]: IndexedArticle(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(by_article.get(r[0], ()))
+            )
             for r in article_rows
         }
         return Snapshot(info, articles, passages, documents, lexicon, BM25Params(**params))
@@ -451,8 +467,18 @@ class Storage:
         row = await cursor.fetchone()
         if row is None:
             return None
-        keys = ("id", "asked_at", "question", "language", "answered", "reason",
-                "top_passages", "latency_ms", "build_id", "origin")
+        keys = (
+            "id",
+            "asked_at",
+            "question",
+            "language",
+            "answered",
+            "reason",
+            "top_passages",
+            "latency_ms",
+            "build_id",
+            "origin",
+        )
         out = dict(zip(keys, row, strict=True))
         out["top_passages"] = json.loads(out["top_passages"])
         out["answered"] = bool(out["answered"])
@@ -472,9 +498,7 @@ class Storage:
 
     async def question_stats(self) -> dict[str, Any]:
         row = await (
-            await self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions"
-            )
+            await self._db.execute("SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions")
         ).fetchone()
         asked, answered = (int(row[0]), int(row[1])) if row else (0, 0)
         votes = await self._db.execute_fetchall(

@@ -40,8 +40,26 @@ def fold(word: str) -> str:
 
 
 _INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C,
-     0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x00AD, 0x0000],
+    [
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x2060,
+        0xFEFF,
+        0x202A,
+        0x202B,
+        0x202C,
+        0x202D,
+        0x202E,
+        0x2066,
+        0x2067,
+        0x2068,
+        0x2069,
+        0x00AD,
+        0x0000,
+    ],
 )
 
 
@@ -59,8 +77,46 @@ def clean_question(text: str) -> str:
 _CLOSERS = "\"'“”‘’«»‹›)]"
 _BOUNDARY_RE = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*")
 _ABBREVIATIONS = frozenset(
-    "bzw ca dr etc evtl ggf inkl mio mrd nr prof sog st str usw vgl z.b zb u.a ua d.h dh "
-    "jan feb mär apr jun jul aug sep sept okt nov dez mr mrs ms vs".split()
+    [
+        "bzw",
+        "ca",
+        "dr",
+        "etc",
+        "evtl",
+        "ggf",
+        "inkl",
+        "mio",
+        "mrd",
+        "nr",
+        "prof",
+        "sog",
+        "st",
+        "str",
+        "usw",
+        "vgl",
+        "z.b",
+        "zb",
+        "u.a",
+        "ua",
+        "d.h",
+        "dh",
+        "jan",
+        "feb",
+        "mär",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "okt",
+        "nov",
+        "dez",
+        "mr",
+        "mrs",
+        "ms",
+        "vs",
+    ]
 )
 
 
@@ -104,7 +160,7 @@ def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
     i = dot
     while i > floor and not text[i - 1].isspace():
         i -= 1
-    word = text[i:dot].lower().lstrip("(\"„“")
+    word = text[i:dot].lower().lstrip('("„“')
     if not word:
         return False
     if word.isdigit():

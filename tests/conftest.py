@@ -17,11 +17,13 @@ SEEDS = REPO / "seeds"
 DEV_SET = REPO.parent / "shared" / "eval" / "questions.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
 
-settings.register_profile("ci", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("dev", max_examples=200, deadline=None)
-settings.register_profile("long", max_examples=10_000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

@@ -20,8 +20,17 @@ from tests.conftest import DEV_SET, REPO, SEEDS, cache_dir
 
 COMMIT = "What did the US commit to?"
 WORLD_CUP = "Wer hat die Fußball-Weltmeisterschaft gewonnen?"
-RESULT_KEYS = {"rank", "article_id", "title", "date", "section", "paragraph", "quote",
-               "passage", "score"}
+RESULT_KEYS = {
+    "rank",
+    "article_id",
+    "title",
+    "date",
+    "section",
+    "paragraph",
+    "quote",
+    "passage",
+    "score",
+}
 TIMEOUT = 300
 
 
@@ -123,8 +132,9 @@ def test_reindex_skips_a_bad_file_and_indexes_the_rest(tmp_path: Path) -> None:
     assert "not valid UTF-8" in skipped[0]
 
     # The good article really is answerable from that database.
-    answer = run(tmp_path / "db.sqlite3", "ask", "Wie viele Staaten wollen Truppen entsenden?",
-                 "--json")
+    answer = run(
+        tmp_path / "db.sqlite3", "ask", "Wie viele Staaten wollen Truppen entsenden?", "--json"
+    )
     assert answer.returncode == 0, answer.stderr
     data = json.loads(answer.stdout)
     assert data["answered"] is True
@@ -226,8 +236,13 @@ def test_ask_on_a_corrupt_database(tmp_path: Path) -> None:
         ("eval", "missing.jsonl"),
         ("frobnicate",),
     ],
-    ids=["ask-without-question", "k-zero", "blank-question", "eval-missing-file",
-         "unknown-command"],
+    ids=[
+        "ask-without-question",
+        "k-zero",
+        "blank-question",
+        "eval-missing-file",
+        "unknown-command",
+    ],
 )
 def test_bad_arguments(database: Path, args: Sequence[str]) -> None:
     result = run(database, *args)

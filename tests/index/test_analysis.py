@@ -28,8 +28,19 @@ def test_offsets_of_terms() -> None:
 
 
 def test_compounds_split_into_known_parts() -> None:
-    analyzer = analyzer_with({"Sicherheit", "Garantie", "Luft", "Verteidigung", "Frieden",
-                              "Truppe", "Strecke", "Rakete", "Pflicht"})
+    analyzer = analyzer_with(
+        {
+            "Sicherheit",
+            "Garantie",
+            "Luft",
+            "Verteidigung",
+            "Frieden",
+            "Truppe",
+            "Strecke",
+            "Rakete",
+            "Pflicht",
+        }
+    )
     split = analyzer.decompounder.split  # type: ignore[union-attr]
     assert split("sicherheitsgarantien") == ("sicherheit", "garantien")
     assert split("luftverteidigung") == ("luft", "verteidigung")
@@ -43,7 +54,10 @@ def test_compound_parts_are_indexed_beside_the_word() -> None:
     terms = analyzer.analyze("Luftverteidigung")
     stem = analyzer.stem
     assert [(t.term, t.part) for t in terms] == [
-        (stem("luftverteidigung"), False), ("luft", True), (stem("verteidigung"), True)]
+        (stem("luftverteidigung"), False),
+        ("luft", True),
+        (stem("verteidigung"), True),
+    ]
 
 
 def test_seed_compounds_with_the_real_dictionary(ding: DingEntries) -> None:

@@ -31,8 +31,16 @@ def test_single_term_concepts_equal_rank_bm25(
 
 def test_synonym_concept_is_one_pseudo_term() -> None:
     """Summed tf, one idf: like rank-bm25 on a corpus where the synonyms are one token."""
-    corpus = [["krieg", "usa"], ["war", "usa", "usa"], ["frieden"], ["krieg", "war", "land"],
-              ["see"], ["luft"], ["land"], ["land", "see"]]
+    corpus = [
+        ["krieg", "usa"],
+        ["war", "usa", "usa"],
+        ["frieden"],
+        ["krieg", "war", "land"],
+        ["see"],
+        ["luft"],
+        ["land"],
+        ["land", "see"],
+    ]
     merged = [["krieg" if t == "war" else t for t in doc] for doc in corpus]
     ours = BM25Index(corpus, BM25Params(k1=1.2, b=0.75))
     ours.synonym_df = "union"

@@ -65,9 +65,14 @@ def test_front_matter_format() -> None:
     )
     article = parse_article("rom", text)
     assert (article.title, article.date, article.source) == (
-        "Gipfel in Rom", dt.date(2026, 2, 1), "Beispielzeitung")
+        "Gipfel in Rom",
+        dt.date(2026, 2, 1),
+        "Beispielzeitung",
+    )
     assert [p.text for p in article.passages] == [
-        "Erster Absatz über den Gipfel.\nEr geht weiter.", "Zweiter Absatz mit Ergebnissen."]
+        "Erster Absatz über den Gipfel.\nEr geht weiter.",
+        "Zweiter Absatz mit Ergebnissen.",
+    ]
     assert [p.section for p in article.passages] == [None, "Ergebnisse"]
 
 
@@ -109,9 +114,17 @@ def test_parse_error_is_article_error() -> None:
         parse_article("x", "---\ntitle X without colon\n---\nText.\n")
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
-                                               blacklist_characters="\x00"), min_size=1,
-                        max_size=60), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            min_size=1,
+            max_size=60,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_any_text_round_trips_offsets(paragraphs: list[str]) -> None:
     text = "Titel\n\n" + "\n\n".join(paragraphs)
     try:

@@ -30,8 +30,9 @@ def top(answer: Answer, n: int = 3) -> list[tuple[str, int]]:
         ("Was sagte Regierungssprecher Kornelius?", (LINES, 8)),
     ],
 )
-def test_golden_first_passage(seed_engine: Engine, question: str,
-                              expected_first: tuple[str, int]) -> None:
+def test_golden_first_passage(
+    seed_engine: Engine, question: str, expected_first: tuple[str, int]
+) -> None:
     answer = seed_engine.answer(question)
     assert answer.answered
     assert top(answer)[0] == expected_first
@@ -45,8 +46,9 @@ def test_flagship_answer_quote_and_citation(seed_engine: Engine) -> None:
     assert first.title and "Yoan Valat" not in first.title
     assert "US → USA" in understood_line(answer.understood_as)
     assert "commit to → verpflichten" in understood_line(answer.understood_as)
-    marked = {first.quote[s - first.quote_start : e - first.quote_start]
-              for s, e in first.highlights}
+    marked = {
+        first.quote[s - first.quote_start : e - first.quote_start] for s, e in first.highlights
+    }
     assert {"verpflichten", "USA"} <= marked
 
 
@@ -64,8 +66,12 @@ def test_quote_is_the_best_sentence_not_the_whole_paragraph(seed_engine: Engine)
 
 @pytest.mark.parametrize(
     "question",
-    ["What did China say about the talks?", "Wer hat die Fußball-Weltmeisterschaft gewonnen?",
-     "What did Japan decide about tariffs?", "Wie wird das Wetter morgen in Hamburg?"],
+    [
+        "What did China say about the talks?",
+        "Wer hat die Fußball-Weltmeisterschaft gewonnen?",
+        "What did Japan decide about tariffs?",
+        "Wie wird das Wetter morgen in Hamburg?",
+    ],
 )
 def test_abstains_when_the_articles_do_not_say(seed_engine: Engine, question: str) -> None:
     answer = seed_engine.answer(question)
@@ -88,8 +94,17 @@ def test_pagination_continues_the_ranking(seed_engine: Engine) -> None:
 def test_json_shape(seed_engine: Engine) -> None:
     data = seed_engine.answer("Wer nahm an dem Treffen teil?").to_dict()
     assert {"question", "language", "answered", "results", "understood_as"} <= set(data)
-    assert {"rank", "article_id", "title", "date", "section", "paragraph", "quote", "passage",
-            "score"} <= set(data["results"][0])
+    assert {
+        "rank",
+        "article_id",
+        "title",
+        "date",
+        "section",
+        "paragraph",
+        "quote",
+        "passage",
+        "score",
+    } <= set(data["results"][0])
 
 
 @given(st.text(max_size=120))
@@ -105,19 +120,25 @@ def test_any_question_gives_verbatim_quotes(seed_engine: Engine, question: str) 
             assert r.quote_start <= s < e <= r.quote_end
 
 
-@given(st.sampled_from(["Truppen", "USA", "Ukraine", "Macron", "Frieden", "Garantien"]),
-       st.sampled_from(["What about", "Was ist mit", ""]))
-def test_questions_with_real_words_quote_verbatim(seed_engine: Engine, word: str,
-                                                   frame: str) -> None:
+@given(
+    st.sampled_from(["Truppen", "USA", "Ukraine", "Macron", "Frieden", "Garantien"]),
+    st.sampled_from(["What about", "Was ist mit", ""]),
+)
+def test_questions_with_real_words_quote_verbatim(
+    seed_engine: Engine, word: str, frame: str
+) -> None:
     answer = seed_engine.answer(f"{frame} {word}?")
     assert answer.answered
     for r in answer.results:
-        assert seed_engine.snapshot.articles[r.article_id].text[r.quote_start:r.quote_end] == r.quote
+        assert (
+            seed_engine.snapshot.articles[r.article_id].text[r.quote_start : r.quote_end] == r.quote
+        )
 
 
 def test_new_article_is_answerable_after_a_rebuild(ding: DingEntries, seed_articles: list) -> None:
     extra = parse_article(
-        "rom", "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n"
+        "rom",
+        "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n"
         "Italien sagte zu, zwei Fregatten für die Überwachung des Schwarzen Meeres zu stellen.\n",
     )
     engine = Engine(build_snapshot([*seed_articles, extra], ding, default_glossary()))

@@ -27,7 +27,11 @@ def german(entries: DingEntries, *words: str) -> set[str]:
 
 def test_annotations_are_stripped(sample: DingEntries) -> None:
     assert german(sample, "air", "defence") == {
-        "Luftverteidigung", "Luftabwehr", "Flugabwehr", "Fliegerabwehr"}
+        "Luftverteidigung",
+        "Luftabwehr",
+        "Flugabwehr",
+        "Fliegerabwehr",
+    }
     assert german(sample, "air", "defense") == german(sample, "air", "defence")
     assert german(sample, "envoy") >= {"Gesandter", "Gesandten"}
 

@@ -54,8 +54,22 @@ def fingerprint(answer: Answer) -> tuple[Any, ...]:
         answer.total_hits,
         tuple(str(u) for u in answer.understood_as),
         tuple(
-            (r.rank, r.passage_id, r.article_id, r.title, r.date, r.section, r.paragraph,
-             r.quote, r.quote_start, r.quote_end, r.passage, r.highlights, r.score, r.matched)
+            (
+                r.rank,
+                r.passage_id,
+                r.article_id,
+                r.title,
+                r.date,
+                r.section,
+                r.paragraph,
+                r.quote,
+                r.quote_start,
+                r.quote_end,
+                r.passage,
+                r.highlights,
+                r.score,
+                r.matched,
+            )
             for r in answer.results
         ),
     )
@@ -68,8 +82,14 @@ def fingerprints(engine: Engine) -> list[tuple[Any, ...]]:
 def renamed(snapshot: Snapshot, build_id: str) -> Snapshot:
     """The same index under another build id (a second build, without re-analysing)."""
     info = dataclasses.replace(snapshot.info, build_id=build_id)
-    return Snapshot(info, snapshot.articles, snapshot.passages, snapshot.documents,
-                    snapshot.lexicon, snapshot.params)
+    return Snapshot(
+        info,
+        snapshot.articles,
+        snapshot.passages,
+        snapshot.documents,
+        snapshot.lexicon,
+        snapshot.params,
+    )
 
 
 @pytest.fixture
@@ -311,8 +331,14 @@ def record(question: str, answered: bool, **extra: Any) -> QuestionRecord:
 async def test_question_log_and_feedback(db_path: Path) -> None:
     async with await Storage.open(db_path) as storage:
         first = await storage.log_question(
-            record("What did the US commit to?", True, origin="discord", user_id="42",
-                   guild_id="7", channel_id="8")
+            record(
+                "What did the US commit to?",
+                True,
+                origin="discord",
+                user_id="42",
+                guild_id="7",
+                channel_id="8",
+            )
         )
         assert first > 0
         stored = await storage.question(first)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +21,10 @@ def test_missing_space_after_period_is_a_boundary() -> None:
 
 
 def test_german_quotes_stay_with_their_sentence() -> None:
-    text = "Macron stellte klar: „Diese Streitmacht hat kein Ziel. Sie soll absichern.“ Danach ging er."
+    text = (
+        "Macron stellte klar: „Diese Streitmacht hat kein Ziel. Sie soll absichern.“ "
+        "Danach ging er."
+    )
     assert sentences(text) == [
         "Macron stellte klar: „Diese Streitmacht hat kein Ziel.",
         "Sie soll absichern.“",
@@ -28,7 +33,10 @@ def test_german_quotes_stay_with_their_sentence() -> None:
 
 
 def test_straight_quotes_and_numbers_and_abbreviations() -> None:
-    text = 'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es. Am 6. Januar kamen ca. 35 Staaten.'
+    text = (
+        'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es. '
+        "Am 6. Januar kamen ca. 35 Staaten."
+    )
     assert sentences(text) == [
         'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es.',
         "Am 6. Januar kamen ca. 35 Staaten.",
@@ -39,12 +47,12 @@ def test_abbreviation_u_s_a_is_no_boundary() -> None:
     assert sentences("Die U.S.A. sind groß. Ja.") == ["Die U.S.A. sind groß.", "Ja."]
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab .!?„“\"\nXY26")), max_size=80))
+@given(st.text(alphabet=st.sampled_from(list('ab .!?„“"\nXY26')), max_size=80))
 def test_sentence_spans_cover_all_text(text: str) -> None:
     spans = sentence_spans(text)
     covered = "".join(text[a:b] for a, b in spans)
     assert covered.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
-    for (a, b), (c, _) in zip(spans, spans[1:], strict=False):
+    for (a, b), (c, _) in itertools.pairwise(spans):
         assert a < b <= c
     for a, b in spans:
         assert text[a:b] == text[a:b].strip() and b > a
