@@ -257,10 +257,43 @@ async def cmd_shell(args: argparse.Namespace, settings: Settings, console: Conso
             console.print(render_answer(answer, titles), highlight=False)
 
 
+async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Start the Discord bot."""
+    import discord
+
+    from bot.app import NewsBot, setup_logging
+
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        raise CliError(
+            "DISCORD_TOKEN is not set: put the bot token into .env or the environment "
+            "(see .env.example)",
+            2,
+        )
+    token = settings.discord_token.get_secret_value().strip()
+    setup_logging(settings.log_level, token)
+    async with await open_storage(settings) as storage:
+        engine = await load_engine(storage, settings, True, console)
+        async with NewsBot(settings, storage, engine) as bot:
+            try:
+                await bot.start(token)
+            except discord.LoginFailure:
+                raise CliError(
+                    "Discord rejected DISCORD_TOKEN (invalid or reset); copy a fresh token "
+                    "from the developer portal, Bot page"
+                ) from None
+            except discord.PrivilegedIntentsRequired:
+                raise CliError(
+                    "MESSAGE_CONTENT_INTENT=true, but the Message Content intent is not enabled "
+                    "for this bot in the developer portal (Bot page → Privileged Gateway Intents)"
+                ) from None
+    return 0
+
+
 async def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """The main job: the Discord bot when a token is configured, else the terminal."""
-    if settings.discord_token is None:
-        console.print("[dim]No DISCORD_TOKEN configured: starting the terminal session.[/dim]")
+    if settings.discord_token is not None and settings.discord_token.get_secret_value().strip():
+        return await cmd_run(args, settings, console)
+    console.print("[dim]No DISCORD_TOKEN configured: starting the terminal session.[/dim]")
     return await cmd_shell(args, settings, console)
 
 
@@ -293,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--verbose", action="store_true", help="list each miss")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.set_defaults(handler=cmd_eval)
+
+    run = sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(handler=cmd_run)
 
     for name, handler, text in (
         ("shell", cmd_shell, "interactive terminal session"),

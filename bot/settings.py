@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     glossary_path: Path | None = None
     cache_dir: Path = Path("data/cache")
     ask_channel_ids: list[int] = Field(default_factory=list)
+    message_content_intent: bool = False
+    max_upload_bytes: int = 1_000_000
     ask_cooldown_seconds: float = 10.0
     max_question_chars: int = 500
     busy_timeout_ms: int = 5_000

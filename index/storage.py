@@ -103,6 +103,30 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (question_id, user_id)
     );
     """,
+    # 2: per-server bot configuration and the audit trail of admin actions
+    """
+    CREATE TABLE guild_settings (
+        guild_id      TEXT PRIMARY KEY,
+        admin_role_id TEXT,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE ask_channels (
+        guild_id   TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        added_at   TEXT NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    CREATE TABLE audit (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       TEXT NOT NULL,
+        guild_id TEXT,
+        user_id  TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        allowed  INTEGER NOT NULL,
+        detail   TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
 )
 
 
@@ -516,6 +540,91 @@ class Storage:
             "thumbs_down": counts.get(-1, 0),
             "top_unanswered": [(q, int(n)) for q, n in unanswered],
         }
+
+    # -- bot configuration, audit, meta ---------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await (
+            await self._db.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        await self._db.commit()
+
+    async def admin_role(self, guild_id: int) -> int | None:
+        row = await (
+            await self._db.execute(
+                "SELECT admin_role_id FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
+            )
+        ).fetchone()
+        return int(row[0]) if row and row[0] else None
+
+    async def set_admin_role(self, guild_id: int, role_id: int | None) -> None:
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, admin_role_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET admin_role_id = excluded.admin_role_id,"
+            " updated_at = excluded.updated_at",
+            (str(guild_id), str(role_id) if role_id else None, _now()),
+        )
+        await self._db.commit()
+
+    async def ask_channels(self, guild_id: int | None = None) -> set[int]:
+        if guild_id is None:
+            rows = await self._db.execute_fetchall("SELECT channel_id FROM ask_channels")
+        else:
+            rows = await self._db.execute_fetchall(
+                "SELECT channel_id FROM ask_channels WHERE guild_id = ?", (str(guild_id),)
+            )
+        return {int(r[0]) for r in rows}
+
+    async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> bool:
+        """Add or remove an ask-channel; returns whether anything changed."""
+        if enabled:
+            cursor = await self._db.execute(
+                "INSERT OR IGNORE INTO ask_channels (guild_id, channel_id, added_at)"
+                " VALUES (?, ?, ?)",
+                (str(guild_id), str(channel_id), _now()),
+            )
+        else:
+            cursor = await self._db.execute(
+                "DELETE FROM ask_channels WHERE guild_id = ? AND channel_id = ?",
+                (str(guild_id), str(channel_id)),
+            )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def audit(
+        self, guild_id: int | None, user_id: int, action: str, allowed: bool, detail: str = ""
+    ) -> None:
+        """Record an admin action, or the refusal of one."""
+        await self._db.execute(
+            "INSERT INTO audit (at, guild_id, user_id, action, allowed, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                _now(),
+                str(guild_id) if guild_id else None,
+                str(user_id),
+                action,
+                int(allowed),
+                detail,
+            ),
+        )
+        await self._db.commit()
+
+    async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = await self._db.execute_fetchall(
+            "SELECT at, guild_id, user_id, action, allowed, detail FROM audit"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("at", "guild_id", "user_id", "action", "allowed", "detail")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def _statements(script: str) -> list[str]:

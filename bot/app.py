@@ -1,0 +1,227 @@
+"""The Discord bot: a ``commands.Bot`` holding the engine and the storage, one cog per area.
+
+Resources are opened in ``run_bot`` and passed in (discord.py's advanced_startup pattern).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import Cooldowns, NotAdmin, UserFacingError
+from bot.messages import NO_MENTIONS, content
+from bot.settings import Settings
+from index.engine import Answer, Engine
+from index.pipeline import Sources
+from index.storage import QuestionRecord, Storage, StorageError
+
+log = logging.getLogger("newsbot")
+
+EXTENSIONS: Sequence[str] = ("bot.exts.asking", "bot.exts.lookups", "bot.exts.admin")
+COMMANDS_HASH_KEY = "discord_commands_hash"
+
+
+class NewsBot(commands.Bot):
+    """The bot. Cogs reach the engine, storage and settings through it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        engine: Engine,
+        *,
+        guild_ready_timeout: float = 2.0,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content_intent
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=guild_ready_timeout,
+            **options,
+        )
+        self.settings = settings
+        self.storage = storage
+        self.engine = engine
+        self.cooldowns = Cooldowns(settings.ask_cooldown_seconds)
+        self.ask_channel_ids: set[int] = set(settings.ask_channel_ids)
+        self.tree.error(self.on_tree_error)
+
+    @property
+    def sources(self) -> Sources:
+        return Sources(
+            articles_dir=self.settings.articles_dir,
+            dictionary_path=self.settings.dictionary_path,
+            glossary_path=self.settings.glossary_path,
+            cache_dir=self.settings.cache_dir,
+        )
+
+    async def setup_hook(self) -> None:
+        await self.refresh_ask_channels()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> bool:
+        """Sync slash commands (to ``DEV_GUILD_ID`` when set), only when they changed."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        scope = f"guild:{guild.id}" if guild else "global"
+        digest = hashlib.sha256(
+            json.dumps([scope, payload], sort_keys=True).encode("utf-8")
+        ).hexdigest()
+        if await self.storage.get_meta(COMMANDS_HASH_KEY) == digest:
+            log.info("slash commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.storage.set_meta(COMMANDS_HASH_KEY, digest)
+        log.info("synced %d slash commands (%s)", len(synced), scope)
+        return True
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info(
+            "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)
+        )
+        configured = set(self.settings.ask_channel_ids) | await self.storage.ask_channels()
+        if configured and not self.intents.message_content:
+            log.warning(
+                "ask-channels are configured but the Message Content intent is off: the bot "
+                "only sees mentions and DMs there. Enable 'Message Content Intent' in the "
+                "developer portal (Bot page) and set MESSAGE_CONTENT_INTENT=true."
+            )
+
+    async def on_message(self, message: discord.Message) -> None:
+        # Questions in messages are handled by the asking cog; no prefix commands here.
+        return
+
+    # -- shared services for the cogs -------------------------------------------------
+
+    async def refresh_ask_channels(self) -> None:
+        self.ask_channel_ids = (
+            set(self.settings.ask_channel_ids) | await self.storage.ask_channels()
+        )
+
+    async def engine_answer(
+        self, question: str, *, k: int = 3, offset: int = 0, abstain: bool = True
+    ) -> Answer:
+        """The engine's answer, computed in a worker thread (the loop keeps serving)."""
+        return await asyncio.to_thread(self.engine.answer, question, k, offset, abstain)
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        k: int = 3,
+        offset: int = 0,
+        abstain: bool = True,
+        origin: str,
+        user_id: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+    ) -> tuple[Answer, int]:
+        """Answer off the event loop and log the question; returns (answer, log id)."""
+        answer = await self.engine_answer(question, k=k, offset=offset, abstain=abstain)
+        try:
+            qid = await self.storage.log_question(
+                QuestionRecord(
+                    question=answer.question,
+                    language=answer.language,
+                    answered=answer.answered,
+                    reason=answer.reason,
+                    top_passages=[f"{r.article_id}#{r.paragraph}" for r in answer.results],
+                    latency_ms=answer.elapsed_ms,
+                    build_id=self.engine.snapshot.info.build_id,
+                    origin=origin,
+                    user_id=str(user_id) if user_id else None,
+                    guild_id=str(guild_id) if guild_id else None,
+                    channel_id=str(channel_id) if channel_id else None,
+                )
+            )
+        except StorageError:
+            log.exception("could not log a question")
+            qid = 0
+        return answer, qid
+
+    def article_titles(self) -> list[str]:
+        return [a.title for a in self.engine.snapshot.articles.values()]
+
+    # -- errors -----------------------------------------------------------------------
+
+    async def on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """One handler for every slash command: users get a short reply, we get the log."""
+        if isinstance(error, app_commands.CommandOnCooldown):
+            text = content("cooldown.j2", seconds=error.retry_after, de=_is_german(interaction))
+        elif isinstance(error, NotAdmin):
+            text = content("not_admin.j2", de=_is_german(interaction))
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            text = content("guild_only.j2", de=_is_german(interaction))
+        elif isinstance(error, UserFacingError | app_commands.TransformerError):
+            text = str(error)
+        elif isinstance(error, app_commands.CheckFailure):
+            text = content("not_allowed.j2", de=_is_german(interaction))
+        else:
+            original = getattr(error, "original", error)
+            name = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed", name, exc_info=original)
+            text = content("apology.j2", de=_is_german(interaction))
+        await send_ephemeral(interaction, text)
+
+
+def _is_german(interaction: discord.Interaction) -> bool:
+    return str(interaction.locale).startswith("de")
+
+
+async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Reply privately whether or not the interaction was answered already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+    except discord.HTTPException:
+        log.exception("could not send an error reply")
+
+
+class TokenFilter(logging.Filter):
+    """Replace the bot token wherever it might appear in a log record."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg = record.getMessage().replace(self.token, "[token]")
+            record.args = None
+        return True
+
+
+def setup_logging(level: str, token: str | None = None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    if token:
+        handler.addFilter(TokenFilter(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("discord.http").setLevel(logging.WARNING)

@@ -1,0 +1,265 @@
+"""Admin commands: ``/reindex`` (with an optional article upload), ``/stats``, ``/config``.
+
+Allowed to members with Manage Server or the server's admin role, checked here on every
+call (``default_permissions`` only hides the commands in the client). Every admin action,
+and every refusal, is written to the audit table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import UserFacingError, admin_only
+from bot.messages import NO_MENTIONS, embed
+from bot.render import render
+from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
+from index.pipeline import reindex
+from index.storage import ReindexBusyError
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+log = logging.getLogger("newsbot.admin")
+PROGRESS_EVERY = 1.0  # seconds between progress edits (Discord rate limits edits)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_article_name(filename: str) -> str:
+    """A file name that stays inside the articles directory: no path, no odd characters."""
+    base = os.path.basename(filename.replace("\\", "/"))
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
+        raise UserFacingError("Upload a .txt or .md file.")
+    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
+    if not stem:
+        raise UserFacingError("That file name has no usable characters; rename the file.")
+    return f"{stem}.{suffix.lower()}"
+
+
+def validate_upload(name: str, data: bytes, limit: int) -> str:
+    """Check an uploaded article; returns its text or raises with a clear reason."""
+    if len(data) > limit:
+        raise UserFacingError(f"That file is {len(data):,} bytes; the limit is {limit:,}.")
+    try:
+        text = decode_article(data, name)
+        parse_article(Path(name).stem, text, name)
+    except ArticleError as exc:
+        raise UserFacingError(f"I can't use {name}: {exc}.") from None
+    return text
+
+
+def save_article(directory: Path, name: str, text: str) -> Path:
+    """Write atomically (temp file + rename) inside ``directory``."""
+    target = (directory / name).resolve()
+    if target.parent != directory.resolve():
+        raise UserFacingError("That file name is not allowed.")
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.upload")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+@dataclass
+class _Progress:
+    stage: str = "starting"
+    done: int = 0
+    total: int = 0
+    shown: float = 0.0
+
+
+class Admin(commands.Cog):
+    """Keep the index current and see how the bot is used."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="reindex")
+    @app_commands.describe(file="A new article to add first (.txt or .md, UTF-8)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @admin_only()
+    async def reindex_command(
+        self, interaction: discord.Interaction, file: discord.Attachment | None = None
+    ) -> None:
+        """Rebuild the index from the articles directory (admins only)."""
+        bot = self.bot
+        detail = ""
+        if file is not None:
+            name = safe_article_name(file.filename)
+            if file.size > bot.settings.max_upload_bytes:
+                await self._refuse(interaction, f"upload too large: {file.filename}")
+                raise UserFacingError(
+                    f"That file is {file.size:,} bytes; the limit is "
+                    f"{bot.settings.max_upload_bytes:,}."
+                )
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                text = validate_upload(name, await file.read(), bot.settings.max_upload_bytes)
+            except UserFacingError:
+                await self._refuse(interaction, f"bad upload: {file.filename}")
+                raise
+            path = await asyncio.to_thread(save_article, bot.settings.articles_dir, name, text)
+            detail = f"uploaded {path.name}"
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._run_reindex(interaction, detail)
+
+    async def _refuse(self, interaction: discord.Interaction, detail: str) -> None:
+        await self.bot.storage.audit(
+            interaction.guild_id, interaction.user.id, "reindex", False, detail
+        )
+
+    async def _run_reindex(self, interaction: discord.Interaction, detail: str) -> None:
+        bot = self.bot
+        loop = asyncio.get_running_loop()
+        began = time.monotonic()
+        state = _Progress()
+
+        async def show() -> None:
+            text = render(
+                "reindex_progress.j2",
+                "discord",
+                stage=state.stage,
+                done=state.done,
+                total=state.total,
+                elapsed=time.monotonic() - began,
+            )
+            try:
+                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.warning("could not edit the reindex progress message")
+
+        def progress(stage: str, done: int, total: int) -> None:  # called from a worker thread
+            state.stage, state.done, state.total = stage, done, total
+            now = time.monotonic()
+            if now - state.shown >= PROGRESS_EVERY:
+                state.shown = now
+                asyncio.run_coroutine_threadsafe(show(), loop)
+
+        await show()
+        try:
+            report = await reindex(bot.storage, bot.sources, bot.engine, progress)
+        except ReindexBusyError:
+            await bot.storage.audit(
+                interaction.guild_id,
+                interaction.user.id,
+                "reindex",
+                False,
+                "busy: another reindex was running",
+            )
+            await interaction.edit_original_response(
+                content="A reindex is already running; I'll keep answering from the current "
+                "index. Try again when it has finished.",
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        summary = render("reindex.j2", "discord", report=report)
+        await bot.storage.audit(
+            interaction.guild_id,
+            interaction.user.id,
+            "reindex",
+            True,
+            f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
+        )
+        await interaction.edit_original_response(
+            content=None, embed=embed(summary), allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="stats")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @admin_only()
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """Questions asked, answered share, feedback, frequent unanswered (admins only)."""
+        figures = await self.bot.storage.question_stats()
+        await self.bot.storage.audit(interaction.guild_id, interaction.user.id, "stats", True)
+        await interaction.response.send_message(
+            embed=embed(render("stats.j2", "discord", s=figures), title="Usage"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    config = app_commands.Group(
+        name="config",
+        description="Bot settings for this server",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @config.command(name="show")
+    @admin_only()
+    async def config_show(self, interaction: discord.Interaction) -> None:
+        """Show this server's ask-channels and admin role."""
+        await self._reply_config(interaction, "")
+
+    @config.command(name="ask-channel")
+    @app_commands.describe(channel="The channel", enabled="Answer every message there?")
+    @admin_only()
+    async def config_ask_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, enabled: bool
+    ) -> None:
+        """Add or remove an ask-channel, where every message is a question."""
+        assert interaction.guild_id is not None
+        changed = await self.bot.storage.set_ask_channel(interaction.guild_id, channel.id, enabled)
+        await self.bot.refresh_ask_channels()
+        await self.bot.storage.audit(
+            interaction.guild_id,
+            interaction.user.id,
+            "config ask-channel",
+            True,
+            f"{channel.id} {'on' if enabled else 'off'}",
+        )
+        note = "" if changed else "(no change)"
+        await self._reply_config(interaction, note)
+
+    @config.command(name="admin-role")
+    @app_commands.describe(
+        role="Members with this role may use the admin commands; leave empty to clear"
+    )
+    @admin_only()
+    async def config_admin_role(
+        self, interaction: discord.Interaction, role: discord.Role | None = None
+    ) -> None:
+        """Set or clear the role that may use the admin commands."""
+        assert interaction.guild_id is not None
+        await self.bot.storage.set_admin_role(interaction.guild_id, role.id if role else None)
+        await self.bot.storage.audit(
+            interaction.guild_id,
+            interaction.user.id,
+            "config admin-role",
+            True,
+            str(role.id) if role else "cleared",
+        )
+        await self._reply_config(interaction, "")
+
+    async def _reply_config(self, interaction: discord.Interaction, note: str) -> None:
+        assert interaction.guild_id is not None
+        channels = sorted(await self.bot.storage.ask_channels(interaction.guild_id))
+        role = await self.bot.storage.admin_role(interaction.guild_id)
+        text = render(
+            "config.j2",
+            "discord",
+            channels=channels,
+            role=role,
+            note=note,
+            intent=self.bot.intents.message_content,
+        )
+        await interaction.response.send_message(
+            embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: NewsBot) -> None:
+    await bot.add_cog(Admin(bot))

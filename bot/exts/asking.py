@@ -1,0 +1,306 @@
+"""Asking: ``/ask``, mentions, DMs and ask-channels, and the buttons under an answer.
+
+The buttons are ``DynamicItem``s whose custom ids carry the question-log id, so they work
+for every answer ever sent, across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label
+from bot.render import render
+from index.engine import Answer, understood_line
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+log = logging.getLogger("newsbot.asking")
+PAGE = 3
+_MENTION_RE = re.compile(r"<@!?\d+>")
+
+
+def answer_embed(bot: NewsBot, answer: Answer) -> discord.Embed:
+    """The answer (or the abstention) as an embed; templates shared with the terminal."""
+    titles = bot.article_titles()
+    description = render(
+        "answer.j2",
+        "discord",
+        answer=answer,
+        titles=titles[:10],
+        understood=understood_line(answer.understood_as),
+        show_understood=True,
+        quote_limit=QUOTE_LIMIT,
+    )
+    return embed(description, colour=discord.Colour.blurple() if answer.answered else MUTED)
+
+
+def answer_view(answer: Answer, qid: int) -> discord.ui.View | None:
+    """More results, Show source [n], 👍 and 👎 — or nothing for an abstention."""
+    if not answer.answered or not qid:
+        return None
+    de = answer.language == "de"
+    view = discord.ui.View(timeout=None)
+    if answer.total_hits > answer.offset + len(answer.results):
+        view.add_item(MoreResults(qid, answer.offset + PAGE, de))
+    if answer.offset == 0:
+        view.add_item(Feedback(qid, 1))
+        view.add_item(Feedback(qid, -1))
+    for r in answer.results:
+        view.add_item(ShowSource(qid, r.rank, de))
+    return view
+
+
+class MoreResults(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:more:(?P<qid>\d+):(?P<offset>\d+)"
+):
+    """The next page of passages for a logged question (ephemeral)."""
+
+    def __init__(self, qid: int, offset: int, de: bool = False) -> None:
+        self.qid, self.offset = qid, offset
+        super().__init__(
+            discord.ui.Button(
+                label=label("Weitere Stellen" if de else "More results"),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"nb:more:{qid}:{offset}",
+                row=0,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> MoreResults:
+        return cls(int(match["qid"]), int(match["offset"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.storage.question(self.qid)
+        if record is None:
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        answer = await bot.engine_answer(record["question"], k=PAGE, offset=self.offset)
+        view = answer_view(answer, self.qid) if answer.results else None
+        await interaction.followup.send(
+            embed=answer_embed(bot, answer),
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+class ShowSource(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:src:(?P<qid>\d+):(?P<rank>\d+)"
+):
+    """The whole paragraph behind quote [rank], with the quote in bold (ephemeral)."""
+
+    def __init__(self, qid: int, rank: int, de: bool = False) -> None:
+        self.qid, self.rank = qid, rank
+        super().__init__(
+            discord.ui.Button(
+                label=label(f"Quelle [{rank}]" if de else f"Source [{rank}]"),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"nb:src:{qid}:{rank}",
+                row=1,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ShowSource:
+        return cls(int(match["qid"]), int(match["rank"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.storage.question(self.qid)
+        if record is None:
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        await interaction.response.send_message(
+            embed=await source_embed(bot, record["question"], record["top_passages"], self.rank),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def source_embed(bot: NewsBot, question: str, top: list[str], rank: int) -> discord.Embed:
+    """Paragraph view for result ``rank`` of a logged question."""
+    snap = bot.engine.snapshot
+    german = False
+    if 0 < rank <= len(top):
+        article_id, _, paragraph = top[rank - 1].rpartition("#")
+        answer = await bot.engine_answer(question, k=rank, abstain=False)
+        german = answer.language == "de"
+        hit = next(
+            (
+                r
+                for r in answer.results
+                if r.article_id == article_id and str(r.paragraph) == paragraph
+            ),
+            None,
+        )
+        if article_id in snap.articles:
+            article = snap.articles[article_id]
+            try:
+                _, passage, marks = bot.engine.passage_view(article_id, int(paragraph), question)
+            except (KeyError, ValueError):
+                passage = None
+            if passage is not None:
+                # The quote in bold when it still stands where it stood; else the words.
+                spans = [(hit.quote_start, hit.quote_end)] if hit else list(marks)
+                cite = {
+                    "title": article.title,
+                    "date": article.date,
+                    "section": passage.section,
+                    "paragraph": passage.ordinal,
+                }
+                return embed(
+                    render(
+                        "source.j2",
+                        "discord",
+                        article=article,
+                        cite=cite,
+                        lang="de" if german else "en",
+                        text=article.text[passage.start : passage.end],
+                        start=passage.start,
+                        marks=spans,
+                    )
+                )
+    return embed(content("gone.j2", de=german), colour=MUTED)
+
+
+class Feedback(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:fb:(?P<qid>\d+):(?P<vote>up|down)"
+):
+    """👍 / 👎, stored with the question log (one vote per user, the last one counts)."""
+
+    def __init__(self, qid: int, vote: int) -> None:
+        self.qid, self.vote = qid, vote
+        super().__init__(
+            discord.ui.Button(
+                emoji="👍" if vote > 0 else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"nb:fb:{qid}:{'up' if vote > 0 else 'down'}",
+                row=0,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Feedback:
+        return cls(int(match["qid"]), 1 if match["vote"] == "up" else -1)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.storage.question(self.qid)
+        if record is None:
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        await bot.storage.add_feedback(self.qid, str(interaction.user.id), self.vote)
+        await interaction.response.send_message(
+            content("thanks.j2", vote=self.vote, de=record["language"] == "de"), ephemeral=True
+        )
+
+
+class Asking(commands.Cog):
+    """Questions by slash command, mention, DM or ask-channel."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(
+        question="Your question, in English or German",
+        private="Only you see the answer (default: no)",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 1000],
+        private: bool = False,
+    ) -> None:
+        """Ask a question about the articles; the answer quotes them verbatim."""
+        wait = self.bot.cooldowns.retry_after(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(
+                content("cooldown.j2", seconds=wait, de=str(interaction.locale).startswith("de")),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        answer, qid = await self.bot.ask(
+            question,
+            k=PAGE,
+            origin="slash",
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        view = answer_view(answer, qid)
+        await interaction.followup.send(
+            embed=answer_embed(self.bot, answer),
+            view=view or discord.utils.MISSING,
+            ephemeral=private,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer mentions, DMs and every message in an ask-channel."""
+        bot = self.bot
+        if message.author.bot or bot.user is None or message.author.id == bot.user.id:
+            return
+        direct = message.guild is None
+        mentioned = any(u.id == bot.user.id for u in message.mentions)
+        in_ask_channel = message.channel.id in bot.ask_channel_ids
+        if not (direct or mentioned or in_ask_channel):
+            return
+        question = " ".join(_MENTION_RE.sub(" ", message.content).split())
+        if not question:
+            if direct or mentioned:
+                await message.reply(
+                    content("mention_help.j2", de=False),
+                    mention_author=False,
+                    allowed_mentions=NO_MENTIONS,
+                )
+            return
+        wait = bot.cooldowns.retry_after(message.author.id)
+        if wait:
+            await message.reply(
+                content("cooldown.j2", seconds=wait, de=False),
+                mention_author=False,
+                allowed_mentions=NO_MENTIONS,
+                delete_after=min(wait, 30.0),
+            )
+            return
+        async with message.channel.typing():
+            answer, qid = await bot.ask(
+                question,
+                k=PAGE,
+                origin="dm" if direct else "mention",
+                user_id=message.author.id,
+                guild_id=message.guild.id if message.guild else None,
+                channel_id=message.channel.id,
+            )
+        view = answer_view(answer, qid)
+        await message.reply(
+            embed=answer_embed(bot, answer),
+            view=view or discord.utils.MISSING,
+            mention_author=False,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def setup(bot: NewsBot) -> None:
+    bot.add_dynamic_items(MoreResults, ShowSource, Feedback)
+    await bot.add_cog(Asking(bot))

@@ -1,0 +1,182 @@
+"""Lookups: ``/search`` (paginated passages), ``/source`` (article or paragraph), ``/sources``."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.messages import MUTED, NO_MENTIONS, content, embed, label
+from bot.render import render
+from index.engine import Answer
+from index.text import fold
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+SEARCH_PAGE = 5
+
+
+def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.View | None]:
+    de = answer.language == "de"
+    shown = len(answer.results)
+    first = answer.offset + 1
+    title = f"„{answer.question}“ — {answer.total_hits} " + ("Stellen" if de else "passages")
+    footer = f"{first}–{answer.offset + shown} / {answer.total_hits}" if shown else None
+    body = embed(
+        render("search.j2", "discord", answer=answer),
+        title=title,
+        footer=footer,
+        colour=discord.Colour.blurple() if shown else MUTED,
+    )
+    view = discord.ui.View(timeout=None)
+    if answer.offset > 0:
+        view.add_item(SearchPage(qid, max(answer.offset - SEARCH_PAGE, 0), "◀"))
+    if answer.total_hits > answer.offset + shown:
+        view.add_item(SearchPage(qid, answer.offset + SEARCH_PAGE, "▶"))
+    return body, view if view.children else None
+
+
+class SearchPage(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"nb:page:(?P<qid>\d+):(?P<offset>\d+):(?P<arrow>[◀▶])",
+):
+    """Previous/next page of a ``/search`` result list; edits the message in place."""
+
+    def __init__(self, qid: int, offset: int, arrow: str) -> None:
+        self.qid, self.offset = qid, offset
+        super().__init__(
+            discord.ui.Button(
+                label=label(arrow),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"nb:page:{qid}:{offset}:{arrow}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SearchPage:
+        return cls(int(match["qid"]), int(match["offset"]), match["arrow"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.storage.question(self.qid)
+        if record is None:
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        answer = await bot.engine_answer(
+            record["question"], k=SEARCH_PAGE, offset=self.offset, abstain=False
+        )
+        body, view = search_message(answer, self.qid)
+        await interaction.response.edit_message(embed=body, view=view, allowed_mentions=NO_MENTIONS)
+
+
+class Lookups(commands.Cog):
+    """Browse what the index holds."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="search")
+    @app_commands.describe(query="Words to look for, in English or German")
+    async def search(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]
+    ) -> None:
+        """List the passages that match, best first, a page at a time."""
+        await interaction.response.defer(thinking=True)
+        answer, qid = await self.bot.ask(
+            query,
+            k=SEARCH_PAGE,
+            abstain=False,
+            origin="search",
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        body, view = search_message(answer, qid)
+        await interaction.followup.send(
+            embed=body, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="source")
+    @app_commands.describe(article="Article id or title", paragraph="Paragraph number")
+    async def source(
+        self,
+        interaction: discord.Interaction,
+        article: str,
+        paragraph: app_commands.Range[int, 1, 10_000] | None = None,
+    ) -> None:
+        """Show one paragraph of an article, or the article's overview."""
+        snap = self.bot.engine.snapshot
+        found = snap.find_article(article)
+        if found is None:
+            await interaction.response.send_message(
+                f"No article matches “{discord.utils.escape_markdown(article[:100])}”. "
+                "Try /sources for the list.",
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        passages = [snap.passages[i] for i in found.passage_ids]
+        if paragraph is None:
+            texts = [found.text[p.start : p.end] for p in passages]
+            body = embed(
+                render("article.j2", "discord", article=found, passages=passages, texts=texts)
+            )
+        else:
+            match = next((p for p in passages if p.ordinal == paragraph), None)
+            if match is None:
+                await interaction.response.send_message(
+                    f"That article has paragraphs 1–{len(passages)}.", ephemeral=True
+                )
+                return
+            cite = {
+                "title": found.title,
+                "date": found.date,
+                "section": match.section,
+                "paragraph": match.ordinal,
+            }
+            body = embed(
+                render(
+                    "source.j2",
+                    "discord",
+                    article=found,
+                    cite=cite,
+                    lang="en",
+                    text=found.text[match.start : match.end],
+                    start=match.start,
+                    marks=[],
+                )
+            )
+        await interaction.response.send_message(embed=body, allowed_mentions=NO_MENTIONS)
+
+    @source.autocomplete("article")
+    async def source_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        key = fold(current)
+        choices = []
+        for a in self.bot.engine.snapshot.articles.values():
+            if not key or key in fold(a.title) or a.id.startswith(current):
+                name = f"{a.title} ({a.date})" if a.date else a.title
+                choices.append(app_commands.Choice(name=name[:100], value=a.id[:100]))
+        return choices[:25]
+
+    @app_commands.command(name="sources")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        """List the indexed articles with dates, paragraph counts and the index build time."""
+        snap = self.bot.engine.snapshot
+        articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
+        await interaction.response.send_message(
+            embed=embed(render("sources.j2", "discord", info=snap.info, articles=articles)),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def setup(bot: NewsBot) -> None:
+    bot.add_dynamic_items(SearchPage)
+    await bot.add_cog(Lookups(bot))
