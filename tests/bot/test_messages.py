@@ -1,0 +1,147 @@
+"""Templates and Discord's limits: every reply fits, nothing pings, nothing breaks markdown."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.messages import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    FIELDS_LIMIT,
+    LABEL_LIMIT,
+    content,
+    embed,
+    fit_lines,
+    label,
+)
+from bot.render import escape_markdown, render, truncate
+from index.engine import Engine, understood_line
+
+
+def embed_size(e: discord.Embed) -> int:
+    return len(e)  # discord.py counts title, description, fields, footer, author
+
+
+def test_escape_markdown_and_mentions() -> None:
+    text = "**bold** _it_ `code` ~~s~~ > q @everyone @here <@123> <@&456> ||spoiler||"
+    out = escape_markdown(text)
+    for raw in ("**bold**", "`code`", "||spoiler||", "@everyone", "@here", "<@123>", "<@&456>"):
+        assert raw not in out
+    assert "@\u200beveryone" in out and "@\u200bhere" in out
+
+
+@given(st.text(min_size=0, max_size=300), st.integers(min_value=5, max_value=200))
+def test_truncate_respects_limit_and_word_boundaries(text: str, limit: int) -> None:
+    out = truncate(text, limit)
+    assert len(out) <= limit
+    if len(text) <= limit:
+        assert out == text
+    else:
+        assert out.endswith("…")
+        assert text.startswith(out[:-1].rstrip())
+
+
+def test_truncate_cuts_between_words() -> None:
+    assert truncate("eins zwei drei vier", 12) == "eins zwei…"
+
+
+def test_fit_lines_never_leaves_bold_open() -> None:
+    text = "\n".join(f"**[{i}]** " + "wort " * 40 for i in range(40))
+    out = fit_lines(text, 1000)
+    assert len(out) <= 1000 and out.endswith("…")
+    assert all(line.count("**") % 2 == 0 for line in out.splitlines())
+
+
+def test_embed_limits() -> None:
+    huge = "x " * 10_000
+    e = embed(
+        huge, title="t" * 400, footer="f" * 3000, fields=[(f"name {i}", huge) for i in range(40)]
+    )
+    assert len(e.description or "") <= DESCRIPTION_LIMIT
+    assert len(e.title or "") <= 256
+    assert len(e.fields) <= FIELDS_LIMIT
+    assert all(len(f.value or "") <= 1024 for f in e.fields)
+    assert embed_size(e) <= EMBED_TOTAL_LIMIT
+
+
+def test_content_and_labels() -> None:
+    assert len(label("Quelle " * 30)) <= LABEL_LIMIT
+    text = content("cooldown.j2", seconds=4.2, de=False)
+    assert "5 s" in text and len(text) <= CONTENT_LIMIT
+
+
+def test_answer_template_for_discord(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did the US commit to?")
+    text = render(
+        "answer.j2",
+        "discord",
+        answer=answer,
+        titles=["T"],
+        understood=understood_line(answer.understood_as),
+        show_understood=True,
+        quote_limit=700,
+    )
+    assert "**[1]**" in text and "**verpflichten**" in text and "**USA**" in text
+    assert "-# Understood as: US → USA" in text
+    assert "paragraph 1" in text and "2026-01-06" in text
+
+
+def test_answer_quotes_are_truncated_with_an_ellipsis(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did the US commit to?")
+    text = render(
+        "answer.j2",
+        "discord",
+        answer=answer,
+        titles=[],
+        understood="",
+        show_understood=False,
+        quote_limit=60,
+    )
+    assert text.count("…") >= 1
+    assert all(len(line) < 200 for line in text.splitlines() if line.startswith(">"))
+
+
+def test_abstention_lists_the_articles_in_the_question_language(seed_engine: Engine) -> None:
+    de = seed_engine.answer("Wer hat die Fußball-Weltmeisterschaft gewonnen?")
+    text = render(
+        "answer.j2",
+        "discord",
+        answer=de,
+        titles=["Titel A", "Titel B"],
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    assert text.startswith("Dazu steht nichts in den Artikeln.")
+    assert "Titel A" in text and "Titel B" in text
+    en = seed_engine.answer("What did China say about the talks?")
+    text = render(
+        "answer.j2",
+        "discord",
+        answer=en,
+        titles=["A"],
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    assert text.startswith("The articles don't say.")
+
+
+@pytest.mark.parametrize("target", ["discord", "terminal"])
+def test_mention_in_question_never_renders_raw(seed_engine: Engine, target: str) -> None:
+    answer = seed_engine.answer("@everyone <@&123> What did the US commit to?")
+    text = render(
+        "answer.j2",
+        target,
+        answer=answer,
+        titles=[],  # type: ignore[arg-type]
+        understood=understood_line(answer.understood_as),
+        show_understood=True,
+        quote_limit=700,
+    )
+    if target == "discord":
+        assert "@everyone" not in text and "<@&123>" not in text
