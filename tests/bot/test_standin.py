@@ -1,0 +1,410 @@
+"""The Discord stand-in drives the REAL discord.py client end to end.
+
+The bot here is a minimal one defined in this file, not the project's bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import discord
+import discord.gateway
+import discord.http
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from tests.bot.standin import Attach, DiscordStandIn, capture_discord_errors
+
+CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
+
+
+class PersistentView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Persistent", custom_id="standin:persistent")
+    async def persistent(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PersistentView]
+    ) -> None:
+        await interaction.response.send_message("persistent clicked", ephemeral=True)
+
+
+class MenuView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=30)
+
+    @discord.ui.button(label="More", custom_id="menu:more")
+    async def more(
+        self, interaction: discord.Interaction, button: discord.ui.Button[MenuView]
+    ) -> None:
+        await interaction.response.edit_message(content="more!", view=None)
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vote:(?P<choice>[a-z]+)",
+):
+    def __init__(self, choice: str) -> None:
+        super().__init__(discord.ui.Button(label=choice, custom_id=f"vote:{choice}"))
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> VoteButton:
+        return cls(match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.edit_message(content=f"voted {self.choice}")
+
+
+class StandInBot(commands.Bot):
+    """A minimal bot: slash commands synced to the stand-in's guild, views, on_message."""
+
+    def __init__(self, api: DiscordStandIn) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        intents.members = True  # members are cached, and guilds must arrive "chunked"
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            guild_ready_timeout=0.1,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.api = api
+        self.resumed_count = 0
+
+    async def setup_hook(self) -> None:
+        self.add_view(PersistentView())
+        self.add_dynamic_items(VoteButton)
+        self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
+
+        @app_commands.command(description="Ask a question")
+        async def ask(interaction: discord.Interaction, question: str) -> None:
+            where = "dm" if interaction.guild is None else "guild"
+            await interaction.response.send_message(f"answer ({where}): {question}")
+
+        @ask.autocomplete("question")
+        async def ask_autocomplete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return [app_commands.Choice(name=f"{current} suggestion", value=f"{current}!")]
+
+        @app_commands.command(description="Think, then follow up")
+        async def slow(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send("done")
+
+        @app_commands.command(description="Defer, then edit")
+        async def edit(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.edit_original_response(content="edited")
+            await interaction.followup.send("and a follow-up")
+
+        @app_commands.command(description="Upload a file")
+        async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+            data = await file.read()
+            await interaction.response.send_message(
+                f"{file.filename}: {data.decode()}",
+                file=discord.File(io.BytesIO(data.upper()), filename="upper.txt"),
+            )
+
+        @app_commands.command(description="A menu with a button")
+        async def menu(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pick", view=MenuView())
+
+        @app_commands.command(description="Moderators only")
+        @app_commands.default_permissions(manage_guild=True)
+        @app_commands.checks.has_permissions(manage_guild=True)
+        async def settings(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("settings ok")
+
+        news = app_commands.Group(name="news", description="News")
+
+        @news.command(name="latest", description="Latest articles")
+        async def latest(interaction: discord.Interaction, count: int) -> None:
+            await interaction.response.send_message(f"latest {count}")
+
+        all_commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [
+            ask,
+            slow,
+            edit,
+            upload,
+            menu,
+            settings,
+            news,
+        ]
+        for command in all_commands:
+            self.tree.add_command(command)
+        guild = discord.Object(id=self.api.guild.id)
+        self.tree.copy_global_to(guild=guild)
+        await self.tree.sync(guild=guild)
+
+    async def on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, app_commands.MissingPermissions):
+            await interaction.response.send_message("denied", ephemeral=True)
+            return
+        raise error
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None:
+            return
+        if self.user in message.mentions:
+            await message.reply(f"pong {message.author.display_name}", mention_author=False)
+
+    async def on_resumed(self) -> None:
+        self.resumed_count += 1
+
+
+@pytest.fixture(autouse=True)
+def no_discord_errors() -> Iterator[None]:
+    """Fail the test when discord.py logs an ERROR (errors in handlers are only logged)."""
+    with capture_discord_errors() as log:
+        yield
+    if log.records:
+        pytest.fail("discord.py logged errors:\n" + log.report())
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[DiscordStandIn]:
+    async with DiscordStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+async def bot(api: DiscordStandIn) -> AsyncIterator[StandInBot]:
+    client = StandInBot(api)
+    async with api.running(client):  # closes the client in a finally
+        yield client
+
+
+# -------------------------------------------------------------------------- the stand-in alone
+
+
+async def test_patches_discord_py_and_restores_it() -> None:
+    before_base = discord.http.Route.BASE
+    before_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    async with DiscordStandIn() as api:
+        assert api.api_base == discord.http.Route.BASE
+        assert api.api_base.startswith("http://127.0.0.1:")
+        assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == api.gateway_url
+    assert before_base == discord.http.Route.BASE
+    assert before_gateway == discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+
+
+async def test_rest_basics_without_a_client(api: DiscordStandIn) -> None:
+    url = api.add_attachment("hello.txt", b"hello")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(api.api_base + "/users/@me") as response:
+            assert response.headers["Content-Type"] == "application/json"
+            assert (await response.json())["id"] == str(api.bot_user.id)
+        async with session.get(api.api_base + "/no/such/route") as response:
+            assert response.status == 404
+            assert response.headers["Content-Type"] == "application/json"
+        async with session.get(url) as response:
+            assert await response.read() == b"hello"
+    assert [str(r) for r in api.requests] == [
+        "GET /users/@me -> 200",
+        "GET /no/such/route -> 404",
+        "GET /attachments/hello.txt -> 200",
+    ]
+    with pytest.raises(TimeoutError, match="no request matched"):
+        await api.wait_for(lambda r: r.method == "DELETE", timeout=0.05)
+
+
+# -------------------------------------------------------------------------- with discord.py
+
+
+async def test_login_ready_and_command_sync(api: DiscordStandIn, bot: StandInBot) -> None:
+    assert [str(r) for r in api.requests[:2]] == [
+        "GET /users/@me -> 200",
+        "GET /oauth2/applications/@me -> 200",
+    ]
+    put = f"/applications/{api.application_id}/guilds/{api.guild.id}/commands"
+    assert [r.path for r in api.requests if r.method == "PUT"] == [put]
+    assert api.sync_count == 1
+    synced = {c["name"]: c for c in api.commands(api.guild.id)}
+    assert set(synced) == {"ask", "slow", "edit", "upload", "menu", "settings", "news"}
+    assert all(c["application_id"] == str(api.application_id) for c in synced.values())
+    assert synced["settings"]["default_member_permissions"] == "32"
+    assert api.identify_count == 1 and api.intents == bot.intents.value
+    assert api.heartbeat_count >= 1
+    assert bot.user is not None and bot.user.id == api.bot_user.id
+    assert bot.application_id == api.application_id
+
+    guild = bot.get_guild(api.guild.id)
+    assert guild is not None and guild.chunked
+    assert guild.get_channel(api.channel.id) is not None
+    admin = guild.get_member(api.admin.id)
+    member = guild.get_member(api.member.id)
+    assert admin is not None and admin.guild_permissions.manage_guild
+    assert member is not None and not member.guild_permissions.manage_guild
+
+
+async def test_slash_command_answers(api: DiscordStandIn, bot: StandInBot) -> None:
+    interaction = api.slash_command("ask", {"question": "Wer hat gewonnen?"})
+    await api.dispatch("INTERACTION_CREATE", interaction)
+    callback = await api.wait_callback(interaction)
+    assert callback.json["type"] == 4
+    assert callback.content == "answer (guild): Wer hat gewonnen?"
+    original = api.original(interaction)
+    assert original is not None and original["content"] == callback.content
+
+    subcommand = api.slash_command("news latest", {"count": 3})
+    await api.dispatch("INTERACTION_CREATE", subcommand)
+    assert (await api.wait_callback(subcommand)).content == "latest 3"
+
+    dm = api.dm_slash_command("ask", {"question": "privat?"})
+    await api.dispatch("INTERACTION_CREATE", dm)
+    assert (await api.wait_callback(dm)).content == "answer (dm): privat?"
+
+    completion = api.autocomplete("ask", "question", "Wer")
+    await api.dispatch("INTERACTION_CREATE", completion)
+    choices = await api.wait_callback(completion)
+    assert choices.json == {
+        "type": 8,
+        "data": {"choices": [{"name": "Wer suggestion", "value": "Wer!"}]},
+    }
+
+
+async def test_permissions_reach_checks(api: DiscordStandIn, bot: StandInBot) -> None:
+    allowed = api.slash_command("settings", user=api.admin)
+    denied = api.slash_command("settings", user=api.member)
+    await api.dispatch("INTERACTION_CREATE", allowed)
+    await api.dispatch("INTERACTION_CREATE", denied)
+    assert (await api.wait_callback(allowed)).content == "settings ok"
+    refusal = await api.wait_callback(denied)
+    assert refusal.content == "denied" and refusal.json["data"]["flags"] == 64
+
+
+async def test_deferred_response_then_followup(api: DiscordStandIn, bot: StandInBot) -> None:
+    interaction = api.slash_command("slow")
+    await api.dispatch("INTERACTION_CREATE", interaction)
+    assert (await api.wait_callback(interaction)).json["type"] == 5
+    followup = await api.wait_followup(interaction)
+    assert followup.content == "done" and followup.query["wait"] == "1"
+    original = api.original(interaction)
+    assert original is not None and original["content"] == "done"  # replaced the "thinking…"
+
+    edited = api.slash_command("edit")
+    await api.dispatch("INTERACTION_CREATE", edited)
+    await api.wait_followup(edited)
+    patch = [r for r in api.edits() if edited["token"] in r.path]
+    assert [r.path.rsplit("/", 1)[-1] for r in patch] == ["@original"]
+    assert patch[0].content == "edited"
+    assert (api.original(edited) or {})["content"] == "edited"
+
+
+async def test_attachment_option_and_file_upload(api: DiscordStandIn, bot: StandInBot) -> None:
+    interaction = api.slash_command("upload", {"file": Attach("notes.txt", b"hallo welt")})
+    assert interaction["data"]["resolved"]["attachments"]
+    await api.dispatch("INTERACTION_CREATE", interaction)
+    callback = await api.wait_callback(interaction)
+    assert callback.content == "notes.txt: hallo welt"
+    assert [(f.filename, f.data) for f in callback.files] == [("upper.txt", b"HALLO WELT")]
+    original = api.original(interaction)
+    assert original is not None
+    url = original["attachments"][0]["url"]
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert await response.read() == b"HALLO WELT"
+
+
+async def test_buttons_reach_their_handlers(api: DiscordStandIn, bot: StandInBot) -> None:
+    persistent = api.button_click("standin:persistent")
+    await api.dispatch("INTERACTION_CREATE", persistent)
+    clicked = await api.wait_callback(persistent)
+    assert clicked.content == "persistent clicked" and clicked.json["data"]["flags"] == 64
+
+    vote = api.button_click("vote:yes")
+    await api.dispatch("INTERACTION_CREATE", vote)
+    voted = await api.wait_callback(vote)
+    assert voted.json["type"] == 7 and voted.content == "voted yes"
+
+    menu = api.slash_command("menu")
+    await api.dispatch("INTERACTION_CREATE", menu)
+    await api.wait_callback(menu)
+    message = api.original(menu)
+    assert message is not None and message["components"]
+    more = api.button_click("menu:more", message)
+    await api.dispatch("INTERACTION_CREATE", more)
+    updated = await api.wait_callback(more)
+    assert updated.json["type"] == 7
+    assert api.messages[int(message["id"])]["content"] == "more!"
+    assert api.messages[int(message["id"])]["components"] == []
+
+
+async def test_on_message_reply(api: DiscordStandIn, bot: StandInBot) -> None:
+    message = api.message_create(f"{api.bot_user.mention} ping", mentions=[api.bot_user])
+    await api.dispatch("MESSAGE_CREATE", message)
+    reply = await api.wait_channel_message(api.channel.id)
+    assert reply.content == "pong Reader"
+    assert str(reply.json["message_reference"]["message_id"]) == message["id"]
+    assert reply.json["allowed_mentions"] == {"parse": [], "replied_user": False}
+    # Messages without a mention, and bot messages, are ignored.
+    await api.dispatch("MESSAGE_CREATE", api.message_create("no mention"))
+    await api.dispatch("MESSAGE_CREATE", api.message_create("x", author=api.bot_user))
+    await asyncio.sleep(0.1)
+    assert len(api.channel_messages()) == 1
+
+
+async def test_rate_limited_callback_is_retried(api: DiscordStandIn, bot: StandInBot) -> None:
+    api.fail_next("POST", CALLBACK, status=429, retry_after=0.05)
+    interaction = api.slash_command("ask", {"question": "trotz 429?"})
+    await api.dispatch("INTERACTION_CREATE", interaction)
+    callback = await api.wait_callback(interaction)
+    assert callback.content == "answer (guild): trotz 429?"
+    attempts = [r.status for r in api.requests if re.match(CALLBACK, r.path)]
+    assert attempts == [429, 200]
+
+
+async def test_server_error_is_retried(api: DiscordStandIn, bot: StandInBot) -> None:
+    api.fail_next("POST", r"^/channels/\d+/messages$", status=500)
+    await api.dispatch("MESSAGE_CREATE", api.message_create(f"{api.bot_user.mention} hi"))
+    reply = await api.wait_channel_message(timeout=5.0)
+    assert reply.content == "pong Reader"
+    attempts = [r.status for r in api.requests if r.path.endswith("/messages")]
+    assert attempts == [500, 200]
+
+
+async def test_resume_after_dropped_socket(api: DiscordStandIn, bot: StandInBot) -> None:
+    session = api.session_id
+    await api.drop_connection(4000)
+    await api.wait_ready()
+    assert api.resume_count == 1 and api.identify_count == 1
+    assert api.resume_payloads[0]["session_id"] == session
+    assert api.gateway_connections[-1].startswith("/resume-ws")
+    await api.wait_until(lambda: bot.resumed_count == 1)
+
+    after = api.slash_command("ask", {"question": "danach?"})
+    await api.dispatch("INTERACTION_CREATE", after)
+    assert (await api.wait_callback(after)).content == "answer (guild): danach?"
+
+
+async def test_missed_events_are_replayed_on_resume(api: DiscordStandIn, bot: StandInBot) -> None:
+    missed = api.slash_command("ask", {"question": "verpasst?"})
+    async with api.disconnected(4000):
+        await api.dispatch("INTERACTION_CREATE", missed)  # buffered: nobody is connected
+        await asyncio.sleep(0.1)
+        assert not api.callbacks(missed)
+    assert api.replayed_count == 1 and api.resume_count == 1
+    assert (await api.wait_callback(missed)).content == "answer (guild): verpasst?"
+
+    await api.request_reconnect()  # op 7 RECONNECT
+    await api.wait_ready()
+    assert api.resume_count == 2 and api.identify_count == 1
+    again = api.slash_command("ask", {"question": "nochmal?"})
+    await api.dispatch("INTERACTION_CREATE", again)
+    assert (await api.wait_callback(again)).content == "answer (guild): nochmal?"
