@@ -108,6 +108,7 @@ class GermanAnalyzer:
         self._stemmer = Stemmer.Stemmer("german")
         self.decompounder = decompounder
         self.stem = lru_cache(maxsize=500_000)(self._stem_uncached)
+        self._surface_cache: dict[str, tuple[str, ...]] = {}
 
     def _stem_uncached(self, folded: str) -> str:
         return str(self._stemmer.stemWord(folded))
@@ -121,6 +122,30 @@ class GermanAnalyzer:
         if folded in GERMAN_STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
             return None
         return self.stem(folded)
+
+    def surface_terms(self, word: str) -> tuple[str, ...]:
+        """Index terms of one word as written: its stem, then its compound parts' stems."""
+        cached = self._surface_cache.get(word)
+        if cached is not None:
+            return cached
+        term = self.term_of(word)
+        if term is None:
+            out: tuple[str, ...] = ()
+        elif self.decompounder is not None and word[:1].isupper():
+            parts = self.decompounder.split(fold(word))
+            out = (term, *(self.stem(p) for p in parts if p not in GERMAN_STOPWORDS))
+        else:
+            out = (term,)
+        if len(self._surface_cache) < 2_000_000:
+            self._surface_cache[word] = out
+        return out
+
+    def index_terms(self, words: Iterable[str]) -> list[str]:
+        """The index terms of a sequence of words (the fast path used for indexing)."""
+        out: list[str] = []
+        for word in words:
+            out.extend(self.surface_terms(word))
+        return out
 
     def analyze_tokens(self, tokens: Iterable[Token]) -> list[Term]:
         """Index terms for ``tokens``: each word's stem, then the stems of its parts."""

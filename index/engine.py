@@ -9,6 +9,7 @@ leaves the old snapshot serving.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import uuid
 from collections import Counter
@@ -22,7 +23,7 @@ from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.query import Concept, Query, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
-from index.text import fold, tokenize
+from index.text import WORD_RE, fold
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
 DEFAULT_MIN_COVERAGE = 0.36
@@ -82,32 +83,27 @@ class Snapshot:
     info: BuildInfo
     articles: dict[str, IndexedArticle]
     passages: list[IndexedPassage]
-    documents: list[list[str]]  # index terms per passage (heading context included)
+    bm25: BM25Index
     lexicon: Lexicon
-    params: BM25Params = DEFAULT_PARAMS
-    bm25: BM25Index = field(init=False)
     builder: QueryBuilder = field(init=False)
     analyzer: GermanAnalyzer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.bm25 = BM25Index(self.documents, self.params)
         vocab = self.bm25.vocabulary
         self.analyzer = GermanAnalyzer()
         self.analyzer.decompounder = Decompounder(vocab.__contains__, self.analyzer.stem)
-        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab, self.lexicon.surfaces)
+        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
+
+    @property
+    def params(self) -> BM25Params:
+        return self.bm25.params
 
     def text_of(self, passage: IndexedPassage) -> str:
         return self.articles[passage.article_id].text[passage.start : passage.end]
 
-    def terms_of(self, surface: str) -> list[str]:
+    def terms_of(self, surface: str) -> tuple[str, ...]:
         """A word's term and its compound parts' terms, as the index saw them."""
-        term = self.analyzer.term_of(surface)
-        if term is None:
-            return []
-        out = [term]
-        if self.analyzer.decompounder is not None:
-            out += [self.analyzer.stem(p) for p in self.analyzer.decompounder.split(fold(surface))]
-        return out
+        return self.analyzer.surface_terms(surface)
 
     def display(self, term: str) -> str:
         return self.lexicon.display.get(term, term)
@@ -131,39 +127,49 @@ def _index_decompounder(
 ) -> Decompounder:
     """Known words for splitting: Ding's nouns plus the capitalised words of the corpus."""
     known = {analyzer.stem(n) for n in ding.german_nouns} if ding else set()
+    capitalised: set[str] = set()
     for article in articles:
-        for tok in tokenize(article.text):
-            if tok.surface[:1].isupper() and len(tok.surface) >= 3:
-                known.add(analyzer.stem(fold(tok.surface)))
+        capitalised.update(m for m in _CAPITALISED_RE.findall(article.text))
+    known.update(analyzer.stem(fold(w)) for w in capitalised)
     return Decompounder(known.__contains__, analyzer.stem)
 
 
-def build_snapshot(
+_CAPITALISED_RE = re.compile(r"\b[^\W\d_a-zß][^\W\d_]{2,}", re.UNICODE)
+
+
+@dataclass
+class Analysed:
+    """Articles turned into index documents (one term list per passage)."""
+
+    articles: dict[str, IndexedArticle]
+    passages: list[IndexedPassage]
+    documents: list[list[str]]
+    surface_counts: Counter[str]  # every word form as written, for display and typo repair
+    term_of_surface: dict[str, str]
+
+
+def analyse_articles(
     articles: Sequence[Article],
     ding: DingEntries | None,
-    glossary: Sequence[GlossaryEntry],
-    params: BM25Params = DEFAULT_PARAMS,
-    skipped: Sequence[SkippedFile] = (),
     progress: Callable[[str, int, int], None] | None = None,
-) -> Snapshot:
-    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop)."""
-    began = time.perf_counter()
+) -> Analysed:
+    """Analyse every passage (its section heading included as context)."""
     analyzer = GermanAnalyzer()
     analyzer.decompounder = _index_decompounder(ding, articles, analyzer)
+    index_terms = analyzer.index_terms
     indexed: dict[str, IndexedArticle] = {}
     passages: list[IndexedPassage] = []
     documents: list[list[str]] = []
-    surface_counts: dict[str, Counter[str]] = {}
+    surfaces: Counter[str] = Counter()
+    step = max(len(articles) // 100, 1)
     for n, article in enumerate(articles, 1):
         ids: list[int] = []
         for p in article.passages:
-            heading = analyzer.analyze(p.section) if p.section else []
-            body = analyzer.analyze(p.text, p.start)
-            documents.append([t.term for t in heading] + [t.term for t in body])
-            for t in body:
-                if not t.part:
-                    surface = article.text[t.start : t.end]
-                    surface_counts.setdefault(t.term, Counter())[surface] += 1
+            words = WORD_RE.findall(p.text)
+            surfaces.update(words)
+            doc = index_terms(WORD_RE.findall(p.section)) if p.section else []
+            doc += index_terms(words)
+            documents.append(doc)
             pid = len(passages)
             passages.append(IndexedPassage(pid, article.id, p.ordinal, p.section, p.start, p.end))
             ids.append(pid)
@@ -178,26 +184,49 @@ def build_snapshot(
             article.sha256,
             tuple(ids),
         )
-        if progress:
+        if progress and (n % step == 0 or n == len(articles)):
             progress("analyse", n, len(articles))
-    vocabulary = {t for doc in documents for t in doc}
-    lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, vocabulary)
-    lexicon.display = {t: c.most_common(1)[0][0] for t, c in surface_counts.items()}
-    lexicon.surfaces = {fold(s): t for t, c in surface_counts.items() for s in c if len(s) >= 3}
+    term_of_surface = {w: t for w in surfaces if (t := analyzer.term_of(w)) is not None}
+    return Analysed(indexed, passages, documents, surfaces, term_of_surface)
+
+
+def build_snapshot(
+    articles: Sequence[Article],
+    ding: DingEntries | None,
+    glossary: Sequence[GlossaryEntry],
+    params: BM25Params = DEFAULT_PARAMS,
+    skipped: Sequence[SkippedFile] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Snapshot:
+    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop)."""
+    began = time.perf_counter()
+    analysed = analyse_articles(articles, ding, progress)
+    bm25 = BM25Index.from_documents(analysed.documents, params)
+    if progress:
+        progress("index", 1, 1)
+    analyzer = GermanAnalyzer()
+    lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, bm25.vocabulary)
+    display: dict[str, tuple[int, str]] = {}
+    for surface, count in analysed.surface_counts.items():
+        term = analysed.term_of_surface.get(surface)
+        if term is not None and count > display.get(term, (0, ""))[0]:
+            display[term] = (count, surface)
+    lexicon.display = {t: s for t, (_, s) in display.items()}
+    lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
     info = BuildInfo(
         build_id=uuid.uuid4().hex[:12],
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         analyzer=ANALYZER_VERSION,
         params=asdict(params),
-        articles=len(indexed),
-        passages=len(passages),
+        articles=len(analysed.articles),
+        passages=len(analysed.passages),
         seconds=round(time.perf_counter() - began, 3),
         skipped=tuple(skipped),
         has_dictionary=ding is not None,
     )
     if progress:
-        progress("index", len(articles), len(articles))
-    return Snapshot(info, indexed, passages, documents, lexicon, params)
+        progress("lexicon", 1, 1)
+    return Snapshot(info, analysed.articles, analysed.passages, bm25, lexicon)
 
 
 # --- answering ----------------------------------------------------------------------

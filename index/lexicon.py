@@ -286,6 +286,8 @@ class Lexicon:
     has_dictionary: bool = False
     display: dict[str, str] = field(default_factory=dict)  # index term → article spelling
     surfaces: dict[str, str] = field(default_factory=dict)  # folded article word → term
+    # English words whose translations occur in the articles: typo repair candidates
+    repair_english: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         payload = {
@@ -296,6 +298,7 @@ class Lexicon:
             "has_dictionary": self.has_dictionary,
             "display": self.display,
             "surfaces": self.surfaces,
+            "repair_english": self.repair_english,
         }
         return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
 
@@ -310,6 +313,7 @@ class Lexicon:
             has_dictionary=bool(payload["has_dictionary"]),
             display=payload["display"],
             surfaces=payload["surfaces"],
+            repair_english=payload["repair_english"],
         )
 
 
@@ -329,12 +333,16 @@ def compile_lexicon(
                 top = max(counts.values())
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 translations[key] = {t: round(n / top, 4) for t, n in ranked}
+    english_words = frozenset(ding.english_words) if ding else frozenset()
     return Lexicon(
         translations=translations,
         glossary=list(glossary),
-        english_words=frozenset(ding.english_words) if ding else frozenset(),
+        english_words=english_words,
         german_words=frozenset(ding.german_words) if ding else frozenset(),
         has_dictionary=ding is not None,
+        repair_english=sorted(
+            w for w in english_words if len(w) >= 3 and english_key([w]) in translations
+        ),
     )
 
 

@@ -67,22 +67,15 @@ class QueryBuilder:
     """Turns questions into ``Query`` objects against one index's vocabulary."""
 
     def __init__(
-        self,
-        lexicon: Lexicon,
-        analyzer: GermanAnalyzer,
-        vocabulary: Collection[str],
-        surface_words: Collection[str],
+        self, lexicon: Lexicon, analyzer: GermanAnalyzer, vocabulary: Collection[str]
     ) -> None:
         self.lexicon = lexicon
         self.analyzer = analyzer
         self.vocabulary = vocabulary
         # Typo repair candidates: English words that translate into the articles, and the
         # articles' own (folded) words.
-        self._english_candidates = sorted({k for k in _single_word_keys(lexicon) if len(k) >= 3})
-        self._english_surface = sorted(
-            w for w in lexicon.english_words if english_key([w]) in lexicon.translations
-        )
-        self._german_candidates = sorted(w for w in surface_words if len(w) >= 3)
+        self._english_surface = lexicon.repair_english
+        self._german_candidates = sorted(lexicon.surfaces)
         self._query_splitter = Decompounder(vocabulary.__contains__, analyzer.stem)
         self._glossary = _compile_glossary(lexicon, analyzer.term_of, vocabulary)
 
@@ -277,10 +270,6 @@ class QueryBuilder:
         return Concept(
             folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed, boosts=tuple(terms.values())
         )
-
-
-def _single_word_keys(lexicon: Lexicon) -> list[str]:
-    return [k for k in lexicon.translations if " " not in k]
 
 
 def _compile_glossary(

@@ -27,7 +27,7 @@ from typing import Any
 
 import aiosqlite
 
-from index.bm25 import BM25Params
+from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
@@ -126,6 +126,23 @@ MIGRATIONS: tuple[str, ...] = (
         detail   TEXT NOT NULL
     );
     CREATE INDEX audit_at ON audit (at);
+    """,
+    # 3: postings stored as arrays with the build; passages no longer carry their terms
+    """
+    DELETE FROM meta WHERE key = 'active_build';
+    DELETE FROM builds;
+    ALTER TABLE builds ADD COLUMN postings BLOB;
+    DROP TABLE passages;
+    CREATE TABLE passages (
+        build_id   TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
+        id         INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        ordinal    INTEGER NOT NULL,
+        section    TEXT,
+        start      INTEGER NOT NULL,
+        "end"      INTEGER NOT NULL,
+        PRIMARY KEY (build_id, id)
+    );
     """,
 )
 
@@ -316,8 +333,8 @@ class Storage:
         db = self._db
         await db.execute(
             "INSERT INTO builds (build_id, state, built_at, analyzer, params, articles,"
-            " passages, seconds, skipped, has_dictionary, lexicon)"
-            " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " passages, seconds, skipped, has_dictionary, lexicon, postings)"
+            " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 info.build_id,
                 info.built_at,
@@ -329,6 +346,7 @@ class Storage:
                 json.dumps([[s.path, s.reason] for s in info.skipped]),
                 int(info.has_dictionary),
                 snapshot.lexicon.to_bytes(),
+                snapshot.bm25.to_bytes(),
             ),
         )
         await db.executemany(
@@ -354,19 +372,10 @@ class Storage:
         for lo in range(0, total, _WRITE_CHUNK):
             chunk = snapshot.passages[lo : lo + _WRITE_CHUNK]
             await db.executemany(
-                'INSERT INTO passages (build_id, id, article_id, ordinal, section, start, "end",'
-                " terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO passages (build_id, id, article_id, ordinal, section, start, "end")'
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        info.build_id,
-                        p.id,
-                        p.article_id,
-                        p.ordinal,
-                        p.section,
-                        p.start,
-                        p.end,
-                        " ".join(snapshot.documents[p.id]),
-                    )
+                    (info.build_id, p.id, p.article_id, p.ordinal, p.section, p.start, p.end)
                     for p in chunk
                 ],
             )
@@ -406,7 +415,7 @@ class Storage:
         row = await (
             await db.execute(
                 "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
-                " has_dictionary, lexicon FROM builds WHERE build_id = ?",
+                " has_dictionary, lexicon, postings FROM builds WHERE build_id = ?",
                 (build_id,),
             )
         ).fetchone()
@@ -425,18 +434,16 @@ class Storage:
             has_dictionary=bool(row[7]),
         )
         lexicon = Lexicon.from_bytes(row[8])
+        bm25 = BM25Index.from_bytes(row[9], BM25Params(**params))
         passage_rows = await db.execute_fetchall(
-            'SELECT id, article_id, ordinal, section, start, "end", terms FROM passages'
+            'SELECT id, article_id, ordinal, section, start, "end" FROM passages'
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
         )
-        passages: list[IndexedPassage] = []
-        documents: list[list[str]] = []
+        passages = [IndexedPassage(*r) for r in passage_rows]
         by_article: dict[str, list[int]] = {}
-        for pid, article_id, ordinal, section, start, end, terms in passage_rows:
-            passages.append(IndexedPassage(pid, article_id, ordinal, section, start, end))
-            documents.append(terms.split())
-            by_article.setdefault(article_id, []).append(pid)
+        for p in passages:
+            by_article.setdefault(p.article_id, []).append(p.id)
         article_rows = await db.execute_fetchall(
             "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
             " WHERE build_id = ? ORDER BY id",
@@ -448,7 +455,7 @@ class Storage:
             )
             for r in article_rows
         }
-        return Snapshot(info, articles, passages, documents, lexicon, BM25Params(**params))
+        return Snapshot(info, articles, passages, bm25, lexicon)
 
     async def builds(self) -> list[dict[str, Any]]:
         rows = await self._db.execute_fetchall(

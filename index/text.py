@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 # A word is a run of letters/digits; an apostrophe inside a word ("don't") is kept.
-_WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class Token:
 
 def tokenize(text: str, base: int = 0) -> list[Token]:
     """Split ``text`` into word tokens; offsets are shifted by ``base``."""
-    return [Token(m.group(), m.start() + base, m.end() + base) for m in _WORD_RE.finditer(text)]
+    return [Token(m.group(), m.start() + base, m.end() + base) for m in WORD_RE.finditer(text)]
 
 
 def fold(word: str) -> str:

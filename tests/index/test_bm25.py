@@ -21,7 +21,7 @@ def test_single_term_concepts_equal_rank_bm25(
     variant: str, corpus: list[list[str]], query: list[str]
 ) -> None:
     params = BM25Params(variant=variant, k1=1.2, b=0.3)  # type: ignore[arg-type]
-    ours = BM25Index(corpus, params)
+    ours = BM25Index.from_documents(corpus, params)
     kwargs = {"k1": 1.2, "b": 0.3}
     reference = REFERENCE[variant](corpus, **kwargs)
     expected = reference.get_scores(query)
@@ -42,7 +42,7 @@ def test_synonym_concept_is_one_pseudo_term() -> None:
         ["land", "see"],
     ]
     merged = [["krieg" if t == "war" else t for t in doc] for doc in corpus]
-    ours = BM25Index(corpus, BM25Params(k1=1.2, b=0.75))
+    ours = BM25Index.from_documents(corpus, BM25Params(k1=1.2, b=0.75))
     ours.synonym_df = "union"
     reference = rank_bm25.BM25Okapi(merged, k1=1.2, b=0.75)
     hits = ours.concept_hits(["krieg", "war"])
@@ -58,7 +58,7 @@ def test_synonym_concept_is_one_pseudo_term() -> None:
 
 def test_many_translations_weigh_like_one_concept() -> None:
     corpus = [["a1"], ["a2"], ["a3"], ["b"], ["c"], ["d"], ["e"], ["f"]]
-    index = BM25Index(corpus, BM25Params(variant="plus"))
+    index = BM25Index.from_documents(corpus, BM25Params(variant="plus"))
     broad = index.score([index.concept_hits(["a1", "a2", "a3"])])
     narrow = index.score([index.concept_hits(["b"])])
     # a document matching one of thirty-ish translations scores like a one-word match
@@ -67,14 +67,14 @@ def test_many_translations_weigh_like_one_concept() -> None:
 
 def test_boosts_scale_term_frequency() -> None:
     corpus = [["x"], ["y"], ["z"], ["w"]]
-    index = BM25Index(corpus)
+    index = BM25Index.from_documents(corpus)
     full = index.score([index.concept_hits(["x", "y"], boosts=[1.0, 1.0])])
     half = index.score([index.concept_hits(["x", "y"], boosts=[1.0, 0.5])])
     assert half[0] == pytest.approx(full[0]) and 0 < half[1] < full[1]
 
 
 def test_top_k_orders_by_score_then_document() -> None:
-    index = BM25Index([["a"], ["b"]])
+    index = BM25Index.from_documents([["a"], ["b"]])
     scores = np.array([0.5, 2.0, 2.0, 0.1, 3.0])
     assert list(index.top_k(scores, 3)) == [4, 1, 2]
     assert list(index.top_k(scores, 0)) == []
