@@ -1,24 +1,30 @@
 """Reindex: articles directory → snapshot → database, with the old index serving meanwhile.
 
-CPU work (parsing, analysis, dictionary compilation) runs in a worker thread so that an
-event loop answering questions is never blocked. Reindexes are serialised: within one
-process by an asyncio lock, across processes (CLI and bot) by a lock file.
+The CPU work (parsing, analysis, dictionary loading and compilation) and writing the new
+build's rows run in a child process, so an event loop answering questions is never
+blocked, not even by long C calls that hold the GIL (unpickling the dictionary). The
+parent activates the written build in one short transaction, loads it in a worker thread
+and swaps it in. Reindexes are serialised: within one process by an asyncio lock, across
+processes (CLI and bot) by a lock file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
+import queue as queue_module
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.bm25 import BM25Params
 from index.corpus import SkippedFile, load_articles
-from index.engine import DEFAULT_PARAMS, Engine, Snapshot, build_snapshot
+from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
-from index.storage import ReindexBusyError, Storage, reindex_file_lock
+from index.storage import ReindexBusyError, Storage, StorageError, reindex_file_lock
 
 Progress = Callable[[str, int, int], None]
 
@@ -110,6 +116,84 @@ async def reindex_lock(database: Path, wait: bool = False) -> AsyncIterator[None
             yield
 
 
+class ReindexError(RuntimeError):
+    """The reindex child failed; the message says why."""
+
+
+def _child_build(db_path: str, sources: Sources, queue: Any) -> None:
+    """Child process: build the snapshot and write it as an inactive build."""
+
+    def progress(stage: str, done: int, total: int) -> None:
+        queue.put(("progress", stage, done, total))
+
+    async def store(snapshot: Snapshot) -> None:
+        async with await Storage.open(Path(db_path)) as storage:
+            await storage.write_build(snapshot, lambda d, t: progress("store", d, t))
+
+    try:
+        snapshot = build_from_sources(sources, progress)
+        asyncio.run(store(snapshot))
+        queue.put(("done", snapshot.info))
+    except BaseException as exc:  # report everything; the parent decides
+        queue.put(("error", type(exc).__name__, str(exc)))
+
+
+_ERRORS: dict[str, type[Exception]] = {
+    "FileNotFoundError": FileNotFoundError,
+    "NotADirectoryError": NotADirectoryError,
+    "ValueError": ValueError,
+    "StorageError": StorageError,
+    "PermissionError": PermissionError,
+}
+
+
+async def build_in_child(
+    db_path: Path, sources: Sources, progress: Progress | None = None, timeout: float = 3600
+) -> BuildInfo:
+    """Run ``_child_build`` in a spawned process; relay its progress; return its BuildInfo.
+
+    If anything goes wrong here (including an exception raised by ``progress``), the child
+    is terminated and its build, never activated, is left for the next open to remove.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(
+        target=_child_build,
+        args=(str(db_path), sources, queue),
+        name="newsbot-reindex",
+        daemon=True,
+    )
+    child.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                message = await asyncio.to_thread(queue.get, True, 0.2)
+            except queue_module.Empty:
+                if not child.is_alive():
+                    raise ReindexError(
+                        f"the reindex process died (exit code {child.exitcode})"
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise ReindexError(f"the reindex took longer than {timeout:.0f} s") from None
+                continue
+            kind = message[0]
+            if kind == "progress":
+                if progress is not None:
+                    progress(message[1], message[2], message[3])
+            elif kind == "done":
+                info: BuildInfo = message[1]
+                return info
+            else:
+                name, text = message[1], message[2]
+                raise _ERRORS.get(name, ReindexError)(text)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        await asyncio.to_thread(child.join, 5)
+        queue.close()
+
+
 async def reindex(
     storage: Storage,
     sources: Sources,
@@ -124,17 +208,11 @@ async def reindex(
     """
     began = time.perf_counter()
     async with reindex_lock(storage.path, wait=wait):
-        snapshot = await asyncio.to_thread(build_from_sources, sources, progress)
-
-        def stored(done: int, total: int) -> None:
-            if progress:
-                progress("store", done, total)
-
-        await storage.save_snapshot(snapshot, stored)
+        info = await build_in_child(storage.path, sources, progress)
+        await storage.activate(info.build_id)
         if engine is not None:
-            engine.swap(snapshot)
+            engine.swap(await storage.load_snapshot())
     warnings: Sequence[str] = [w for w in [dictionary_warning(sources.dictionary_path)] if w]
-    info = snapshot.info
     return ReindexReport(
         info.build_id,
         info.articles,

@@ -13,6 +13,7 @@ the next open.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import datetime as dt
@@ -33,7 +34,8 @@ from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
 
 BUSY_TIMEOUT_MS = 5_000
-_WRITE_CHUNK = 2_000
+_WRITE_CHUNK = 10_000  # passages per insert transaction
+_ARTICLE_CHUNK = 1_000  # articles (with their full text) per insert transaction
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: index builds, articles, passages, question log, feedback
@@ -324,13 +326,24 @@ class Storage:
         active; the switch is one short transaction at the end.
         """
         with reindex_file_lock(self.path, wait=True):
-            await self._write_build(snapshot, progress)
+            await self.write_build(snapshot, progress)
+            await self.activate(snapshot.info.build_id)
 
-    async def _write_build(
-        self, snapshot: Snapshot, progress: Callable[[int, int], None] | None
+    async def write_build(
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
+        """Write ``snapshot``'s rows as an inactive build (the caller holds the lock).
+
+        Serialising the arrays and the lexicon runs in a worker thread, so an event loop
+        sharing this process keeps serving.
+        """
         info = snapshot.info
         db = self._db
+        lexicon_blob, postings_blob = await asyncio.to_thread(
+            lambda: (snapshot.lexicon.to_bytes(), snapshot.bm25.to_bytes())
+        )
         await db.execute(
             "INSERT INTO builds (build_id, state, built_at, analyzer, params, articles,"
             " passages, seconds, skipped, has_dictionary, lexicon, postings)"
@@ -345,29 +358,31 @@ class Storage:
                 info.seconds,
                 json.dumps([[s.path, s.reason] for s in info.skipped]),
                 int(info.has_dictionary),
-                snapshot.lexicon.to_bytes(),
-                snapshot.bm25.to_bytes(),
+                lexicon_blob,
+                postings_blob,
             ),
         )
-        await db.executemany(
-            "INSERT INTO articles (build_id, id, title, date, source, path, caption, text,"
-            " sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    info.build_id,
-                    a.id,
-                    a.title,
-                    a.date,
-                    a.source,
-                    a.path,
-                    a.caption,
-                    a.text,
-                    a.sha256,
-                )
-                for a in snapshot.articles.values()
-            ],
-        )
-        await db.commit()
+        articles = list(snapshot.articles.values())
+        for lo in range(0, len(articles), _ARTICLE_CHUNK):
+            await db.executemany(
+                "INSERT INTO articles (build_id, id, title, date, source, path, caption, text,"
+                " sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        info.build_id,
+                        a.id,
+                        a.title,
+                        a.date,
+                        a.source,
+                        a.path,
+                        a.caption,
+                        a.text,
+                        a.sha256,
+                    )
+                    for a in articles[lo : lo + _ARTICLE_CHUNK]
+                ],
+            )
+            await db.commit()
         total = len(snapshot.passages)
         for lo in range(0, total, _WRITE_CHUNK):
             chunk = snapshot.passages[lo : lo + _WRITE_CHUNK]
@@ -382,9 +397,9 @@ class Storage:
             await db.commit()
             if progress:
                 progress(min(lo + _WRITE_CHUNK, total), total)
-        await self._activate(info.build_id)
 
-    async def _activate(self, build_id: str) -> None:
+    async def activate(self, build_id: str) -> None:
+        """Make a written build the active one (one short transaction), drop the others."""
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
@@ -407,7 +422,11 @@ class Storage:
         await db.commit()
 
     async def load_snapshot(self) -> Snapshot:
-        """The active build, ready to answer (no article parsing, no dictionary)."""
+        """The active build, ready to answer (no article parsing, no dictionary).
+
+        The rows are read by aiosqlite's thread and assembled in a worker thread, so a
+        running bot keeps answering while it loads a new build.
+        """
         build_id = await self.active_build_id()
         if build_id is None:
             raise NoIndexError(f"no index in {self.path}; build one with `python -m bot reindex`")
@@ -421,41 +440,23 @@ class Storage:
         ).fetchone()
         if row is None:
             raise StorageError(f"active build {build_id} is missing; run reindex --rebuild")
-        params: dict[str, Any] = json.loads(row[2])
-        info = BuildInfo(
-            build_id=build_id,
-            built_at=row[0],
-            analyzer=row[1],
-            params=params,
-            articles=row[3],
-            passages=row[4],
-            seconds=row[5],
-            skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
-            has_dictionary=bool(row[7]),
-        )
-        lexicon = Lexicon.from_bytes(row[8])
-        bm25 = BM25Index.from_bytes(row[9], BM25Params(**params))
+        if row[9] is None:
+            raise StorageError(
+                "the stored index predates this version; run `python -m bot reindex`"
+            )
         passage_rows = await db.execute_fetchall(
             'SELECT id, article_id, ordinal, section, start, "end" FROM passages'
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
         )
-        passages = [IndexedPassage(*r) for r in passage_rows]
-        by_article: dict[str, list[int]] = {}
-        for p in passages:
-            by_article.setdefault(p.article_id, []).append(p.id)
         article_rows = await db.execute_fetchall(
             "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
         )
-        articles = {
-            r[0]: IndexedArticle(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(by_article.get(r[0], ()))
-            )
-            for r in article_rows
-        }
-        return Snapshot(info, articles, passages, bm25, lexicon)
+        return await asyncio.to_thread(
+            _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
+        )
 
     async def builds(self) -> list[dict[str, Any]]:
         rows = await self._db.execute_fetchall(
@@ -632,6 +633,39 @@ class Storage:
         )
         keys = ("at", "guild_id", "user_id", "action", "allowed", "detail")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _assemble_snapshot(
+    build_id: str,
+    row: tuple[Any, ...],
+    passage_rows: list[Any],
+    article_rows: list[Any],
+) -> Snapshot:
+    params: dict[str, Any] = json.loads(row[2])
+    info = BuildInfo(
+        build_id=build_id,
+        built_at=row[0],
+        analyzer=row[1],
+        params=params,
+        articles=row[3],
+        passages=row[4],
+        seconds=row[5],
+        skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
+        has_dictionary=bool(row[7]),
+    )
+    lexicon = Lexicon.from_bytes(row[8])
+    bm25 = BM25Index.from_bytes(row[9], BM25Params(**params))
+    passages = [IndexedPassage(*r) for r in passage_rows]
+    by_article: dict[str, list[int]] = {}
+    for p in passages:
+        by_article.setdefault(p.article_id, []).append(p.id)
+    articles = {
+        r[0]: IndexedArticle(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(by_article.get(r[0], ()))
+        )
+        for r in article_rows
+    }
+    return Snapshot(info, articles, passages, bm25, lexicon)
 
 
 def _statements(script: str) -> list[str]:
