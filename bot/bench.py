@@ -1,0 +1,459 @@
+"""``python -m bot bench``: the engine against rank-bm25 and SQLite FTS5, side by side.
+
+For each corpus size the same passages and the same query terms go through
+* plain ``rank_bm25.BM25Okapi.get_scores`` plus argsort (the reference),
+* SQLite FTS5 with ``bm25()``,
+* the project's engine (scoring alone, and the full answer path with translation and quotes).
+The engine's top-10 ids and scores must equal rank-bm25's on every query (to 1e-6); the run
+fails loudly otherwise. Reindex, memory and cold start are measured in child processes so
+that the baselines' memory does not count against the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import platform
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from index.engine import Engine, Snapshot, analyse_articles
+from index.evaluation import load_questions
+from index.lexicon import DingEntries
+from index.storage import Storage
+from index.synthetic import synthetic_articles, write_corpus
+
+FIXED_QUESTIONS = (
+    "What did the US commit to?",
+    "Wer nahm an dem Treffen teil?",
+    "What is Russia's position on foreign troops?",
+    "Welche Sicherheitsgarantien gibt es für die Ukraine?",
+    "How many countries will send troops?",
+    "Was sagte Macron über den Frieden?",
+    "What did Germany promise on air defence?",
+    "Wie reagiert der Kreml?",
+)
+GENERATED_QUESTIONS = 40
+EXACT_TOLERANCE = 1e-6
+
+
+class BenchError(RuntimeError):
+    """The benchmark found a wrong result (not a slow one)."""
+
+
+@dataclass
+class SizeReport:
+    passages: int
+    queries: int
+    reindex_s: float = 0.0
+    reindex_peak_rss_mb: float = 0.0
+    serve_peak_rss_mb: float = 0.0
+    disk_mb: float = 0.0
+    cold_start_s: float = 0.0
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+    exact: bool = False
+    under_reindex: dict[str, float] = field(default_factory=dict)
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    if not ordered:
+        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
+
+    def at(q: float) -> float:
+        return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+    return {"p50": round(at(0.5), 3), "p95": round(at(0.95), 3), "max": round(ordered[-1], 3)}
+
+
+def timed(fn: Callable[[], object], repeat: int = 1) -> float:
+    """Best-of-``repeat`` wall time of ``fn`` in milliseconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - began)
+    return best * 1000
+
+
+def questions(dev_set: Path | None, vocabulary: Sequence[str], seed: int) -> list[str]:
+    """Fixed English and German questions, the dev set, and generated word pairs."""
+    out = list(FIXED_QUESTIONS)
+    if dev_set is not None and dev_set.is_file():
+        out += [q.question for q in load_questions(dev_set)]
+    rng = np.random.default_rng(seed)
+    words = [w for w in vocabulary if w.isalpha() and len(w) > 4]
+    for _ in range(GENERATED_QUESTIONS if words else 0):
+        picked = rng.choice(len(words), size=int(rng.integers(2, 5)), replace=False)
+        out.append(" ".join(words[i] for i in picked))
+    return out
+
+
+def flat_terms(snapshot: Snapshot, question: str) -> list[str]:
+    """The query terms every system gets: all concepts' terms, each as its own term."""
+    query = snapshot.builder.build(question)
+    return list(dict.fromkeys(t for c in query.concepts for t in c.terms))
+
+
+# --- child processes: reindex and cold start, with their own peak RSS -----------------
+
+
+def child_main(argv: Sequence[str]) -> int:
+    """Entry of the measuring child processes (``python -m bot.bench MODE …``)."""
+    mode, db = argv[0], Path(argv[1])
+    began = time.perf_counter()
+    if mode == "reindex":
+        # What the reindex worker process does: parse, analyse, build, store.
+        from index.pipeline import Sources, build_from_sources
+
+        sources = Sources(
+            Path(argv[2]), Path(argv[3]) if argv[3] else None, cache_dir=Path(argv[4])
+        )
+        snapshot = build_from_sources(sources)
+
+        async def store() -> None:
+            async with await Storage.open(db) as storage:
+                await storage.save_snapshot(snapshot)
+
+        asyncio.run(store())
+    elif mode == "cold":
+
+        async def serve() -> None:
+            async with await Storage.open(db) as storage:
+                engine = Engine(await storage.load_snapshot())
+            engine.answer(argv[2])
+
+        asyncio.run(serve())
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps({"seconds": time.perf_counter() - began, "peak_rss_mb": peak_rss_mb()}))
+    return 0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``,
+    which a child spawned by a big parent inherits."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(args: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Run a measuring child; returns (wall seconds from spawn to exit, its report)."""
+    began = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    wall = time.perf_counter() - began
+    if result.returncode != 0:
+        raise BenchError(f"child {args[0]} failed: {result.stderr.strip()[-2000:]}")
+    return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- the baselines ----------------------------------------------------------------------
+
+
+class Fts5:
+    """SQLite FTS5 over the same analysed terms (each term one token)."""
+
+    def __init__(
+        self, path: Path, documents: Sequence[Sequence[str]], token_of: dict[str, str]
+    ) -> None:
+        self.db = sqlite3.connect(path)
+        self.token_of = token_of
+        self.db.execute("CREATE VIRTUAL TABLE fts USING fts5(body, tokenize='ascii')")
+        self.db.executemany(
+            "INSERT INTO fts (rowid, body) VALUES (?, ?)",
+            ((i, " ".join(token_of[t] for t in doc)) for i, doc in enumerate(documents)),
+        )
+        self.db.commit()
+
+    def top10(self, terms: Sequence[str]) -> list[tuple[int, float]]:
+        tokens = [self.token_of[t] for t in terms if t in self.token_of]
+        if not tokens:
+            return []
+        rows = self.db.execute(
+            "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT 10",
+            (" OR ".join(tokens),),
+        ).fetchall()
+        return [(int(r), float(s)) for r, s in rows]
+
+
+def check_exact(ours: np.ndarray, reference: np.ndarray, question: str) -> None:
+    """Top-10 ids and scores equal (ids compared where scores are not tied)."""
+    np.testing.assert_allclose(
+        ours, reference, rtol=0, atol=EXACT_TOLERANCE, err_msg=f"scores differ for {question!r}"
+    )
+    top_ours = np.argsort(-ours, kind="stable")[:10]
+    top_ref = np.argsort(-reference, kind="stable")[:10]
+    if not np.allclose(ours[top_ours], reference[top_ref], atol=EXACT_TOLERANCE):
+        raise BenchError(f"top-10 scores differ for {question!r}")
+    cutoff = reference[top_ref[-1]] if len(top_ref) else 0.0
+    firm = {int(i) for i in top_ref if reference[i] > cutoff + EXACT_TOLERANCE}
+    if not firm <= {int(i) for i in top_ours}:
+        raise BenchError(f"top-10 ids differ for {question!r}")
+
+
+# --- one corpus size --------------------------------------------------------------------
+
+
+def bench_size(
+    n: int,
+    *,
+    seeds: Path,
+    ding_path: Path | None,
+    ding: DingEntries | None,
+    cache_dir: Path,
+    dev_set: Path | None,
+    workdir: Path,
+    console: Console,
+    seed: int = 42,
+    with_reindex_load: bool = False,
+) -> SizeReport:
+    from rank_bm25 import BM25Okapi
+
+    console.print(f"[bold]{n:,} passages[/bold]: generating the corpus…")
+    articles = synthetic_articles(n, seeds, seed=seed)
+    corpus_dir = workdir / f"corpus-{n}"
+    write_corpus(articles, corpus_dir)
+    db = workdir / f"bench-{n}.sqlite3"
+
+    console.print("  reindex (parse, analyse, build, store) in a child process…")
+    wall, child = run_child(
+        ["reindex", str(db), str(corpus_dir), str(ding_path or ""), str(cache_dir)]
+    )
+    report = SizeReport(
+        passages=0,
+        queries=0,
+        reindex_s=round(wall, 3),
+        reindex_peak_rss_mb=round(child["peak_rss_mb"], 1),
+    )
+    report.disk_mb = round(
+        sum(p.stat().st_size for p in workdir.glob(f"bench-{n}.sqlite3*")) / 2**20, 2
+    )
+
+    console.print("  cold start (process start → first answer) in a child process…")
+    cold_wall, cold = run_child(["cold", str(db), FIXED_QUESTIONS[0]])
+    report.cold_start_s = round(cold_wall, 3)
+    report.serve_peak_rss_mb = round(cold["peak_rss_mb"], 1)
+
+    async def load() -> Snapshot:
+        async with await Storage.open(db) as storage:
+            return await storage.load_snapshot()
+
+    snapshot = asyncio.run(load())
+    engine = Engine(snapshot)
+    report.passages = len(snapshot.passages)
+    qs = questions(dev_set, snapshot.bm25.terms, seed)
+    report.queries = len(qs)
+
+    console.print("  baselines: analysing the same passages for rank-bm25 and FTS5…")
+    documents = analyse_articles(articles, ding).documents
+    if len(documents) != report.passages:
+        raise BenchError("the benchmark corpus and the stored index differ")
+    reference = BM25Okapi(
+        documents, k1=snapshot.params.k1, b=snapshot.params.b, epsilon=snapshot.params.epsilon
+    )
+    tokens = {t: f"t{i}" for i, t in enumerate(snapshot.bm25.terms)}
+    fts = Fts5(workdir / f"fts-{n}.sqlite3", documents, tokens)
+    del documents
+    gc.collect()
+
+    samples: dict[str, list[float]] = {
+        k: [] for k in ("answer", "scoring", "terms", "rank_bm25", "fts5")
+    }
+    bm25 = snapshot.bm25
+    for question in qs:
+        query = snapshot.builder.build(question)
+        samples["answer"].append(timed(lambda q=question: engine.answer(q), repeat=3))  # type: ignore[misc]
+
+        def score_concepts(concepts: Any = query.concepts) -> None:
+            hits = [bm25.concept_hits(c.terms, c.weight, c.boosts) for c in concepts]
+            bm25.top_k(bm25.score(hits), 10)
+
+        samples["scoring"].append(timed(score_concepts, repeat=3))
+        terms = flat_terms(snapshot, question)
+
+        def ours(terms: list[str] = terms) -> np.ndarray:
+            scores = bm25.score([bm25.concept_hits([t]) for t in terms])
+            bm25.top_k(scores, 10)
+            return scores
+
+        def plain(terms: list[str] = terms) -> np.ndarray:
+            scores = np.asarray(reference.get_scores(terms))
+            np.argsort(-scores)[:10]
+            return scores
+
+        samples["terms"].append(timed(ours, repeat=3))
+        samples["rank_bm25"].append(timed(plain, repeat=1))
+        samples["fts5"].append(timed(lambda t=terms: fts.top10(t), repeat=3))  # type: ignore[misc]
+        if terms:
+            check_exact(ours(), plain(), question)
+    report.exact = True
+    report.latency_ms = {k: percentiles(v) for k, v in samples.items()}
+    p95 = {k: v["p95"] for k, v in report.latency_ms.items()}
+    report.ratios = {
+        "rank_bm25_over_engine": round(p95["rank_bm25"] / max(p95["terms"], 1e-9), 1),
+        "fts5_over_engine": round(p95["fts5"] / max(p95["terms"], 1e-9), 2),
+        "engine_scoring_over_fts5": round(p95["scoring"] / max(p95["fts5"], 1e-9), 3),
+    }
+    if with_reindex_load:
+        report.under_reindex = asyncio.run(
+            answers_under_reindex(
+                engine, qs[:50], corpus_dir, ding_path, cache_dir, workdir / "load.sqlite3"
+            )
+        )
+    fts.db.close()
+    return report
+
+
+async def answers_under_reindex(
+    engine: Engine,
+    qs: Sequence[str],
+    corpus_dir: Path,
+    ding_path: Path | None,
+    cache_dir: Path,
+    db: Path,
+) -> dict[str, float]:
+    """50 concurrent questions while a reindex of the same corpus runs; loop lag probed."""
+    from index.pipeline import Sources, reindex
+
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def probe() -> None:
+        while not stop.is_set():
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append((time.perf_counter() - began - 0.01) * 1000)
+
+    async def ask(question: str) -> float:
+        began = time.perf_counter()
+        await asyncio.to_thread(engine.answer, question)
+        return (time.perf_counter() - began) * 1000
+
+    async with await Storage.open(db) as storage:
+        prober = asyncio.create_task(probe())
+        job = asyncio.create_task(
+            reindex(storage, Sources(corpus_dir, ding_path, cache_dir=cache_dir))
+        )
+        await asyncio.sleep(0.5)  # the reindex is under way
+        latencies = await asyncio.gather(*(ask(q) for q in qs))
+        await job
+        stop.set()
+        await prober
+    return {
+        "questions": len(latencies),
+        "answer_p50_ms": percentiles(latencies)["p50"],
+        "answer_max_ms": round(max(latencies), 1),
+        "loop_lag_max_ms": round(max(lags, default=0.0), 1),
+        "loop_lag_p95_ms": percentiles(lags)["p95"],
+    }
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def render_table(reports: dict[int, SizeReport]) -> Table:
+    table = Table(title="newsbot benchmark (ms unless stated)")
+    table.add_column("measure")
+    for n in reports:
+        table.add_column(f"{n:,}", justify="right")
+
+    def row(name: str, get: Callable[[SizeReport], object]) -> None:
+        table.add_row(name, *(str(get(r)) for r in reports.values()))
+
+    row("passages indexed", lambda r: r.passages)
+    for key, name in (
+        ("scoring", "engine scoring p50/p95"),
+        ("answer", "full answer p50/p95"),
+        ("terms", "engine, flat terms p50/p95"),
+        ("rank_bm25", "rank-bm25 get_scores p50/p95"),
+        ("fts5", "FTS5 bm25() p50/p95"),
+    ):
+        row(name, lambda r, k=key: f"{r.latency_ms[k]['p50']} / {r.latency_ms[k]['p95']}")  # type: ignore[misc]
+    row("rank-bm25 ÷ engine (p95)", lambda r: f"{r.ratios['rank_bm25_over_engine']}×")
+    row("FTS5 ÷ engine (p95)", lambda r: f"{r.ratios['fts5_over_engine']}×")
+    row("engine scoring ÷ FTS5 (p95)", lambda r: r.ratios["engine_scoring_over_fts5"])
+    row("reindex (s)", lambda r: r.reindex_s)
+    row("reindex peak RSS (MB)", lambda r: r.reindex_peak_rss_mb)
+    row("serving peak RSS (MB)", lambda r: r.serve_peak_rss_mb)
+    row("on disk (MB)", lambda r: r.disk_mb)
+    row("cold start (s)", lambda r: r.cold_start_s)
+    row("top-10 equal to rank-bm25", lambda r: "yes" if r.exact else "NO")
+    row(
+        "under reindex: answer max / loop lag max",
+        lambda r: (
+            f"{r.under_reindex['answer_max_ms']} / {r.under_reindex['loop_lag_max_ms']}"
+            if r.under_reindex
+            else "-"
+        ),
+    )
+    return table
+
+
+def run_bench(
+    sizes: Sequence[int],
+    *,
+    seeds: Path,
+    ding_path: Path | None,
+    ding: DingEntries | None,
+    cache_dir: Path,
+    dev_set: Path | None,
+    json_path: Path | None,
+    console: Console,
+) -> dict[str, Any]:
+    reports: dict[int, SizeReport] = {}
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+        for n in sizes:
+            reports[n] = bench_size(
+                n,
+                seeds=seeds,
+                ding_path=ding_path,
+                ding=ding,
+                cache_dir=cache_dir,
+                dev_set=dev_set,
+                workdir=Path(tmp),
+                console=console,
+                with_reindex_load=(n == 10_000),
+            )
+    console.print(render_table(reports))
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "date": time.strftime("%Y-%m-%d"),
+        "sizes": {str(n): asdict(r) for n, r in reports.items()},
+    }
+    if json_path is not None:
+        json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:]))
