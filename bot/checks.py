@@ -64,13 +64,17 @@ T = TypeVar("T")
 
 
 def admin_only() -> Callable[[T], T]:
-    """Refuse non-admins (and record the refusal in the audit table)."""
+    """Refuse non-admins and DMs (and record the refusal in the audit table)."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
         if await is_admin(bot, interaction):
             return True
         name = interaction.command.qualified_name if interaction.command else "unknown"
+        if interaction.guild_id is None:
+            # ``guild_only`` only hides a command in DMs; a DM interaction still arrives here.
+            await bot.storage.audit(None, interaction.user.id, name, False, "refused: in a DM")
+            raise app_commands.NoPrivateMessage()
         await bot.storage.audit(
             interaction.guild_id, interaction.user.id, name, False, "refused: not an admin"
         )

@@ -8,20 +8,22 @@ and every refusal, is written to the audit table.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import UserFacingError, admin_only
-from bot.messages import NO_MENTIONS, embed
+from bot.messages import NO_MENTIONS, content, embed
 from bot.render import render
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.pipeline import reindex
@@ -141,12 +143,21 @@ class Admin(commands.Cog):
             except discord.HTTPException:
                 log.warning("could not edit the reindex progress message")
 
-        def progress(stage: str, done: int, total: int) -> None:  # called from a worker thread
+        pending: list[concurrent.futures.Future[None]] = []
+
+        def progress(stage: str, done: int, total: int) -> None:  # any thread
             state.stage, state.done, state.total = stage, done, total
             now = time.monotonic()
             if now - state.shown >= PROGRESS_EVERY:
                 state.shown = now
-                asyncio.run_coroutine_threadsafe(show(), loop)
+                pending.append(asyncio.run_coroutine_threadsafe(show(), loop))
+
+        async def final(**edit: Any) -> None:
+            # No progress edit may land after the final one and overwrite it.
+            for future in pending:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.wrap_future(future), 10)
+            await interaction.edit_original_response(allowed_mentions=NO_MENTIONS, **edit)
 
         await show()
         try:
@@ -159,11 +170,16 @@ class Admin(commands.Cog):
                 False,
                 "busy: another reindex was running",
             )
-            await interaction.edit_original_response(
-                content="A reindex is already running; I'll keep answering from the current "
-                "index. Try again when it has finished.",
-                allowed_mentions=NO_MENTIONS,
+            await final(content=content("reindex_busy.j2"))
+            return
+        except (OSError, ValueError, RuntimeError) as exc:
+            # A missing articles directory, an unreadable glossary, a failed build: the
+            # previous index keeps serving. Say why, instead of leaving "Reindexing…" up.
+            log.warning("reindex failed: %s", exc)
+            await bot.storage.audit(
+                interaction.guild_id, interaction.user.id, "reindex", False, f"failed: {exc}"
             )
+            await final(content=content("reindex_failed.j2", reason=str(exc)))
             return
         summary = render("reindex.j2", "discord", report=report)
         await bot.storage.audit(
@@ -173,9 +189,7 @@ class Admin(commands.Cog):
             True,
             f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
         )
-        await interaction.edit_original_response(
-            content=None, embed=embed(summary), allowed_mentions=NO_MENTIONS
-        )
+        await final(content=None, embed=embed(summary))
 
     @app_commands.command(name="stats")
     @app_commands.guild_only()

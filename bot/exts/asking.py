@@ -135,10 +135,17 @@ async def source_embed(bot: NewsBot, question: str, top: list[str], rank: int) -
     """Paragraph view for result ``rank`` of a logged question."""
     snap = bot.engine.snapshot
     german = False
-    if 0 < rank <= len(top):
-        article_id, _, paragraph = top[rank - 1].rpartition("#")
+    if 0 < rank <= len(snap.passages):
         answer = await bot.engine_answer(question, k=rank, abstain=False)
         german = answer.language == "de"
+        # The log keeps the first page; a rank from a later page (More results) is recomputed.
+        if rank <= len(top):
+            article_id, _, paragraph = top[rank - 1].rpartition("#")
+        elif rank <= len(answer.results):
+            article_id = answer.results[rank - 1].article_id
+            paragraph = str(answer.results[rank - 1].paragraph)
+        else:
+            article_id = paragraph = ""
         hit = next(
             (
                 r

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label
-from bot.render import render
+from bot.render import escape_markdown, render, truncate
 from index.engine import Answer
 from index.text import fold
 
@@ -18,13 +18,16 @@ if TYPE_CHECKING:
     from bot.app import NewsBot
 
 SEARCH_PAGE = 5
+CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
 
 
 def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.View | None]:
     de = answer.language == "de"
     shown = len(answer.results)
     first = answer.offset + 1
-    title = f"„{answer.question}“ — {answer.total_hits} " + ("Stellen" if de else "passages")
+    title = f"„{escape_markdown(answer.question)}“ — {answer.total_hits} " + (
+        "Stellen" if de else "passages"
+    )
     footer = f"{first}–{answer.offset + shown} / {answer.total_hits}" if shown else None
     body = embed(
         render("search.j2", "discord", answer=answer),
@@ -115,7 +118,7 @@ class Lookups(commands.Cog):
         found = snap.find_article(article)
         if found is None:
             await interaction.response.send_message(
-                f"No article matches “{discord.utils.escape_markdown(article[:100])}”. "
+                f"No article matches “{escape_markdown(article[:100])}”. "
                 "Try /sources for the list.",
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
@@ -162,8 +165,10 @@ class Lookups(commands.Cog):
         choices = []
         for a in self.bot.engine.snapshot.articles.values():
             if not key or key in fold(a.title) or a.id.startswith(current):
-                name = f"{a.title} ({a.date})" if a.date else a.title
-                choices.append(app_commands.Choice(name=name[:100], value=a.id[:100]))
+                # Shorten the title, not the date after it.
+                date = f" ({a.date})" if a.date else ""
+                name = truncate(a.title, CHOICE_LIMIT - len(date)) + date
+                choices.append(app_commands.Choice(name=name, value=a.id[:CHOICE_LIMIT]))
         return choices[:25]
 
     @app_commands.command(name="sources")

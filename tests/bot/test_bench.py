@@ -16,7 +16,12 @@ def test_quick_benchmark_runs_and_checks_exactness(tmp_path: Path) -> None:
     env = {**os.environ, "CACHE_DIR": str(cache_dir()), "DATABASE_PATH": str(tmp_path / "db")}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "bench", "--quick", "--json", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     data = json.loads(out.read_text())

@@ -25,8 +25,9 @@ QUESTIONS = [
 ]
 
 
-async def test_fifty_questions_during_a_10k_reindex(tmp_path: Path,
-                                                    seed_snapshot: Snapshot) -> None:
+async def test_fifty_questions_during_a_10k_reindex(
+    tmp_path: Path, seed_snapshot: Snapshot
+) -> None:
     corpus = tmp_path / "corpus"
     write_corpus(synthetic_articles(10_000, SEEDS), corpus)
     async with await Storage.open(tmp_path / "db.sqlite3") as storage:
