@@ -86,3 +86,14 @@ def content(template: str, **context: Any) -> str:
 
 def label(text: str) -> str:
     return truncate(text, LABEL_LIMIT)
+
+
+def unstored(view: discord.ui.View) -> discord.ui.View:
+    """Mark a view of ``DynamicItem``s finished before sending it.
+
+    discord.py keeps every unfinished persistent view it sends in its view store, forever;
+    dynamic items are dispatched by their custom-id templates without it, so storing one
+    view per answer would only grow memory with every message sent.
+    """
+    view.stop()
+    return view

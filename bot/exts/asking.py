@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label
+from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
 from bot.render import render
 from index.engine import Answer, understood_line
 
@@ -54,7 +54,7 @@ def answer_view(answer: Answer, qid: int) -> discord.ui.View | None:
         view.add_item(Feedback(qid, -1))
     for r in answer.results:
         view.add_item(ShowSource(qid, r.rank, de))
-    return view
+    return unstored(view)
 
 
 class MoreResults(

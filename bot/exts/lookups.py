@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.messages import MUTED, NO_MENTIONS, content, embed, label
+from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.render import escape_markdown, render, truncate
 from index.engine import Answer
 from index.text import fold
@@ -40,7 +40,7 @@ def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.
         view.add_item(SearchPage(qid, max(answer.offset - SEARCH_PAGE, 0), "◀"))
     if answer.total_hits > answer.offset + shown:
         view.add_item(SearchPage(qid, answer.offset + SEARCH_PAGE, "▶"))
-    return body, view if view.children else None
+    return body, unstored(view) if view.children else None
 
 
 class SearchPage(

@@ -19,7 +19,7 @@ from bot.app import NewsBot
 from bot.settings import Settings
 from index.engine import Engine, Snapshot
 from index.storage import Storage
-from tests.bot.standin import (
+from bot.standin import (
     CALLBACK_RE,
     CHANNEL_MESSAGE_RE,
     CHANNEL_MESSAGES_RE,

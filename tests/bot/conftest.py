@@ -11,7 +11,7 @@ import pytest
 from bot.app import NewsBot
 from index.engine import Snapshot
 from tests.bot.botfixtures import Harness, capture_errors
-from tests.bot.standin import DiscordStandIn
+from bot.standin import DiscordStandIn
 from tests.conftest import SEEDS
 
 

@@ -30,7 +30,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
-from tests.bot.standin import WEBHOOK_MESSAGE_RE, Attach, DiscordStandIn, Request, Role, snowflake
+from bot.standin import WEBHOOK_MESSAGE_RE, Attach, DiscordStandIn, Request, Role, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -32,7 +32,7 @@ from tests.bot.botfixtures import (
     slash,
     texts,
 )
-from tests.bot.standin import DiscordStandIn, Role, User, snowflake
+from bot.standin import DiscordStandIn, Role, User, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

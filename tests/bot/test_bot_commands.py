@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import COMMANDS_HASH_KEY
 from tests.bot.botfixtures import Harness, ask, body, description, plain
-from tests.bot.standin import MANAGE_GUILD, DiscordStandIn
+from bot.standin import MANAGE_GUILD, DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -19,7 +19,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
-from tests.bot.standin import DiscordStandIn
+from bot.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

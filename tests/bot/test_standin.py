@@ -19,7 +19,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.bot.standin import Attach, DiscordStandIn, capture_discord_errors
+from bot.standin import Attach, DiscordStandIn, capture_discord_errors
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 
@@ -229,7 +229,7 @@ async def test_rest_basics_without_a_client(api: DiscordStandIn) -> None:
 
 
 async def test_login_ready_and_command_sync(api: DiscordStandIn, bot: StandInBot) -> None:
-    assert [str(r) for r in api.requests[:2]] == [
+    assert [str(r) for r in list(api.requests)[:2]] == [
         "GET /users/@me -> 200",
         "GET /oauth2/applications/@me -> 200",
     ]

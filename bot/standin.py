@@ -538,6 +538,7 @@ class DiscordStandIn:
         privileged_intents_enabled: bool = True,
         echo_bot_messages: bool = False,
         history_limit: int = 1000,
+        request_limit: int | None = None,
     ) -> None:
         self.bot_user = bot_user or User(snowflake(), "newsbot", bot=True)
         self.admin = admin or User(snowflake(), "admin", global_name="Admin")
@@ -550,8 +551,10 @@ class DiscordStandIn:
         self.privileged_intents_enabled = privileged_intents_enabled
         self.echo_bot_messages = echo_bot_messages
 
-        # REST state
-        self.requests: list[Request] = []
+        # REST state. ``request_limit`` keeps only the newest requests and messages (soak
+        # runs would otherwise grow without bound).
+        self.request_limit = request_limit
+        self.requests: deque[Request] = deque(maxlen=request_limit)
         self.messages: dict[int, JSON] = {}
         self.global_commands: list[JSON] = []
         self.guild_commands: dict[int, list[JSON]] = {}
@@ -565,6 +568,7 @@ class DiscordStandIn:
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self._dm_users: dict[int, User] = {}  # DM channel id -> user
         self._faults: list[_Fault] = []
+        self.faults_served = 0  # injected error responses sent so far
         self._waiters: list[tuple[Callable[[Request], bool], asyncio.Future[Request]]] = []
 
         # Gateway state
@@ -730,6 +734,18 @@ class DiscordStandIn:
         finally:
             self._waiters.remove(entry)
 
+    def expect(self, predicate: Callable[[Request], bool]) -> asyncio.Future[Request]:
+        """A future for the first *future* request matching ``predicate`` (no look back).
+
+        Register it before dispatching the event that causes the request; for long runs
+        this avoids scanning the whole request log on every wait.
+        """
+        future: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
+        entry = (predicate, future)
+        self._waiters.append(entry)
+        future.add_done_callback(lambda _: self._waiters.remove(entry))
+        return future
+
     async def wait_callback(
         self, interaction: Mapping[str, Any], timeout: float = DEFAULT_TIMEOUT
     ) -> Request:
@@ -768,7 +784,7 @@ class DiscordStandIn:
             await asyncio.sleep(0.01)
 
     def describe(self, last: int = 40) -> str:
-        lines = [f"  {r}" for r in self.requests[-last:]]
+        lines = [f"  {r}" for r in list(self.requests)[-last:]]
         return "\n".join(lines) or "  (no requests)"
 
     def _successful(self, method: str, pattern: re.Pattern[str]) -> list[Request]:
@@ -1289,6 +1305,8 @@ class DiscordStandIn:
         if message is not None:
             payload["message"] = message
         self._interactions[interaction_id] = payload
+        if self.request_limit is not None and len(self._interactions) > self.request_limit:
+            del self._interactions[next(iter(self._interactions))]
         self._tokens[token] = interaction_id
         return payload
 
@@ -1506,6 +1524,7 @@ class DiscordStandIn:
         )
         fault = next((f for f in self._faults if f.matches(request.method, relative)), None)
         if fault is not None:
+            self.faults_served += 1
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
@@ -1528,6 +1547,9 @@ class DiscordStandIn:
 
     def _record(self, request: Request) -> None:
         self.requests.append(request)
+        if self.request_limit is not None and len(self.messages) > self.request_limit:
+            for key in list(self.messages)[: len(self.messages) - self.request_limit]:
+                del self.messages[key]
         for predicate, future in list(self._waiters):
             if future.done():
                 continue
