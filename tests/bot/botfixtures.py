@@ -17,8 +17,6 @@ from typing import Any
 
 from bot.app import NewsBot
 from bot.settings import Settings
-from index.engine import Engine, Snapshot
-from index.storage import Storage
 from bot.standin import (
     CALLBACK_RE,
     CHANNEL_MESSAGE_RE,
@@ -29,6 +27,8 @@ from bot.standin import (
     DiscordStandIn,
     Request,
 )
+from index.engine import Engine, Snapshot
+from index.storage import Storage
 from tests.conftest import cache_dir, dictionary_path
 
 JSON = dict[str, Any]

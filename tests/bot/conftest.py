@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import NewsBot
+from bot.standin import DiscordStandIn
 from index.engine import Snapshot
 from tests.bot.botfixtures import Harness, capture_errors
-from bot.standin import DiscordStandIn
 from tests.conftest import SEEDS
 
 

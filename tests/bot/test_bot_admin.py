@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import NewsBot
+from bot.standin import WEBHOOK_MESSAGE_RE, Attach, DiscordStandIn, Request, Role, snowflake
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     EPHEMERAL,
@@ -30,7 +31,6 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
-from bot.standin import WEBHOOK_MESSAGE_RE, Attach, DiscordStandIn, Request, Role, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from bot.app import NewsBot
+from bot.standin import DiscordStandIn, Role, User, snowflake
 from index.engine import Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
@@ -32,7 +33,6 @@ from tests.bot.botfixtures import (
     slash,
     texts,
 )
-from bot.standin import DiscordStandIn, Role, User, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.app import COMMANDS_HASH_KEY
-from tests.bot.botfixtures import Harness, ask, body, description, plain
 from bot.standin import MANAGE_GUILD, DiscordStandIn
+from tests.bot.botfixtures import Harness, ask, body, description, plain
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

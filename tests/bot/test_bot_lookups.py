@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import NewsBot
+from bot.standin import DiscordStandIn
 from index.engine import IndexedArticle, Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
@@ -19,7 +20,6 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
-from bot.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 
