@@ -18,13 +18,14 @@ import contextlib
 import contextvars
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import aiosqlite
 
@@ -224,6 +225,47 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
+    """One line a person can act on, for the SQLite errors that happen in real life."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return (
+            f"the database {path} is locked by another process; waited for it and gave up "
+            "(try again when the other writer is done)"
+        )
+    if "full" in text or "too big" in text or "file size" in text:
+        return f"the disk holding {path} is full; free some space and try again"
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return f"cannot write to {path}: the file or its directory is not writable"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"the database {path} is damaged ({exc}); run `python -m bot reindex --rebuild` "
+            "(the old file is kept as a .bak)"
+        )
+    return f"database error in {path}: {exc}"
+
+
+def _translated(
+    method: Callable[Concatenate[Storage, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Storage, P], Coroutine[Any, Any, R]]:
+    """Turn sqlite3 errors into StorageError with a clear message; roll back first."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Storage, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.rollback()
+            raise StorageError(describe_sqlite_error(exc, self.path)) from exc
+
+    return cast("Callable[Concatenate[Storage, P], Coroutine[Any, Any, R]]", wrapper)
+
+
 class Storage:
     """One aiosqlite connection to the project database. Use ``await Storage.open(path)``."""
 
@@ -270,6 +312,7 @@ class Storage:
 
     # -- schema -----------------------------------------------------------------------
 
+    @_translated
     async def schema_version(self) -> int:
         row = await (await self._db.execute("PRAGMA user_version")).fetchone()
         return int(row[0]) if row else 0
@@ -309,12 +352,14 @@ class Storage:
 
     # -- index builds -------------------------------------------------------------------
 
+    @_translated
     async def active_build_id(self) -> str | None:
         row = await (
             await self._db.execute("SELECT value FROM meta WHERE key = 'active_build'")
         ).fetchone()
         return str(row[0]) if row else None
 
+    @_translated
     async def save_snapshot(
         self,
         snapshot: Snapshot,
@@ -329,6 +374,7 @@ class Storage:
             await self.write_build(snapshot, progress)
             await self.activate(snapshot.info.build_id)
 
+    @_translated
     async def write_build(
         self,
         snapshot: Snapshot,
@@ -398,6 +444,7 @@ class Storage:
             if progress:
                 progress(min(lo + _WRITE_CHUNK, total), total)
 
+    @_translated
     async def activate(self, build_id: str) -> None:
         """Make a written build the active one (one short transaction), drop the others."""
         db = self._db
@@ -421,6 +468,7 @@ class Storage:
         await db.execute("DELETE FROM builds WHERE build_id <> ?", (build_id,))
         await db.commit()
 
+    @_translated
     async def load_snapshot(self) -> Snapshot:
         """The active build, ready to answer (no article parsing, no dictionary).
 
@@ -458,6 +506,7 @@ class Storage:
             _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
         )
 
+    @_translated
     async def builds(self) -> list[dict[str, Any]]:
         rows = await self._db.execute_fetchall(
             "SELECT build_id, state, built_at, articles, passages FROM builds ORDER BY built_at"
@@ -467,6 +516,7 @@ class Storage:
 
     # -- question log and feedback -----------------------------------------------------
 
+    @_translated
     async def log_question(self, record: QuestionRecord) -> int:
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, question, language, answered, reason,"
@@ -490,6 +540,7 @@ class Storage:
         await self._db.commit()
         return int(cursor.lastrowid or 0)
 
+    @_translated
     async def question(self, question_id: int) -> dict[str, Any] | None:
         cursor = await self._db.execute(
             "SELECT id, asked_at, question, language, answered, reason, top_passages,"
@@ -516,6 +567,7 @@ class Storage:
         out["answered"] = bool(out["answered"])
         return out
 
+    @_translated
     async def add_feedback(self, question_id: int, user_id: str, value: int) -> None:
         """Record 👍 (+1) or 👎 (-1); a user's second vote on a question replaces the first."""
         if value not in (-1, 1):
@@ -528,6 +580,7 @@ class Storage:
         )
         await self._db.commit()
 
+    @_translated
     async def question_stats(self) -> dict[str, Any]:
         row = await (
             await self._db.execute("SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions")
@@ -551,12 +604,14 @@ class Storage:
 
     # -- bot configuration, audit, meta ---------------------------------------------------
 
+    @_translated
     async def get_meta(self, key: str) -> str | None:
         row = await (
             await self._db.execute("SELECT value FROM meta WHERE key = ?", (key,))
         ).fetchone()
         return str(row[0]) if row else None
 
+    @_translated
     async def set_meta(self, key: str, value: str) -> None:
         await self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -565,6 +620,7 @@ class Storage:
         )
         await self._db.commit()
 
+    @_translated
     async def admin_role(self, guild_id: int) -> int | None:
         row = await (
             await self._db.execute(
@@ -573,6 +629,7 @@ class Storage:
         ).fetchone()
         return int(row[0]) if row and row[0] else None
 
+    @_translated
     async def set_admin_role(self, guild_id: int, role_id: int | None) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, admin_role_id, updated_at) VALUES (?, ?, ?)"
@@ -582,6 +639,7 @@ class Storage:
         )
         await self._db.commit()
 
+    @_translated
     async def ask_channels(self, guild_id: int | None = None) -> set[int]:
         if guild_id is None:
             rows = await self._db.execute_fetchall("SELECT channel_id FROM ask_channels")
@@ -591,6 +649,7 @@ class Storage:
             )
         return {int(r[0]) for r in rows}
 
+    @_translated
     async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> bool:
         """Add or remove an ask-channel; returns whether anything changed."""
         if enabled:
@@ -607,6 +666,7 @@ class Storage:
         await self._db.commit()
         return cursor.rowcount > 0
 
+    @_translated
     async def audit(
         self, guild_id: int | None, user_id: int, action: str, allowed: bool, detail: str = ""
     ) -> None:
@@ -625,6 +685,7 @@ class Storage:
         )
         await self._db.commit()
 
+    @_translated
     async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = await self._db.execute_fetchall(
             "SELECT at, guild_id, user_id, action, allowed, detail FROM audit"
