@@ -52,6 +52,8 @@ async def is_admin(bot: NewsBot, interaction: discord.Interaction) -> bool:
     member = interaction.user
     if guild_id is None or not isinstance(member, discord.Member):
         return False
+    if bot.get_guild(guild_id) is None:  # a server the bot is not in: forged or stale
+        return False
     if member.guild.id != guild_id:
         return False
     if interaction.permissions.manage_guild:

@@ -1446,7 +1446,11 @@ class DiscordStandIn:
 
     def _fill_mentions(self, message: JSON) -> None:
         guild_id = message.get("guild_id")
-        guild = self._guild(int(guild_id)) if guild_id is not None else None
+        known = {g.id for g in self.guilds}
+        # A forged interaction may name a server the stand-in does not have.
+        guild = (
+            self._guild(int(guild_id)) if guild_id is not None and int(guild_id) in known else None
+        )
         mentions = []
         for match in MENTION_RE.finditer(message.get("content") or ""):
             user = self._user(int(match.group(1)))
