@@ -214,14 +214,26 @@ class TokenFilter(logging.Filter):
         return True
 
 
+class _BotLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The bot's console handler (so a second setup replaces it, and nothing else)."""
+
+
 def setup_logging(level: str, token: str | None = None) -> None:
-    handler = logging.StreamHandler()
+    """Timestamped logs on stderr; the token is scrubbed from every record."""
+    handler = _BotLogHandler()
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     )
-    if token:
-        handler.addFilter(TokenFilter(token))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if isinstance(h, _BotLogHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    if token:
+        # On the loggers, not only the handler: other handlers (files, test captures) get
+        # scrubbed records too.
+        token_filter = TokenFilter(token)
+        for name in ("", "discord", "newsbot", "asyncio", "aiohttp"):
+            logging.getLogger(name).addFilter(token_filter)
+        handler.addFilter(token_filter)
     root.setLevel(level.upper())
     logging.getLogger("discord.http").setLevel(logging.WARNING)

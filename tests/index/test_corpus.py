@@ -134,3 +134,14 @@ def test_any_text_round_trips_offsets(paragraphs: list[str]) -> None:
     for p in article.passages:
         assert text[p.start : p.end] == p.text
         assert p.text.strip() == p.text and p.text
+
+
+def test_ten_megabyte_file_and_single_huge_line_are_skipped_with_reasons(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Titel\nEin Absatz mit Inhalt.\n", encoding="utf-8")
+    (tmp_path / "huge.txt").write_bytes(b"Wort " * 2_000_000)  # 10 MB
+    (tmp_path / "oneline.txt").write_text("Titel\n" + "Wort " * 50_000, encoding="utf-8")
+    articles, skipped = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert "limit is 2,000,000" in reasons["huge.txt"]
+    assert "paragraph 1 has 250,000 characters" in reasons["oneline.txt"]
