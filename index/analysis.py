@@ -148,20 +148,12 @@ class GermanAnalyzer:
         return out
 
     def analyze_tokens(self, tokens: Iterable[Token]) -> list[Term]:
-        """Index terms for ``tokens``: each word's stem, then the stems of its parts."""
-        out: list[Term] = []
-        for tok in tokens:
-            term = self.term_of(tok.surface)
-            if term is None:
-                continue
-            out.append(Term(term, tok.start, tok.end))
-            # Only nouns (capitalised) are split: adjectives such as "politisch" or
-            # "rechtlich" end in letters that look like nouns ("Tisch", "Licht").
-            if self.decompounder is not None and tok.surface[:1].isupper():
-                for part in self.decompounder.split(fold(tok.surface)):
-                    if part not in GERMAN_STOPWORDS:
-                        out.append(Term(self.stem(part), tok.start, tok.end, part=True))
-        return out
+        """Index terms for ``tokens`` with their offsets: each word's stem, then its parts."""
+        return [
+            Term(term, tok.start, tok.end, part=i > 0)
+            for tok in tokens
+            for i, term in enumerate(self.surface_terms(tok.surface))
+        ]
 
     def analyze(self, text: str, base: int = 0) -> list[Term]:
         """Index terms of ``text``, with offsets shifted by ``base``."""

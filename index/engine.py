@@ -21,7 +21,7 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
-from index.query import Concept, Query, QueryBuilder
+from index.query import Concept, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
 
@@ -348,9 +348,6 @@ class Engine:
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
         self._snapshot = snapshot
-
-    def understand(self, question: str) -> Query:
-        return self._snapshot.builder.build(question)
 
     def answer(self, question: str, k: int = 3, offset: int = 0, abstain: bool = True) -> Answer:
         """Answer ``question`` with up to ``k`` quotes, starting at result ``offset``.
