@@ -24,7 +24,7 @@ from bot.render import render
 from bot.settings import Settings, load_settings
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import evaluate, load_questions
-from index.pipeline import ReindexReport, Sources, reindex
+from index.pipeline import ReindexError, ReindexReport, Sources, reindex
 from index.storage import (
     NoIndexError,
     QuestionRecord,
@@ -97,7 +97,7 @@ async def run_reindex(
             raise CliError(str(exc)) from exc
         except ReindexBusyError as exc:
             raise CliError(str(exc)) from exc
-        except ValueError as exc:  # e.g. a malformed glossary
+        except (ValueError, StorageError, ReindexError) as exc:  # glossary, disk, lock
             raise CliError(str(exc)) from exc
 
 

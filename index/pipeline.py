@@ -24,7 +24,13 @@ from index.bm25 import BM25Params
 from index.corpus import SkippedFile, load_articles
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
-from index.storage import ReindexBusyError, Storage, StorageError, reindex_file_lock
+from index.storage import (
+    BUSY_TIMEOUT_MS,
+    ReindexBusyError,
+    Storage,
+    StorageError,
+    reindex_file_lock,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -120,14 +126,14 @@ class ReindexError(RuntimeError):
     """The reindex child failed; the message says why."""
 
 
-def _child_build(db_path: str, sources: Sources, queue: Any) -> None:
+def _child_build(db_path: str, sources: Sources, queue: Any, busy_timeout_ms: int) -> None:
     """Child process: build the snapshot and write it as an inactive build."""
 
     def progress(stage: str, done: int, total: int) -> None:
         queue.put(("progress", stage, done, total))
 
     async def store(snapshot: Snapshot) -> None:
-        async with await Storage.open(Path(db_path)) as storage:
+        async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
             await storage.write_build(snapshot, lambda d, t: progress("store", d, t))
 
     try:
@@ -148,7 +154,11 @@ _ERRORS: dict[str, type[Exception]] = {
 
 
 async def build_in_child(
-    db_path: Path, sources: Sources, progress: Progress | None = None, timeout: float = 3600
+    db_path: Path,
+    sources: Sources,
+    progress: Progress | None = None,
+    timeout: float = 3600,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> BuildInfo:
     """Run ``_child_build`` in a spawned process; relay its progress; return its BuildInfo.
 
@@ -159,7 +169,7 @@ async def build_in_child(
     queue = context.Queue()
     child = context.Process(
         target=_child_build,
-        args=(str(db_path), sources, queue),
+        args=(str(db_path), sources, queue, busy_timeout_ms),
         name="newsbot-reindex",
         daemon=True,
     )
@@ -208,7 +218,9 @@ async def reindex(
     """
     began = time.perf_counter()
     async with reindex_lock(storage.path, wait=wait):
-        info = await build_in_child(storage.path, sources, progress)
+        info = await build_in_child(
+            storage.path, sources, progress, busy_timeout_ms=storage.busy_timeout_ms
+        )
         await storage.activate(info.build_id)
         if engine is not None:
             engine.swap(await storage.load_snapshot())

@@ -239,6 +239,11 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
         )
     if "full" in text or "too big" in text or "file size" in text:
         return f"the disk holding {path} is full; free some space and try again"
+    if "disk i/o" in text:
+        return (
+            f"a disk I/O error while writing {path} (is the disk full or failing?); "
+            "nothing was changed"
+        )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return f"cannot write to {path}: the file or its directory is not writable"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
@@ -272,6 +277,7 @@ class Storage:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Storage:
@@ -293,12 +299,16 @@ class Storage:
             await db.execute("PRAGMA synchronous = NORMAL")
             await storage._migrate()
             await storage._remove_unfinished_builds()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # locked, disk full, read-only, …
+            await db.close()
+            raise StorageError(describe_sqlite_error(exc, path)) from exc
+        except sqlite3.DatabaseError as exc:  # not a database, malformed
             await db.close()
             raise StorageError(
                 f"database {path} is unusable ({exc}); "
                 "run `python -m bot reindex --rebuild` to recreate it"
             ) from exc
+        storage.busy_timeout_ms = busy_timeout_ms
         return storage
 
     async def close(self) -> None:
@@ -334,21 +344,29 @@ class Storage:
                 raise
 
     async def _remove_unfinished_builds(self) -> None:
-        """Delete what a killed or failed reindex left behind.
+        """Delete every build but the active one: what a killed or failed reindex left.
 
-        Only when no reindex is running: a build being written right now by another
-        connection looks just the same as a leftover.
+        That covers builds still marked 'building' and an old build whose removal was
+        interrupted right after the switch. Only when no reindex is running (a build being
+        written by another connection looks just like a leftover), and only when there is
+        something to delete, so that opening never needs the write lock otherwise. A busy
+        database just means: not now.
         """
         try:
             with reindex_file_lock(self.path):
                 active = await self.active_build_id()
-                await self._db.execute(
-                    "DELETE FROM builds WHERE state = 'building' AND build_id IS NOT ?",
-                    (active,),
+                leftovers = await self._db.execute_fetchall(
+                    "SELECT build_id FROM builds WHERE build_id IS NOT ?", (active,)
                 )
+                if not leftovers:
+                    return
+                await self._db.execute("DELETE FROM builds WHERE build_id IS NOT ?", (active,))
                 await self._db.commit()
-        except (ReindexBusyError, OSError):
+        except (ReindexBusyError, OSError, StorageError):
             return
+        except sqlite3.OperationalError:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.rollback()
 
     # -- index builds -------------------------------------------------------------------
 

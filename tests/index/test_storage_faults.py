@@ -1,0 +1,440 @@
+"""The database in bad weather: locked, full, unwritable, corrupt, and two reindexes at once.
+
+Every fault must end in one line a person can act on (never a traceback), and must leave
+the previous index serving. The tests run as root, so permissions cannot be taken away
+with chmod: a regular file in place of the data directory, ``RLIMIT_FSIZE`` and a second
+connection holding the write lock stand in for the real faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.engine import Answer, Engine, Snapshot
+from index.pipeline import ReindexReport, Sources, reindex
+from index.storage import (
+    BUSY_TIMEOUT_MS,
+    QuestionRecord,
+    ReindexBusyError,
+    Storage,
+    StorageError,
+    reindex_file_lock,
+)
+from index.synthetic import synthetic_articles, write_corpus
+from tests.conftest import REPO, SEEDS
+
+QUESTION = "Wer nahm an dem Treffen teil?"
+QUESTIONS = (
+    QUESTION,
+    "Was sagte Macron über Russland?",
+    "Wie viele Staaten wollen Truppen entsenden?",
+)
+TIMEOUT = 120
+NO_DICTIONARY = Sources(articles_dir=SEEDS, dictionary_path=None)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def environment(database: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
+    env.update(
+        DATABASE_PATH=str(database),
+        ARTICLES_DIR=str(SEEDS),
+        DICTIONARY_PATH="/nonexistent",  # no dictionary: a supported mode, and fast
+        CACHE_DIR=str(database.parent / "cache"),
+        GLOSSARY_PATH="",
+        DISCORD_TOKEN="",
+        PYTHONIOENCODING="utf-8",
+    )
+    env.update(extra)
+    return env
+
+
+def run(
+    database: Path,
+    *args: str,
+    preexec_fn: Callable[[], None] | None = None,
+    **extra: str,
+) -> Run:
+    began = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=REPO,
+        env=environment(database, **extra),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+        preexec_fn=preexec_fn,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - began)
+
+
+def one_line_error(result: Run) -> str:
+    """The failure's message: exit status not 0, one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+    message = result.stderr.strip()
+    assert message, "a failure must say why"
+    assert len(message.splitlines()) == 1, message
+    return message
+
+
+def succeeded(result: Run) -> Run:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def ask_json(database: Path, question: str = QUESTION) -> dict[str, Any]:
+    result = succeeded(run(database, "ask", question, "--json"))
+    data: dict[str, Any] = json.loads(result.stdout)
+    data.pop("elapsed_ms")
+    return data
+
+
+def cli_database(directory: Path) -> Path:
+    """A database indexed from the seeds by ``python -m bot reindex``, WAL folded in."""
+    database = directory / "newsbot.sqlite3"
+    succeeded(run(database, "reindex"))
+    assert not database.with_name(database.name + "-wal").exists()
+    return database
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(path)) as conn:
+        yield conn
+
+
+def builds(path: Path) -> list[tuple[str, str]]:
+    with raw(path) as conn:
+        return [(str(b), str(s)) for b, s in conn.execute("SELECT build_id, state FROM builds")]
+
+
+def active_build(path: Path) -> str | None:
+    with raw(path) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'active_build'").fetchone()
+    return str(row[0]) if row else None
+
+
+def integrity(path: Path) -> list[str]:
+    with raw(path) as conn:
+        return [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+
+
+@contextmanager
+def write_locked(path: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection holds the write lock (``BEGIN EXCLUSIVE``) until the block ends."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            yield conn
+        finally:
+            conn.execute("ROLLBACK")
+
+
+def fingerprint(answer: Answer) -> tuple[Any, ...]:
+    return (
+        answer.answered,
+        tuple((r.article_id, r.paragraph, r.quote) for r in answer.results),
+    )
+
+
+def fingerprints(engine: Engine) -> list[tuple[Any, ...]]:
+    return [fingerprint(engine.answer(q)) for q in QUESTIONS]
+
+
+def record(question: str = QUESTION) -> QuestionRecord:
+    return QuestionRecord(question, "de", True, "answered", ["001_3254392af1d010b4#7"], 2.0, None)
+
+
+def renamed(snapshot: Snapshot, build_id: str) -> Snapshot:
+    info = dataclasses.replace(snapshot.info, build_id=build_id)
+    return Snapshot(info, snapshot.articles, snapshot.passages, snapshot.bm25, snapshot.lexicon)
+
+
+# --- locked database ---------------------------------------------------------------------------
+
+
+async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "newsbot.sqlite3"
+    async with await Storage.open(database, busy_timeout_ms=300) as storage:
+        old = await reindex(storage, NO_DICTIONARY)
+        engine = Engine(await storage.load_snapshot())
+        serving = engine.snapshot
+        before = fingerprints(engine)
+        assert all(answered for answered, _ in before)
+
+        with write_locked(database):
+            began = time.monotonic()
+            job = asyncio.create_task(reindex(storage, NO_DICTIONARY, engine))
+            await asyncio.sleep(0)
+            # Meanwhile: reads go on in WAL mode, from this connection and from a new one.
+            assert fingerprints(engine) == before
+            assert (await storage.load_snapshot()).info.build_id == old.build_id
+            async with await Storage.open(database, busy_timeout_ms=300) as reader:
+                assert (await reader.load_snapshot()).info.build_id == old.build_id
+
+            with pytest.raises(Exception) as caught:
+                await asyncio.wait_for(job, TIMEOUT)
+            elapsed = time.monotonic() - began
+            assert isinstance(caught.value, StorageError), repr(caught.value)
+            assert "locked" in str(caught.value), str(caught.value)
+
+            # The old build still serves, in the engine and in the database.
+            assert engine.snapshot is serving
+            assert fingerprints(engine) == before
+            assert await storage.active_build_id() == old.build_id
+            assert (await storage.load_snapshot()).info.build_id == old.build_id
+
+            # Writing the question log fails with a StorageError, not a raw sqlite3 error.
+            with pytest.raises(StorageError, match="locked"):
+                await storage.log_question(record())
+
+        # Once the lock is released, a reindex goes through.
+        report = await reindex(storage, NO_DICTIONARY, engine)
+        assert engine.snapshot.info.build_id == report.build_id != old.build_id
+        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [
+            (report.build_id, "ready")
+        ]
+        assert fingerprints(engine) == before
+        assert await storage.log_question(record()) > 0
+    assert integrity(database) == ["ok"]
+    # The failure came within the configured busy timeout (300 ms) plus the child's
+    # start-up, not after the 5 s default.
+    assert elapsed < BUSY_TIMEOUT_MS / 1000, f"the locked reindex gave up after {elapsed:.1f} s"
+
+
+def test_cli_ask_answers_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    database = cli_database(tmp_path)
+    expected = ask_json(database)
+    with write_locked(database):
+        result = run(database, "ask", QUESTION, "--json", BUSY_TIMEOUT_MS="300")
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        data = json.loads(result.stdout)
+        data.pop("elapsed_ms")
+        assert data == expected  # the question log is best-effort; the answer is not
+        assert result.seconds < TIMEOUT
+
+
+def test_cli_reindex_of_a_locked_database_says_so_in_one_line(tmp_path: Path) -> None:
+    database = cli_database(tmp_path)
+    old = active_build(database)
+    with write_locked(database):
+        message = one_line_error(run(database, "reindex", BUSY_TIMEOUT_MS="300"))
+    assert "locked" in message, message
+    assert "--rebuild" not in message, message  # a busy database is not a broken one
+    assert integrity(database) == ["ok"]
+    assert active_build(database) == old
+    assert builds(database) == [(old, "ready")]
+
+
+# --- disk full ---------------------------------------------------------------------------------
+
+
+def test_reindex_on_a_full_disk_fails_in_one_line_and_keeps_the_old_index(
+    tmp_path: Path,
+) -> None:
+    database = cli_database(tmp_path / "data")
+    old = active_build(database)
+    before = ask_json(database)
+    assert before["answered"] is True
+    corpus = tmp_path / "corpus"
+    write_corpus(synthetic_articles(2_000, SEEDS), corpus)
+
+    limit = database.stat().st_size + 64 * 1024  # far less than the new build needs
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = run(database, "reindex", "--seeds", str(corpus), preexec_fn=small_disk)
+    message = one_line_error(result)
+    assert "full" in message.lower() or "disk" in message.lower(), message
+
+    assert integrity(database) == ["ok"]
+    assert active_build(database) == old
+    assert ask_json(database) == before
+    # The next open removed the half-written build.
+    assert builds(database) == [(old, "ready")]
+
+
+# --- unwritable data directory ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("ask", "x"), ("reindex",), ("reindex", "--rebuild")],
+    ids=["ask", "reindex", "reindex-rebuild"],
+)
+def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, ...]) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a regular file where the data directory should be\n")
+    message = one_line_error(run(blocker / "newsbot.sqlite3", *args))
+    assert "cannot create data directory" in message, message
+    assert str(blocker) in message, message
+    assert blocker.read_text() == "a regular file where the data directory should be\n"
+
+
+# --- corrupt database file ---------------------------------------------------------------------
+
+
+def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(tmp_path: Path) -> None:
+    database = cli_database(tmp_path)
+    logged = "Wie viele Staaten wollen Truppen entsenden?"
+    assert ask_json(database, logged)["answered"] is True
+    with raw(database) as conn:
+        sql = "SELECT COUNT(*) FROM questions WHERE question = ?"
+        assert conn.execute(sql, (logged,)).fetchone()[0] >= 1
+    assert not database.with_name(database.name + "-wal").exists()
+
+    broken = bytearray(database.read_bytes())
+    broken[:100] = b"\xde\xad\xbe\xef garbage " * 6 + b"\x00" * 4
+    database.write_bytes(bytes(broken))
+
+    message = one_line_error(run(database, "ask", QUESTION))
+    assert "reindex --rebuild" in message, message
+
+    rebuilt = succeeded(run(database, "reindex", "--rebuild"))
+    assert "Reindex finished" in rebuilt.stdout
+    backups = list(tmp_path.glob("newsbot.sqlite3.*.bak"))
+    assert len(backups) == 1, backups
+    assert backups[0].read_bytes() == bytes(broken)  # the original bytes, untouched
+    assert logged.encode() in backups[0].read_bytes()  # the question log is in there
+
+    assert integrity(database) == ["ok"]
+    assert ask_json(database)["answered"] is True
+    assert len(builds(database)) == 1
+
+
+# --- concurrent reindex requests -------------------------------------------------------------
+
+
+async def test_two_reindexes_at_once_one_runs_and_one_is_refused(tmp_path: Path) -> None:
+    database = tmp_path / "newsbot.sqlite3"
+    async with (
+        await Storage.open(database) as first,
+        await Storage.open(database) as second,
+    ):
+        outcomes = await asyncio.gather(
+            reindex(first, NO_DICTIONARY),
+            reindex(second, NO_DICTIONARY),
+            return_exceptions=True,
+        )
+        done = [o for o in outcomes if isinstance(o, ReindexReport)]
+        refused = [o for o in outcomes if isinstance(o, BaseException)]
+        assert len(done) == 1 and len(refused) == 1, outcomes
+        assert isinstance(refused[0], ReindexBusyError), repr(refused[0])
+        assert "already running" in str(refused[0]) or "another" in str(refused[0])
+        assert [(b["build_id"], b["state"]) for b in await first.builds()] == [
+            (done[0].build_id, "ready")
+        ]
+    assert builds(database) == [(done[0].build_id, "ready")]
+
+
+async def test_two_reindexes_that_wait_run_one_after_the_other(tmp_path: Path) -> None:
+    database = tmp_path / "newsbot.sqlite3"
+    async with await Storage.open(database) as storage:
+        reports = await asyncio.gather(
+            reindex(storage, NO_DICTIONARY, wait=True),
+            reindex(storage, NO_DICTIONARY, wait=True),
+        )
+        ids = {r.build_id for r in reports}
+        assert len(ids) == 2
+        active = await storage.active_build_id()
+        assert active in ids
+        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [(active, "ready")]
+        assert Engine(await storage.load_snapshot()).answer(QUESTION).answered
+    assert builds(database) == [(active, "ready")]
+
+
+async def test_cli_reindex_during_an_in_process_reindex_is_refused_politely(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "data" / "newsbot.sqlite3"
+    cli: list[Run] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        # The in-process reindex holds the lock now, and cannot let go of it before this
+        # callback returns: the CLI's reindex meets it for certain.
+        if not cli:
+            cli.append(run(database, "reindex"))
+
+    async with await Storage.open(database) as storage:
+        report = await reindex(storage, NO_DICTIONARY, progress=progress)
+        assert len(cli) == 1
+        message = one_line_error(cli[0])
+        assert "another reindex" in message and "running" in message, message
+        assert await storage.active_build_id() == report.build_id
+    # Never two builds, and nothing half-written.
+    assert builds(database) == [(report.build_id, "ready")]
+    assert integrity(database) == ["ok"]
+
+
+# --- killed between activation and clean-up -------------------------------------------------
+
+
+async def test_killed_after_activation_leaves_only_the_new_build_on_next_open(
+    tmp_path: Path,
+) -> None:
+    """``activate`` commits the switch, then deletes the old build in a second transaction.
+
+    A kill between the two leaves the old build's rows; the next open must remove them,
+    as it removes every other leftover of a killed reindex."""
+    database = tmp_path / "newsbot.sqlite3"
+    async with await Storage.open(database) as storage:
+        old = await reindex(storage, NO_DICTIONARY)
+        snapshot = await storage.load_snapshot()
+        new = renamed(snapshot, "activated001")
+        with reindex_file_lock(database):
+            await storage.write_build(new)
+    # The first of activate()'s two transactions, as a killed process left it.
+    with raw(database) as conn:
+        conn.execute("UPDATE builds SET state = 'ready' WHERE build_id = 'activated001'")
+        conn.execute("UPDATE meta SET value = 'activated001' WHERE key = 'active_build'")
+        conn.commit()
+    assert sorted(builds(database)) == sorted([(old.build_id, "ready"), ("activated001", "ready")])
+
+    async with await Storage.open(database) as storage:
+        assert await storage.active_build_id() == "activated001"
+        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [
+            ("activated001", "ready")
+        ]
+        loaded = await storage.load_snapshot()
+    assert loaded.info.build_id == "activated001"
+    assert loaded.passages == snapshot.passages
+    with raw(database) as conn:
+        for table in ("articles", "passages"):
+            sql = f"SELECT COUNT(*) FROM {table} WHERE build_id = ?"
+            assert conn.execute(sql, (old.build_id,)).fetchone()[0] == 0, table
