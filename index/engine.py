@@ -8,6 +8,7 @@ leaves the old snapshot serving.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import time
@@ -16,6 +17,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
@@ -28,6 +32,8 @@ from index.text import WORD_RE, fold
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
 DEFAULT_MIN_COVERAGE = 0.36
 DEFAULT_SENTENCE_BOOST = 1.0
+CONTEXT_WEIGHT = 0.5  # an earlier question's concepts, relative to the current question's
+CONTEXT_TURNS = 3
 RERANK_DEPTH = 20
 ENTITY_MISS_FACTOR = 2.0  # an unmatched name weighs this many times the unseen idf
 WORD_MISS_FACTOR = 0.5  # an unmatched ordinary word weighs less: dictionaries have gaps
@@ -76,6 +82,19 @@ class BuildInfo:
     has_dictionary: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which articles to search: some ids, and/or a date range (inclusive)."""
+
+    article_ids: frozenset[str] | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
 @dataclass
 class Snapshot:
     """Everything needed to answer questions; never mutated after construction."""
@@ -97,6 +116,26 @@ class Snapshot:
     @property
     def params(self) -> BM25Params:
         return self.bm25.params
+
+    def scope_mask(self, scope: Scope | None) -> tuple[npt.NDArray[np.bool_] | None, int]:
+        """Passages inside ``scope`` (None: all), and how many undated articles a date
+        filter left out."""
+        if scope is None or (scope.article_ids is None and not scope.dated):
+            return None, 0
+        allowed = np.zeros(len(self.passages), dtype=bool)
+        undated = 0
+        for article in self.articles.values():
+            if scope.article_ids is not None and article.id not in scope.article_ids:
+                continue
+            if scope.dated:
+                if article.date is None:
+                    undated += 1
+                    continue
+                day = dt.date.fromisoformat(article.date)
+                if (scope.since and day < scope.since) or (scope.until and day > scope.until):
+                    continue
+            allowed[list(article.passage_ids)] = True
+        return allowed, undated
 
     def text_of(self, passage: IndexedPassage) -> str:
         return self.articles[passage.article_id].text[passage.start : passage.end]
@@ -278,11 +317,12 @@ class Answer:
     results: tuple[Result, ...]
     understood_as: tuple[Understood, ...]
     coverage: float
-    reason: str  # "answered", "not_covered", "no_terms", "empty_index"
+    reason: str  # "answered", "not_covered", "no_terms", "empty_index", "out_of_scope"
     truncated: bool
     elapsed_ms: float
     total_hits: int
     offset: int = 0
+    undated_excluded: int = 0  # articles without a date left out by a date filter
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``python -m bot ask --json``."""
@@ -349,16 +389,31 @@ class Engine:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
         self._snapshot = snapshot
 
-    def answer(self, question: str, k: int = 3, offset: int = 0, abstain: bool = True) -> Answer:
+    def answer(
+        self,
+        question: str,
+        k: int = 3,
+        offset: int = 0,
+        abstain: bool = True,
+        *,
+        context: Sequence[str] = (),
+        scope: Scope | None = None,
+    ) -> Answer:
         """Answer ``question`` with up to ``k`` quotes, starting at result ``offset``.
 
         With ``abstain`` (the default) the engine declines when the best passage covers
         too little of the question; ``/search`` lists passages without that judgement.
+        ``context`` holds earlier questions of the same conversation (oldest first): their
+        concepts join the query at a lower weight, so "And Germany?" after "What did the US
+        commit to?" looks for Germany's commitment. ``scope`` restricts the articles.
         """
         began = time.perf_counter()
         snap = self._snapshot
         query = snap.builder.build(question)
-        understood = tuple(_understood(c, snap) for c in query.concepts)
+        carried = self._carried_concepts(query.concepts, context)
+        concepts = (*query.concepts, *carried)
+        understood = tuple(_understood(c, snap) for c in concepts)
+        mask, undated = snap.scope_mask(scope)
 
         def reply(
             answered: bool, results: Sequence[Result], coverage: float, reason: str, total: int = 0
@@ -375,15 +430,20 @@ class Engine:
                 (time.perf_counter() - began) * 1000,
                 total,
                 offset,
+                undated,
             )
 
         if not snap.passages:
             return reply(False, [], 0.0, "empty_index")
         if not query.searchable:
             return reply(False, [], 0.0, "no_terms" if not query.concepts else "not_covered")
+        if mask is not None and not mask.any():
+            return reply(False, [], 0.0, "out_of_scope")
 
-        hits = [snap.bm25.concept_hits(c.terms, c.weight, c.boosts) for c in query.concepts]
+        hits = [snap.bm25.concept_hits(c.terms, c.weight, c.boosts) for c in concepts]
         scores = snap.bm25.score(hits)
+        if mask is not None:
+            scores[~mask] = -np.inf
         baseline = sum(snap.bm25.baseline(h) for h in hits)
         depth = max(self.rerank_depth, offset + k)
         ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
@@ -391,10 +451,10 @@ class Engine:
         if not ranked:
             return reply(False, [], 0.0, "not_covered")
 
-        concept_terms = [_term_boosts(c) for c in query.concepts]
+        concept_terms = [_term_boosts(c) for c in concepts]
         weights = [
             c.weight * (h.idf if h.doc_ids.size else snap.bm25.unseen_idf())
-            for c, h in zip(query.concepts, hits, strict=True)
+            for c, h in zip(concepts, hits, strict=True)
         ]
         candidates = [
             self._candidate(
@@ -403,14 +463,45 @@ class Engine:
             for pid in ranked
         ]
         candidates.sort(key=lambda c: -c.final)
-        coverage = self._coverage(query.concepts, hits, candidates[0].pid)
+        # Only the question itself decides whether the articles cover it.
+        own = len(query.concepts)
+        coverage = self._coverage(query.concepts, hits[:own], candidates[0].pid)
         if abstain and coverage < self.min_coverage:
             return reply(False, [], coverage, "not_covered", total)
         results = [
-            self._result(rank, cand, query.concepts)
+            self._result(rank, cand, concepts)
             for rank, cand in enumerate(candidates[offset : offset + k], offset + 1)
         ]
         return reply(True, results, coverage, "answered", total)
+
+    def _carried_concepts(
+        self, own: Sequence[Concept], context: Sequence[str]
+    ) -> tuple[Concept, ...]:
+        """Concepts of earlier questions, weaker the older they are, minus repeats.
+
+        A question that names its own subject ("And Germany?") replaces the earlier
+        subject: then the earlier questions' names are not carried, only what was asked.
+        """
+        seen = {c.terms for c in own if c.terms}
+        new_subject = any(c.entity for c in own)
+        carried: list[Concept] = []
+        for age, earlier in enumerate(reversed(context[-CONTEXT_TURNS:])):
+            weight = CONTEXT_WEIGHT / (age + 1)
+            for c in self._snapshot.builder.build(earlier).concepts:
+                if new_subject and c.entity:
+                    continue
+                if c.terms and c.terms not in seen:
+                    seen.add(c.terms)
+                    carried.append(
+                        dataclasses.replace(
+                            c,
+                            weight=c.weight * weight,
+                            kind="context",
+                            entity=False,
+                            note=f"from “{earlier[:60]}”",
+                        )
+                    )
+        return tuple(carried)
 
     def _candidate(
         self,

@@ -24,7 +24,7 @@ from index.lexicon import MAX_PHRASE_WORDS, Lexicon, english_key, variant_matche
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
-ConceptKind = Literal["name", "phrase", "word", "part", "typo"]
+ConceptKind = Literal["name", "phrase", "word", "part", "typo", "context"]
 
 MAX_QUESTION_CHARS = 500
 PART_WEIGHT = 0.5

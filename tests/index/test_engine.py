@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from index.corpus import parse_article
-from index.engine import Answer, Engine, build_snapshot, understood_line
+from index.engine import Answer, Engine, Scope, build_snapshot, understood_line
 from index.lexicon import DingEntries, default_glossary
 
 FEED = "000_632348a179117fcd"
@@ -144,3 +146,30 @@ def test_new_article_is_answerable_after_a_rebuild(ding: DingEntries, seed_artic
     engine = Engine(build_snapshot([*seed_articles, extra], ding, default_glossary()))
     first = engine.answer("What did Italy offer for the Black Sea?").results[0]
     assert first.article_id == "rom" and "Fregatten" in first.quote
+
+
+def test_follow_up_carries_the_earlier_question(seed_engine: Engine) -> None:
+    alone = seed_engine.answer("And Germany?")
+    follow = seed_engine.answer("And Germany?", context=["What did the US commit to?"])
+    assert "Luftverteidigung" in follow.results[0].passage
+    assert any(u.kind == "context" for u in follow.understood_as)
+    # the new subject replaces the old one: the US is not carried over
+    assert not any(u.source == "US" for u in follow.understood_as)
+    assert alone.results[0].passage_id != follow.results[0].passage_id or (
+        "Luftverteidigung" in alone.results[0].passage
+    )
+
+
+def test_context_does_not_make_an_unanswerable_question_answerable(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("And China?", context=["What did the US commit to?"])
+    assert not answer.answered
+
+
+def test_scope_restricts_articles_and_dates(seed_engine: Engine) -> None:
+    only = seed_engine.answer("Truppen", k=10, scope=Scope(article_ids=frozenset({LINES})))
+    assert {r.article_id for r in only.results} == {LINES}
+    dated = seed_engine.answer("Truppen", k=10, scope=Scope(since=dt.date(2026, 1, 1)))
+    assert {r.article_id for r in dated.results} == {FEED}
+    assert dated.undated_excluded == 1  # the article without a date is said to be left out
+    none = seed_engine.answer("Truppen", scope=Scope(until=dt.date(2025, 12, 31)))
+    assert not none.answered and none.reason == "out_of_scope"
