@@ -57,6 +57,7 @@ __all__ = [
     "Member",
     "Request",
     "Role",
+    "ThreadChannel",
     "UploadedFile",
     "User",
     "capture_discord_errors",
@@ -103,14 +104,26 @@ PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19)
 
 # Message flags.
+HAS_THREAD = 1 << 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+
+# Channel types.
+GUILD_TEXT = 0
+GUILD_ANNOUNCEMENT = 5
+ANNOUNCEMENT_THREAD = 10
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)  # minutes
 
 CALLBACK_RE = re.compile(r"/interactions/(\d+)/([^/]+)/callback")
 FOLLOWUP_RE = re.compile(r"/webhooks/(\d+)/([^/]+)")
 WEBHOOK_MESSAGE_RE = re.compile(r"/webhooks/(\d+)/([^/]+)/messages/([^/]+)")
 CHANNEL_MESSAGES_RE = re.compile(r"/channels/(\d+)/messages")
 CHANNEL_MESSAGE_RE = re.compile(r"/channels/(\d+)/messages/(\d+)")
+# Starting a thread: from a message, or without one (``/channels/{parent}/threads``).
+THREAD_START_RE = re.compile(r"/channels/(\d+)/(?:messages/(\d+)/)?threads")
 MENTION_RE = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 
@@ -217,6 +230,56 @@ class Channel:
         }
 
 
+@dataclass(kw_only=True)
+class ThreadChannel(Channel):
+    """A thread (type 11 public, 12 private, 10 in an announcement channel) in a guild.
+
+    Stored among its guild's ``channels`` (so channel lookups find it); GUILD_CREATE lists the
+    active ones under ``threads``. A thread started from a message has that message's id.
+    """
+
+    type: int = PUBLIC_THREAD
+    parent_id: int
+    owner_id: int
+    auto_archive_duration: int = 1440
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    rate_limit_per_user: int = 0
+    message_count: int = 0  # messages in the thread, without the starter message
+    total_message_sent: int = 0
+    member_count: int = 1  # the creator joins
+    last_message_id: int | None = None
+    created_at: str = field(default_factory=_now)
+    archive_timestamp: str = field(default_factory=_now)  # last change of ``archived``
+
+    def payload(self, guild_id: int) -> JSON:
+        metadata: JSON = {
+            "archived": self.archived,
+            "auto_archive_duration": self.auto_archive_duration,
+            "archive_timestamp": self.archive_timestamp,
+            "locked": self.locked,
+            "create_timestamp": self.created_at,
+        }
+        if self.type == PRIVATE_THREAD:
+            metadata["invitable"] = self.invitable
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(guild_id),
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": self.name,
+            "last_message_id": None if self.last_message_id is None else str(self.last_message_id),
+            "rate_limit_per_user": self.rate_limit_per_user,
+            "message_count": self.message_count,
+            "total_message_sent": self.total_message_sent,
+            "member_count": self.member_count,
+            "thread_metadata": metadata,
+            "flags": 0,
+        }
+
+
 @dataclass
 class Member:
     user: User
@@ -256,8 +319,17 @@ class Guild:
     def text_channel(self) -> Channel:
         return next(c for c in self.channels if c.type == 0)
 
+    @property
+    def threads(self) -> list[ThreadChannel]:
+        return [c for c in self.channels if isinstance(c, ThreadChannel)]
+
     def channel(self, channel_id: int) -> Channel | None:
+        """A channel or thread of this guild."""
         return next((c for c in self.channels if c.id == channel_id), None)
+
+    def thread(self, thread_id: int) -> ThreadChannel | None:
+        channel = self.channel(thread_id)
+        return channel if isinstance(channel, ThreadChannel) else None
 
     def member(self, user_id: int) -> Member | None:
         return next((m for m in self.members if m.user.id == user_id), None)
@@ -317,8 +389,10 @@ class Guild:
             "member_count": len(self.members),
             "voice_states": [],
             "members": [m.payload() for m in self.members],
-            "channels": [c.payload(self.id) for c in self.channels],
-            "threads": [],
+            "channels": [
+                c.payload(self.id) for c in self.channels if not isinstance(c, ThreadChannel)
+            ],
+            "threads": [t.payload(self.id) for t in self.threads if not t.archived],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -772,6 +846,25 @@ class DiscordStandIn:
 
         return await self.wait_for(wanted, timeout)
 
+    async def wait_thread(
+        self, timeout: float = DEFAULT_TIMEOUT, *, parent_id: int | None = None
+    ) -> Request:
+        """The first successful thread start (from a message or not), in ``parent_id`` if given.
+
+        The request's ``response`` is the thread's channel JSON as sent to the client.
+        """
+
+        def wanted(request: Request) -> bool:
+            match = THREAD_START_RE.fullmatch(request.path)
+            return (
+                request.ok
+                and request.method == "POST"
+                and match is not None
+                and (parent_id is None or match.group(1) == str(parent_id))
+            )
+
+        return await self.wait_for(wanted, timeout)
+
     async def wait_until(
         self, condition: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT
     ) -> None:
@@ -815,6 +908,27 @@ class DiscordStandIn:
         if channel_id is None:
             return found
         return [r for r in found if r.path == f"/channels/{channel_id}/messages"]
+
+    def thread_requests(self) -> list[Request]:
+        """Successful thread starts: POST /channels/{id}/messages/{id}/threads and .../threads."""
+        return self._successful("POST", THREAD_START_RE)
+
+    def threads(self, parent_id: int | None = None) -> list[JSON]:
+        """The current channel JSON of every thread (not deleted), oldest first.
+
+        Includes threads made with :meth:`create_thread`; ``parent_id`` filters by channel.
+        """
+        return [
+            thread.payload(guild.id)
+            for guild in self.guilds
+            for thread in guild.threads
+            if parent_id is None or thread.parent_id == parent_id
+        ]
+
+    def thread(self, thread_id: int) -> ThreadChannel | None:
+        """The stored thread (mutable: archive or lock it, then announce with THREAD_UPDATE)."""
+        found = self._locate_channel(thread_id)
+        return found[1] if found is not None and isinstance(found[1], ThreadChannel) else None
 
     def commands(self, guild_id: int | None = None) -> list[JSON]:
         """The commands synced globally (``guild_id=None``) or to one guild."""
@@ -876,6 +990,15 @@ class DiscordStandIn:
         """
         if self.session_id is None:
             await self.wait_ready(timeout)
+        return await self._notify(event, data)
+
+    async def _notify(self, event: str, data: JSON) -> int:
+        """Send (or, while disconnected, buffer) an event; 0 when no session exists yet.
+
+        Without a session nothing is lost: IDENTIFY's GUILD_CREATE describes the current state.
+        """
+        if self.session_id is None:
+            return 0
         async with self._send_lock:
             frame = self._frame(event, data, store=True)
             if self._live_ws is not None:
@@ -945,7 +1068,7 @@ class DiscordStandIn:
         is inferred) or is a list of raw option objects. ``data.id`` and ``data.guild_id`` come
         from the synced commands when the command was synced.
         """
-        guild = None if dm else self._guild(guild_id)
+        guild = None if dm else self._guild(self._guild_id_for(guild_id, channel_id))
         resolved: JSON = {}
         encoded = self._encode_options(options, resolved, guild)
         parts = name.split()
@@ -1071,7 +1194,8 @@ class DiscordStandIn:
         """A MESSAGE_CREATE payload (stored, so replies to it resolve).
 
         ``mentions`` and ``mention_roles`` default to what the content mentions (``<@id>``,
-        ``<@&id>``), as Discord computes them.
+        ``<@&id>``), as Discord computes them. ``channel_id`` may be a thread's id (the guild is
+        then the thread's); the thread's message count is updated.
         """
         author = author or self.member
         if mentions is None:
@@ -1103,8 +1227,9 @@ class DiscordStandIn:
             data["channel_id"] = str(self._dm_channel(author))
             data["mentions"] = [u.payload() for u in mentions]
         else:
-            guild = self._guild(guild_id)
+            guild = self._guild(self._guild_id_for(guild_id, channel_id))
             channel = channel_id or guild.text_channel.id
+            self._count_thread_message(channel, message_id)
             guild_member = guild.member(author.id) or Member(author)
             data.update(
                 channel_id=str(channel),
@@ -1125,7 +1250,84 @@ class DiscordStandIn:
         self.messages[message_id] = data
         return data
 
+    async def create_thread(
+        self,
+        name: str,
+        parent_id: int | None = None,
+        *,
+        owner: User | None = None,
+        message_id: int | None = None,
+        thread_type: int = PUBLIC_THREAD,
+        auto_archive_duration: int = 1440,
+    ) -> JSON:
+        """A thread someone else (``owner``, default: the member) started; THREAD_CREATE sent.
+
+        ``parent_id`` defaults to the first guild's text channel; with ``message_id`` the thread
+        is started from that stored message (and takes its id), as Discord does.
+        """
+        found = self._locate_channel(parent_id or self.channel.id)
+        if found is None:
+            raise KeyError(f"unknown channel {parent_id}")
+        guild, parent = found
+        if message_id is not None and message_id not in self.messages:
+            raise KeyError(f"unknown message {message_id}")
+        thread = ThreadChannel(
+            id=message_id or snowflake(),
+            name=name,
+            type=thread_type,
+            parent_id=parent.id,
+            owner_id=(owner or self.member).id,
+            auto_archive_duration=auto_archive_duration,
+        )
+        return await self._add_thread(guild, thread)
+
+    async def update_thread(
+        self,
+        thread_id: int,
+        *,
+        name: str | None = None,
+        archived: bool | None = None,
+        locked: bool | None = None,
+    ) -> JSON:
+        """Change a thread as a moderator would; THREAD_UPDATE sent. Returns the new JSON."""
+        found = self._locate_channel(thread_id)
+        if found is None or not isinstance(found[1], ThreadChannel):
+            raise KeyError(f"unknown thread {thread_id}")
+        changes = {"name": name, "archived": archived, "locked": locked}
+        body = {key: value for key, value in changes.items() if value is not None}
+        return await self._change_thread(found[0], found[1], body)
+
+    async def delete_thread(self, thread_id: int) -> None:
+        """Delete a thread as a moderator would; THREAD_DELETE sent."""
+        found = self._locate_channel(thread_id)
+        if found is None or not isinstance(found[1], ThreadChannel):
+            raise KeyError(f"unknown thread {thread_id}")
+        await self._remove_thread(found[0], found[1])
+
     # ---------------------------------------------------------------- builder helpers
+
+    def _locate_channel(self, channel_id: int) -> tuple[Guild, Channel] | None:
+        """The guild channel or thread with this id, and its guild."""
+        for guild in self.guilds:
+            channel = guild.channel(channel_id)
+            if channel is not None:
+                return guild, channel
+        return None
+
+    def _guild_id_for(self, guild_id: int | None, channel_id: int | None) -> int | None:
+        """``guild_id``, else the guild of ``channel_id`` (a channel or thread), else None."""
+        if guild_id is not None or channel_id is None:
+            return guild_id
+        found = self._locate_channel(channel_id)
+        return found[0].id if found is not None else None
+
+    def _count_thread_message(self, channel_id: int, message_id: int) -> None:
+        found = self._locate_channel(channel_id)
+        if found is not None and isinstance(found[1], ThreadChannel):
+            thread = found[1]
+            thread.message_count += 1
+            thread.total_message_sent += 1
+            thread.last_message_id = message_id
 
     def _guild(self, guild_id: int | None) -> Guild:
         if guild_id is None:
