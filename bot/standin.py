@@ -15,6 +15,12 @@ Every REST request is recorded as a :class:`Request` (paths relative to the REST
 Requests answered with an injected fault are recorded too, with their status; the accessors
 (``callbacks()``, ``followups()``, ...) only return successful requests.
 
+Threads: the bot's ``create_thread`` calls (POST ``/channels/{id}/messages/{id}/threads`` and
+``/channels/{id}/threads``) store a :class:`ThreadChannel` among the guild's channels and send
+THREAD_CREATE before the REST answer; ``threads()`` and ``wait_thread()`` report them,
+``message_create(..., channel_id=thread_id)`` injects a message in a thread, and
+``create_thread()``, ``update_thread()``, ``delete_thread()`` act as other users would.
+
 Close the client before the stand-in stops (``running()`` does): a client left connected would
 try to reconnect to a closed port and log errors.
 """
@@ -555,6 +561,11 @@ def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 
 def _error(status: int, message: str, code: int) -> web.Response:
     return _json({"message": message, "code": code}, status)
+
+
+def _form_error(field_name: str, message: str) -> web.Response:
+    errors = {field_name: {"_errors": [{"code": "BASE_TYPE_BAD_VALUE", "message": message}]}}
+    return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1580,6 +1591,8 @@ class DiscordStandIn:
         }
         if guild_id is not None:
             message["guild_id"] = str(guild_id)
+            if not message["flags"] & EPHEMERAL:
+                self._count_thread_message(channel_id, message_id)
         if webhook:
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
@@ -1695,6 +1708,12 @@ class DiscordStandIn:
             p + "/webhooks/{app}/{token}/messages/{message_id}", self._delete_webhook_message
         )
         r.add_get(p + "/channels/{channel_id}", self._get_channel)
+        r.add_patch(p + "/channels/{channel_id}", self._patch_channel)
+        r.add_delete(p + "/channels/{channel_id}", self._delete_channel)
+        r.add_post(p + "/channels/{channel_id}/threads", self._start_thread)
+        r.add_post(p + "/channels/{channel_id}/messages/{message_id}/threads", self._start_thread)
+        r.add_put(p + "/channels/{channel_id}/thread-members/@me", self._thread_membership)
+        r.add_delete(p + "/channels/{channel_id}/thread-members/@me", self._thread_membership)
         r.add_post(p + "/channels/{channel_id}/typing", self._typing)
         r.add_post(p + "/channels/{channel_id}/messages", self._post_channel_message)
         r.add_get(p + "/channels/{channel_id}/messages/{message_id}", self._get_channel_message)
@@ -2018,6 +2037,11 @@ class DiscordStandIn:
         if found is None:
             return _error(404, "Unknown Channel", 10003)
         guild = found[0]
+        thread = self.thread(channel_id)
+        if guild is not None and thread is not None and thread.archived:
+            if thread.locked:
+                return _error(400, "Thread is locked", 160005)
+            await self._change_thread(guild, thread, {"archived": False})  # as Discord does
         body = request[_JSON_KEY] or {}
         files = request[_FILES_KEY]
         message = self._new_message(
@@ -2048,6 +2072,147 @@ class DiscordStandIn:
         if message is None:
             return _error(404, "Unknown Message", 10008)
         self.messages.pop(int(message["id"]), None)
+        return web.Response(status=204)
+
+    # ---------------------------------------------------------------- threads
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages/{id}/threads and POST /channels/{id}/threads."""
+        found = self._locate_channel(int(request.match_info["channel_id"]))
+        if found is None:
+            return _error(404, "Unknown Channel", 10003)
+        guild, parent = found
+        if parent.type not in (GUILD_TEXT, GUILD_ANNOUNCEMENT):
+            return _error(400, "Cannot execute action on this channel type", 50024)
+        body = request[_JSON_KEY]
+        if not isinstance(body, dict):
+            body = {}
+        name = body.get("name")
+        duration = body.get("auto_archive_duration") or 1440
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            return _form_error("name", "Must be between 1 and 100 in length.")
+        if duration not in ARCHIVE_DURATIONS:
+            return _form_error("auto_archive_duration", f"Must be one of {ARCHIVE_DURATIONS}.")
+        raw_message_id = request.match_info.get("message_id")
+        if raw_message_id is not None:
+            message_id = int(raw_message_id)
+            message = self.messages.get(message_id)
+            if (
+                message is None
+                or message["channel_id"] != str(parent.id)
+                or message.get("flags", 0) & EPHEMERAL
+            ):
+                return _error(404, "Unknown Message", 10008)
+            if guild.channel(message_id) is not None:
+                return _error(400, "A thread has already been created for this message", 160004)
+            thread_type = (
+                ANNOUNCEMENT_THREAD if parent.type == GUILD_ANNOUNCEMENT else PUBLIC_THREAD
+            )
+            thread_id = message_id
+        else:
+            requested = body.get("type")  # required in API v10
+            allowed = (
+                (ANNOUNCEMENT_THREAD,)
+                if parent.type == GUILD_ANNOUNCEMENT
+                else (PUBLIC_THREAD, PRIVATE_THREAD)
+            )
+            if requested not in allowed:
+                return _form_error("type", f"Must be one of {allowed}.")
+            thread_type = int(body["type"])
+            thread_id = snowflake()
+        thread = ThreadChannel(
+            id=thread_id,
+            name=name,
+            type=thread_type,
+            parent_id=parent.id,
+            owner_id=self.bot_user.id,
+            auto_archive_duration=duration,
+            rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
+            invitable=bool(body.get("invitable", True)),
+        )
+        return _json(await self._add_thread(guild, thread))
+
+    async def _add_thread(self, guild: Guild, thread: ThreadChannel) -> JSON:
+        """Store the thread, then send THREAD_CREATE (and MESSAGE_UPDATE for a starter)."""
+        guild.channels.append(thread)
+        data = thread.payload(guild.id)
+        await self._notify("THREAD_CREATE", {**data, "newly_created": True})
+        starter = self.messages.get(thread.id)
+        if starter is not None:
+            starter["thread"] = data
+            starter["flags"] = int(starter.get("flags") or 0) | HAS_THREAD
+            await self._notify("MESSAGE_UPDATE", dict(starter))
+        return data
+
+    async def _change_thread(self, guild: Guild, thread: ThreadChannel, body: JSON) -> JSON:
+        if "name" in body and isinstance(body["name"], str):
+            thread.name = body["name"]
+        if "archived" in body and body["archived"] is not None:
+            if bool(body["archived"]) != thread.archived:
+                thread.archive_timestamp = _now()
+            thread.archived = bool(body["archived"])
+        if "locked" in body and body["locked"] is not None:
+            thread.locked = bool(body["locked"])
+        if body.get("auto_archive_duration") in ARCHIVE_DURATIONS:
+            thread.auto_archive_duration = int(body["auto_archive_duration"])
+        if body.get("rate_limit_per_user") is not None:
+            thread.rate_limit_per_user = int(body["rate_limit_per_user"])
+        if "invitable" in body and body["invitable"] is not None:
+            thread.invitable = bool(body["invitable"])
+        data = thread.payload(guild.id)
+        starter = self.messages.get(thread.id)
+        if starter is not None and "thread" in starter:
+            starter["thread"] = data
+        await self._notify("THREAD_UPDATE", data)
+        return data
+
+    async def _remove_thread(self, guild: Guild, thread: ThreadChannel) -> JSON:
+        guild.channels.remove(thread)
+        data = thread.payload(guild.id)
+        deleted = {k: data[k] for k in ("id", "guild_id", "parent_id", "type")}
+        await self._notify("THREAD_DELETE", deleted)
+        return data
+
+    async def _patch_channel(self, request: web.Request) -> web.Response:
+        found = self._locate_channel(int(request.match_info["channel_id"]))
+        if found is None:
+            return _error(404, "Unknown Channel", 10003)
+        guild, channel = found
+        if not isinstance(channel, ThreadChannel):
+            return _error(403, "Missing Permissions", 50013)  # only threads are editable here
+        body = request[_JSON_KEY]
+        return _json(await self._change_thread(guild, channel, body or {}))
+
+    async def _delete_channel(self, request: web.Request) -> web.Response:
+        found = self._locate_channel(int(request.match_info["channel_id"]))
+        if found is None:
+            return _error(404, "Unknown Channel", 10003)
+        guild, channel = found
+        if not isinstance(channel, ThreadChannel):
+            return _error(403, "Missing Permissions", 50013)  # only threads can be deleted here
+        return _json(await self._remove_thread(guild, channel))
+
+    async def _thread_membership(self, request: web.Request) -> web.Response:
+        """PUT/DELETE /channels/{thread}/thread-members/@me: THREAD_MEMBERS_UPDATE sent."""
+        found = self._locate_channel(int(request.match_info["channel_id"]))
+        if found is None or not isinstance(found[1], ThreadChannel):
+            return _error(404, "Unknown Channel", 10003)
+        guild, thread = found[0], found[1]
+        update: JSON = {"id": str(thread.id), "guild_id": str(guild.id)}
+        if request.method == "PUT":
+            thread.member_count += 1
+            member = {
+                "id": str(thread.id),
+                "user_id": str(self.bot_user.id),
+                "join_timestamp": _now(),
+                "flags": 0,
+            }
+            update["added_members"] = [member]
+        else:
+            thread.member_count = max(0, thread.member_count - 1)
+            update["removed_member_ids"] = [str(self.bot_user.id)]
+        update["member_count"] = thread.member_count
+        await self._notify("THREAD_MEMBERS_UPDATE", update)
         return web.Response(status=204)
 
     # ---------------------------------------------------------------- gateway

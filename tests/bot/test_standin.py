@@ -19,7 +19,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.standin import Attach, DiscordStandIn, capture_discord_errors
+from bot.standin import Attach, DiscordStandIn, ThreadChannel, capture_discord_errors
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 
@@ -84,6 +84,10 @@ class StandInBot(commands.Bot):
         )
         self.api = api
         self.resumed_count = 0
+        self.seen: list[discord.Message] = []  # messages on_message handled
+        self.started_threads: list[discord.Thread] = []  # returned by create_thread
+        self.thread_events: list[discord.Thread] = []  # on_thread_create
+        self.followup_guilds: list[discord.Guild | None] = []
 
     async def setup_hook(self) -> None:
         self.add_view(PersistentView())
@@ -120,6 +124,22 @@ class StandInBot(commands.Bot):
                 file=discord.File(io.BytesIO(data.upper()), filename="upper.txt"),
             )
 
+        @app_commands.command(description="Answer, then discuss in a thread")
+        async def discuss(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("let's discuss")
+            starter = await interaction.followup.send("thread starter", wait=True)
+            # discord.py pitfall: a follow-up's WebhookMessage has no guild (the follow-up
+            # webhook is partial), so starter.create_thread() raises ValueError before any
+            # request. Start the thread through the channel instead.
+            self.followup_guilds.append(starter.guild)
+            channel = interaction.channel
+            assert isinstance(channel, discord.TextChannel)
+            thread = await channel.create_thread(
+                name="Discussion", message=starter, auto_archive_duration=60
+            )
+            self.started_threads.append(thread)
+            await thread.send("welcome to the thread")
+
         @app_commands.command(description="A menu with a button")
         async def menu(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("pick", view=MenuView())
@@ -144,6 +164,7 @@ class StandInBot(commands.Bot):
             menu,
             settings,
             news,
+            discuss,
         ]
         for command in all_commands:
             self.tree.add_command(command)
@@ -162,8 +183,17 @@ class StandInBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
             return
-        if self.user in message.mentions:
-            await message.reply(f"pong {message.author.display_name}", mention_author=False)
+        if self.user not in message.mentions:
+            return
+        self.seen.append(message)
+        if "thread" in message.content and not isinstance(message.channel, discord.Thread):
+            reply = await message.reply("see the thread", mention_author=False)
+            self.started_threads.append(await reply.create_thread(name="Answers"))
+            return
+        await message.reply(f"pong {message.author.display_name}", mention_author=False)
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.thread_events.append(thread)
 
     async def on_resumed(self) -> None:
         self.resumed_count += 1
@@ -237,7 +267,16 @@ async def test_login_ready_and_command_sync(api: DiscordStandIn, bot: StandInBot
     assert [r.path for r in api.requests if r.method == "PUT"] == [put]
     assert api.sync_count == 1
     synced = {c["name"]: c for c in api.commands(api.guild.id)}
-    assert set(synced) == {"ask", "slow", "edit", "upload", "menu", "settings", "news"}
+    assert set(synced) == {
+        "ask",
+        "slow",
+        "edit",
+        "upload",
+        "menu",
+        "settings",
+        "news",
+        "discuss",
+    }
     assert all(c["application_id"] == str(api.application_id) for c in synced.values())
     assert synced["settings"]["default_member_permissions"] == "32"
     assert api.identify_count == 1 and api.intents == bot.intents.value
@@ -408,3 +447,146 @@ async def test_missed_events_are_replayed_on_resume(api: DiscordStandIn, bot: St
     again = api.slash_command("ask", {"question": "nochmal?"})
     await api.dispatch("INTERACTION_CREATE", again)
     assert (await api.wait_callback(again)).content == "answer (guild): nochmal?"
+
+
+# -------------------------------------------------------------------------- threads
+
+
+async def test_thread_from_reply_then_message_in_thread(
+    api: DiscordStandIn, bot: StandInBot
+) -> None:
+    question = api.message_create(f"{api.bot_user.mention} open a thread")
+    await api.dispatch("MESSAGE_CREATE", question)
+    start = await api.wait_thread()
+    reply = (await api.wait_channel_message(api.channel.id)).response
+    assert start.path == f"/channels/{api.channel.id}/messages/{reply['id']}/threads"
+    assert start.json["name"] == "Answers" and start.json["auto_archive_duration"] == 1440
+    assert start.headers["Content-Type"] == "application/json"
+    data = start.response
+    assert data["id"] == reply["id"]  # a thread started from a message takes its id
+    assert data["type"] == 11 and data["parent_id"] == str(api.channel.id)
+    assert data["owner_id"] == str(api.bot_user.id) and data["guild_id"] == str(api.guild.id)
+    assert data["thread_metadata"]["archived"] is False
+    assert api.threads() == [data] and api.thread_requests() == [start]
+    thread_id = int(data["id"])
+    starter = api.messages[thread_id]
+    assert starter["thread"]["id"] == data["id"] and starter["flags"] & 32  # HAS_THREAD
+
+    await api.wait_until(lambda: bool(bot.thread_events))
+    cached = bot.get_channel(thread_id)
+    assert isinstance(cached, discord.Thread) and cached is bot.thread_events[0]
+    assert cached.name == "Answers" and cached.parent_id == api.channel.id
+    assert cached.owner_id == api.bot_user.id and cached.parent is not None
+    assert bot.started_threads[0].id == thread_id  # create_thread returns a fresh object
+
+    url = f"{api.api_base}/channels/{thread_id}"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.headers["Content-Type"] == "application/json"
+        assert (await response.json())["thread_metadata"]["auto_archive_duration"] == 1440
+
+    inside = api.message_create(f"{api.bot_user.mention} in the thread", channel_id=thread_id)
+    assert inside["guild_id"] == str(api.guild.id) and inside["channel_id"] == str(thread_id)
+    await api.dispatch("MESSAGE_CREATE", inside)
+    answer = await api.wait_channel_message(thread_id)
+    assert answer.content == "pong Reader"
+    assert answer.response["channel_id"] == str(thread_id)
+    assert bot.seen[-1].channel is cached  # message.channel is the cached Thread
+    assert len(bot.thread_events) == 1  # no second thread for a message inside the thread
+    assert api.threads()[0]["message_count"] == 2  # the injected message and the answer
+
+
+async def test_thread_from_followup_message(api: DiscordStandIn, bot: StandInBot) -> None:
+    interaction = api.slash_command("discuss")
+    await api.dispatch("INTERACTION_CREATE", interaction)
+    assert (await api.wait_callback(interaction)).content == "let's discuss"
+    followup = await api.wait_followup(interaction)
+    starter = followup.response
+    assert starter["webhook_id"] == str(api.application_id)
+    start = await api.wait_thread(parent_id=api.channel.id)
+    assert start.path == f"/channels/{api.channel.id}/messages/{starter['id']}/threads"
+    thread_id = int(start.response["id"])
+    assert start.response["thread_metadata"]["auto_archive_duration"] == 60
+    welcome = await api.wait_channel_message(thread_id)
+    assert welcome.content == "welcome to the thread"
+    await api.wait_until(lambda: isinstance(bot.get_channel(thread_id), discord.Thread))
+    assert bot.started_threads[0].id == thread_id
+    assert bot.followup_guilds == [None]  # why the bot could not use starter.create_thread()
+
+    # A slash command used inside the thread sees the thread as its channel.
+    inside = api.slash_command("ask", {"question": "im Thread?"}, channel_id=thread_id)
+    assert inside["guild_id"] == str(api.guild.id) and inside["channel"]["type"] == 11
+    await api.dispatch("INTERACTION_CREATE", inside)
+    assert (await api.wait_callback(inside)).content == "answer (guild): im Thread?"
+    assert api.original(inside) is not None
+    assert (api.original(inside) or {})["channel_id"] == str(thread_id)
+
+
+async def test_threads_started_in_other_ways(api: DiscordStandIn, bot: StandInBot) -> None:
+    channel = bot.get_channel(api.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    direct = await channel.create_thread(name="direct", type=discord.ChannelType.public_thread)
+    request = await api.wait_thread()
+    assert request.path == f"/channels/{api.channel.id}/threads"
+    assert request.json["type"] == 11
+    await api.wait_until(lambda: isinstance(bot.get_channel(direct.id), discord.Thread))
+
+    # A thread someone else started from their message.
+    question = api.message_create("a question worth a thread")
+    await api.dispatch("MESSAGE_CREATE", question)
+    users = await api.create_thread("user thread", message_id=int(question["id"]))
+    assert users["id"] == question["id"] and users["owner_id"] == str(api.member.id)
+    await api.wait_until(lambda: len(bot.thread_events) == 2)
+    assert bot.thread_events[1].owner_id == api.member.id
+    assert [t["name"] for t in api.threads()] == ["direct", "user thread"]
+
+    # The guild payload (GUILD_CREATE on a new IDENTIFY) lists active threads apart.
+    payload = api.guild.payload()
+    assert {t["id"] for t in payload["threads"]} == {str(direct.id), users["id"]}
+    assert all(c["type"] == 0 for c in payload["channels"])
+
+    # Archiving removes it from discord.py's cache; the bot posting unarchives it.
+    await api.update_thread(direct.id, archived=True)
+    await api.wait_until(lambda: bot.get_channel(direct.id) is None)
+    await direct.send("wieder da")
+    await api.wait_until(lambda: bot.get_channel(direct.id) is not None)
+    thread = api.thread(direct.id)
+    assert isinstance(thread, ThreadChannel) and not thread.archived
+    assert thread.message_count == 1
+
+    await api.delete_thread(direct.id)
+    await api.wait_until(lambda: bot.get_channel(direct.id) is None)
+    assert [t["name"] for t in api.threads()] == ["user thread"]
+
+
+async def test_thread_routes_without_a_client(api: DiscordStandIn) -> None:
+    channel_id = api.channel.id
+    message = api.message_create("starter")
+    base = f"{api.api_base}/channels/{channel_id}"
+    async with aiohttp.ClientSession() as session:
+        body = {"name": "t", "auto_archive_duration": 1440}
+        async with session.post(f"{base}/messages/{message['id']}/threads", json=body) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "application/json"
+            thread = await r.json()
+        async with session.post(f"{base}/messages/{message['id']}/threads", json=body) as r:
+            assert r.status == 400 and (await r.json())["code"] == 160004
+        async with session.post(f"{base}/messages/1/threads", json=body) as r:
+            assert r.status == 404 and (await r.json())["code"] == 10008
+        async with session.post(f"{base}/threads", json={"name": "x"}) as r:
+            assert r.status == 400 and (await r.json())["code"] == 50035  # type is required
+        private = {"name": "p", "type": 12, "auto_archive_duration": 60, "invitable": False}
+        async with session.post(f"{base}/threads", json=private) as r:
+            assert r.status == 200
+            assert (await r.json())["thread_metadata"]["invitable"] is False
+        thread_base = f"{api.api_base}/channels/{thread['id']}"
+        async with session.post(f"{thread_base}/threads", json={"name": "n", "type": 11}) as r:
+            assert r.status == 400 and (await r.json())["code"] == 50024  # no nested threads
+        async with session.post(f"{thread_base}/messages", json={"content": "hi"}) as r:
+            assert r.status == 200 and (await r.json())["guild_id"] == str(api.guild.id)
+        async with session.patch(thread_base, json={"archived": True, "locked": True}) as r:
+            assert (await r.json())["thread_metadata"]["locked"] is True
+        async with session.post(f"{thread_base}/messages", json={"content": "hi"}) as r:
+            assert r.status == 400 and (await r.json())["code"] == 160005
+    assert [t["type"] for t in api.threads()] == [11, 12]
+    assert api.sequence == 0  # no session: nothing was dispatched, nothing waited for
+    with pytest.raises(TimeoutError):
+        await api.wait_thread(0.05, parent_id=thread["id"])
