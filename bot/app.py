@@ -6,6 +6,7 @@ Resources are opened in ``run_bot`` and passed in (discord.py's advanced_startup
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from discord.ext import commands
 from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
 from bot.settings import Settings
-from index.engine import Answer, Engine
+from index.engine import Answer, Engine, Scope
 from index.pipeline import Sources
 from index.storage import QuestionRecord, Storage, StorageError
 
@@ -116,10 +117,21 @@ class NewsBot(commands.Bot):
         )
 
     async def engine_answer(
-        self, question: str, *, k: int = 3, offset: int = 0, abstain: bool = True
+        self,
+        question: str,
+        *,
+        k: int = 3,
+        offset: int = 0,
+        abstain: bool = True,
+        scope: Scope | None = None,
+        context: Sequence[str] = (),
     ) -> Answer:
         """The engine's answer, computed in a worker thread (the loop keeps serving)."""
-        return await asyncio.to_thread(self.engine.answer, question, k, offset, abstain)
+        return await asyncio.to_thread(
+            functools.partial(
+                self.engine.answer, question, k, offset, abstain, scope=scope, context=context
+            )
+        )
 
     async def ask(
         self,
@@ -132,9 +144,13 @@ class NewsBot(commands.Bot):
         user_id: int | None = None,
         guild_id: int | None = None,
         channel_id: int | None = None,
+        scope: Scope | None = None,
+        context: Sequence[str] = (),
     ) -> tuple[Answer, int]:
         """Answer off the event loop and log the question; returns (answer, log id)."""
-        answer = await self.engine_answer(question, k=k, offset=offset, abstain=abstain)
+        answer = await self.engine_answer(
+            question, k=k, offset=offset, abstain=abstain, scope=scope, context=context
+        )
         try:
             qid = await self.storage.log_question(
                 QuestionRecord(
@@ -149,12 +165,27 @@ class NewsBot(commands.Bot):
                     user_id=str(user_id) if user_id else None,
                     guild_id=str(guild_id) if guild_id else None,
                     channel_id=str(channel_id) if channel_id else None,
+                    scope=scope.to_dict() if scope else None,
+                    context=list(context),
                 )
             )
         except StorageError:
             log.exception("could not log a question")
             qid = 0
         return answer, qid
+
+    async def answer_logged(
+        self, record: dict[str, Any], *, k: int, offset: int = 0, abstain: bool = True
+    ) -> Answer:
+        """Answer a question from the log again, with the filters and context it had."""
+        return await self.engine_answer(
+            record["question"],
+            k=k,
+            offset=offset,
+            abstain=abstain,
+            scope=Scope.from_dict(record.get("scope")),
+            context=record.get("context") or (),
+        )
 
     def article_titles(self) -> list[str]:
         return [a.title for a in self.engine.snapshot.articles.values()]

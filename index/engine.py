@@ -94,6 +94,25 @@ class Scope:
     def dated(self) -> bool:
         return self.since is not None or self.until is not None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_ids": sorted(self.article_ids) if self.article_ids is not None else None,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Scope | None:
+        if not data:
+            return None
+        ids = data.get("article_ids")
+        since, until = data.get("since"), data.get("until")
+        return cls(
+            frozenset(ids) if ids is not None else None,
+            dt.date.fromisoformat(since) if since else None,
+            dt.date.fromisoformat(until) if until else None,
+        )
+
 
 @dataclass
 class Snapshot:

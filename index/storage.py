@@ -147,6 +147,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (build_id, id)
     );
     """,
+    # 4: the question log keeps a question's filters and its conversation, for buttons
+    """
+    ALTER TABLE questions ADD COLUMN scope TEXT;
+    ALTER TABLE questions ADD COLUMN context TEXT;
+    """,
 )
 
 
@@ -173,6 +178,8 @@ class QuestionRecord:
     user_id: str | None = None
     guild_id: str | None = None
     channel_id: str | None = None
+    scope: dict[str, Any] | None = None  # filters the question was asked with
+    context: Sequence[str] = ()  # earlier questions of its conversation
 
 
 def reindex_lock_path(database: Path) -> Path:
@@ -538,8 +545,8 @@ class Storage:
     async def log_question(self, record: QuestionRecord) -> int:
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, question, language, answered, reason,"
-            " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id,"
+            " scope, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _now(),
                 record.question,
@@ -553,6 +560,8 @@ class Storage:
                 record.user_id,
                 record.guild_id,
                 record.channel_id,
+                json.dumps(record.scope) if record.scope else None,
+                json.dumps(list(record.context)) if record.context else None,
             ),
         )
         await self._db.commit()
@@ -562,7 +571,7 @@ class Storage:
     async def question(self, question_id: int) -> dict[str, Any] | None:
         cursor = await self._db.execute(
             "SELECT id, asked_at, question, language, answered, reason, top_passages,"
-            " latency_ms, build_id, origin FROM questions WHERE id = ?",
+            " latency_ms, build_id, origin, scope, context FROM questions WHERE id = ?",
             (question_id,),
         )
         row = await cursor.fetchone()
@@ -579,9 +588,13 @@ class Storage:
             "latency_ms",
             "build_id",
             "origin",
+            "scope",
+            "context",
         )
         out = dict(zip(keys, row, strict=True))
         out["top_passages"] = json.loads(out["top_passages"])
+        out["scope"] = json.loads(out["scope"]) if out["scope"] else None
+        out["context"] = json.loads(out["context"]) if out["context"] else []
         out["answered"] = bool(out["answered"])
         return out
 

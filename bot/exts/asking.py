@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
+from bot.options import autocomplete_article, scope_from_options
 from bot.render import render
 from index.engine import Answer, understood_line
 
@@ -86,7 +87,7 @@ class MoreResults(
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        answer = await bot.engine_answer(record["question"], k=PAGE, offset=self.offset)
+        answer = await bot.answer_logged(record, k=PAGE, offset=self.offset)
         view = answer_view(answer, self.qid) if answer.results else None
         await interaction.followup.send(
             embed=answer_embed(bot, answer),
@@ -125,18 +126,19 @@ class ShowSource(
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await interaction.response.send_message(
-            embed=await source_embed(bot, record["question"], record["top_passages"], self.rank),
+            embed=await source_embed(bot, record, self.rank),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
 
 
-async def source_embed(bot: NewsBot, question: str, top: list[str], rank: int) -> discord.Embed:
+async def source_embed(bot: NewsBot, record: dict[str, Any], rank: int) -> discord.Embed:
     """Paragraph view for result ``rank`` of a logged question."""
+    question, top = record["question"], record["top_passages"]
     snap = bot.engine.snapshot
     german = False
     if 0 < rank <= len(snap.passages):
-        answer = await bot.engine_answer(question, k=rank, abstain=False)
+        answer = await bot.answer_logged(record, k=rank, abstain=False)
         german = answer.language == "de"
         # The log keeps the first page; a rank from a later page (More results) is recomputed.
         if rank <= len(top):
@@ -228,14 +230,22 @@ class Asking(commands.Cog):
     @app_commands.describe(
         question="Your question, in English or German",
         private="Only you see the answer (default: no)",
+        source="Only this article",
+        since="Only articles from this date on (YYYY-MM-DD)",
+        until="Only articles up to this date (YYYY-MM-DD)",
     )
+    @app_commands.autocomplete(source=autocomplete_article)
     async def ask(
         self,
         interaction: discord.Interaction,
         question: app_commands.Range[str, 1, 1000],
         private: bool = False,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> None:
         """Ask a question about the articles; the answer quotes them verbatim."""
+        scope = scope_from_options(self.bot, source, since, until)
         wait = self.bot.cooldowns.retry_after(interaction.user.id)
         if wait:
             await interaction.response.send_message(
@@ -252,6 +262,7 @@ class Asking(commands.Cog):
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
+            scope=scope,
         )
         view = answer_view(answer, qid)
         await interaction.followup.send(

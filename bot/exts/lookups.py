@@ -10,15 +10,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
-from bot.render import escape_markdown, render, truncate
+from bot.options import article_choices, autocomplete_article, scope_from_options
+from bot.render import escape_markdown, render
 from index.engine import Answer
-from index.text import fold
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
 
 SEARCH_PAGE = 5
-CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
 
 
 def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -71,9 +70,7 @@ class SearchPage(
         if record is None:
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
-        answer = await bot.engine_answer(
-            record["question"], k=SEARCH_PAGE, offset=self.offset, abstain=False
-        )
+        answer = await bot.answer_logged(record, k=SEARCH_PAGE, offset=self.offset, abstain=False)
         body, view = search_message(answer, self.qid)
         await interaction.response.edit_message(embed=body, view=view, allowed_mentions=NO_MENTIONS)
 
@@ -85,11 +82,23 @@ class Lookups(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="search")
-    @app_commands.describe(query="Words to look for, in English or German")
+    @app_commands.describe(
+        query="Words to look for, in English or German",
+        source="Only this article",
+        since="Only articles from this date on (YYYY-MM-DD)",
+        until="Only articles up to this date (YYYY-MM-DD)",
+    )
+    @app_commands.autocomplete(source=autocomplete_article)
     async def search(
-        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 300],
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> None:
         """List the passages that match, best first, a page at a time."""
+        scope = scope_from_options(self.bot, source, since, until)
         await interaction.response.defer(thinking=True)
         answer, qid = await self.bot.ask(
             query,
@@ -99,6 +108,7 @@ class Lookups(commands.Cog):
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
+            scope=scope,
         )
         body, view = search_message(answer, qid)
         await interaction.followup.send(
@@ -161,15 +171,7 @@ class Lookups(commands.Cog):
     async def source_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        key = fold(current)
-        choices = []
-        for a in self.bot.engine.snapshot.articles.values():
-            if not key or key in fold(a.title) or a.id.startswith(current):
-                # Shorten the title, not the date after it.
-                date = f" ({a.date})" if a.date else ""
-                name = truncate(a.title, CHOICE_LIMIT - len(date)) + date
-                choices.append(app_commands.Choice(name=name, value=a.id[:CHOICE_LIMIT]))
-        return choices[:25]
+        return article_choices(self.bot, current)
 
     @app_commands.command(name="sources")
     async def sources(self, interaction: discord.Interaction) -> None:

@@ -1,0 +1,67 @@
+"""Options shared by several commands: article autocomplete and ``source``/``since``/``until``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.checks import UserFacingError
+from bot.render import truncate
+from index.engine import Scope
+from index.text import fold
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
+
+
+def article_choices(bot: NewsBot, current: str) -> list[app_commands.Choice[str]]:
+    """Up to 25 articles whose title contains (or id starts with) what was typed."""
+    key = fold(current)
+    choices = []
+    for a in bot.engine.snapshot.articles.values():
+        if not key or key in fold(a.title) or a.id.startswith(current):
+            # Shorten the title, not the date after it.
+            date = f" ({a.date})" if a.date else ""
+            name = truncate(a.title, CHOICE_LIMIT - len(date)) + date
+            choices.append(app_commands.Choice(name=name, value=a.id[:CHOICE_LIMIT]))
+    return choices[:25]
+
+
+async def autocomplete_article(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return article_choices(interaction.client, current)  # type: ignore[arg-type]
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserFacingError(f"`{name}` must be a date like 2026-01-06.") from None
+
+
+def scope_from_options(
+    bot: NewsBot, source: str | None, since: str | None, until: str | None
+) -> Scope | None:
+    """The filters of ``/ask`` and ``/search``, checked, or None when there are none."""
+    article_ids = None
+    if source:
+        found = bot.engine.snapshot.find_article(source)
+        if found is None:
+            raise UserFacingError(
+                f"No article matches “{truncate(source, 80)}”; pick one from the list."
+            )
+        article_ids = frozenset({found.id})
+    start, end = _date(since, "since"), _date(until, "until")
+    if start and end and start > end:
+        raise UserFacingError("`since` is after `until`.")
+    if article_ids is None and start is None and end is None:
+        return None
+    return Scope(article_ids, start, end)
