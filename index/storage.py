@@ -152,6 +152,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE questions ADD COLUMN scope TEXT;
     ALTER TABLE questions ADD COLUMN context TEXT;
     """,
+    # 5: follow-up conversations in threads, and whether a server wants them
+    """
+    ALTER TABLE guild_settings ADD COLUMN threads INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE conversations (
+        thread_id   TEXT NOT NULL,
+        question_id INTEGER NOT NULL REFERENCES questions(id),
+        PRIMARY KEY (thread_id, question_id)
+    );
+    """,
 )
 
 
@@ -669,6 +678,44 @@ class Storage:
             (str(guild_id), str(role_id) if role_id else None, _now()),
         )
         await self._db.commit()
+
+    @_translated
+    async def threads_enabled(self, guild_id: int) -> bool:
+        row = await (
+            await self._db.execute(
+                "SELECT threads FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
+            )
+        ).fetchone()
+        return bool(row and row[0])
+
+    @_translated
+    async def set_threads(self, guild_id: int, enabled: bool) -> None:
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, threads, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET threads = excluded.threads,"
+            " updated_at = excluded.updated_at",
+            (str(guild_id), int(enabled), _now()),
+        )
+        await self._db.commit()
+
+    @_translated
+    async def add_to_conversation(self, thread_id: int, question_id: int) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO conversations (thread_id, question_id) VALUES (?, ?)",
+            (str(thread_id), question_id),
+        )
+        await self._db.commit()
+
+    @_translated
+    async def conversation(self, thread_id: int) -> list[str] | None:
+        """The questions asked so far in a thread the bot opened (oldest first), or None
+        when the thread is not one of the bot's conversations."""
+        rows = await self._db.execute_fetchall(
+            "SELECT q.question FROM conversations c JOIN questions q ON q.id = c.question_id"
+            " WHERE c.thread_id = ? ORDER BY q.id",
+            (str(thread_id),),
+        )
+        return [str(r[0]) for r in rows] if rows else None
 
     @_translated
     async def ask_channels(self, guild_id: int | None = None) -> set[int]:

@@ -238,6 +238,22 @@ class Admin(commands.Cog):
         note = "" if changed else "(no change)"
         await self._reply_config(interaction, note)
 
+    @config.command(name="threads")
+    @app_commands.describe(enabled="Open a thread on each answer for follow-up questions?")
+    @admin_only()
+    async def config_threads(self, interaction: discord.Interaction, enabled: bool) -> None:
+        """Open a follow-up thread on answers in this server (or stop doing so)."""
+        assert interaction.guild_id is not None
+        await self.bot.storage.set_threads(interaction.guild_id, enabled)
+        await self.bot.storage.audit(
+            interaction.guild_id,
+            interaction.user.id,
+            "config threads",
+            True,
+            "on" if enabled else "off",
+        )
+        await self._reply_config(interaction, "")
+
     @config.command(name="admin-role")
     @app_commands.describe(
         role="Members with this role may use the admin commands; leave empty to clear"
@@ -269,6 +285,7 @@ class Admin(commands.Cog):
             role=role,
             note=note,
             intent=self.bot.intents.message_content,
+            threads=await self.bot.storage.threads_enabled(interaction.guild_id),
         )
         await interaction.response.send_message(
             embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,7 +17,7 @@ from discord.ext import commands
 
 from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
 from bot.options import autocomplete_article, scope_from_options
-from bot.render import render
+from bot.render import render, truncate
 from index.engine import Answer, understood_line
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsbot.asking")
 PAGE = 3
+THREAD_NAME_LIMIT = 90
 _MENTION_RE = re.compile(r"<@!?\d+>")
 
 
@@ -265,12 +267,44 @@ class Asking(commands.Cog):
             scope=scope,
         )
         view = answer_view(answer, qid)
-        await interaction.followup.send(
+        sent = await interaction.followup.send(
             embed=answer_embed(self.bot, answer),
             view=view or discord.utils.MISSING,
             ephemeral=private,
             allowed_mentions=NO_MENTIONS,
+            wait=True,
         )
+        channel = interaction.channel
+        if not private and isinstance(channel, discord.TextChannel):
+            # A follow-up webhook message has no guild attached: start from the channel.
+            await self._open_thread(
+                interaction.guild_id,
+                answer,
+                qid,
+                question,
+                lambda name: channel.create_thread(name=name, message=sent),
+            )
+
+    async def _open_thread(
+        self,
+        guild_id: int | None,
+        answer: Answer,
+        qid: int,
+        question: str,
+        create: Callable[[str], Awaitable[discord.Thread]],
+    ) -> None:
+        """Open a follow-up thread on an answer, where the server has asked for that."""
+        bot = self.bot
+        if guild_id is None or not answer.answered or not qid:
+            return
+        if not await bot.storage.threads_enabled(guild_id):
+            return
+        try:
+            thread = await create(truncate(question, THREAD_NAME_LIMIT))
+        except discord.HTTPException:
+            log.warning("could not open a thread on an answer")
+            return
+        await bot.storage.add_to_conversation(thread.id, qid)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -281,7 +315,13 @@ class Asking(commands.Cog):
         direct = message.guild is None
         mentioned = any(u.id == bot.user.id for u in message.mentions)
         in_ask_channel = message.channel.id in bot.ask_channel_ids
-        if not (direct or mentioned or in_ask_channel):
+        # A thread the bot opened on an answer: every message there is a follow-up.
+        context = (
+            await bot.storage.conversation(message.channel.id)
+            if isinstance(message.channel, discord.Thread)
+            else None
+        )
+        if not (direct or mentioned or in_ask_channel or context is not None):
             return
         question = " ".join(_MENTION_RE.sub(" ", message.content).split())
         if not question:
@@ -301,22 +341,31 @@ class Asking(commands.Cog):
                 delete_after=min(wait, 30.0),
             )
             return
+        guild_id = message.guild.id if message.guild else None
         async with message.channel.typing():
             answer, qid = await bot.ask(
                 question,
                 k=PAGE,
-                origin="dm" if direct else "mention",
+                origin="dm" if direct else ("thread" if context is not None else "mention"),
                 user_id=message.author.id,
-                guild_id=message.guild.id if message.guild else None,
+                guild_id=guild_id,
                 channel_id=message.channel.id,
+                context=context or (),
             )
         view = answer_view(answer, qid)
-        await message.reply(
+        reply = await message.reply(
             embed=answer_embed(bot, answer),
             view=view or discord.utils.MISSING,
             mention_author=False,
             allowed_mentions=NO_MENTIONS,
         )
+        if context is not None:
+            if qid:
+                await bot.storage.add_to_conversation(message.channel.id, qid)
+        elif isinstance(message.channel, discord.TextChannel):
+            await self._open_thread(
+                guild_id, answer, qid, question, lambda name: reply.create_thread(name=name)
+            )
 
 
 async def setup(bot: NewsBot) -> None:
