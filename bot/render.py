@@ -56,6 +56,23 @@ def _marked(text: str, base: int, spans: Sequence[Sequence[int]], target: Target
     return "".join(out)
 
 
+def by_article(results: Sequence[Any]) -> list[list[Any]]:
+    """Results grouped by article: articles newest first (undated last), then by their
+    best rank; within an article, by rank."""
+    groups: dict[str, list[Any]] = {}
+    for r in results:
+        groups.setdefault(r.article_id, []).append(r)
+    return sorted(
+        groups.values(),
+        key=lambda g: (g[0].date is None, _descending(g[0].date or ""), g[0].rank),
+    )
+
+
+def _descending(date: str) -> str:
+    """A sort key that orders ISO dates newest first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in date)
+
+
 def make_environment(target: Target) -> Environment:
     env = Environment(
         loader=PackageLoader("bot", "templates"),
@@ -77,6 +94,7 @@ def make_environment(target: Target) -> Environment:
         env.filters["small"] = lambda s: f"[dim]{s}[/dim]"
     env.filters["marked"] = lambda text, base, spans: _marked(text, base, spans, target)
     env.filters["truncate_words"] = truncate
+    env.filters["by_article"] = by_article
     env.globals["target"] = target
     return env
 

@@ -145,3 +145,21 @@ def test_mention_in_question_never_renders_raw(seed_engine: Engine, target: str)
     )
     if target == "discord":
         assert "@everyone" not in text and "<@&123>" not in text
+
+
+def test_quotes_are_grouped_by_article_newest_first(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("Truppen Macron USA", k=6)
+    assert len({r.article_id for r in answer.results}) == 2
+    text = render(
+        "answer.j2",
+        "terminal",
+        answer=answer,
+        titles=[],
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    citations = [line for line in text.splitlines() if "paragraph" in line or "Absatz" in line]
+    dated = [i for i, line in enumerate(citations) if "2026-01-06" in line]
+    undated = [i for i, line in enumerate(citations) if "2026-01-06" not in line]
+    assert dated and undated and max(dated) < min(undated)  # the dated article first
