@@ -21,6 +21,7 @@ from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
 from bot.settings import Settings
 from index.engine import Answer, Engine, Scope
+from index.lexicon import GlossaryEntry
 from index.pipeline import Sources
 from index.storage import QuestionRecord, Storage, StorageError
 
@@ -70,6 +71,7 @@ class NewsBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.refresh_ask_channels()
+        await self.apply_synonyms()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -110,6 +112,14 @@ class NewsBot(commands.Bot):
         return
 
     # -- shared services for the cogs -------------------------------------------------
+
+    async def apply_synonyms(self) -> None:
+        """Load the ``/synonym`` entries into the engine (no reindex needed)."""
+        entries = [
+            GlossaryEntry((term,), tuple(means), "synonym")
+            for term, means in await self.storage.synonyms()
+        ]
+        self.engine.set_user_glossary(entries)
 
     async def refresh_ask_channels(self) -> None:
         self.ask_channel_ids = (

@@ -396,6 +396,7 @@ class Engine:
         rerank_depth: int = RERANK_DEPTH,
     ) -> None:
         self._snapshot = snapshot
+        self._user_glossary: list[GlossaryEntry] = []
         self.min_coverage = min_coverage
         self.sentence_boost = sentence_boost
         self.rerank_depth = rerank_depth
@@ -406,7 +407,14 @@ class Engine:
 
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
+        if self._user_glossary:
+            snapshot.builder.set_user_glossary(self._user_glossary)
         self._snapshot = snapshot
+
+    def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
+        """Apply run-time glossary entries (``/synonym``) at once, no reindex needed."""
+        self._user_glossary = list(entries)
+        self._snapshot.builder.set_user_glossary(self._user_glossary)
 
     def answer(
         self,

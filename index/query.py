@@ -12,7 +12,7 @@ Order of matching, longest first: glossary names → dictionary phrases → sing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +20,13 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
 from index.analysis import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, Decompounder, GermanAnalyzer
-from index.lexicon import MAX_PHRASE_WORDS, Lexicon, english_key, variant_matcher
+from index.lexicon import (
+    MAX_PHRASE_WORDS,
+    GlossaryEntry,
+    Lexicon,
+    english_key,
+    variant_matcher,
+)
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
@@ -77,7 +83,13 @@ class QueryBuilder:
         self._english_surface = lexicon.repair_english
         self._german_candidates = sorted(lexicon.surfaces)
         self._query_splitter = Decompounder(vocabulary.__contains__, analyzer.stem)
-        self._glossary = _compile_glossary(lexicon, analyzer.term_of, vocabulary)
+        self._glossary = _compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
+
+    def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
+        """Glossary entries added at run time (``/synonym``); they win over the others."""
+        self._glossary = _compile_glossary(
+            [*entries, *self.lexicon.glossary], self.analyzer.term_of, self.vocabulary
+        )
 
     # -- language ------------------------------------------------------------------
 
@@ -273,11 +285,16 @@ class QueryBuilder:
 
 
 def _compile_glossary(
-    lexicon: Lexicon, term_of: Callable[[str], str | None], vocabulary: Collection[str]
+    entries: Sequence[GlossaryEntry],
+    term_of: Callable[[str], str | None],
+    vocabulary: Collection[str],
 ) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
-    """Glossary variants → (index terms present in the articles, canonical label)."""
+    """Glossary variants → (index terms present in the articles, canonical label).
+
+    Earlier entries win over later ones for the same variant (admins' entries come first).
+    """
     table: dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]] = {}
-    for entry in lexicon.glossary:
+    for entry in reversed(entries):
         terms: list[str] = []
         for german in entry.terms:
             # A multi-word name ("Vereinigte Staaten") is searched by its longest word:

@@ -161,6 +161,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (thread_id, question_id)
     );
     """,
+    # 6: glossary entries added from Discord (/synonym), applied without a reindex
+    """
+    CREATE TABLE synonyms (
+        term       TEXT PRIMARY KEY,
+        means      TEXT NOT NULL,
+        added_by   TEXT NOT NULL,
+        added_at   TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -716,6 +725,44 @@ class Storage:
             (str(thread_id),),
         )
         return [str(r[0]) for r in rows] if rows else None
+
+    @_translated
+    async def synonyms(self) -> list[tuple[str, list[str]]]:
+        """Run-time glossary entries: (term, German words), in the order added."""
+        rows = await self._db.execute_fetchall(
+            "SELECT term, means FROM synonyms ORDER BY added_at, term"
+        )
+        return [(str(t), json.loads(m)) for t, m in rows]
+
+    @_translated
+    async def set_synonym(self, term: str, means: Sequence[str], user_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO synonyms (term, means, added_by, added_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (term) DO UPDATE SET means = excluded.means,"
+            " added_by = excluded.added_by, added_at = excluded.added_at",
+            (term, json.dumps(list(means), ensure_ascii=False), str(user_id), _now()),
+        )
+        await self._db.commit()
+
+    @_translated
+    async def remove_synonym(self, term: str) -> bool:
+        cursor = await self._db.execute("DELETE FROM synonyms WHERE term = ?", (term,))
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    @_translated
+    async def gaps(self, limit: int = 15) -> list[tuple[str, int, int]]:
+        """Questions abstained on or voted 👎, most frequent first: (question, asked, 👎)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT q.question, COUNT(DISTINCT q.id) AS asked,"
+            " COUNT(f.id) AS down FROM questions q"
+            " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
+            " WHERE q.origin <> 'search' AND (q.answered = 0 OR f.id IS NOT NULL)"
+            " GROUP BY lower(q.question) ORDER BY asked + down DESC, MAX(q.asked_at) DESC"
+            " LIMIT ?",
+            (limit,),
+        )
+        return [(str(q), int(a), int(d)) for q, a, d in rows]
 
     @_translated
     async def ask_channels(self, guild_id: int | None = None) -> set[int]:

@@ -24,10 +24,12 @@ from discord.ext import commands
 
 from bot.checks import UserFacingError, admin_only
 from bot.messages import NO_MENTIONS, content, embed
-from bot.render import render
+from bot.render import render, truncate
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
+from index.engine import understood_line
 from index.pipeline import reindex
 from index.storage import ReindexBusyError
+from index.text import WORD_RE
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
@@ -201,6 +203,104 @@ class Admin(commands.Cog):
         await self.bot.storage.audit(interaction.guild_id, interaction.user.id, "stats", True)
         await interaction.response.send_message(
             embed=embed(render("stats.j2", "discord", s=figures), title="Usage"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="gaps")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @admin_only()
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        """Questions the bot could not answer or got 👎, and how it understood them."""
+        bot = self.bot
+        rows = []
+        for question, asked, down in await bot.storage.gaps():
+            answer = await bot.engine_answer(question, k=1)
+            rows.append(
+                {
+                    "question": question,
+                    "asked": asked,
+                    "down": down,
+                    "understood": understood_line(answer.understood_as),
+                }
+            )
+        await bot.storage.audit(interaction.guild_id, interaction.user.id, "gaps", True)
+        await interaction.response.send_message(
+            embed=embed(render("gaps.j2", "discord", rows=rows), title="Gaps"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    synonym = app_commands.Group(
+        name="synonym",
+        description="Words the bot should understand (applied at once, no reindex)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @synonym.command(name="add")
+    @app_commands.describe(
+        term="An English or German word or name, as people ask it",
+        means="The German words to search for, separated by commas",
+    )
+    @admin_only()
+    async def synonym_add(
+        self,
+        interaction: discord.Interaction,
+        term: app_commands.Range[str, 1, 60],
+        means: app_commands.Range[str, 1, 200],
+    ) -> None:
+        """Teach the bot a word: questions with ``term`` search for ``means``."""
+        words = [w.strip() for w in means.split(",") if w.strip()]
+        known = [w for w in words if self._in_articles(w)]
+        if not known:
+            raise UserFacingError("None of those words occur in the articles; nothing to find.")
+        await self.bot.storage.set_synonym(term.strip(), words, interaction.user.id)
+        await self.bot.apply_synonyms()
+        await self.bot.storage.audit(
+            interaction.guild_id,
+            interaction.user.id,
+            "synonym add",
+            True,
+            f"{term.strip()} = {', '.join(words)}",
+        )
+        await self._reply_synonyms(interaction, f"Added: {term.strip()} → {', '.join(words)}")
+
+    @synonym.command(name="remove")
+    @app_commands.describe(term="The word to forget")
+    @admin_only()
+    async def synonym_remove(
+        self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 60]
+    ) -> None:
+        """Forget a word taught with /synonym add."""
+        if not await self.bot.storage.remove_synonym(term.strip()):
+            raise UserFacingError(f"There is no synonym “{truncate(term, 60)}”.")
+        await self.bot.apply_synonyms()
+        await self.bot.storage.audit(
+            interaction.guild_id, interaction.user.id, "synonym remove", True, term.strip()
+        )
+        await self._reply_synonyms(interaction, f"Removed: {term.strip()}")
+
+    @synonym.command(name="list")
+    @admin_only()
+    async def synonym_list(self, interaction: discord.Interaction) -> None:
+        """The words taught with /synonym add."""
+        await self._reply_synonyms(interaction, "")
+
+    def _in_articles(self, word: str) -> bool:
+        snap = self.bot.engine.snapshot
+        return any(
+            (t := snap.analyzer.term_of(tok)) is not None and t in snap.bm25.vocabulary
+            for tok in WORD_RE.findall(word)
+        )
+
+    async def _reply_synonyms(self, interaction: discord.Interaction, note: str) -> None:
+        entries = await self.bot.storage.synonyms()
+        await interaction.response.send_message(
+            embed=embed(
+                render("synonyms.j2", "discord", entries=entries, note=note), title="Synonyms"
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
