@@ -14,8 +14,8 @@ from tests.bot.botfixtures import Harness, ask, body, description, plain
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 
-COMMANDS = {"ask", "search", "source", "sources", "reindex", "stats", "config"}
-ADMIN_COMMANDS = {"reindex", "stats", "config"}
+COMMANDS = {"ask", "search", "source", "sources", "reindex", "stats", "config", "gaps", "synonym"}
+ADMIN_COMMANDS = {"reindex", "stats", "config", "gaps", "synonym"}
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")
 
 

@@ -8,8 +8,8 @@ from bot.standin import DiscordStandIn
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     Harness,
-    assert_no_mentions,
     ask,
+    assert_no_mentions,
     body,
     description,
     plain,
