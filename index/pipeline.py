@@ -22,6 +22,7 @@ from typing import Any
 
 from index.bm25 import BM25Params
 from index.corpus import SkippedFile, load_articles
+from index.diff import ReindexDiff, diff_snapshots
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
 from index.storage import (
@@ -57,6 +58,7 @@ class ReindexReport:
     seconds: float
     has_dictionary: bool
     warnings: tuple[str, ...] = field(default=())
+    diff: ReindexDiff | None = None
 
 
 def load_glossary(path: Path | None) -> list[GlossaryEntry]:
@@ -132,14 +134,19 @@ def _child_build(db_path: str, sources: Sources, queue: Any, busy_timeout_ms: in
     def progress(stage: str, done: int, total: int) -> None:
         queue.put(("progress", stage, done, total))
 
-    async def store(snapshot: Snapshot) -> None:
+    async def store(snapshot: Snapshot) -> ReindexDiff:
         async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
+            try:
+                previous: Snapshot | None = await storage.load_snapshot()
+            except StorageError:  # no index yet, or one from an older version
+                previous = None
             await storage.write_build(snapshot, lambda d, t: progress("store", d, t))
+        return diff_snapshots(previous, snapshot)
 
     try:
         snapshot = build_from_sources(sources, progress)
-        asyncio.run(store(snapshot))
-        queue.put(("done", snapshot.info))
+        diff = asyncio.run(store(snapshot))
+        queue.put(("done", snapshot.info, diff))
     except BaseException as exc:  # report everything; the parent decides
         queue.put(("error", type(exc).__name__, str(exc)))
 
@@ -159,8 +166,9 @@ async def build_in_child(
     progress: Progress | None = None,
     timeout: float = 3600,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-) -> BuildInfo:
-    """Run ``_child_build`` in a spawned process; relay its progress; return its BuildInfo.
+) -> tuple[BuildInfo, ReindexDiff]:
+    """Run ``_child_build`` in a spawned process; relay its progress; return what it built
+    and how that differs from the previous build.
 
     If anything goes wrong here (including an exception raised by ``progress``), the child
     is terminated and its build, never activated, is left for the next open to remove.
@@ -192,8 +200,7 @@ async def build_in_child(
                 if progress is not None:
                     progress(message[1], message[2], message[3])
             elif kind == "done":
-                info: BuildInfo = message[1]
-                return info
+                return message[1], message[2]
             else:
                 name, text = message[1], message[2]
                 raise _ERRORS.get(name, ReindexError)(text)
@@ -218,7 +225,7 @@ async def reindex(
     """
     began = time.perf_counter()
     async with reindex_lock(storage.path, wait=wait):
-        info = await build_in_child(
+        info, diff = await build_in_child(
             storage.path, sources, progress, busy_timeout_ms=storage.busy_timeout_ms
         )
         await storage.activate(info.build_id)
@@ -233,4 +240,5 @@ async def reindex(
         round(time.perf_counter() - began, 3),
         info.has_dictionary,
         tuple(warnings),
+        diff,
     )
