@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
 from bot.settings import Settings
+from index.diff import passage_key
 from index.engine import Answer, Engine, Scope
 from index.lexicon import GlossaryEntry
 from index.pipeline import Sources
@@ -177,6 +178,7 @@ class NewsBot(commands.Bot):
                     channel_id=str(channel_id) if channel_id else None,
                     scope=scope.to_dict() if scope else None,
                     context=list(context),
+                    passage_keys=[passage_key(r.article_id, r.passage) for r in answer.results],
                 )
             )
         except StorageError:

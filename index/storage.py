@@ -170,6 +170,10 @@ MIGRATIONS: tuple[str, ...] = (
         added_at   TEXT NOT NULL
     );
     """,
+    # 7: the stable ids of the passages an answer quoted, to notice when they change
+    """
+    ALTER TABLE questions ADD COLUMN passage_keys TEXT;
+    """,
 )
 
 
@@ -198,6 +202,7 @@ class QuestionRecord:
     channel_id: str | None = None
     scope: dict[str, Any] | None = None  # filters the question was asked with
     context: Sequence[str] = ()  # earlier questions of its conversation
+    passage_keys: Sequence[str] = ()  # stable ids of the quoted passages
 
 
 def reindex_lock_path(database: Path) -> Path:
@@ -564,7 +569,8 @@ class Storage:
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, question, language, answered, reason,"
             " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id,"
-            " scope, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " scope, context, passage_keys)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _now(),
                 record.question,
@@ -580,6 +586,7 @@ class Storage:
                 record.channel_id,
                 json.dumps(record.scope) if record.scope else None,
                 json.dumps(list(record.context)) if record.context else None,
+                json.dumps(list(record.passage_keys)) if record.passage_keys else None,
             ),
         )
         await self._db.commit()
@@ -725,6 +732,16 @@ class Storage:
             (str(thread_id),),
         )
         return [str(r[0]) for r in rows] if rows else None
+
+    @_translated
+    async def quoted_passages(self) -> list[tuple[int, list[str], bool]]:
+        """Answered questions with the stable ids they quoted, and whether they got feedback."""
+        rows = await self._db.execute_fetchall(
+            "SELECT q.id, q.passage_keys, EXISTS (SELECT 1 FROM feedback f"
+            " WHERE f.question_id = q.id) FROM questions q"
+            " WHERE q.answered = 1 AND q.passage_keys IS NOT NULL"
+        )
+        return [(int(i), json.loads(k), bool(f)) for i, k, f in rows]
 
     @_translated
     async def synonyms(self) -> list[tuple[str, list[str]]]:

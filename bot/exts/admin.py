@@ -26,6 +26,7 @@ from bot.checks import UserFacingError, admin_only
 from bot.messages import NO_MENTIONS, content, embed
 from bot.render import render, truncate
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
+from index.diff import passage_keys
 from index.engine import understood_line
 from index.pipeline import reindex
 from index.storage import ReindexBusyError
@@ -200,6 +201,14 @@ class Admin(commands.Cog):
     async def stats(self, interaction: discord.Interaction) -> None:
         """Questions asked, answered share, feedback, frequent unanswered (admins only)."""
         figures = await self.bot.storage.question_stats()
+        current = set(passage_keys(self.bot.engine.snapshot).values())
+        stale = [
+            (qid, fb)
+            for qid, keys, fb in await self.bot.storage.quoted_passages()
+            if any(k not in current for k in keys)
+        ]
+        figures["quote_changed"] = len(stale)
+        figures["quote_changed_with_feedback"] = sum(fb for _, fb in stale)
         await self.bot.storage.audit(interaction.guild_id, interaction.user.id, "stats", True)
         await interaction.response.send_message(
             embed=embed(render("stats.j2", "discord", s=figures), title="Usage"),
