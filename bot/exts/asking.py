@@ -19,6 +19,7 @@ from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label,
 from bot.options import autocomplete_article, scope_from_options
 from bot.render import render, truncate
 from index.engine import Answer, understood_line
+from index.storage import StorageError
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
@@ -267,6 +268,12 @@ class Asking(commands.Cog):
             scope=scope,
         )
         view = answer_view(answer, qid)
+        channel = interaction.channel
+        thread = (
+            not private
+            and isinstance(channel, discord.TextChannel)
+            and await self._wants_thread(interaction.guild_id, answer, qid)
+        )
         sent = await interaction.followup.send(
             embed=answer_embed(self.bot, answer),
             view=view or discord.utils.MISSING,
@@ -274,37 +281,31 @@ class Asking(commands.Cog):
             allowed_mentions=NO_MENTIONS,
             wait=True,
         )
-        channel = interaction.channel
-        if not private and isinstance(channel, discord.TextChannel):
+        if thread and isinstance(channel, discord.TextChannel):
             # A follow-up webhook message has no guild attached: start from the channel.
             await self._open_thread(
-                interaction.guild_id,
-                answer,
-                qid,
-                question,
-                lambda name: channel.create_thread(name=name, message=sent),
+                qid, question, lambda name: channel.create_thread(name=name, message=sent)
             )
+
+    async def _wants_thread(self, guild_id: int | None, answer: Answer, qid: int) -> bool:
+        """Whether to open a follow-up thread on this answer (asked before sending it, so
+        that nothing but the thread itself happens after the reply)."""
+        if guild_id is None or not answer.answered or not qid:
+            return False
+        return await self.bot.storage.threads_enabled(guild_id)
 
     async def _open_thread(
         self,
-        guild_id: int | None,
-        answer: Answer,
         qid: int,
         question: str,
         create: Callable[[str], Awaitable[discord.Thread]],
     ) -> None:
-        """Open a follow-up thread on an answer, where the server has asked for that."""
-        bot = self.bot
-        if guild_id is None or not answer.answered or not qid:
-            return
-        if not await bot.storage.threads_enabled(guild_id):
-            return
+        """Open a follow-up thread on an answer and remember its first question."""
         try:
             thread = await create(truncate(question, THREAD_NAME_LIMIT))
-        except discord.HTTPException:
-            log.warning("could not open a thread on an answer")
-            return
-        await bot.storage.add_to_conversation(thread.id, qid)
+            await self.bot.storage.add_to_conversation(thread.id, qid)
+        except (discord.HTTPException, StorageError):
+            log.warning("could not open a follow-up thread on an answer")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -353,19 +354,21 @@ class Asking(commands.Cog):
                 context=context or (),
             )
         view = answer_view(answer, qid)
+        thread = (
+            context is None
+            and isinstance(message.channel, discord.TextChannel)
+            and await self._wants_thread(guild_id, answer, qid)
+        )
+        if context is not None and qid:  # recorded before replying: nothing after it
+            await bot.storage.add_to_conversation(message.channel.id, qid)
         reply = await message.reply(
             embed=answer_embed(bot, answer),
             view=view or discord.utils.MISSING,
             mention_author=False,
             allowed_mentions=NO_MENTIONS,
         )
-        if context is not None:
-            if qid:
-                await bot.storage.add_to_conversation(message.channel.id, qid)
-        elif isinstance(message.channel, discord.TextChannel):
-            await self._open_thread(
-                guild_id, answer, qid, question, lambda name: reply.create_thread(name=name)
-            )
+        if thread:
+            await self._open_thread(qid, question, lambda name: reply.create_thread(name=name))
 
 
 async def setup(bot: NewsBot) -> None:
