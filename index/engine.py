@@ -501,6 +501,11 @@ class Engine:
         ]
         return reply(True, results, coverage, "answered", total)
 
+    def suggestions(self, question: str, limit: int = 5) -> list[str]:
+        """Near questions to offer when ``question`` is not covered ("did you mean")."""
+        snap = self._snapshot
+        return snap.builder.suggestions(snap.builder.build(question), limit)
+
     def _carried_concepts(
         self, own: Sequence[Concept], context: Sequence[str]
     ) -> tuple[Concept, ...]:

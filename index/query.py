@@ -16,8 +16,9 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import extractOne
+from rapidfuzz.process import extract, extractOne
 
 from index.analysis import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, Decompounder, GermanAnalyzer
 from index.lexicon import (
@@ -282,6 +283,37 @@ class QueryBuilder:
         return Concept(
             folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed, boosts=tuple(terms.values())
         )
+
+    def suggestions(self, query: Query, limit: int = 5) -> list[str]:
+        """ "Did you mean": the question with an unmatched word replaced by a near word of
+        the articles (or an English word that translates into them), closest first."""
+        found: list[tuple[float, str]] = []
+        for concept in query.concepts:
+            if concept.terms or concept.kind not in {"word", "name"} or " " in concept.source:
+                continue
+            word = fold(concept.source)
+            # Only likely misspellings: a real word the articles lack is no typo.
+            if len(word) < 3 or self._is_known_word(word, query.language):
+                continue
+            pools = [self._german_candidates]
+            if query.language == "en":
+                pools.insert(0, self._english_surface)
+            for pool in pools:
+                for near, score, _ in extract(
+                    word, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=70
+                ):
+                    if near != word:
+                        # German suggestions in the articles' own spelling.
+                        term = self.lexicon.surfaces.get(near)
+                        spelled = self.lexicon.display.get(term, near) if term else near
+                        replaced = _replace_word(query.question, concept.source, spelled)
+                        found.append((score, replaced))
+        ordered = [q for _, q in sorted(found, key=lambda x: -x[0])]
+        return list(dict.fromkeys(ordered))[:limit]
+
+
+def _replace_word(question: str, word: str, replacement: str) -> str:
+    return re.sub(rf"\b{re.escape(word)}\b", replacement, question, count=1)
 
 
 def _compile_glossary(

@@ -6,6 +6,7 @@ for every answer ever sent, across restarts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -59,6 +60,72 @@ def answer_view(answer: Answer, qid: int) -> discord.ui.View | None:
     for r in answer.results:
         view.add_item(ShowSource(qid, r.rank, de))
     return unstored(view)
+
+
+def suggestion_view(qid: int, suggestions: list[str]) -> discord.ui.View | None:
+    """ "Did you mean" buttons for an abstention (up to five)."""
+    if not qid or not suggestions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for i, text in enumerate(suggestions[:5]):
+        view.add_item(DidYouMean(qid, i, text))
+    return unstored(view)
+
+
+async def reply_view(bot: NewsBot, answer: Answer, qid: int) -> discord.ui.View | None:
+    """The buttons for an answer, or the "did you mean" buttons for an abstention."""
+    if answer.answered:
+        return answer_view(answer, qid)
+    if answer.reason != "not_covered":
+        return None
+    return suggestion_view(qid, await asyncio.to_thread(bot.engine.suggestions, answer.question))
+
+
+class DidYouMean(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:dym:(?P<qid>\d+):(?P<i>\d)"
+):
+    """Ask the suggested question instead (the suggestion is recomputed from the log)."""
+
+    def __init__(self, qid: int, index: int, text: str = "?") -> None:
+        self.qid, self.index = qid, index
+        super().__init__(
+            discord.ui.Button(
+                label=label(text),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"nb:dym:{qid}:{index}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DidYouMean:
+        return cls(int(match["qid"]), int(match["i"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.storage.question(self.qid)
+        suggestions = (
+            await asyncio.to_thread(bot.engine.suggestions, record["question"]) if record else []
+        )
+        if self.index >= len(suggestions):
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        answer, qid = await bot.ask(
+            suggestions[self.index],
+            k=PAGE,
+            origin="suggestion",
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        view = await reply_view(bot, answer, qid)
+        await interaction.followup.send(
+            embed=answer_embed(bot, answer),
+            view=view or discord.utils.MISSING,
+            allowed_mentions=NO_MENTIONS,
+        )
 
 
 class MoreResults(
@@ -267,7 +334,7 @@ class Asking(commands.Cog):
             channel_id=interaction.channel_id,
             scope=scope,
         )
-        view = answer_view(answer, qid)
+        view = await reply_view(self.bot, answer, qid)
         channel = interaction.channel
         thread = (
             not private
@@ -353,7 +420,7 @@ class Asking(commands.Cog):
                 channel_id=message.channel.id,
                 context=context or (),
             )
-        view = answer_view(answer, qid)
+        view = await reply_view(bot, answer, qid)
         thread = (
             context is None
             and isinstance(message.channel, discord.TextChannel)
@@ -372,5 +439,5 @@ class Asking(commands.Cog):
 
 
 async def setup(bot: NewsBot) -> None:
-    bot.add_dynamic_items(MoreResults, ShowSource, Feedback)
+    bot.add_dynamic_items(MoreResults, ShowSource, Feedback, DidYouMean)
     await bot.add_cog(Asking(bot))

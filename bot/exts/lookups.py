@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from rapidfuzz import fuzz
+from rapidfuzz.process import extract
 
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
@@ -75,6 +77,47 @@ class SearchPage(
         await interaction.response.edit_message(embed=body, view=view, allowed_mentions=NO_MENTIONS)
 
 
+def overview_embed(bot: NewsBot, article_id: str) -> discord.Embed:
+    snap = bot.engine.snapshot
+    article = snap.articles[article_id]
+    passages = [snap.passages[i] for i in article.passage_ids]
+    texts = [article.text[p.start : p.end] for p in passages]
+    return embed(render("article.j2", "discord", article=article, passages=passages, texts=texts))
+
+
+class ArticleButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:art:(?P<article>[^\s]{1,90})"
+):
+    """A suggested article for a ``/source`` lookup that matched nothing."""
+
+    def __init__(self, article_id: str, title: str = "?") -> None:
+        self.article_id = article_id
+        super().__init__(
+            discord.ui.Button(
+                label=label(title),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"nb:art:{article_id}"[:100],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ArticleButton:
+        return cls(match["article"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        if self.article_id not in bot.engine.snapshot.articles:
+            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            return
+        await interaction.response.send_message(
+            embed=overview_embed(bot, self.article_id),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
 class Lookups(commands.Cog):
     """Browse what the index holds."""
 
@@ -127,19 +170,30 @@ class Lookups(commands.Cog):
         snap = self.bot.engine.snapshot
         found = snap.find_article(article)
         if found is None:
+            near = [
+                snap.articles[key]
+                for _, _, key in extract(
+                    article,
+                    {a.id: a.title for a in snap.articles.values()},
+                    scorer=fuzz.WRatio,
+                    limit=5,
+                    score_cutoff=50,
+                )
+            ]
+            view = discord.ui.View(timeout=None)
+            for a in near:
+                view.add_item(ArticleButton(a.id, a.title))
             await interaction.response.send_message(
-                f"No article matches “{escape_markdown(article[:100])}”. "
-                "Try /sources for the list.",
+                f"No article matches “{escape_markdown(article[:100])}”."
+                + (" Did you mean one of these?" if near else " Try /sources for the list."),
+                view=unstored(view) if near else discord.utils.MISSING,
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
             return
         passages = [snap.passages[i] for i in found.passage_ids]
         if paragraph is None:
-            texts = [found.text[p.start : p.end] for p in passages]
-            body = embed(
-                render("article.j2", "discord", article=found, passages=passages, texts=texts)
-            )
+            body = overview_embed(self.bot, found.id)
         else:
             match = next((p for p in passages if p.ordinal == paragraph), None)
             if match is None:
@@ -185,5 +239,5 @@ class Lookups(commands.Cog):
 
 
 async def setup(bot: NewsBot) -> None:
-    bot.add_dynamic_items(SearchPage)
+    bot.add_dynamic_items(SearchPage, ArticleButton)
     await bot.add_cog(Lookups(bot))

@@ -80,3 +80,11 @@ def test_quantity_questions_want_numbers(seed_snapshot: Snapshot) -> None:
 def test_long_questions_are_truncated(seed_snapshot: Snapshot) -> None:
     q = build(seed_snapshot, "Truppen " * 20_000)
     assert q.truncated and len(q.question) <= 500
+
+
+def test_did_you_mean_offers_near_words_for_misspellings(seed_snapshot: Snapshot) -> None:
+    builder = seed_snapshot.builder
+    suggested = builder.suggestions(builder.build("Wer ist Selenskiii?"))
+    assert suggested and suggested[0] == "Wer ist Selenskyj?"
+    # real words the articles lack are no misspellings: nothing to suggest
+    assert builder.suggestions(builder.build("Wer hat die Weltmeisterschaft gewonnen?")) == []
