@@ -138,7 +138,7 @@ def _child_build(db_path: str, sources: Sources, queue: Any, busy_timeout_ms: in
         async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
             try:
                 previous: Snapshot | None = await storage.load_snapshot()
-            except StorageError:  # no index yet, or one from an older version
+            except Exception:  # no index yet, or one this version cannot read: no diff
                 previous = None
             await storage.write_build(snapshot, lambda d, t: progress("store", d, t))
         return diff_snapshots(previous, snapshot)

@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -550,9 +551,15 @@ class Storage:
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
         )
-        return await asyncio.to_thread(
-            _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
-        )
+        try:
+            return await asyncio.to_thread(
+                _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, zlib.error) as exc:
+            raise StorageError(
+                f"the stored index cannot be read by this version ({type(exc).__name__}); "
+                "run `python -m bot reindex`"
+            ) from exc
 
     @_translated
     async def builds(self) -> list[dict[str, Any]]:

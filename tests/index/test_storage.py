@@ -180,6 +180,22 @@ async def test_load_snapshot_on_empty_database_raises_no_index(db_path: Path) ->
             await storage.load_snapshot()
 
 
+async def test_an_unreadable_stored_index_is_a_clear_error_and_reindex_recovers(
+    db_path: Path, seed_snapshot: Snapshot
+) -> None:
+    async with await Storage.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+    with closing(sqlite3.connect(db_path)) as db:  # as if written by another version
+        db.execute("UPDATE builds SET lexicon = ?", (b"not zlib at all",))
+        db.commit()
+    async with await Storage.open(db_path) as storage:
+        with pytest.raises(StorageError, match="cannot be read by this version"):
+            await storage.load_snapshot()
+        report = await reindex(storage, Sources(SEEDS, None))  # the diff is best-effort
+        assert report.passages == len(seed_snapshot.passages)
+        assert (await storage.load_snapshot()).info.build_id == report.build_id
+
+
 async def test_saving_a_second_build_replaces_the_first(
     db_path: Path, seed_snapshot: Snapshot
 ) -> None:
