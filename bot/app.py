@@ -230,6 +230,17 @@ def _is_german(interaction: discord.Interaction) -> bool:
     return str(interaction.locale).startswith("de")
 
 
+async def logged_question(interaction: discord.Interaction, qid: int) -> dict[str, Any] | None:
+    """The logged question a button refers to; None (after telling the user) if it is gone."""
+    bot: NewsBot = interaction.client  # type: ignore[assignment]
+    record = await bot.storage.question(qid)
+    if record is None:
+        await interaction.response.send_message(
+            content("gone.j2", de=_is_german(interaction)), ephemeral=True
+        )
+    return record
+
+
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Reply privately whether or not the interaction was answered already."""
     try:

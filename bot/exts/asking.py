@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import logged_question
 from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
 from bot.options import autocomplete_article, scope_from_options
 from bot.render import render, truncate
@@ -104,10 +105,10 @@ class DidYouMean(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.storage.question(self.qid)
-        suggestions = (
-            await asyncio.to_thread(bot.engine.suggestions, record["question"]) if record else []
-        )
+        record = await logged_question(interaction, self.qid)
+        if record is None:
+            return
+        suggestions = await asyncio.to_thread(bot.engine.suggestions, record["question"])
         if self.index >= len(suggestions):
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
@@ -152,9 +153,8 @@ class MoreResults(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.storage.question(self.qid)
+        record = await logged_question(interaction, self.qid)
         if record is None:
-            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         answer = await bot.answer_logged(record, k=PAGE, offset=self.offset)
@@ -191,9 +191,8 @@ class ShowSource(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.storage.question(self.qid)
+        record = await logged_question(interaction, self.qid)
         if record is None:
-            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await interaction.response.send_message(
             embed=await source_embed(bot, record, self.rank),
@@ -280,9 +279,8 @@ class Feedback(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.storage.question(self.qid)
+        record = await logged_question(interaction, self.qid)
         if record is None:
-            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await bot.storage.add_feedback(self.qid, str(interaction.user.id), self.vote)
         await interaction.response.send_message(

@@ -11,6 +11,7 @@ from discord.ext import commands
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
+from bot.app import logged_question
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
 from bot.render import escape_markdown, render
@@ -68,9 +69,8 @@ class SearchPage(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.storage.question(self.qid)
+        record = await logged_question(interaction, self.qid)
         if record is None:
-            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         answer = await bot.answer_logged(record, k=SEARCH_PAGE, offset=self.offset, abstain=False)
         body, view = search_message(answer, self.qid)
