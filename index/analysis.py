@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import simplemma
 import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-snowball-1"
+ANALYZER_VERSION = "de-lemma-snowball-2"
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound.
 _LINKERS = ("ens", "es", "ns", "en", "er", "s", "n", "e")
@@ -24,7 +25,8 @@ _MIN_HEAD = 4
 _MIN_MODIFIER = 4
 
 
-def _load_words(name: str) -> frozenset[str]:
+def load_words(name: str) -> frozenset[str]:
+    """A packaged word list (``index/data/NAME``): folded words, ``#`` comments."""
     text = resources.files("index.data").joinpath(name).read_text(encoding="utf-8")
     words: set[str] = set()
     for line in text.splitlines():
@@ -33,8 +35,8 @@ def _load_words(name: str) -> frozenset[str]:
     return frozenset(words)
 
 
-GERMAN_STOPWORDS = _load_words("stopwords_de.txt")
-ENGLISH_STOPWORDS = _load_words("stopwords_en.txt")
+GERMAN_STOPWORDS = load_words("stopwords_de.txt")
+ENGLISH_STOPWORDS = load_words("stopwords_en.txt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,14 @@ class Decompounder:
         return (*chosen[:-1], *tail) if tail else chosen
 
 
+@lru_cache(maxsize=500_000)
+def _lemma(word: str) -> str:
+    """The German lemma of one word as written (case matters: ``Gründen`` is a noun)."""
+    if not word.isalpha():
+        return word
+    return str(simplemma.lemmatize(word, lang="de"))
+
+
 class GermanAnalyzer:
     """Turns German text into index terms with offsets."""
 
@@ -117,11 +127,19 @@ class GermanAnalyzer:
         return folded in GERMAN_STOPWORDS
 
     def term_of(self, word: str) -> str | None:
-        """The index term of one word, or None for a stop word or a lone character."""
+        """The index term of one word, or None for a stop word or a lone character.
+
+        The word is lemmatised first (simplemma), then stemmed: lemmas join what Snowball
+        alone keeps apart (``sang``/``singen``, ``zugesagt``/``zusagen``), the stem then
+        merges the remaining inflection of the lemma.
+        """
         folded = fold(word)
         if folded in GERMAN_STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
             return None
-        return self.stem(folded)
+        lemma = fold(_lemma(word))
+        if lemma in GERMAN_STOPWORDS or len(lemma) < 2:
+            lemma = folded
+        return self.stem(lemma)
 
     def surface_terms(self, word: str) -> tuple[str, ...]:
         """Index terms of one word as written: its stem, then its compound parts' stems."""

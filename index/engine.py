@@ -30,7 +30,7 @@ from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
-DEFAULT_MIN_COVERAGE = 0.36
+DEFAULT_MIN_COVERAGE = 0.30
 DEFAULT_SENTENCE_BOOST = 1.0
 CONTEXT_WEIGHT = 0.5  # an earlier question's concepts, relative to the current question's
 CONTEXT_TURNS = 3

@@ -18,18 +18,18 @@ import json
 import pickle
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import Stemmer
+from lemminflect import getAllLemmas
 
 from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-6"
+_PARSER_VERSION = "ding-7"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
@@ -83,12 +83,42 @@ _EN_NOISE = frozenset(
         "~",
     ]
 )
-_EN_STEMMER = Stemmer.Stemmer("english")
 
 
 def english_key(words: Iterable[str]) -> str:
-    """The lookup key of an English word sequence: folded, Snowball-stemmed, joined."""
-    return " ".join(_EN_STEMMER.stemWord(fold(w)) for w in words)
+    """The lookup key of an English word sequence: the folded words, joined.
+
+    Keys are words, not Snowball stems, so that unrelated words stay apart
+    (position/positive, election/elective); inflected question words reach their
+    dictionary form through ``english_lemma_keys``.
+    """
+    return " ".join(fold(w) for w in words)
+
+
+def english_lemma_keys(words: Sequence[str], pos: str | None = None) -> list[str]:
+    """Keys of ``words`` with the last word lemmatised (lemminflect), by part of speech.
+
+    "promised" → "promise", "elections" → "election", "committed to" → "commit to".
+    With ``pos`` ("VERB", "NOUN", "ADJ") only that part of speech's lemmas are used.
+    """
+    out: list[str] = []
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i]
+        if not word.isalpha():
+            continue
+        lemmas = getAllLemmas(word.lower())
+        for upos, forms in lemmas.items():
+            if pos is not None and upos != pos:
+                continue
+            for form in forms:
+                if form == word.lower():
+                    continue
+                key = english_key([*words[:i], form, *words[i + 1 :]])
+                if key not in out:
+                    out.append(key)
+        if out:
+            break
+    return out
 
 
 @dataclass
@@ -97,12 +127,41 @@ class DingEntries:
 
     # English key → German phrase → how many senses of the dictionary give it
     translations: dict[str, dict[tuple[str, ...], int]] = field(default_factory=dict)
+    # German phrase → its word classes in the dictionary ("n", "v", "a"; see WORD_CLASSES)
+    classes: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # German words the dictionary gives for English proper nouns only ("Spanien" → Spain)
+    german_names: set[str] = field(default_factory=set)
     english_words: set[str] = field(default_factory=set)
     german_words: set[str] = field(default_factory=set)
     german_nouns: set[str] = field(default_factory=set)
 
 
 _DE_OBJECT_RE = re.compile(r"\b(?:etw|jdn|jdm|jds)\. zu (?:tun|machen)\b")
+
+
+WORD_CLASSES = {
+    "m": "n",
+    "f": "n",
+    "n": "n",
+    "pl": "n",
+    "vt": "v",
+    "vi": "v",
+    "vr": "v",
+    "v": "v",
+    "adj": "a",
+    "adv": "a",
+}
+_CLASS_RE = re.compile(r"\{([a-z]+)(?:[;,] ?[a-z]+)*\}")
+
+
+def _word_class(synonym: str) -> str:
+    """The word classes Ding marks on one German synonym (``{vt}`` → "v", ``{f}`` → "n")."""
+    found = {
+        WORD_CLASSES[t]
+        for t in re.findall(r"[a-z]+", " ".join(_CLASS_RE.findall(synonym)))
+        if t in WORD_CLASSES
+    }
+    return "".join(sorted(found))
 
 
 def _clean_german(synonym: str) -> tuple[str, ...]:
@@ -152,18 +211,32 @@ def parse_ding(lines: Iterable[str]) -> DingEntries:
         for noun in _NOUN_RE.findall(german):
             out.german_nouns.add(fold(noun))
         for de_sense, en_sense in zip(german.split(" | "), english.split(" | "), strict=False):
-            de_phrases = {
-                p for s in de_sense.split("; ") if not _is_example(s) and (p := _clean_german(s))
-            }
+            de_phrases: dict[tuple[str, ...], str] = {}
+            for syn in de_sense.split("; "):
+                if not _is_example(syn) and (p := _clean_german(syn)):
+                    de_phrases[p] = de_phrases.get(p, "") + _word_class(syn)
             if not de_phrases:
                 continue
-            for phrase in de_phrases:
+            english_is_verb = any(e.strip().startswith("to ") for e in en_sense.split("; "))
+            for phrase, cls in de_phrases.items():
                 out.german_words.update(fold(w) for w in phrase)
-            for en_syn in en_sense.split("; "):
-                if _is_example(en_syn):
-                    continue
-                words = _clean_english(en_syn)
-                if not words or len(words) > MAX_PHRASE_WORDS:
+                if english_is_verb and not cls:
+                    cls = "v"
+                if cls:
+                    known = out.classes.get(phrase, "")
+                    out.classes[phrase] = "".join(sorted(set(known + cls)))
+            english_syns = [e for e in en_sense.split("; ") if not _is_example(e)]
+            cleaned = [w for e in english_syns if (w := _clean_english(e))]
+            if (
+                len(de_phrases) == 1
+                and cleaned
+                and all(len(w) == 1 and w[0][:1].isupper() for w in cleaned)
+            ):
+                (only,) = de_phrases
+                if len(only) == 1 and only[0][:1].isupper():
+                    out.german_names.add(fold(only[0]))
+            for words in cleaned:
+                if len(words) > MAX_PHRASE_WORDS:
                     continue
                 out.english_words.update(fold(w) for w in words if w.isalpha())
                 for key in _keys(words):
@@ -280,9 +353,12 @@ class Lexicon:
     """
 
     translations: dict[str, dict[str, float]] = field(default_factory=dict)
+    # English key → German term → its word classes in the dictionary ("n", "v", "a")
+    classes: dict[str, dict[str, str]] = field(default_factory=dict)
     glossary: list[GlossaryEntry] = field(default_factory=list)
     english_words: frozenset[str] = frozenset()
     german_words: frozenset[str] = frozenset()
+    german_names: frozenset[str] = frozenset()
     has_dictionary: bool = False
     display: dict[str, str] = field(default_factory=dict)  # index term → article spelling
     surfaces: dict[str, str] = field(default_factory=dict)  # folded article word → term
@@ -292,6 +368,8 @@ class Lexicon:
     def to_bytes(self) -> bytes:
         payload = {
             "translations": self.translations,
+            "classes": self.classes,
+            "german_names": "\n".join(sorted(self.german_names)),
             "glossary": [[e.variants, e.terms, e.source] for e in self.glossary],
             # Newline-joined, not JSON arrays: splitting one string is several times
             # cheaper than decoding 300k JSON strings (one long GIL-holding call on load).
@@ -309,6 +387,8 @@ class Lexicon:
         payload = json.loads(zlib.decompress(blob).decode("utf-8"))
         return cls(
             translations=payload["translations"],
+            classes=payload.get("classes", {}),
+            german_names=frozenset(_lines(payload.get("german_names", ""))),
             glossary=[GlossaryEntry(tuple(v), tuple(t), s) for v, t, s in payload["glossary"]],
             english_words=frozenset(_lines(payload["english_words"])),
             german_words=frozenset(_lines(payload["german_words"])),
@@ -331,22 +411,32 @@ def compile_lexicon(
     term_of: Callable[[str], str | None],
     vocabulary: Iterable[str] | set[str],
 ) -> Lexicon:
-    """Keep the translations whose German side occurs in ``vocabulary`` (index terms)."""
+    """Keep the translations whose German side occurs in ``vocabulary`` (index terms).
+
+    A translation is one German word. A multi-word German translation ("mit Luft Gas
+    füllen" for "inflate") is not split into its words: each word alone would mean
+    something else ("Luft"), so such a translation matches nothing.
+    """
     vocab = vocabulary if isinstance(vocabulary, set) else set(vocabulary)
     translations: dict[str, dict[str, float]] = {}
+    classes: dict[str, dict[str, str]] = {}
     if ding is not None:
         for key, phrases in ding.translations.items():
-            counts = _term_counts(phrases, term_of, vocab)
+            counts, kinds = _term_counts(phrases, ding.classes, term_of, vocab)
             if counts:
                 top = max(counts.values())
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 translations[key] = {t: round(n / top, 4) for t, n in ranked}
+                if kinds:
+                    classes[key] = kinds
     english_words = frozenset(ding.english_words) if ding else frozenset()
     return Lexicon(
         translations=translations,
+        classes=classes,
         glossary=list(glossary),
         english_words=english_words,
         german_words=frozenset(ding.german_words) if ding else frozenset(),
+        german_names=frozenset(ding.german_names) if ding else frozenset(),
         has_dictionary=ding is not None,
         repair_english=sorted(
             w for w in english_words if len(w) >= 3 and english_key([w]) in translations
@@ -355,11 +445,22 @@ def compile_lexicon(
 
 
 def _term_counts(
-    phrases: dict[tuple[str, ...], int], term_of: Callable[[str], str | None], vocab: set[str]
-) -> dict[str, int]:
+    phrases: dict[tuple[str, ...], int],
+    phrase_classes: dict[tuple[str, ...], str],
+    term_of: Callable[[str], str | None],
+    vocab: set[str],
+) -> tuple[dict[str, int], dict[str, str]]:
     counts: dict[str, int] = {}
+    kinds: dict[str, str] = {}
     for phrase, n in phrases.items():
-        terms = {t for w in phrase if (t := term_of(w)) and t in vocab}
-        for term in terms:
-            counts[term] = counts.get(term, 0) + n
-    return counts
+        content = {t for w in phrase if (t := term_of(w))}
+        if len(content) != 1:
+            continue  # a phrase, not a word: see compile_lexicon
+        (term,) = content
+        if term not in vocab:
+            continue
+        counts[term] = counts.get(term, 0) + n
+        cls = phrase_classes.get(phrase, "")
+        if cls:
+            kinds[term] = "".join(sorted(set(kinds.get(term, "") + cls)))
+    return counts, kinds

@@ -16,16 +16,24 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lemminflect import getAllLemmas
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extract, extractOne
 
-from index.analysis import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, Decompounder, GermanAnalyzer
+from index.analysis import (
+    ENGLISH_STOPWORDS,
+    GERMAN_STOPWORDS,
+    Decompounder,
+    GermanAnalyzer,
+    load_words,
+)
 from index.lexicon import (
     MAX_PHRASE_WORDS,
     GlossaryEntry,
     Lexicon,
     english_key,
+    english_lemma_keys,
     variant_matcher,
 )
 from index.text import Token, clean_question, fold, tokenize
@@ -39,6 +47,63 @@ _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
 TYPO_WEIGHT = 0.8
+# A translation of the wrong word class ("promise" the verb → the noun "Zusage") keeps this
+# share of its boost: preferred against, never excluded (the guess of the class can fail).
+CLASS_MISMATCH = 0.3
+_POSSESSIVE_RE = re.compile(r"(?<=\w)(?:['’]s|s['’])$|(?<=\w)['’]$")
+_UPOS_CLASS = {"VERB": "v", "AUX": "v", "NOUN": "n", "ADJ": "a", "ADV": "a"}
+# Words before an English noun-or-verb that make it a noun, and those that make it a verb.
+_DETERMINERS = load_words("english_noun_cues.txt")
+_VERB_CUES = load_words("english_verb_cues.txt")
+_NOUN_AFTER_US = frozenset(["NOUN", "PROPN"])
+
+
+def strip_possessive(word: str) -> str:
+    """``Zelensky's`` → ``Zelensky``, ``Panthers'`` → ``Panthers``."""
+    return _POSSESSIVE_RE.sub("", word) or word
+
+
+def english_classes(words: Sequence[str]) -> list[str | None]:
+    """A word class ("n", "v", "a") for each English question word where it is clear.
+
+    lemminflect lists the classes a word form can have; where it can be a noun and a
+    verb, the word before decides: after a determiner or preposition a noun, after
+    "to", an auxiliary or a pronoun a verb, and the first such word after an auxiliary
+    ("What did the US promise?") a verb.
+    """
+    out: list[str | None] = []
+    after_auxiliary = False
+    verb_seen = False
+    for i, word in enumerate(words):
+        lower = word.lower()
+        classes = {c for u in getAllLemmas(lower) if (c := _UPOS_CLASS.get(u))}
+        prev = words[i - 1].lower() if i else ""
+        cls: str | None = None
+        if len(classes) == 1:
+            (cls,) = classes
+        elif classes:
+            if prev in _DETERMINERS:
+                cls = "n" if "n" in classes else None
+            elif prev in _VERB_CUES or (after_auxiliary and not verb_seen):
+                cls = "v" if "v" in classes else None
+        if lower in {
+            "did",
+            "does",
+            "do",
+            "will",
+            "would",
+            "can",
+            "could",
+            "should",
+            "has",
+            "have",
+            "had",
+        }:
+            after_auxiliary = True
+        elif cls == "v" and after_auxiliary:
+            verb_seen = True
+        out.append(cls)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +189,10 @@ class QueryBuilder:
         if truncated:
             cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
             text = text[: cut if cut > 0 else MAX_QUESTION_CHARS]
-        tokens = tokenize(text)
+        tokens = [Token(strip_possessive(t.surface), t.start, t.end) for t in tokenize(text)]
+        tokens = _country_us(tokens)
         language = self.detect_language(tokens)
+        classes = english_classes([t.surface for t in tokens]) if language != "de" else []
         consumed = [False] * len(tokens)
         concepts: list[Concept] = []
         concepts += self._match_glossary(tokens, consumed)
@@ -135,7 +202,7 @@ class QueryBuilder:
         for i, tok in enumerate(tokens):
             if consumed[i]:
                 continue
-            made = self._word_concepts(tok, i, language)
+            made = self._word_concepts(tok, i, language, classes[i] if classes else None)
             if made:
                 concepts.extend(made)
             else:
@@ -144,6 +211,23 @@ class QueryBuilder:
         return Query(
             text, language, tuple(_merge(concepts)), truncated, tuple(ignored), wants_number
         )
+
+    def translate(self, words: Sequence[str], cls: str | None = None) -> dict[str, float]:
+        """German terms for English ``words``: the dictionary's own form first, else
+        the lemma's ("promised" → "promise"); terms of the word class ``cls`` preferred."""
+        key = english_key(words)
+        found = self.lexicon.translations.get(key)
+        if not found:
+            upos = {"v": "VERB", "n": "NOUN", "a": "ADJ"}.get(cls or "")
+            for key in english_lemma_keys(words, upos) or english_lemma_keys(words):
+                if found := self.lexicon.translations.get(key):
+                    break
+        if not found:
+            return {}
+        kinds = self.lexicon.classes.get(key, {})
+        if cls is None or not any(cls in kinds.get(t, cls) for t in found):
+            return dict(found)
+        return {t: b if cls in kinds.get(t, cls) else b * CLASS_MISMATCH for t, b in found.items()}
 
     def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
         out: list[Concept] = []
@@ -182,7 +266,7 @@ class QueryBuilder:
                 words = [t.surface for t in tokens[i : i + n]]
                 if all(fold(w) in ENGLISH_STOPWORDS for w in words):
                     continue
-                found = self.lexicon.translations.get(english_key(words))
+                found = self.translate(words)
                 if found:
                     best = (n, found, " ".join(words))
                     break
@@ -196,7 +280,9 @@ class QueryBuilder:
             i += n
         return out
 
-    def _word_concepts(self, tok: Token, position: int, language: Language) -> list[Concept]:
+    def _word_concepts(
+        self, tok: Token, position: int, language: Language, cls: str | None = None
+    ) -> list[Concept]:
         word = tok.surface
         folded = fold(word)
         is_en_stop = folded in ENGLISH_STOPWORDS
@@ -212,11 +298,23 @@ class QueryBuilder:
         terms: dict[str, float] = {}
         if german and german in self.vocabulary:
             terms[german] = 1.0
-        if language != "de" or not terms:
-            for t, boost in self.lexicon.translations.get(english_key([word]), {}).items():
+        # A German question's word is looked up in English only when it is no German word
+        # (a loanword, a name spelled the English way).
+        if language != "de" or (not terms and folded not in self.lexicon.german_words):
+            for t, boost in self.translate([word], cls).items():
                 terms.setdefault(t, boost)
-        # A capitalised word inside an English sentence is most likely a name.
-        entity = language == "en" and position > 0 and word[:1].isupper() and not terms
+        # A capitalised word that matches nothing is most likely a name: inside an English
+        # sentence any such word, in German (where every noun is capitalised) a word the
+        # dictionary does not know, or knows as the name of a place or a people.
+        capitalised = position > 0 and word[:1].isupper()
+        if language == "de":
+            entity = (
+                capitalised
+                and not terms
+                and (folded in self.lexicon.german_names or folded not in self.lexicon.german_words)
+            )
+        else:
+            entity = capitalised and not terms
         if terms:
             return [
                 Concept(word, tuple(terms), "word", entity=entity, boosts=tuple(terms.values()))
@@ -274,7 +372,7 @@ class QueryBuilder:
             return None
         _, fixed, english = best
         if english:
-            terms = self.lexicon.translations.get(english_key([fixed]), {})
+            terms = self.translate([fixed])
         else:
             term = self.analyzer.term_of(fixed)
             terms = {term: 1.0} if term and term in self.vocabulary else {}
@@ -310,6 +408,20 @@ class QueryBuilder:
                         found.append((score, replaced))
         ordered = [q for _, q in sorted(found, key=lambda x: -x[0])]
         return list(dict.fromkeys(ordered))[:limit]
+
+
+def _country_us(tokens: list[Token]) -> list[Token]:
+    """Lowercase "us" as the country where the context says so: "the us", "us troops"."""
+    out = list(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.surface != "us":
+            continue
+        prev = tokens[i - 1].surface.lower() if i else ""
+        nxt = tokens[i + 1].surface.lower() if i + 1 < len(tokens) else ""
+        nxt_classes = set(getAllLemmas(nxt)) if nxt else set()
+        if prev == "the" or (nxt_classes and nxt_classes <= _NOUN_AFTER_US):
+            out[i] = Token("US", tok.start, tok.end)
+    return out
 
 
 def _replace_word(question: str, word: str, replacement: str) -> str:

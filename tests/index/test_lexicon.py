@@ -9,6 +9,7 @@ from index.lexicon import (
     compile_lexicon,
     default_glossary,
     english_key,
+    english_lemma_keys,
     parse_ding,
     parse_glossary,
     variant_matcher,
@@ -33,7 +34,8 @@ def test_annotations_are_stripped(sample: DingEntries) -> None:
         "Fliegerabwehr",
     }
     assert german(sample, "air", "defense") == german(sample, "air", "defence")
-    assert german(sample, "envoy") >= {"Gesandter", "Gesandten"}
+    assert german(sample, "envoy") >= {"Gesandter"}
+    assert german(sample, "envoys") >= {"Gesandten"}
 
 
 def test_phrase_entry_links_commit_to_verpflichten(sample: DingEntries) -> None:
@@ -41,10 +43,43 @@ def test_phrase_entry_links_commit_to_verpflichten(sample: DingEntries) -> None:
     assert "verpflichten" in german(sample, "commit", "to")  # from "commit yourself to do sth."
 
 
-def test_inflected_forms_share_the_headword_key(sample: DingEntries) -> None:
+def test_inflected_forms_meet_through_lemmas(sample: DingEntries) -> None:
     promised = german(sample, "promised")
     assert "versprochen" in promised and "versprach" in promised
-    assert german(sample, "promise") == promised  # one stemmed key
+    assert "versprechen" in german(sample, "promise")
+    # German forms meet on their lemma's term, so "promise" and "promised" find the same.
+    analyzer = GermanAnalyzer()
+    vocab = {analyzer.term_of("versprochen"), analyzer.term_of("Truppen")}
+    assert analyzer.term_of("versprochen") == analyzer.term_of("versprechen")
+    lex = compile_lexicon(sample, [], analyzer.term_of, {t for t in vocab if t})
+    assert set(lex.translations[english_key(["promise"])]) == set(
+        lex.translations[english_key(["promised"])]
+    )
+
+
+def test_keys_are_words_not_stems() -> None:
+    assert english_key(["positive"]) != english_key(["position"])
+    assert english_key(["election"]) != english_key(["elective"])
+    assert english_lemma_keys(["elections"]) == ["election"]
+    assert english_lemma_keys(["committed", "to"]) == ["commit to"]
+    assert "commit" in english_lemma_keys(["committed"])
+
+
+def test_word_classes_are_kept(sample: DingEntries) -> None:
+    assert sample.classes[("versprechen",)] == "v"
+    assert sample.classes[("Truppe",)] == "n"
+    analyzer = GermanAnalyzer()
+    lex = compile_lexicon(sample, [], analyzer.term_of, {"versprech", "trupp", "zusag"})
+    assert lex.classes[english_key(["promise"])]["versprech"] == "v"
+
+
+def test_multi_word_translations_are_phrases_not_words(sample: DingEntries) -> None:
+    analyzer = GermanAnalyzer()
+    vocab = {t for w in ("Verbrechen", "begehen") if (t := analyzer.term_of(w))}
+    lex = compile_lexicon(sample, [], analyzer.term_of, vocab)
+    # "Verbrechen begehen" is one phrase: its words alone are no translation of it.
+    assert english_key(["commit", "a", "crime"]) not in lex.translations
+    assert "verbrech" not in lex.translations.get(english_key(["commit"]), {})
 
 
 def test_example_sentences_are_not_translations(sample: DingEntries) -> None:
@@ -56,7 +91,7 @@ def test_compile_keeps_only_corpus_terms_with_boosts(sample: DingEntries) -> Non
     vocab = {"verpflicht", "zusag", "trupp"}
     lex = compile_lexicon(sample, [], analyzer.term_of, vocab)
     assert lex.translations[english_key(["commit", "to"])]["verpflicht"] == 1.0
-    assert 0 < lex.translations[english_key(["commit", "to"])]["zusag"] < 1.0
+    assert 0 < lex.translations[english_key(["commit", "to"])]["zusag"] <= 1.0
     assert english_key(["air", "defence"]) not in lex.translations
     assert lex.translations[english_key(["troops"])] == {"trupp": 1.0}
     assert "troops" in lex.english_words and "truppen" in lex.german_words
