@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.render import render
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsProblem, load_settings
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import evaluate, load_questions
 from index.pipeline import ReindexError, ReindexReport, Sources, reindex
@@ -432,9 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, soft_wrap=True)
     try:
         settings = load_settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        errors.print(f"error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+    except SettingsProblem as exc:
+        errors.print(f"error: {exc}", highlight=False, markup=False)
         return 2
     try:
         return int(asyncio.run(args.handler(args, settings, console)))
