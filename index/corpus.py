@@ -40,6 +40,10 @@ class ArticleError(ValueError):
     """An article file that cannot be used; the message says why in one line."""
 
 
+class NoArticlesError(ValueError):
+    """An articles directory with nothing to index; the message names it, in one line."""
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """One paragraph of an article. ``start``/``end`` index into ``Article.text``."""
@@ -168,6 +172,26 @@ def article_files(directory: Path) -> list[Path]:
     return sorted(
         p for p in directory.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()
     )
+
+
+def require_article_files(directory: Path) -> None:
+    """Refuse at once an articles directory that is missing or holds no article files."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"articles directory not found: {directory}")
+    if not article_files(directory):
+        suffixes = " or ".join(ARTICLE_SUFFIXES)
+        raise NoArticlesError(
+            f"no articles in {directory}: put {suffixes} files there; the index is unchanged"
+        )
+
+
+def require_usable(directory: Path, articles: list[Article], skipped: list[SkippedFile]) -> None:
+    """Refuse an index of nothing: every article file of ``directory`` was skipped."""
+    if not articles:
+        first = f" ({skipped[0]})" if skipped else ""
+        raise NoArticlesError(
+            f"no usable articles in {directory}: all {len(skipped)} files were skipped{first}"
+        )
 
 
 def load_articles(directory: Path) -> tuple[list[Article], list[SkippedFile]]:

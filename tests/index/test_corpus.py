@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.corpus import ArticleError, load_articles, parse_article
+from index.corpus import (
+    ArticleError,
+    NoArticlesError,
+    load_articles,
+    parse_article,
+    require_article_files,
+)
+from index.pipeline import Sources, reindex
+from index.storage import Storage
 from tests.conftest import SEEDS
 
 
@@ -145,3 +153,56 @@ def test_ten_megabyte_file_and_single_huge_line_are_skipped_with_reasons(tmp_pat
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert "limit is 2,000,000" in reasons["huge.txt"]
     assert "paragraph 1 has 249,999 characters" in reasons["oneline.txt"]  # trimmed
+
+
+# --- an articles directory without articles ------------------------------------------------
+
+
+@pytest.mark.parametrize("contents", [[], ["notes.pdf", "README"]], ids=["empty", "no-articles"])
+def test_a_directory_without_article_files_is_refused_naming_it(
+    tmp_path: Path, contents: list[str]
+) -> None:
+    for name in contents:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    with pytest.raises(NoArticlesError) as refused:
+        require_article_files(tmp_path)
+    message = str(refused.value)
+    assert str(tmp_path) in message and "no articles" in message
+    assert "\n" not in message
+
+
+def test_a_directory_with_articles_passes_the_check(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("Titel\nEin Absatz.\n", encoding="utf-8")
+    require_article_files(tmp_path)  # does not raise
+
+
+async def test_reindex_of_an_empty_directory_fails_before_building_and_keeps_the_index(
+    tmp_path: Path,
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
+    sources = Sources(articles_dir=articles, dictionary_path=None)
+    stages: list[str] = []
+    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+        first = await reindex(storage, sources)
+        (articles / "a.md").unlink()
+        with pytest.raises(NoArticlesError, match="no articles"):
+            await reindex(storage, sources, progress=lambda stage, *_: stages.append(stage))
+        assert stages == []  # refused before the reindex process started to parse
+        assert await storage.active_build_id() == first.build_id
+
+
+async def test_reindex_where_every_file_is_skipped_is_one_clear_error(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
+    sources = Sources(articles_dir=articles, dictionary_path=None)
+    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+        first = await reindex(storage, sources)
+        (articles / "a.md").write_bytes(b"\xff\xfe not UTF-8")
+        with pytest.raises(Exception, match="no usable articles") as failed:
+            await reindex(storage, sources)
+        assert "a.md" in str(failed.value) and "UTF-8" in str(failed.value)
+        assert "\n" not in str(failed.value)
+        assert await storage.active_build_id() == first.build_id
