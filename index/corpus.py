@@ -32,7 +32,8 @@ _HEADING_MAX_WORDS = 12
 _TITLE_MAX_CHARS = 90
 
 _DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
-_FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER_OPEN_RE = re.compile(r"\A\ufeff?---[ \t]*(?:\r?\n|\Z)")
 _SENTENCE_END = tuple(".!:;\"'“”«»…)")
 
 
@@ -102,8 +103,9 @@ def decode_article(data: bytes, name: str = "article") -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArticleError(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from exc
-    if text.startswith("\ufeff"):
-        text = " " + text[1:]  # keep offsets; the BOM becomes insignificant whitespace
+    # The byte-order mark is not text: dropped here, before offsets are taken, so the
+    # offsets index the text as stored (the text quotes are cut from).
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ArticleError("file is empty")
     return text
@@ -124,6 +126,11 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
         if raw_date := meta.get("date"):
             date = _parse_date(raw_date)
         body_start = fm.end()
+    elif _FRONT_MATTER_OPEN_RE.match(text):
+        raise ArticleError(
+            "front matter opened by '---' on line 1 never closes; "
+            "add a line '---' after its last 'key: value' line"
+        )
     else:
         first_end = _line_end(text, 0)
         first_line = text[:first_end]

@@ -206,3 +206,67 @@ async def test_reindex_where_every_file_is_skipped_is_one_clear_error(tmp_path: 
         assert "a.md" in str(failed.value) and "UTF-8" in str(failed.value)
         assert "\n" not in str(failed.value)
         assert await storage.active_build_id() == first.build_id
+
+
+# --- front matter ---------------------------------------------------------------------------
+
+FRONT_MATTER = (
+    "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\nsource: Beispielzeitung\n---\n"
+    "Italien sagte zu, zwei Fregatten zu stellen.\n\nDer zweite Absatz.\n"
+)
+
+
+def test_front_matter_after_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "rom.md").write_bytes(b"\xef\xbb\xbf" + FRONT_MATTER.encode("utf-8"))
+    (article,), skipped = load_articles(tmp_path)
+    assert not skipped
+    assert (article.title, article.date, article.source) == (
+        "Gipfel in Rom",
+        dt.date(2026, 2, 1),
+        "Beispielzeitung",
+    )
+    assert "\ufeff" not in article.text
+    assert [p.text for p in article.passages] == [
+        "Italien sagte zu, zwei Fregatten zu stellen.",
+        "Der zweite Absatz.",
+    ]
+    for p in article.passages:  # offsets index the text as stored, quotes are cut from it
+        assert article.text[p.start : p.end] == p.text
+
+
+def test_a_byte_order_mark_before_plain_text_is_dropped(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbfTitel\nEin Absatz mit Inhalt.\n")
+    (article,), _ = load_articles(tmp_path)
+    assert article.title == "Titel"
+    assert article.text[article.passages[0].start : article.passages[0].end] == (
+        "Ein Absatz mit Inhalt."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\nItalien sagte zu.\n\nMehr Text.\n",
+        "---\ntitle: Gipfel in Rom\n",
+        "\ufeff---\ntitle: Gipfel in Rom\n\nText.\n",
+    ],
+    ids=["no-closing-line", "only-front-matter", "after-a-bom"],
+)
+def test_front_matter_that_never_closes_is_skipped_with_a_reason(tmp_path: Path, text: str) -> None:
+    (tmp_path / "good.txt").write_text("Titel\nEin Absatz mit Inhalt.\n", encoding="utf-8")
+    (tmp_path / "open.md").write_text(text, encoding="utf-8")
+    articles, skipped = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    (skip,) = skipped
+    assert skip.path.endswith("open.md")
+    assert "front matter" in skip.reason and "---" in skip.reason, skip.reason
+    assert "\n" not in str(skip)
+
+
+def test_front_matter_with_windows_line_ends() -> None:
+    article = parse_article("rom", FRONT_MATTER.replace("\n", "\r\n"))
+    assert (article.title, article.date) == ("Gipfel in Rom", dt.date(2026, 2, 1))
+    assert [p.text for p in article.passages] == [
+        "Italien sagte zu, zwei Fregatten zu stellen.",
+        "Der zweite Absatz.",
+    ]
