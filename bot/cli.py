@@ -350,6 +350,7 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
 
 async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Start the Discord bot."""
+    import aiohttp
     import discord
 
     from bot.app import NewsBot, setup_logging
@@ -376,7 +377,23 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
                 "MESSAGE_CONTENT_INTENT=true, but the Message Content intent is not enabled "
                 "for this bot in the developer portal (Bot page → Privileged Gateway Intents)"
             ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise CliError(
+                f"cannot reach Discord ({unreachable_reason(exc)}): check the network"
+            ) from None
     return 0
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Where and why a connection failed, in a few words (``discord.com:443: …``)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        return f"{exc.host}:{exc.port}: {why}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
 
 
 async def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
