@@ -57,6 +57,8 @@ class NewsBot(commands.Bot):
         self.settings = settings
         self.storage = storage
         self.engine = engine
+        # MAX_QUESTION_CHARS holds for every question the bot answers.
+        engine.max_question_chars = settings.max_question_chars
         self.cooldowns = Cooldowns(settings.ask_cooldown_seconds)
         self.ask_channel_ids: set[int] = set(settings.ask_channel_ids)
         self.tree.error(self.on_tree_error)

@@ -85,7 +85,7 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
             )
             await run_reindex(storage, sources_from(settings), notes)
             snapshot = await storage.load_snapshot()
-        return storage, Engine(snapshot)
+        return storage, Engine(snapshot, max_question_chars=settings.max_question_chars)
     except BaseException as exc:
         await storage.close()
         if fresh:

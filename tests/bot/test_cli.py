@@ -323,6 +323,20 @@ def test_ask_on_a_corrupt_database(tmp_path: Path) -> None:
     assert "reindex --rebuild" in " ".join(result.stderr.split())
 
 
+def test_ask_reads_max_question_chars(database: Path) -> None:
+    question = COMMIT + " " + " ".join(["Und was sagten die Verbündeten dazu?"] * 4)
+    assert len(question) > 100
+    result = run(database, "ask", question, "--json", MAX_QUESTION_CHARS="50")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["truncated"] is True
+    assert len(data["question"]) <= 50 and COMMIT.startswith(data["question"][:20])
+    text = run(database, "ask", question, MAX_QUESTION_CHARS="50")
+    assert "I only read its beginning" in text.stdout
+    whole = json.loads(run(database, "ask", question, "--json").stdout)  # default 500
+    assert whole["truncated"] is False
+
+
 @pytest.mark.parametrize(
     "args",
     [
