@@ -57,6 +57,8 @@ class NewsBot(commands.Bot):
         self.settings = settings
         self.storage = storage
         self.engine = engine
+        # MAX_QUESTION_CHARS holds for every question the bot answers.
+        engine.max_question_chars = settings.max_question_chars
         self.cooldowns = Cooldowns(settings.ask_cooldown_seconds)
         self.ask_channel_ids: set[int] = set(settings.ask_channel_ids)
         self.tree.error(self.on_tree_error)
@@ -78,14 +80,20 @@ class NewsBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> bool:
-        """Sync slash commands (to ``DEV_GUILD_ID`` when set), only when they changed."""
+        """Sync slash commands (to ``DEV_GUILD_ID`` when set), only when they changed.
+
+        The stored hash covers the application, the target (guild or global) and the
+        commands, so a change of any of them syncs again.
+        """
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
         scope = f"guild:{guild.id}" if guild else "global"
+        # Commands belong to an application: another one on this database has none yet.
+        target = [self.application_id, scope]
         digest = hashlib.sha256(
-            json.dumps([scope, payload], sort_keys=True).encode("utf-8")
+            json.dumps([target, payload], sort_keys=True).encode("utf-8")
         ).hexdigest()
         if await self.storage.get_meta(COMMANDS_HASH_KEY) == digest:
             log.info("slash commands unchanged; not syncing")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -15,13 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.render import render
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsProblem, load_settings
+from index.corpus import NoArticlesError, require_article_files
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import evaluate, load_questions
 from index.pipeline import ReindexError, ReindexReport, Sources, reindex
@@ -31,6 +32,7 @@ from index.storage import (
     ReindexBusyError,
     Storage,
     StorageError,
+    reindex_lock_path,
 )
 
 MAX_K = 50
@@ -60,18 +62,47 @@ async def open_storage(settings: Settings) -> Storage:
         raise CliError(str(exc)) from exc
 
 
-async def load_engine(
-    storage: Storage, settings: Settings, build_if_missing: bool, console: Console
-) -> Engine:
-    """The engine over the stored index; builds one first when asked to and none exists."""
+async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
+    """The storage and an engine over its index, built from ``ARTICLES_DIR`` on first use.
+
+    A first build that fails leaves nothing behind: no empty database file, no data
+    directory that was not there before. The caller closes the storage.
+    """
+    path = settings.database_path
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    fresh = not path.exists()
+    storage = await open_storage(settings)
     try:
-        return Engine(await storage.load_snapshot())
-    except NoIndexError as exc:
-        if not build_if_missing:
+        try:
+            snapshot = await storage.load_snapshot()
+        except NoIndexError:
+            require_article_files(settings.articles_dir)  # say so before any note or bar
+            notes = Console(stderr=True, soft_wrap=True)
+            notes.print(
+                f"[dim]No index yet: building it from the articles in {settings.articles_dir}…"
+                "[/dim]",
+                highlight=False,
+            )
+            await run_reindex(storage, sources_from(settings), notes)
+            snapshot = await storage.load_snapshot()
+        return storage, Engine(snapshot, max_question_chars=settings.max_question_chars)
+    except BaseException as exc:
+        await storage.close()
+        if fresh:
+            remove_database(path, created)
+        if isinstance(exc, StorageError | FileNotFoundError | NoArticlesError):
             raise CliError(str(exc)) from exc
-    console.print("[dim]No index yet: building it from the articles…[/dim]")
-    await run_reindex(storage, sources_from(settings), console)
-    return Engine(await storage.load_snapshot())
+        raise
+
+
+def remove_database(path: Path, directories: Sequence[Path] = ()) -> None:
+    """Delete a database this run created (and its side files and new directories)."""
+    sides = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    for file in (path, *sides, reindex_lock_path(path)):
+        file.unlink(missing_ok=True)
+    for directory in directories:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 async def run_reindex(
@@ -152,8 +183,8 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
 async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if not args.question.strip():
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
-    async with await open_storage(settings) as storage:
-        engine = await load_engine(storage, settings, False, console)
+    storage, engine = await open_engine(settings)
+    async with storage:
         answer = engine.answer(args.question, k=args.k, abstain=not args.no_abstain)
         await log_answer(storage, engine, answer)
     if args.json:
@@ -196,10 +227,22 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
         questions = load_questions(args.file)
     except FileNotFoundError:
         raise CliError(f"question file not found: {args.file}", 2) from None
+    except IsADirectoryError:
+        raise CliError(f"{args.file} is a directory; give a .jsonl file of questions", 2) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file} is not UTF-8; give a .jsonl file of questions", 2) from None
     except ValueError as exc:
         raise CliError(str(exc), 2) from exc
-    async with await open_storage(settings) as storage:
-        engine = await load_engine(storage, settings, True, console)
+    if not questions:
+        raise CliError(
+            f"no questions in {args.file}: one JSON object per line, "
+            '{"question": …, "expect_any": […], "answerable": true}',
+            2,
+        )
+    storage, engine = await open_engine(settings)
+    await storage.close()
     report = evaluate(engine, questions)
     if args.json:
         sys.stdout.write(json.dumps(report.summary()) + "\n")
@@ -219,8 +262,8 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
 
 
 async def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    async with await open_storage(settings) as storage:
-        engine = await load_engine(storage, settings, True, console)
+    storage, engine = await open_engine(settings)
+    async with storage:
         info = engine.snapshot.info
         console.print(
             f"[bold]News Q&A[/bold] — {info.articles} articles, {info.passages} passages "
@@ -294,8 +337,8 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
 
     if not 1 <= args.questions <= 1_000_000:
         raise CliError("--questions must be between 1 and 1,000,000", 2)
-    async with await open_storage(settings) as storage:
-        engine = await load_engine(storage, settings, True, console)
+    storage, engine = await open_engine(settings)
+    await storage.close()
     console.print(f"Soak: {args.questions:,} questions through a local Discord stand-in…")
     with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
         report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
@@ -307,6 +350,7 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
 
 async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Start the Discord bot."""
+    import aiohttp
     import discord
 
     from bot.app import NewsBot, setup_logging
@@ -319,22 +363,37 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
         )
     token = settings.discord_token.get_secret_value().strip()
     setup_logging(settings.log_level, token)
-    async with await open_storage(settings) as storage:
-        engine = await load_engine(storage, settings, True, console)
-        async with NewsBot(settings, storage, engine) as bot:
-            try:
-                await bot.start(token)
-            except discord.LoginFailure:
-                raise CliError(
-                    "Discord rejected DISCORD_TOKEN (invalid or reset); copy a fresh token "
-                    "from the developer portal, Bot page"
-                ) from None
-            except discord.PrivilegedIntentsRequired:
-                raise CliError(
-                    "MESSAGE_CONTENT_INTENT=true, but the Message Content intent is not enabled "
-                    "for this bot in the developer portal (Bot page → Privileged Gateway Intents)"
-                ) from None
+    storage, engine = await open_engine(settings)
+    async with storage, NewsBot(settings, storage, engine) as bot:
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            raise CliError(
+                "Discord rejected DISCORD_TOKEN (invalid or reset); copy a fresh token "
+                "from the developer portal, Bot page"
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise CliError(
+                "MESSAGE_CONTENT_INTENT=true, but the Message Content intent is not enabled "
+                "for this bot in the developer portal (Bot page → Privileged Gateway Intents)"
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise CliError(
+                f"cannot reach Discord ({unreachable_reason(exc)}): check the network"
+            ) from None
     return 0
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Where and why a connection failed, in a few words (``discord.com:443: …``)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        return f"{exc.host}:{exc.port}: {why}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
 
 
 async def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -432,14 +491,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, soft_wrap=True)
     try:
         settings = load_settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        errors.print(f"error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+    except SettingsProblem as exc:
+        errors.print(f"error: {exc}", highlight=False, markup=False)
         return 2
     try:
         return int(asyncio.run(args.handler(args, settings, console)))
     except CliError as exc:
         errors.print(f"error: {exc}", highlight=False, markup=False)
         return exc.code
+    except StorageError as exc:  # any database trouble not reported above: still one line
+        errors.print(f"error: {exc}", highlight=False, markup=False)
+        return 1
     except KeyboardInterrupt:
         return 130

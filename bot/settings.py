@@ -1,13 +1,27 @@
-"""All configuration, read once from the environment and ``.env`` (see ``.env.example``)."""
+"""All configuration, read once from the environment and ``.env`` (see ``.env.example``).
+
+Every key can be left empty, as ``.env.example`` does: an empty value means "not set", so
+the default applies (and an empty value in the environment still wins over ``.env``).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from index.lexicon import DING_DEFAULT_PATH
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_ID_LIST_SEPARATORS = re.compile(r"[\s,\[\]]+")
+_SECRET_FIELDS = frozenset({"discord_token"})
+
+
+class SettingsProblem(ValueError):
+    """A setting that cannot be used; the message names the key, in one line."""
 
 
 class Settings(BaseSettings):
@@ -22,28 +36,54 @@ class Settings(BaseSettings):
     dictionary_path: Path = DING_DEFAULT_PATH
     glossary_path: Path | None = None
     cache_dir: Path = Path("data/cache")
-    ask_channel_ids: list[int] = Field(default_factory=list)
+    # NoDecode: the value is "123,456" (or "123 456"), not JSON; parsed by the validator.
+    ask_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     message_content_intent: bool = False
-    max_upload_bytes: int = 1_000_000
-    ask_cooldown_seconds: float = 10.0
-    max_question_chars: int = 500
-    busy_timeout_ms: int = 5_000
+    max_upload_bytes: int = Field(default=1_000_000, ge=1)
+    ask_cooldown_seconds: float = Field(default=10.0, ge=0)
+    max_question_chars: int = Field(default=500, ge=10)
+    busy_timeout_ms: int = Field(default=5_000, ge=0)
     log_level: str = "INFO"
 
-    @field_validator("dev_guild_id", "glossary_path", "discord_token", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _empty_is_unset(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
 
     @field_validator("ask_channel_ids", mode="before")
     @classmethod
-    def _comma_list(cls, value: object) -> object:
+    def _id_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(v) for v in value.replace(",", " ").split()]
+            parts = [p for p in _ID_LIST_SEPARATORS.split(value) if p]
+            if not all(p.isdigit() for p in parts):
+                raise ValueError("expected channel ids separated by commas, like 123,456")
+            return [int(p) for p in parts]
         if isinstance(value, int):
             return [value]
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().upper() not in LOG_LEVELS:
+                raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+            return value.strip().upper()
+        return value
 
-def load_settings() -> Settings:
-    return Settings()
+
+def load_settings(env_file: Path | str | None = ".env") -> Settings:
+    """The settings from the environment and ``env_file``; a bad value raises
+    :class:`SettingsProblem` with one line that names the key (never a secret's value)."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        shown = "" if name in _SECRET_FIELDS else f"={first.get('input')!s}"
+        raise SettingsProblem(f"bad setting {name.upper()}{shown}: {message}") from None
+    except SettingsError as exc:
+        raise SettingsProblem(f"bad settings: {exc}") from None

@@ -32,12 +32,17 @@ _HEADING_MAX_WORDS = 12
 _TITLE_MAX_CHARS = 90
 
 _DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
-_FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER_OPEN_RE = re.compile(r"\A\ufeff?---[ \t]*(?:\r?\n|\Z)")
 _SENTENCE_END = tuple(".!:;\"'“”«»…)")
 
 
 class ArticleError(ValueError):
     """An article file that cannot be used; the message says why in one line."""
+
+
+class NoArticlesError(ValueError):
+    """An articles directory with nothing to index; the message names it, in one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +103,9 @@ def decode_article(data: bytes, name: str = "article") -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArticleError(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from exc
-    if text.startswith("\ufeff"):
-        text = " " + text[1:]  # keep offsets; the BOM becomes insignificant whitespace
+    # The byte-order mark is not text: dropped here, before offsets are taken, so the
+    # offsets index the text as stored (the text quotes are cut from).
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ArticleError("file is empty")
     return text
@@ -120,6 +126,11 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
         if raw_date := meta.get("date"):
             date = _parse_date(raw_date)
         body_start = fm.end()
+    elif _FRONT_MATTER_OPEN_RE.match(text):
+        raise ArticleError(
+            "front matter opened by '---' on line 1 never closes; "
+            "add a line '---' after its last 'key: value' line"
+        )
     else:
         first_end = _line_end(text, 0)
         first_line = text[:first_end]
@@ -168,6 +179,26 @@ def article_files(directory: Path) -> list[Path]:
     return sorted(
         p for p in directory.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()
     )
+
+
+def require_article_files(directory: Path) -> None:
+    """Refuse at once an articles directory that is missing or holds no article files."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"articles directory not found: {directory}")
+    if not article_files(directory):
+        suffixes = " or ".join(ARTICLE_SUFFIXES)
+        raise NoArticlesError(
+            f"no articles in {directory}: put {suffixes} files there; the index is unchanged"
+        )
+
+
+def require_usable(directory: Path, articles: list[Article], skipped: list[SkippedFile]) -> None:
+    """Refuse an index of nothing: every article file of ``directory`` was skipped."""
+    if not articles:
+        first = f" ({skipped[0]})" if skipped else ""
+        raise NoArticlesError(
+            f"no usable articles in {directory}: all {len(skipped)} files were skipped{first}"
+        )
 
 
 def load_articles(directory: Path) -> tuple[list[Article], list[SkippedFile]]:

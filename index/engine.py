@@ -25,7 +25,7 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
-from index.query import Concept, QueryBuilder
+from index.query import MAX_QUESTION_CHARS, Concept, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
 
@@ -394,12 +394,14 @@ class Engine:
         min_coverage: float = DEFAULT_MIN_COVERAGE,
         sentence_boost: float = DEFAULT_SENTENCE_BOOST,
         rerank_depth: int = RERANK_DEPTH,
+        max_question_chars: int = MAX_QUESTION_CHARS,
     ) -> None:
         self._snapshot = snapshot
         self._user_glossary: list[GlossaryEntry] = []
         self.min_coverage = min_coverage
         self.sentence_boost = sentence_boost
         self.rerank_depth = rerank_depth
+        self.max_question_chars = max_question_chars  # longer questions are cut
 
     @property
     def snapshot(self) -> Snapshot:
@@ -436,7 +438,7 @@ class Engine:
         """
         began = time.perf_counter()
         snap = self._snapshot
-        query = snap.builder.build(question)
+        query = snap.builder.build(question, self.max_question_chars)
         carried = self._carried_concepts(query.concepts, context)
         concepts = (*query.concepts, *carried)
         understood = tuple(_understood(c, snap) for c in concepts)
@@ -504,7 +506,9 @@ class Engine:
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""
         snap = self._snapshot
-        return snap.builder.suggestions(snap.builder.build(question), limit)
+        return snap.builder.suggestions(
+            snap.builder.build(question, self.max_question_chars), limit
+        )
 
     def _carried_concepts(
         self, own: Sequence[Concept], context: Sequence[str]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from index.bm25 import BM25Params
-from index.corpus import SkippedFile, load_articles
+from index.corpus import SkippedFile, load_articles, require_article_files, require_usable
 from index.diff import ReindexDiff, diff_snapshots
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
@@ -87,6 +87,7 @@ def dictionary_warning(path: Path | None) -> str | None:
 def build_from_sources(sources: Sources, progress: Progress | None = None) -> Snapshot:
     """Parse, analyse and compile everything into a new snapshot (blocking)."""
     articles, skipped = load_articles(sources.articles_dir)
+    require_usable(sources.articles_dir, articles, skipped)
     if progress:
         progress("parse", len(articles), len(articles) + len(skipped))
     ding: DingEntries | None = None
@@ -155,6 +156,7 @@ _ERRORS: dict[str, type[Exception]] = {
     "FileNotFoundError": FileNotFoundError,
     "NotADirectoryError": NotADirectoryError,
     "ValueError": ValueError,
+    "NoArticlesError": ValueError,
     "StorageError": StorageError,
     "PermissionError": PermissionError,
 }
@@ -224,6 +226,7 @@ async def reindex(
     database and in ``engine``; any failure leaves both untouched.
     """
     began = time.perf_counter()
+    require_article_files(sources.articles_dir)  # at once, not after starting the child
     async with reindex_lock(storage.path, wait=wait):
         info, diff = await build_in_child(
             storage.path, sources, progress, busy_timeout_ms=storage.busy_timeout_ms

@@ -182,13 +182,14 @@ class QueryBuilder:
 
     # -- building ----------------------------------------------------------------
 
-    def build(self, question: str) -> Query:
-        """Understand ``question`` as weighted German concepts."""
+    def build(self, question: str, max_chars: int = MAX_QUESTION_CHARS) -> Query:
+        """Understand ``question`` (its first ``max_chars`` characters) as weighted German
+        concepts."""
         text = clean_question(question)
-        truncated = len(text) > MAX_QUESTION_CHARS
+        truncated = len(text) > max_chars
         if truncated:
-            cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
-            text = text[: cut if cut > 0 else MAX_QUESTION_CHARS]
+            cut = text.rfind(" ", 0, max_chars)
+            text = text[: cut if cut > 0 else max_chars]
         tokens = [Token(strip_possessive(t.surface), t.start, t.end) for t in tokenize(text)]
         tokens = _country_us(tokens)
         language = self.detect_language(tokens)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.app import COMMANDS_HASH_KEY
-from bot.standin import MANAGE_GUILD, DiscordStandIn
+from bot.standin import MANAGE_GUILD, DiscordStandIn, snowflake
 from tests.bot.botfixtures import Harness, ask, body, description, plain
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
@@ -88,3 +88,22 @@ async def test_admin_commands_are_hidden_from_members_and_dms(
         assert synced[name].get("dm_permission") is False or synced[name].get("contexts") == [0]
     for name in COMMANDS - ADMIN_COMMANDS:
         assert synced[name]["default_member_permissions"] is None, name
+
+
+async def test_a_second_application_on_the_same_database_gets_its_commands(
+    api: DiscordStandIn, harness: Harness
+) -> None:
+    async with harness.run():
+        assert api.sync_count == 1
+    await api.stop()  # one stand-in at a time (discord.py has one Route.BASE)
+    # Another application (a second bot, or a new one for the same server) on this database:
+    # the same guild and the same commands, but it has none of them yet.
+    async with DiscordStandIn(
+        bot_user=api.bot_user, guilds=api.guilds, application_id=snowflake()
+    ) as other:
+        other_harness = Harness(other, harness.tmp_path, harness.seed)
+        async with other_harness.run():
+            assert other.sync_count == 1
+        assert {c["name"] for c in other.commands(other.guild.id)} == COMMANDS
+        async with other_harness.run():
+            assert other.sync_count == 1  # and only once

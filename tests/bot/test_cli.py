@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +18,8 @@ from typing import Any
 import pytest
 
 from index.corpus import load_articles
+from index.engine import Snapshot
+from index.storage import Storage
 from tests.conftest import DEV_SET, REPO, SEEDS, cache_dir
 
 COMMIT = "What did the US commit to?"
@@ -41,7 +45,7 @@ class Run:
     stderr: str
 
 
-def environment(database: Path) -> dict[str, str]:
+def environment(database: Path, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
     env.update(
         DATABASE_PATH=str(database),
@@ -50,14 +54,15 @@ def environment(database: Path) -> dict[str, str]:
         DISCORD_TOKEN="",  # empty means none, and wins over a developer's .env
         PYTHONIOENCODING="utf-8",
     )
+    env.update(overrides)
     return env
 
 
-def run(database: Path, *args: str, stdin: str | None = None) -> Run:
+def run(database: Path, *args: str, stdin: str | None = None, **env: str) -> Run:
     proc = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=REPO,
-        env=environment(database),
+        env=environment(database, **env),
         input=stdin,
         capture_output=True,
         text=True,
@@ -141,6 +146,17 @@ def test_reindex_skips_a_bad_file_and_indexes_the_rest(tmp_path: Path) -> None:
     assert {r["article_id"] for r in data["results"]} == {"001_3254392af1d010b4"}
 
 
+def test_reindex_of_an_empty_directory_is_one_line_and_keeps_the_index(
+    database: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "articles"
+    empty.mkdir()
+    message = one_line_error(run(database, "reindex", "--seeds", str(empty)))
+    assert f"no articles in {empty}" in message, message
+    still = run(database, "ask", COMMIT, "--json")
+    assert still.returncode == 0 and json.loads(still.stdout)["answered"] is True
+
+
 # --- ask ----------------------------------------------------------------------------------
 
 
@@ -208,14 +224,94 @@ def test_ask_unanswerable(database: Path) -> None:
     assert data["language"] == "de"
 
 
-def test_ask_before_any_reindex(tmp_path: Path) -> None:
-    result = run(tmp_path / "fresh" / "newsbot.sqlite3", "ask", COMMIT)
-    assert result.returncode != 0
+def one_line_error(result: Run) -> str:
+    """The failure's message: non-zero exit, no traceback, one line on stderr."""
+    assert result.returncode != 0, result.stdout
     assert_no_traceback(result)
-    assert result.stdout.strip() == ""
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    assert "reindex" in message
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+def test_ask_before_any_reindex_builds_the_index_first(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    database = tmp_path / "fresh" / "newsbot.sqlite3"
+    result = run(database, "ask", COMMIT, "--json", ARTICLES_DIR=str(articles))
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert json.loads(result.stdout)["answered"] is True  # stdout holds only the answer
+    assert "building it from the articles" in result.stderr
+    assert database.is_file()
+    # Built once: the next question uses the stored index.
+    again = run(database, "ask", COMMIT, ARTICLES_DIR=str(articles))
+    assert again.returncode == 0 and "building" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "eval", "shell"])
+@pytest.mark.parametrize("articles", ["empty", "missing"])
+def test_a_first_use_build_that_fails_is_one_line_and_leaves_no_file(
+    tmp_path: Path, command: str, articles: str
+) -> None:
+    directory = tmp_path / "articles"
+    if articles == "empty":
+        directory.mkdir()
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"question": COMMIT, "expect_any": ["USA"]}) + "\n")
+    args = {"ask": ("ask", COMMIT), "eval": ("eval", str(questions)), "shell": ("shell",)}
+    database = tmp_path / "data" / "newsbot.sqlite3"
+    result = run(database, *args[command], stdin=":quit\n", ARTICLES_DIR=str(directory))
+    message = one_line_error(result)
+    assert str(directory) in message, message
+    assert not database.exists()
+    assert not list(database.parent.glob("*")) if database.parent.exists() else True
+
+
+@pytest.fixture
+def damaged_database(tmp_path: Path, seed_snapshot: Snapshot) -> Path:
+    """A database whose header and schema are intact but whose data pages are garbage."""
+    database = tmp_path / "newsbot.sqlite3"
+
+    async def build() -> None:
+        async with await Storage.open(database) as storage:
+            await storage.save_snapshot(seed_snapshot)
+
+    asyncio.run(build())
+    assert not database.with_name(database.name + "-wal").exists()
+    data = bytearray(database.read_bytes())
+    page = 4096
+    pages = len(data) // page
+    for number in range(pages // 3, 2 * pages // 3):
+        data[number * page : (number + 1) * page] = b"\xab" * page
+    database.write_bytes(bytes(data))
+
+    async def still_opens() -> None:  # the damage is inside: opening alone does not see it
+        async with await Storage.open(database):
+            pass
+
+    asyncio.run(still_opens())
+    return database
+
+
+@pytest.mark.parametrize("command", ["ask", "eval", "shell", "start", "reindex"])
+def test_a_database_damaged_inside_is_one_line_from_every_command(
+    damaged_database: Path, tmp_path: Path, command: str
+) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"question": COMMIT, "expect_any": ["USA"]}) + "\n")
+    args = {
+        "ask": ("ask", COMMIT),
+        "eval": ("eval", str(questions)),
+        "shell": ("shell",),
+        "start": ("start",),
+        "reindex": ("reindex",),
+    }
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    result = run(damaged_database, *args[command], stdin=":quit\n", ARTICLES_DIR=str(articles))
+    message = one_line_error(result)
+    assert "python -m bot reindex --rebuild" in message, message
 
 
 def test_ask_on_a_corrupt_database(tmp_path: Path) -> None:
@@ -225,6 +321,20 @@ def test_ask_on_a_corrupt_database(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert_no_traceback(result)
     assert "reindex --rebuild" in " ".join(result.stderr.split())
+
+
+def test_ask_reads_max_question_chars(database: Path) -> None:
+    question = COMMIT + " " + " ".join(["Und was sagten die Verbündeten dazu?"] * 4)
+    assert len(question) > 100
+    result = run(database, "ask", question, "--json", MAX_QUESTION_CHARS="50")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["truncated"] is True
+    assert len(data["question"]) <= 50 and COMMIT.startswith(data["question"][:20])
+    text = run(database, "ask", question, MAX_QUESTION_CHARS="50")
+    assert "I only read its beginning" in text.stdout
+    whole = json.loads(run(database, "ask", question, "--json").stdout)  # default 500
+    assert whole["truncated"] is False
 
 
 @pytest.mark.parametrize(
@@ -264,6 +374,22 @@ def test_eval_text(database: Path) -> None:
         assert figure in out, out
     questions = sum(1 for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip())
     assert f"of {questions} questions" in out
+
+
+def test_eval_of_a_directory_is_one_line(database: Path, tmp_path: Path) -> None:
+    message = one_line_error(run(database, "eval", str(tmp_path)))
+    assert str(tmp_path) in message and "directory" in message, message
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"], ids=["empty", "blank-lines"])
+def test_eval_of_a_file_without_questions_says_so(
+    database: Path, tmp_path: Path, content: str
+) -> None:
+    questions = tmp_path / "none.jsonl"
+    questions.write_text(content, encoding="utf-8")
+    message = one_line_error(run(database, "eval", str(questions)))
+    assert "no questions" in message, message
+    assert "precision" not in message
 
 
 def test_eval_json(database: Path) -> None:

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.corpus import ArticleError, load_articles, parse_article
+from index.corpus import (
+    ArticleError,
+    NoArticlesError,
+    load_articles,
+    parse_article,
+    require_article_files,
+)
+from index.pipeline import Sources, reindex
+from index.storage import Storage
 from tests.conftest import SEEDS
 
 
@@ -145,3 +153,120 @@ def test_ten_megabyte_file_and_single_huge_line_are_skipped_with_reasons(tmp_pat
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert "limit is 2,000,000" in reasons["huge.txt"]
     assert "paragraph 1 has 249,999 characters" in reasons["oneline.txt"]  # trimmed
+
+
+# --- an articles directory without articles ------------------------------------------------
+
+
+@pytest.mark.parametrize("contents", [[], ["notes.pdf", "README"]], ids=["empty", "no-articles"])
+def test_a_directory_without_article_files_is_refused_naming_it(
+    tmp_path: Path, contents: list[str]
+) -> None:
+    for name in contents:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    with pytest.raises(NoArticlesError) as refused:
+        require_article_files(tmp_path)
+    message = str(refused.value)
+    assert str(tmp_path) in message and "no articles" in message
+    assert "\n" not in message
+
+
+def test_a_directory_with_articles_passes_the_check(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("Titel\nEin Absatz.\n", encoding="utf-8")
+    require_article_files(tmp_path)  # does not raise
+
+
+async def test_reindex_of_an_empty_directory_fails_before_building_and_keeps_the_index(
+    tmp_path: Path,
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
+    sources = Sources(articles_dir=articles, dictionary_path=None)
+    stages: list[str] = []
+    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+        first = await reindex(storage, sources)
+        (articles / "a.md").unlink()
+        with pytest.raises(NoArticlesError, match="no articles"):
+            await reindex(storage, sources, progress=lambda stage, *_: stages.append(stage))
+        assert stages == []  # refused before the reindex process started to parse
+        assert await storage.active_build_id() == first.build_id
+
+
+async def test_reindex_where_every_file_is_skipped_is_one_clear_error(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
+    sources = Sources(articles_dir=articles, dictionary_path=None)
+    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+        first = await reindex(storage, sources)
+        (articles / "a.md").write_bytes(b"\xff\xfe not UTF-8")
+        with pytest.raises(Exception, match="no usable articles") as failed:
+            await reindex(storage, sources)
+        assert "a.md" in str(failed.value) and "UTF-8" in str(failed.value)
+        assert "\n" not in str(failed.value)
+        assert await storage.active_build_id() == first.build_id
+
+
+# --- front matter ---------------------------------------------------------------------------
+
+FRONT_MATTER = (
+    "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\nsource: Beispielzeitung\n---\n"
+    "Italien sagte zu, zwei Fregatten zu stellen.\n\nDer zweite Absatz.\n"
+)
+
+
+def test_front_matter_after_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "rom.md").write_bytes(b"\xef\xbb\xbf" + FRONT_MATTER.encode("utf-8"))
+    (article,), skipped = load_articles(tmp_path)
+    assert not skipped
+    assert (article.title, article.date, article.source) == (
+        "Gipfel in Rom",
+        dt.date(2026, 2, 1),
+        "Beispielzeitung",
+    )
+    assert "\ufeff" not in article.text
+    assert [p.text for p in article.passages] == [
+        "Italien sagte zu, zwei Fregatten zu stellen.",
+        "Der zweite Absatz.",
+    ]
+    for p in article.passages:  # offsets index the text as stored, quotes are cut from it
+        assert article.text[p.start : p.end] == p.text
+
+
+def test_a_byte_order_mark_before_plain_text_is_dropped(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbfTitel\nEin Absatz mit Inhalt.\n")
+    (article,), _ = load_articles(tmp_path)
+    assert article.title == "Titel"
+    assert article.text[article.passages[0].start : article.passages[0].end] == (
+        "Ein Absatz mit Inhalt."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\nItalien sagte zu.\n\nMehr Text.\n",
+        "---\ntitle: Gipfel in Rom\n",
+        "\ufeff---\ntitle: Gipfel in Rom\n\nText.\n",
+    ],
+    ids=["no-closing-line", "only-front-matter", "after-a-bom"],
+)
+def test_front_matter_that_never_closes_is_skipped_with_a_reason(tmp_path: Path, text: str) -> None:
+    (tmp_path / "good.txt").write_text("Titel\nEin Absatz mit Inhalt.\n", encoding="utf-8")
+    (tmp_path / "open.md").write_text(text, encoding="utf-8")
+    articles, skipped = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    (skip,) = skipped
+    assert skip.path.endswith("open.md")
+    assert "front matter" in skip.reason and "---" in skip.reason, skip.reason
+    assert "\n" not in str(skip)
+
+
+def test_front_matter_with_windows_line_ends() -> None:
+    article = parse_article("rom", FRONT_MATTER.replace("\n", "\r\n"))
+    assert (article.title, article.date) == ("Gipfel in Rom", dt.date(2026, 2, 1))
+    assert [p.text for p in article.passages] == [
+        "Italien sagte zu, zwei Fregatten zu stellen.",
+        "Der zweite Absatz.",
+    ]
