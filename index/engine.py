@@ -23,21 +23,14 @@ import numpy.typing as npt
 
 from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
+from index.config import DEFAULT_CONFIG, EngineConfig
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.query import MAX_QUESTION_CHARS, Concept, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
 
-DEFAULT_PARAMS = BM25Params(variant="okapi", k1=1.2, b=0.3)
-DEFAULT_MIN_COVERAGE = 0.30
-DEFAULT_SENTENCE_BOOST = 1.0
-CONTEXT_WEIGHT = 0.5  # an earlier question's concepts, relative to the current question's
-CONTEXT_TURNS = 3
-RERANK_DEPTH = 20
-ENTITY_MISS_FACTOR = 2.0  # an unmatched name weighs this many times the unseen idf
-WORD_MISS_FACTOR = 0.5  # an unmatched ordinary word weighs less: dictionaries have gaps
-NUMBER_BONUS = 0.5
+DEFAULT_PARAMS = BM25Params(variant="okapi", k1=DEFAULT_CONFIG.k1, b=DEFAULT_CONFIG.b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,16 +384,13 @@ class Engine:
     def __init__(
         self,
         snapshot: Snapshot,
-        min_coverage: float = DEFAULT_MIN_COVERAGE,
-        sentence_boost: float = DEFAULT_SENTENCE_BOOST,
-        rerank_depth: int = RERANK_DEPTH,
+        config: EngineConfig = DEFAULT_CONFIG,
         max_question_chars: int = MAX_QUESTION_CHARS,
     ) -> None:
         self._snapshot = snapshot
         self._user_glossary: list[GlossaryEntry] = []
-        self.min_coverage = min_coverage
-        self.sentence_boost = sentence_boost
-        self.rerank_depth = rerank_depth
+        self.config = config
+        snapshot.builder.config = config
         self.max_question_chars = max_question_chars  # longer questions are cut
 
     @property
@@ -409,6 +399,7 @@ class Engine:
 
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
+        snapshot.builder.config = self.config
         if self._user_glossary:
             snapshot.builder.set_user_glossary(self._user_glossary)
         self._snapshot = snapshot
@@ -474,7 +465,7 @@ class Engine:
         if mask is not None:
             scores[~mask] = -np.inf
         baseline = sum(snap.bm25.baseline(h) for h in hits)
-        depth = max(self.rerank_depth, offset + k)
+        depth = max(self.config.rerank_depth, offset + k)
         ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
         total = int((scores > baseline + 1e-12).sum())
         if not ranked:
@@ -495,7 +486,7 @@ class Engine:
         # Only the question itself decides whether the articles cover it.
         own = len(query.concepts)
         coverage = self._coverage(query.concepts, hits[:own], candidates[0].pid)
-        if abstain and coverage < self.min_coverage:
+        if abstain and coverage < self.config.min_coverage:
             return reply(False, [], coverage, "not_covered", total)
         results = [
             self._result(rank, cand, concepts)
@@ -521,8 +512,8 @@ class Engine:
         seen = {c.terms for c in own if c.terms}
         new_subject = any(c.entity for c in own)
         carried: list[Concept] = []
-        for age, earlier in enumerate(reversed(context[-CONTEXT_TURNS:])):
-            weight = CONTEXT_WEIGHT / (age + 1)
+        for age, earlier in enumerate(reversed(context[-self.config.context_turns :])):
+            weight = self.config.context_weight / (age + 1)
             for c in self._snapshot.builder.build(earlier).concepts:
                 if new_subject and c.entity:
                     continue
@@ -558,12 +549,18 @@ class Engine:
         passage = snap.passages[pid]
         article = snap.articles[passage.article_id]
         quote = best_quote(
-            article.text, passage.start, passage.end, snap.terms_of, concept_terms, weights
+            article.text,
+            passage.start,
+            passage.end,
+            snap.terms_of,
+            concept_terms,
+            weights,
+            self.config.short_sentence,
         )
         share = quote.core_value / (sum(weights) or 1.0)
         if wants_number and quote.has_number:
-            share += NUMBER_BONUS
-        return _Candidate(pid, score, score * (1 + self.sentence_boost * share), quote)
+            share += self.config.number_bonus
+        return _Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
 
     def _coverage(self, concepts: Sequence[Concept], hits: Sequence[Any], top: int) -> float:
         """Share of the question's idf weight that the top passage matches.
@@ -582,7 +579,8 @@ class Engine:
                 if top in h.doc_ids:
                     matched += weight
             else:
-                factor = ENTITY_MISS_FACTOR if concept.entity else WORD_MISS_FACTOR
+                cfg = self.config
+                factor = cfg.entity_miss_factor if concept.entity else cfg.word_miss_factor
                 total += concept.weight * bm25.unseen_idf() * factor
         return matched / total if total else 0.0
 

@@ -28,6 +28,7 @@ from index.analysis import (
     GermanAnalyzer,
     load_words,
 )
+from index.config import DEFAULT_CONFIG, EngineConfig
 from index.lexicon import (
     MAX_PHRASE_WORDS,
     GlossaryEntry,
@@ -42,14 +43,9 @@ Language = Literal["de", "en", "mixed"]
 ConceptKind = Literal["name", "phrase", "word", "part", "typo", "context"]
 
 MAX_QUESTION_CHARS = 500
-PART_WEIGHT = 0.5
 _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
-TYPO_WEIGHT = 0.8
-# A translation of the wrong word class ("promise" the verb → the noun "Zusage") keeps this
-# share of its boost: preferred against, never excluded (the guess of the class can fail).
-CLASS_MISMATCH = 0.3
 _POSSESSIVE_RE = re.compile(r"(?<=\w)(?:['’]s|s['’])$|(?<=\w)['’]$")
 _UPOS_CLASS = {"VERB": "v", "AUX": "v", "NOUN": "n", "ADJ": "a", "ADV": "a"}
 # Words before an English noun-or-verb that make it a noun, and those that make it a verb.
@@ -143,6 +139,7 @@ class QueryBuilder:
     ) -> None:
         self.lexicon = lexicon
         self.analyzer = analyzer
+        self.config: EngineConfig = DEFAULT_CONFIG  # the engine sets its own
         self.vocabulary = vocabulary
         # Typo repair candidates: English words that translate into the articles, and the
         # articles' own (folded) words.
@@ -228,7 +225,10 @@ class QueryBuilder:
         kinds = self.lexicon.classes.get(key, {})
         if cls is None or not any(cls in kinds.get(t, cls) for t in found):
             return dict(found)
-        return {t: b if cls in kinds.get(t, cls) else b * CLASS_MISMATCH for t, b in found.items()}
+        return {
+            t: b if cls in kinds.get(t, cls) else b * self.config.class_mismatch
+            for t, b in found.items()
+        }
 
     def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
         out: list[Concept] = []
@@ -324,7 +324,7 @@ class QueryBuilder:
         parts = self._known_parts(folded) if german else ()
         if parts:
             return [
-                Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", PART_WEIGHT)
+                Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", self.config.part_weight)
                 for p in parts
                 if self.analyzer.stem(p) in self.vocabulary
             ] or [Concept(word, (), "word")]
@@ -380,7 +380,12 @@ class QueryBuilder:
         if not terms:
             return None
         return Concept(
-            folded, tuple(terms), "typo", TYPO_WEIGHT, note=fixed, boosts=tuple(terms.values())
+            folded,
+            tuple(terms),
+            "typo",
+            self.config.typo_weight,
+            note=fixed,
+            boosts=tuple(terms.values()),
         )
 
     def suggestions(self, query: Query, limit: int = 5) -> list[str]:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from index.text import Token, sentence_spans, tokenize
 
-SHORT_SENTENCE = 70  # a best sentence shorter than this gets its neighbour as context
-
 
 @dataclass(frozen=True, slots=True)
 class QuoteSpan:
@@ -53,12 +51,13 @@ def best_quote(
     terms_of: Callable[[str], Sequence[str]],
     concepts: Sequence[ConceptTerms],
     weights: Sequence[float],
+    short_sentence: int = 70,
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
 
     A sentence scores the summed weight of the distinct concepts it matches. The best
     sentence is extended by a neighbour when that adds a concept the sentence lacks, or
-    when the sentence alone is too short to stand as a quote.
+    when the sentence alone is shorter than ``short_sentence`` characters.
     """
     spans = sentence_spans(text, start, end) or [(start, end)]
     matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
@@ -81,7 +80,7 @@ def best_quote(
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
     gains = {i: value(per_sentence[i], per_sentence[best]) for i in neighbours}
     extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
-    short = spans[best][1] - spans[best][0] < SHORT_SENTENCE
+    short = spans[best][1] - spans[best][0] < short_sentence
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])

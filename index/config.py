@@ -1,0 +1,75 @@
+"""Every tunable that shapes ranking, quoting and abstention, in one frozen object.
+
+Each field says how its value was chosen. "Dev sets" means all public ones together: the
+seed questions (``../shared/eval/questions.jsonl``) and xquad-dev, English and German
+(``../shared/eval/xquad-dev/``); ``EVALUATION.md`` has the sweeps. A value is never chosen
+for one question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def _tunable(default: Any, why: str) -> Any:
+    return field(default=default, metadata={"why": why})
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """The engine's tunables. ``DEFAULT_CONFIG`` is what the product runs with."""
+
+    k1: float = _tunable(
+        1.2, "BM25 saturation; 1.2–1.5 within 0.005 hit@1 on every dev set (EVALUATION.md)"
+    )
+    b: float = _tunable(
+        0.3,
+        "BM25 length normalisation; 0.3 vs 0.75: equal on xquad-dev, short seed paragraphs "
+        "lose two questions to length normalisation at 0.75",
+    )
+    min_coverage: float = _tunable(
+        0.30,
+        "abstain below this share of the question's idf weight in the best passage; the "
+        "highest value with ≤ 2 % false abstentions on xquad-dev EN and DE (sweep)",
+    )
+    entity_miss_factor: float = _tunable(
+        2.0,
+        "an unmatched name weighs this many times the unseen idf (NOTES: names are the "
+        "strongest 'not covered' signal)",
+    )
+    word_miss_factor: float = _tunable(
+        0.5, "an unmatched ordinary word weighs this share of the unseen idf (dictionary gaps)"
+    )
+    sentence_boost: float = _tunable(
+        1.0,
+        "re-rank: score × (1 + boost × the best sentence's share of the question); "
+        "0 loses 0.02 hit@1 on xquad-dev EN",
+    )
+    rerank_depth: int = _tunable(20, "how many BM25 results the sentence re-rank sees")
+    number_bonus: float = _tunable(
+        0.5, "'how many' questions: extra share for a best sentence with a numeral"
+    )
+    context_weight: float = _tunable(
+        0.5, "an earlier question's concepts in a thread, relative to the current ones"
+    )
+    context_turns: int = _tunable(3, "how many earlier questions of a thread are carried")
+    part_weight: float = _tunable(
+        0.5, "a compound's part standing in for an unknown compound of the question"
+    )
+    typo_weight: float = _tunable(0.8, "a repaired word, relative to a word spelled right")
+    class_mismatch: float = _tunable(
+        0.3,
+        "a translation of the other word class (noun for a verb) keeps this share of its "
+        "boost; preferred against, never excluded",
+    )
+    short_sentence: int = _tunable(
+        70, "a best sentence shorter than this many characters gets its neighbour as context"
+    )
+
+    def provenance(self) -> dict[str, tuple[Any, str]]:
+        """Each tunable's value and how it was chosen (for ``EVALUATION.md`` and tests)."""
+        return {f.name: (getattr(self, f.name), f.metadata["why"]) for f in fields(self)}
+
+
+DEFAULT_CONFIG = EngineConfig()
