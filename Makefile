@@ -32,8 +32,12 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# Every public dev set, each over its own articles in a temporary database, one table each.
+XQUAD := ../shared/eval/xquad-dev
 eval: $(STAMP) dictionary
-	$(PY) -m bot eval ../shared/eval/questions.jsonl --verbose
+	$(PY) -m bot eval ../shared/eval/questions.jsonl --articles seeds
+	$(PY) -m bot eval $(XQUAD)/en-paragraph.jsonl $(XQUAD)/de-paragraph.jsonl \
+		$(XQUAD)/en-answer.jsonl $(XQUAD)/de-answer.jsonl --articles $(XQUAD)/articles
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis

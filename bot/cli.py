@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.render import render
 from bot.settings import Settings, SettingsProblem, load_settings
 from index.corpus import NoArticlesError, require_article_files
 from index.engine import Answer, Engine, understood_line
-from index.evaluation import evaluate, load_questions
+from index.evaluation import EvalQuestion, evaluate, load_questions
 from index.pipeline import ReindexError, ReindexReport, Sources, reindex
 from index.storage import (
     NoIndexError,
@@ -181,19 +182,27 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if not args.question.strip():
+    batch = args.question == "-"
+    if not batch and not args.question.strip():
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
     storage, engine = await open_engine(settings)
     async with storage:
-        answer = engine.answer(args.question, k=args.k, abstain=not args.no_abstain)
-        await log_answer(storage, engine, answer)
-    if args.json:
-        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
-        return 0
-    titles = [a.title for a in engine.snapshot.articles.values()]
-    console.print(render_answer(answer, titles), highlight=False)
-    if args.explain:
-        console.print(explain_table(answer))
+        # "-": one question per line of standard input, each answered like a single one.
+        lines = sys.stdin if batch else [args.question]
+        for line in lines:
+            question = line.strip()
+            if not question:
+                continue
+            answer = engine.answer(question, k=args.k, abstain=not args.no_abstain)
+            await log_answer(storage, engine, answer)
+            if args.json:
+                sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+                continue
+            titles = [a.title for a in engine.snapshot.articles.values()]
+            console.print(render_answer(answer, titles), highlight=False)
+            if args.explain:
+                console.print(explain_table(answer))
     return 0
 
 
@@ -222,42 +231,67 @@ def backup_database(path: Path) -> Path | None:
     return target
 
 
-async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def read_question_file(path: Path) -> list[EvalQuestion]:
+    """The questions of one JSONL file; anything wrong is one line."""
     try:
-        questions = load_questions(args.file)
+        questions = load_questions(path)
     except FileNotFoundError:
-        raise CliError(f"question file not found: {args.file}", 2) from None
+        raise CliError(f"question file not found: {path}", 2) from None
     except IsADirectoryError:
-        raise CliError(f"{args.file} is a directory; give a .jsonl file of questions", 2) from None
+        raise CliError(f"{path} is a directory; give a .jsonl file of questions", 2) from None
     except OSError as exc:
-        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}", 2) from None
     except UnicodeDecodeError:
-        raise CliError(f"{args.file} is not UTF-8; give a .jsonl file of questions", 2) from None
+        raise CliError(f"{path} is not UTF-8; give a .jsonl file of questions", 2) from None
     except ValueError as exc:
         raise CliError(str(exc), 2) from exc
     if not questions:
         raise CliError(
-            f"no questions in {args.file}: one JSON object per line, "
+            f"no questions in {path}: one JSON object per line, "
             '{"question": …, "expect_any": […], "answerable": true}',
             2,
         )
-    storage, engine = await open_engine(settings)
-    await storage.close()
-    report = evaluate(engine, questions)
+    return questions
+
+
+async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    question_sets = [(path, read_question_file(path)) for path in args.files]
+    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
+        if args.articles is not None:
+            # A throwaway database: evaluating other articles never touches the user's.
+            settings = settings.model_copy(
+                update={"articles_dir": args.articles, "database_path": Path(tmp) / "eval.db"}
+            )
+        storage, engine = await open_engine(settings)
+        await storage.close()
+    reports = [(path, evaluate(engine, questions)) for path, questions in question_sets]
     if args.json:
-        sys.stdout.write(json.dumps(report.summary()) + "\n")
+        for path, report in reports:
+            languages = {k: r.summary() for k, r in report.by_language().items()}
+            row: dict[str, Any] = {"file": str(path), **report.summary(), "by_language": languages}
+            sys.stdout.write(json.dumps(row) + "\n")
         return 0
-    console.print(
-        render(
-            "eval.j2",
-            "terminal",
-            s=report.summary(),
-            verbose=args.verbose,
-            misses=report.misses,
-            understood=lambda a: understood_line(a.understood_as),
-        ),
-        highlight=False,
-    )
+    for path, report in reports:
+        console.print(
+            render(
+                "eval.j2",
+                "terminal",
+                set_name=path.name,
+                s=report.summary(),
+                languages={k: r.summary() for k, r in report.by_language().items()},
+                verbose=args.verbose,
+                misses=report.misses,
+                understood=lambda a: understood_line(a.understood_as),
+            ),
+            highlight=False,
+        )
+    if len(reports) > 1:
+        rows = [
+            (path.stem, lang, r.summary())
+            for path, report in reports
+            for lang, r in report.by_language().items()
+        ]
+        console.print(render("eval_table.j2", "terminal", rows=rows), highlight=False)
     return 0
 
 
@@ -412,7 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = sub.add_parser("ask", help="answer one question")
-    ask.add_argument("question", help="the question, in English or German")
+    ask.add_argument(
+        "question", help="the question, in English or German; - reads one per line from stdin"
+    )
     ask.add_argument("-k", type=_k, default=3, help="number of quotes (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--explain", action="store_true", help="show how the question was read")
@@ -428,8 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rx.set_defaults(handler=cmd_reindex)
 
-    ev = sub.add_parser("eval", help="measure answer quality on a JSONL question set")
-    ev.add_argument("file", type=Path)
+    ev = sub.add_parser("eval", help="measure answer quality on JSONL question sets")
+    ev.add_argument("files", type=Path, nargs="+", metavar="FILE", help="JSONL question sets")
+    ev.add_argument(
+        "--articles",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="index DIR into a temporary database and evaluate there",
+    )
     ev.add_argument("--verbose", action="store_true", help="list each miss")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.set_defaults(handler=cmd_eval)

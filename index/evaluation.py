@@ -1,7 +1,9 @@
-"""Answer-quality evaluation: hit@1, hit@3, MRR and abstention on a JSONL question set.
+"""Answer-quality evaluation: hit@1, hit@3, MRR, quote@1 and abstention on a JSONL set.
 
-Each line: ``{"id", "question", "expect_any": [German phrases], "answerable": bool}``. A
-result is a hit when its passage or its quote contains one of ``expect_any``.
+Each line: ``{"id", "question", "expect_any": [German phrases], "answerable": bool,
+"lang": "en"|"de"}``. A result is a hit when its passage or its quote contains one of
+``expect_any``; *quote@1* asks more: the first result's quote itself holds one, since the
+quote is what a reader reads.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class EvalOutcome:
     question: EvalQuestion
     answer: Answer
     rank: int | None  # 1-based rank of the first hit; None when no result hits
+    quote_hit: bool = False  # the first result's quote holds an expected phrase
 
     @property
     def abstained(self) -> bool:
@@ -66,6 +69,10 @@ class EvalReport:
         return sum(ranks) / len(ranks) if ranks else 0.0
 
     @property
+    def quote_at_1(self) -> float:
+        return self._share(sum(o.quote_hit for o in self.answerable), len(self.answerable))
+
+    @property
     def false_abstentions(self) -> int:
         return sum(o.abstained for o in self.answerable)
 
@@ -99,11 +106,19 @@ class EvalReport:
             "hit@1": round(self.hit_at_1, 4),
             "hit@3": round(self.hit_at_3, 4),
             "mrr": round(self.mrr, 4),
+            "quote@1": round(self.quote_at_1, 4),
             "abstention_precision": round(self.abstention_precision, 4),
             "abstention_recall": round(self.abstention_recall, 4),
             "false_abstentions": self.false_abstentions,
             "correct_abstentions": self.correct_abstentions,
         }
+
+    def by_language(self) -> dict[str, EvalReport]:
+        """The report split by the questions' language (``lang``; "?" where unset)."""
+        out: dict[str, EvalReport] = {}
+        for o in self.outcomes:
+            out.setdefault(o.question.lang or "?", EvalReport()).outcomes.append(o)
+        return dict(sorted(out.items()))
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -143,5 +158,10 @@ def evaluate(engine: Engine, questions: Iterable[EvalQuestion]) -> EvalReport:
     for q in questions:
         answer = engine.answer(q.question, k=EVAL_DEPTH)
         rank = first_hit(answer, q.expect_any) if answer.answered else None
-        report.outcomes.append(EvalOutcome(q, answer, rank))
+        quote_hit = bool(
+            answer.answered
+            and answer.results
+            and any(p in answer.results[0].quote for p in q.expect_any)
+        )
+        report.outcomes.append(EvalOutcome(q, answer, rank, quote_hit))
     return report

@@ -373,7 +373,7 @@ def test_eval_text(database: Path) -> None:
     for figure in ("hit@1", "hit@3", "MRR", "abstention"):
         assert figure in out, out
     questions = sum(1 for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip())
-    assert f"of {questions} questions" in out
+    assert f": {questions} questions" in out
 
 
 def test_eval_of_a_directory_is_one_line(database: Path, tmp_path: Path) -> None:
@@ -409,3 +409,63 @@ def test_shell_answers_from_stdin(database: Path) -> None:
     assert_no_traceback(result)
     assert "verpflichten sich die USA" in result.stdout
     assert "Understood as:" in result.stdout
+
+
+def test_eval_of_other_articles_uses_a_temporary_database(database: Path, tmp_path: Path) -> None:
+    """``eval --articles DIR`` indexes DIR apart: the user's database is never touched."""
+    articles = tmp_path / "other"
+    articles.mkdir()
+    (articles / "rom.md").write_text(
+        "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n"
+        "Die Minister trafen sich in Rom und beschlossen einen Fonds für Schulen.\n\n"
+        "Der Fonds umfasst zwei Milliarden Euro.\n\n"
+        "Das Wetter war am ersten Tag regnerisch, am zweiten sonnig.\n\n"
+        "Die Delegationen reisten mit dem Zug aus Mailand an.\n\n"
+        "Ein Abendessen im Palast beendete das Treffen.\n\n"
+        "Die Presse berichtete ausführlich über die Beschlüsse.\n",
+        encoding="utf-8",
+    )
+    questions = tmp_path / "rom.jsonl"
+    rows = [
+        {
+            "id": "r1",
+            "lang": "de",
+            "question": "Wo trafen sich die Minister?",
+            "expect_any": ["in Rom"],
+        },
+        {
+            "id": "r2",
+            "lang": "en",
+            "question": "How large is the fund?",
+            "expect_any": ["zwei Milliarden Euro"],
+        },
+        {
+            "id": "r3",
+            "lang": "en",
+            "question": "Who won the football world cup?",
+            "answerable": False,
+        },
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    before = database.stat().st_mtime_ns if database.exists() else None
+    result = run(database, "eval", str(questions), str(DEV_SET), "--articles", str(articles))
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "All sets" in result.stdout and "quote@1" in result.stdout
+    assert (database.stat().st_mtime_ns if database.exists() else None) == before
+
+    table = result.stdout[result.stdout.index("All sets") :].splitlines()
+    rom = {line.split()[1]: line.split()[2:] for line in table if line.startswith("rom ")}
+    # lang → n, hit@1, hit@3, MRR, quote@1, abstention precision, recall, false abstentions
+    assert rom["de"][:5] == ["1", "1.000", "1.000", "1.000", "1.000"], table
+    assert rom["en"][0] == "2" and rom["en"][-1] == "0", table  # one answerable, one not
+    assert rom["en"][6] == "1.000", table  # the world cup question abstained
+
+
+def test_ask_reads_questions_from_stdin(database: Path) -> None:
+    result = run(database, "ask", "--json", "-", stdin=f"{COMMIT}\n\n{WORLD_CUP}\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [COMMIT, WORLD_CUP]
+    assert answers[0]["answered"] and not answers[1]["answered"]
+    assert answers[0]["results"][0].keys() >= RESULT_KEYS
