@@ -6,7 +6,8 @@ terms, so both sides meet on identical terms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -16,13 +17,26 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-2"
+ANALYZER_VERSION = "de-lemma-snowball-3"
 
-# Linking elements (Fugenelemente) that may join the parts of a German compound.
-_LINKERS = ("ens", "es", "ns", "en", "er", "s", "n", "e")
+# Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
+_LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")
+# Inflection a head may carry beyond its dictionary form ("Ministern", "Unternehmens").
+_HEAD_ENDINGS = ("s", "es", "n", "en", "e")
+_VOWELS = frozenset("aeiouy")
+_STEMMER = Stemmer.Stemmer("german")  # the analyser's algorithm
 _MIN_COMPOUND = 8  # shorter words are not split
-_MIN_HEAD = 4
-_MIN_MODIFIER = 4
+_MIN_PART = 4  # modifier and head alike, linking element not counted
+_MIN_LISTED_COMPOUND = 9  # a word the dictionary lists whole splits only when this long
+# Derivational endings are no words of their own, even where the dictionary lists a
+# homograph ("Schaft", "Ster", "Endung"): "Wirtschaft" is no "Wirt" + "Schaft", and
+# "Regierung" no "Regie" + "Rung".
+_SUFFIX_RE = re.compile(
+    r"(?:[^aeiouy]{0,3}ung|heit|keit|igkeit|barkeit|samkeit|lichkeit|losigkeit|schaft"
+    r"|ion|ation|ismus|itat|lich|isch|ling|nis|tum|erin|erei|ster|endung|ant|ent|ist|enz"
+    r"|anz|ur|ik|iker|ei|chen|lein|los|ler|ner)"
+    r"(?:e|en|n|s|es|se|sen|er|ern|in|innen|nen)?"
+)
 
 
 def load_words(name: str) -> frozenset[str]:
@@ -49,58 +63,126 @@ class Term:
     part: bool = False
 
 
-class Decompounder:
-    """Split German compounds into known parts, as Lucene's dictionary decompounder does.
+def is_suffix_like(part: str) -> bool:
+    """Whether a folded part is a derivational ending (with inflection), not a word."""
+    return _SUFFIX_RE.fullmatch(part) is not None
 
-    ``is_known`` decides whether a stem is a word of its own; at index time that is the
-    set of nouns from the Ding dictionary plus the corpus, at query time the index
-    vocabulary. Parts are returned folded (not stemmed).
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    base: str  # the known word the part stands for ("garantie" for "garantien")
+    surface: str  # the part as written, linking element excluded
+
+
+class Decompounder:
+    """Split German compounds into known words, as Lucene's dictionary decompounder does.
+
+    ``parts`` are the folded words a compound may be made of (at build time Ding's nouns
+    and the corpus's capitalised words); those that are too short, stop words or
+    derivational endings are dropped. ``german_words`` (words the dictionary lists whole)
+    and ``english_words`` guard simple words and English words against splitting.
+
+    A split is a function of these sets alone, and the best split only ever uses parts
+    whose stems the index holds, so a snapshot keeps just those and the ones that share a
+    stem with an article word (``kept_parts``), and splits every article word exactly as
+    the build did. Parts are returned as the known words,
+    folded, not stemmed.
     """
 
-    def __init__(self, is_known: Callable[[str], bool], stem: Callable[[str], str]) -> None:
-        self._is_known = is_known
-        self._stem = stem
+    def __init__(
+        self,
+        parts: Iterable[str],
+        german_words: Collection[str] = frozenset(),
+        english_words: Collection[str] = frozenset(),
+    ) -> None:
+        self.parts = frozenset(
+            p
+            for p in parts
+            if len(p) >= _MIN_PART
+            and p.isalpha()
+            and p not in GERMAN_STOPWORDS
+            and not is_suffix_like(p)
+        )
+        self._german = german_words
+        self._english = english_words
+        ordered = sorted(self.parts)
+        self._stem_of = dict(zip(ordered, _STEMMER.stemWords(ordered), strict=True))
+        self._noun_stems = frozenset(self._stem_of.values())
         self.split = lru_cache(maxsize=200_000)(self._split)
+        self._segmentations = lru_cache(maxsize=200_000)(self._segment)
 
-    def _known(self, part: str) -> bool:
-        return len(part) >= _MIN_MODIFIER and self._is_known(self._stem(part))
+    def kept_parts(self, needed: Callable[[str], bool]) -> frozenset[str]:
+        """The parts whose stems are ``needed``: given the index terms and the stems of the
+        articles' words, all that a split of an article word can use, and all that tell an
+        article word for a noun."""
+        return frozenset(p for p, stem in self._stem_of.items() if needed(stem))
 
-    def _modifier_forms(self, mod: str) -> Iterable[str]:
-        # Without its linking element first: Snowball stems "sicherheits" to "sich".
-        for linker in _LINKERS:
-            if mod.endswith(linker) and len(mod) - len(linker) >= _MIN_MODIFIER:
-                yield mod[: -len(linker)]
-        yield mod
+    def _forms(self, surface: str, head: bool) -> Iterator[_Part]:
+        if len(surface) < _MIN_PART or surface in GERMAN_STOPWORDS or is_suffix_like(surface):
+            return  # "Nichteinmischung" is no "Nichte" + "Einmischung"
+        if surface in self.parts:
+            yield _Part(surface, surface)
+        if head:
+            for ending in _HEAD_ENDINGS:
+                base = surface[: -len(ending)]
+                if surface.endswith(ending) and base in self.parts:
+                    yield _Part(base, surface)
+            if surface.endswith("te") and surface + "r" in self.parts:
+                yield _Part(surface + "r", surface)  # "Polizeibeamte": Beamter, an adjective noun
+        elif (
+            len(surface) > _MIN_PART and surface[-1] not in _VOWELS and surface + "e" in self.parts
+        ):
+            yield _Part(surface + "e", surface)  # "Schulbuch"; but "Warmzeit" is no "Wärme"
+
+    def _segment(self, rest: str) -> tuple[tuple[_Part, ...], ...]:
+        """Every way to write ``rest`` as known words joined by linking elements."""
+        out: list[tuple[_Part, ...]] = [(part,) for part in self._forms(rest, head=True)]
+        for i in range(_MIN_PART, len(rest) - _MIN_PART + 1):
+            modifiers = tuple(self._forms(rest[:i], head=False))
+            if not modifiers:
+                continue
+            for linker in _LINKERS:
+                tail = rest[i + len(linker) :]
+                if not rest.startswith(linker, i) or len(tail) < _MIN_PART:
+                    continue
+                for seg in self._segmentations(tail):
+                    out.extend((m, *seg) for m in modifiers)
+        return tuple(out)
+
+    def _listed_form(self, word: str) -> str | None:
+        """The shortest form of ``word`` (itself, or without an ending) Ding lists whole."""
+        forms = [word, *(word[: -len(e)] for e in _HEAD_ENDINGS if word.endswith(e))]
+        return min((f for f in forms if f in self._german), key=len, default=None)
+
+    def _is_english(self, word: str) -> bool:
+        return word in self._english or (word.endswith("s") and word[:-1] in self._english)
 
     def _split(self, word: str) -> tuple[str, ...]:
         """Return the parts of ``word``, or ``()`` when it is not a known compound."""
         if len(word) < _MIN_COMPOUND or not word.isalpha():
             return ()
-        best: tuple[int, tuple[str, ...]] | None = None
-        for i in range(_MIN_MODIFIER, len(word) - _MIN_HEAD + 1):
-            mod, head = word[:i], word[i:]
-            if not self._known(head):
-                continue
-            for form in self._modifier_forms(mod):
-                parts: tuple[str, ...]
-                if self._known(form):
-                    parts = (form, head)
-                elif len(form) >= _MIN_COMPOUND and (sub := self.split(form)):
-                    parts = (*sub, head)
-                else:
-                    continue
-                # Prefer the split whose shortest part is longest (fewest, balanced parts).
-                rank = min(len(p) for p in parts) * 10 - len(parts)
-                if best is None or rank > best[0]:
-                    best = (rank, parts)
-                break
-        if best is None:
+        listed = self._listed_form(word)
+        if listed is None and self._is_english(word):
+            return ()  # "Greenland" is no "Green" + "Land"
+        if listed is not None and (
+            len(listed) < _MIN_LISTED_COMPOUND or _STEMMER.stemWord(word) not in self._noun_stems
+        ):
+            return ()  # a simple word ("Dienstag"), or one of another class ("Normalerweise")
+        candidates = [seg for seg in self._segmentations(word) if len(seg) > 1]
+        if not candidates:
             return ()
-        chosen = best[1]
-        # The head may itself be a compound ("Sicherheitsarchitektur" is not, but
-        # "Langstreckenraketen" splits on the modifier side); expand the last part once.
-        tail = self.split(chosen[-1]) if len(chosen[-1]) >= _MIN_COMPOUND else ()
-        return (*chosen[:-1], *tail) if tail else chosen
+
+        # Fewest parts, then the longest shortest part, the shortest linking elements
+        # ("Land-straße", not "Land-s-trasse"), the longest head ("Atom-kraftwerk"),
+        # then parts written as listed;
+        # the bases last, so that the choice never depends on the order of the search.
+        def rank(seg: tuple[_Part, ...]) -> tuple[int, int, int, int, int, tuple[str, ...]]:
+            lengths = [len(p.surface) for p in seg]
+            exact = sum(p.base == p.surface for p in seg)
+            bases = tuple(p.base for p in seg)
+            return (-len(seg), min(lengths), sum(lengths), lengths[-1], exact, bases)
+
+        return tuple(p.base for p in max(candidates, key=rank))
 
 
 @lru_cache(maxsize=500_000)

@@ -121,8 +121,10 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         vocab = self.bm25.vocabulary
-        self.analyzer = GermanAnalyzer()
-        self.analyzer.decompounder = Decompounder(vocab.__contains__, self.analyzer.stem)
+        lex = self.lexicon
+        self.analyzer = GermanAnalyzer(
+            Decompounder(lex.compound_parts, lex.german_words, lex.english_words)
+        )
         self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
 
     @property
@@ -173,16 +175,19 @@ class Snapshot:
 # --- building -----------------------------------------------------------------------
 
 
-def _index_decompounder(
-    ding: DingEntries | None, articles: Sequence[Article], analyzer: GermanAnalyzer
-) -> Decompounder:
-    """Known words for splitting: Ding's nouns plus the capitalised words of the corpus."""
-    known = {analyzer.stem(n) for n in ding.german_nouns} if ding else set()
-    capitalised: set[str] = set()
+def _index_decompounder(ding: DingEntries | None, articles: Sequence[Article]) -> Decompounder:
+    """Known words for splitting: Ding's nouns plus the capitalised words of the corpus
+    that Ding lacks (names, new words); the capitals Ding has as another word class
+    ("Normalerweise" starting a sentence) are no parts."""
+    german = ding.german_words if ding else set()
+    known = set(ding.german_nouns) if ding else set()
     for article in articles:
-        capitalised.update(m for m in _CAPITALISED_RE.findall(article.text))
-    known.update(analyzer.stem(fold(w)) for w in capitalised)
-    return Decompounder(known.__contains__, analyzer.stem)
+        known.update(
+            w for m in _CAPITALISED_RE.findall(article.text) if (w := fold(m)) not in german
+        )
+    if ding is None:
+        return Decompounder(known)
+    return Decompounder(known, ding.german_words, ding.english_words)
 
 
 _CAPITALISED_RE = re.compile(r"\b[^\W\d_a-zß][^\W\d_]{2,}", re.UNICODE)
@@ -197,6 +202,7 @@ class Analysed:
     documents: list[list[str]]
     surface_counts: Counter[str]  # every word form as written, for display and typo repair
     term_of_surface: dict[str, str]
+    decompounder: Decompounder
 
 
 def analyse_articles(
@@ -205,8 +211,8 @@ def analyse_articles(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Analysed:
     """Analyse every passage (its section heading included as context)."""
-    analyzer = GermanAnalyzer()
-    analyzer.decompounder = _index_decompounder(ding, articles, analyzer)
+    decompounder = _index_decompounder(ding, articles)
+    analyzer = GermanAnalyzer(decompounder)
     index_terms = analyzer.index_terms
     indexed: dict[str, IndexedArticle] = {}
     passages: list[IndexedPassage] = []
@@ -238,7 +244,7 @@ def analyse_articles(
         if progress and (n % step == 0 or n == len(articles)):
             progress("analyse", n, len(articles))
     term_of_surface = {w: t for w in surfaces if (t := analyzer.term_of(w)) is not None}
-    return Analysed(indexed, passages, documents, surfaces, term_of_surface)
+    return Analysed(indexed, passages, documents, surfaces, term_of_surface, decompounder)
 
 
 def build_snapshot(
@@ -264,6 +270,12 @@ def build_snapshot(
             display[term] = (count, surface)
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
+    # Stored with the build, so that a loaded snapshot splits words as the build did.
+    words = {w for article in analysed.articles.values() for w in WORD_RE.findall(article.text)}
+    word_stems = {analyzer.stem(fold(w)) for w in words}
+    lexicon.compound_parts = analysed.decompounder.kept_parts(
+        lambda stem: stem in bm25.vocabulary or stem in word_stems
+    )
     info = BuildInfo(
         build_id=uuid.uuid4().hex[:12],
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -364,6 +364,8 @@ class Lexicon:
     surfaces: dict[str, str] = field(default_factory=dict)  # folded article word → term
     # English words whose translations occur in the articles: typo repair candidates
     repair_english: list[str] = field(default_factory=list)
+    # Words compounds may be split into (folded), those whose stems the index holds
+    compound_parts: frozenset[str] = frozenset()
 
     def to_bytes(self) -> bytes:
         payload = {
@@ -379,6 +381,7 @@ class Lexicon:
             "display": self.display,
             "surfaces": self.surfaces,
             "repair_english": self.repair_english,
+            "compound_parts": "\n".join(sorted(self.compound_parts)),
         }
         return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
 
@@ -396,6 +399,7 @@ class Lexicon:
             display=payload["display"],
             surfaces=payload["surfaces"],
             repair_english=payload["repair_english"],
+            compound_parts=frozenset(_lines(payload.get("compound_parts", ""))),
         )
 
 

@@ -145,7 +145,10 @@ class QueryBuilder:
         # articles' own (folded) words.
         self._english_surface = lexicon.repair_english
         self._german_candidates = sorted(lexicon.surfaces)
-        self._query_splitter = Decompounder(vocabulary.__contains__, analyzer.stem)
+        # The index's own splitter, so a question's compound splits as the articles' do.
+        self._query_splitter = analyzer.decompounder or Decompounder(
+            lexicon.compound_parts, lexicon.german_words, lexicon.english_words
+        )
         self._glossary = _compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
