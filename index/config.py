@@ -29,7 +29,7 @@ class EngineConfig:
         "lose two questions to length normalisation at 0.75",
     )
     min_coverage: float = _tunable(
-        0.30,
+        0.28,
         "abstain below this share of the question's idf weight in the best passage; the "
         "highest value with ≤ 2 % false abstentions on xquad-dev EN and DE (sweep)",
     )

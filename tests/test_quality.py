@@ -48,8 +48,8 @@ def test_seed_dev_set(seed_engine: Engine) -> None:
 
 # set → (hit@1, hit@3, quote@1, most false abstentions, least abstention recall)
 BARS = {
-    "en-paragraph": (0.84, 0.92, None, 0.03, 0.30),
-    "de-paragraph": (0.89, 0.94, None, 0.03, 0.45),
+    "en-paragraph": (0.84, 0.92, None, 0.03, 0.25),
+    "de-paragraph": (0.89, 0.94, None, 0.03, 0.40),
     "en-answer": (0.83, 0.91, 0.66, 0.03, None),
     "de-answer": (0.88, 0.94, 0.72, 0.03, None),
 }
