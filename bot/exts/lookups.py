@@ -11,9 +11,10 @@ from discord.ext import commands
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
-from bot.app import logged_question
+from bot.app import locale_is_german, logged_question, send_ephemeral
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
+from bot.questions import clean_question
 from bot.render import escape_markdown, render
 from index.engine import Answer
 
@@ -141,6 +142,12 @@ class Lookups(commands.Cog):
         until: str | None = None,
     ) -> None:
         """List the passages that match, best first, a page at a time."""
+        query = clean_question(query)
+        if not query:  # only mentions, links or invisible characters
+            await send_ephemeral(
+                interaction, content("mention_help.j2", de=locale_is_german(interaction))
+            )
+            return
         scope = scope_from_options(self.bot, source, since, until)
         await interaction.response.defer(thinking=True)
         answer, qid = await self.bot.ask(
