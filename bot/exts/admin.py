@@ -386,11 +386,14 @@ class Admin(commands.Cog):
     async def _reply_config(self, interaction: discord.Interaction, note: str) -> None:
         assert interaction.guild_id is not None
         channels = sorted(await self.bot.storage.ask_channels(interaction.guild_id))
+        from_settings, not_found = self._settings_channels(interaction.guild_id, channels)
         role = await self.bot.storage.admin_role(interaction.guild_id)
         text = render(
             "config.j2",
             "discord",
             channels=channels,
+            from_settings=from_settings,
+            not_found=not_found,
             role=role,
             note=note,
             intent=self.bot.intents.message_content,
@@ -399,6 +402,18 @@ class Admin(commands.Cog):
         await interaction.response.send_message(
             embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+    def _settings_channels(self, guild_id: int, stored: list[int]) -> tuple[list[int], list[int]]:
+        """``ASK_CHANNEL_IDS`` as this server sees them: its own channels there, and the ids
+        the bot cannot find in any server (a typo, or a channel it cannot see)."""
+        here, not_found = [], []
+        for channel_id in sorted(set(self.bot.settings.ask_channel_ids) - set(stored)):
+            channel = self.bot.get_channel(channel_id)
+            if channel is None:
+                not_found.append(channel_id)
+            elif getattr(getattr(channel, "guild", None), "id", None) == guild_id:
+                here.append(channel_id)
+        return here, not_found
 
 
 async def setup(bot: NewsBot) -> None:
