@@ -319,7 +319,7 @@ class Asking(commands.Cog):
                 interaction, content("mention_help.j2", de=locale_is_german(interaction))
             )
             return
-        scope = scope_from_options(self.bot, source, since, until)
+        scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         wait = self.bot.cooldowns.retry_after(interaction.user.id)
         if wait:
             de = locale_is_german(interaction)
