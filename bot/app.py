@@ -25,6 +25,7 @@ from index.engine import Answer, Engine, Scope
 from index.lexicon import GlossaryEntry
 from index.pipeline import Sources
 from index.storage import QuestionRecord, Storage, StorageError
+from index.text import tokenize
 
 log = logging.getLogger("newsbot")
 
@@ -207,6 +208,13 @@ class NewsBot(commands.Bot):
             context=record.get("context") or (),
         )
 
+    def frames_german(self, question: str) -> bool:
+        """Whether to frame a reply about ``question`` in German: the question's language,
+        as for answers (a message has no locale to go by)."""
+        builder = self.engine.snapshot.builder
+        text = question[: self.settings.max_question_chars]
+        return builder.detect_language(tokenize(text)) == "de"
+
     def article_titles(self) -> list[str]:
         return [a.title for a in self.engine.snapshot.articles.values()]
 
@@ -217,24 +225,27 @@ class NewsBot(commands.Bot):
     ) -> None:
         """One handler for every slash command: users get a short reply, we get the log."""
         if isinstance(error, app_commands.CommandOnCooldown):
-            text = content("cooldown.j2", seconds=error.retry_after, de=_is_german(interaction))
+            text = content(
+                "cooldown.j2", seconds=error.retry_after, de=locale_is_german(interaction)
+            )
         elif isinstance(error, NotAdmin):
-            text = content("not_admin.j2", de=_is_german(interaction))
+            text = content("not_admin.j2", de=locale_is_german(interaction))
         elif isinstance(error, app_commands.NoPrivateMessage):
-            text = content("guild_only.j2", de=_is_german(interaction))
+            text = content("guild_only.j2", de=locale_is_german(interaction))
         elif isinstance(error, UserFacingError | app_commands.TransformerError):
             text = str(error)
         elif isinstance(error, app_commands.CheckFailure):
-            text = content("not_allowed.j2", de=_is_german(interaction))
+            text = content("not_allowed.j2", de=locale_is_german(interaction))
         else:
             original = getattr(error, "original", error)
             name = interaction.command.qualified_name if interaction.command else "?"
             log.error("command /%s failed", name, exc_info=original)
-            text = content("apology.j2", de=_is_german(interaction))
+            text = content("apology.j2", de=locale_is_german(interaction))
         await send_ephemeral(interaction, text)
 
 
-def _is_german(interaction: discord.Interaction) -> bool:
+def locale_is_german(interaction: discord.Interaction) -> bool:
+    """Whether the user's Discord client is set to German."""
     return str(interaction.locale).startswith("de")
 
 
@@ -244,7 +255,7 @@ async def logged_question(interaction: discord.Interaction, qid: int) -> dict[st
     record = await bot.storage.question(qid)
     if record is None:
         await interaction.response.send_message(
-            content("gone.j2", de=_is_german(interaction)), ephemeral=True
+            content("gone.j2", de=locale_is_german(interaction)), ephemeral=True
         )
     return record
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.checks import UserFacingError
+from bot.messages import content
 from bot.render import truncate
 from index.engine import Scope
 from index.text import fold
@@ -38,30 +39,34 @@ async def autocomplete_article(
     return article_choices(interaction.client, current)  # type: ignore[arg-type]
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
+def refusal(reason: str, *, de: bool = False, **context: Any) -> UserFacingError:
+    """A user's input refused with a message from ``refusal.j2``."""
+    return UserFacingError(content("refusal.j2", reason=reason, de=de, **context))
+
+
+def _date(value: str | None, name: str, de: bool) -> dt.date | None:
     if value is None or not value.strip():
         return None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise UserFacingError(f"`{name}` must be a date like 2026-01-06.") from None
+        raise refusal("bad_date", value=name, de=de) from None
 
 
 def scope_from_options(
-    bot: NewsBot, source: str | None, since: str | None, until: str | None
+    bot: NewsBot, source: str | None, since: str | None, until: str | None, de: bool = False
 ) -> Scope | None:
-    """The filters of ``/ask`` and ``/search``, checked, or None when there are none."""
+    """The filters of ``/ask`` and ``/search``, checked, or None when there are none;
+    refusals are framed in German when ``de``."""
     article_ids = None
     if source:
         found = bot.engine.snapshot.find_article(source)
         if found is None:
-            raise UserFacingError(
-                f"No article matches “{truncate(source, 80)}”; pick one from the list."
-            )
+            raise refusal("no_such_article", value=source, de=de)
         article_ids = frozenset({found.id})
-    start, end = _date(since, "since"), _date(until, "until")
+    start, end = _date(since, "since", de), _date(until, "until", de)
     if start and end and start > end:
-        raise UserFacingError("`since` is after `until`.")
+        raise refusal("dates_reversed", de=de)
     if article_ids is None and start is None and end is None:
         return None
     return Scope(article_ids, start, end)

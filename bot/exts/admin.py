@@ -24,7 +24,8 @@ from discord.ext import commands
 
 from bot.checks import UserFacingError, admin_only
 from bot.messages import NO_MENTIONS, content, embed
-from bot.render import render, truncate
+from bot.options import refusal
+from bot.render import render
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.diff import passage_keys
 from index.engine import understood_line
@@ -45,22 +46,22 @@ def safe_article_name(filename: str) -> str:
     base = os.path.basename(filename.replace("\\", "/"))
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
-        raise UserFacingError("Upload a .txt or .md file.")
+        raise refusal("upload_type")
     stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
     if not stem:
-        raise UserFacingError("That file name has no usable characters; rename the file.")
+        raise refusal("upload_name")
     return f"{stem}.{suffix.lower()}"
 
 
 def validate_upload(name: str, data: bytes, limit: int) -> str:
     """Check an uploaded article; returns its text or raises with a clear reason."""
     if len(data) > limit:
-        raise UserFacingError(f"That file is {len(data):,} bytes; the limit is {limit:,}.")
+        raise refusal("upload_size", size=len(data), limit=limit)
     try:
         text = decode_article(data, name)
         parse_article(Path(name).stem, text, name)
     except ArticleError as exc:
-        raise UserFacingError(f"I can't use {name}: {exc}.") from None
+        raise refusal("upload_unusable", value=name, detail=str(exc)) from None
     return text
 
 
@@ -68,7 +69,7 @@ def save_article(directory: Path, name: str, text: str) -> Path:
     """Write atomically (temp file + rename) inside ``directory``."""
     target = (directory / name).resolve()
     if target.parent != directory.resolve():
-        raise UserFacingError("That file name is not allowed.")
+        raise refusal("upload_outside")
     directory.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.upload")
     tmp.write_text(text, encoding="utf-8")
@@ -105,10 +106,7 @@ class Admin(commands.Cog):
             name = safe_article_name(file.filename)
             if file.size > bot.settings.max_upload_bytes:
                 await self._refuse(interaction, f"upload too large: {file.filename}")
-                raise UserFacingError(
-                    f"That file is {file.size:,} bytes; the limit is "
-                    f"{bot.settings.max_upload_bytes:,}."
-                )
+                raise refusal("upload_size", size=file.size, limit=bot.settings.max_upload_bytes)
             await interaction.response.defer(ephemeral=True, thinking=True)
             try:
                 text = validate_upload(name, await file.read(), bot.settings.max_upload_bytes)
@@ -264,7 +262,7 @@ class Admin(commands.Cog):
         words = [w.strip() for w in means.split(",") if w.strip()]
         known = [w for w in words if self._in_articles(w)]
         if not known:
-            raise UserFacingError("None of those words occur in the articles; nothing to find.")
+            raise refusal("synonym_unknown_words")
         await self.bot.storage.set_synonym(term.strip(), words, interaction.user.id)
         await self.bot.apply_synonyms()
         await self.bot.storage.audit(
@@ -284,7 +282,7 @@ class Admin(commands.Cog):
     ) -> None:
         """Forget a word taught with /synonym add."""
         if not await self.bot.storage.remove_synonym(term.strip()):
-            raise UserFacingError(f"There is no synonym “{truncate(term, 60)}”.")
+            raise refusal("synonym_missing", value=term)
         await self.bot.apply_synonyms()
         await self.bot.storage.audit(
             interaction.guild_id, interaction.user.id, "synonym remove", True, term.strip()
@@ -386,11 +384,14 @@ class Admin(commands.Cog):
     async def _reply_config(self, interaction: discord.Interaction, note: str) -> None:
         assert interaction.guild_id is not None
         channels = sorted(await self.bot.storage.ask_channels(interaction.guild_id))
+        from_settings, not_found = self._settings_channels(interaction.guild_id, channels)
         role = await self.bot.storage.admin_role(interaction.guild_id)
         text = render(
             "config.j2",
             "discord",
             channels=channels,
+            from_settings=from_settings,
+            not_found=not_found,
             role=role,
             note=note,
             intent=self.bot.intents.message_content,
@@ -399,6 +400,18 @@ class Admin(commands.Cog):
         await interaction.response.send_message(
             embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+    def _settings_channels(self, guild_id: int, stored: list[int]) -> tuple[list[int], list[int]]:
+        """``ASK_CHANNEL_IDS`` as this server sees them: its own channels there, and the ids
+        the bot cannot find in any server (a typo, or a channel it cannot see)."""
+        here, not_found = [], []
+        for channel_id in sorted(set(self.bot.settings.ask_channel_ids) - set(stored)):
+            channel = self.bot.get_channel(channel_id)
+            if channel is None:
+                not_found.append(channel_id)
+            elif getattr(getattr(channel, "guild", None), "id", None) == guild_id:
+                here.append(channel_id)
+        return here, not_found
 
 
 async def setup(bot: NewsBot) -> None:

@@ -16,9 +16,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import logged_question
+from bot.app import locale_is_german, logged_question, send_ephemeral
 from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
 from bot.options import autocomplete_article, scope_from_options
+from bot.questions import clean_question
 from bot.render import render, truncate
 from index.engine import Answer, understood_line
 from index.storage import StorageError
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot.asking")
 PAGE = 3
 THREAD_NAME_LIMIT = 90
-_MENTION_RE = re.compile(r"<@!?\d+>")
 
 
 def answer_embed(bot: NewsBot, answer: Answer) -> discord.Embed:
@@ -313,14 +313,17 @@ class Asking(commands.Cog):
         until: str | None = None,
     ) -> None:
         """Ask a question about the articles; the answer quotes them verbatim."""
-        scope = scope_from_options(self.bot, source, since, until)
+        question = clean_question(question)
+        if not question:  # only mentions, links or invisible characters
+            await send_ephemeral(
+                interaction, content("mention_help.j2", de=locale_is_german(interaction))
+            )
+            return
+        scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         wait = self.bot.cooldowns.retry_after(interaction.user.id)
         if wait:
-            await interaction.response.send_message(
-                content("cooldown.j2", seconds=wait, de=str(interaction.locale).startswith("de")),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
+            de = locale_is_german(interaction)
+            await send_ephemeral(interaction, content("cooldown.j2", seconds=wait, de=de))
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         answer, qid = await self.bot.ask(
@@ -389,11 +392,12 @@ class Asking(commands.Cog):
         )
         if not (direct or mentioned or in_ask_channel or context is not None):
             return
-        question = " ".join(_MENTION_RE.sub(" ", message.content).split())
+        question = clean_question(message.content)
         if not question:
             if direct or mentioned:
+                locale = message.guild.preferred_locale if message.guild else None
                 await message.reply(
-                    content("mention_help.j2", de=False),
+                    content("mention_help.j2", de=str(locale or "").startswith("de")),
                     mention_author=False,
                     allowed_mentions=NO_MENTIONS,
                 )
@@ -401,7 +405,7 @@ class Asking(commands.Cog):
         wait = bot.cooldowns.retry_after(message.author.id)
         if wait:
             await message.reply(
-                content("cooldown.j2", seconds=wait, de=False),
+                content("cooldown.j2", seconds=wait, de=bot.frames_german(question)),
                 mention_author=False,
                 allowed_mentions=NO_MENTIONS,
                 delete_after=min(wait, 30.0),

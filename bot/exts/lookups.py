@@ -11,10 +11,11 @@ from discord.ext import commands
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
-from bot.app import logged_question
+from bot.app import locale_is_german, logged_question, send_ephemeral
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
-from bot.render import escape_markdown, render
+from bot.questions import clean_question
+from bot.render import render
 from index.engine import Answer
 
 if TYPE_CHECKING:
@@ -24,12 +25,9 @@ SEARCH_PAGE = 5
 
 
 def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.View | None]:
-    de = answer.language == "de"
     shown = len(answer.results)
     first = answer.offset + 1
-    title = f"„{escape_markdown(answer.question)}“ — {answer.total_hits} " + (
-        "Stellen" if de else "passages"
-    )
+    title = render("search_title.j2", "discord", answer=answer)
     footer = f"{first}–{answer.offset + shown} / {answer.total_hits}" if shown else None
     body = embed(
         render("search.j2", "discord", answer=answer),
@@ -77,12 +75,14 @@ class SearchPage(
         await interaction.response.edit_message(embed=body, view=view, allowed_mentions=NO_MENTIONS)
 
 
-def overview_embed(bot: NewsBot, article_id: str) -> discord.Embed:
+def overview_embed(bot: NewsBot, article_id: str, de: bool = False) -> discord.Embed:
     snap = bot.engine.snapshot
     article = snap.articles[article_id]
     passages = [snap.passages[i] for i in article.passage_ids]
     texts = [article.text[p.start : p.end] for p in passages]
-    return embed(render("article.j2", "discord", article=article, passages=passages, texts=texts))
+    return embed(
+        render("article.j2", "discord", article=article, passages=passages, texts=texts, de=de)
+    )
 
 
 class ArticleButton(
@@ -108,11 +108,12 @@ class ArticleButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
+        de = locale_is_german(interaction)
         if self.article_id not in bot.engine.snapshot.articles:
-            await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
+            await interaction.response.send_message(content("gone.j2", de=de), ephemeral=True)
             return
         await interaction.response.send_message(
-            embed=overview_embed(bot, self.article_id),
+            embed=overview_embed(bot, self.article_id, de),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -141,7 +142,13 @@ class Lookups(commands.Cog):
         until: str | None = None,
     ) -> None:
         """List the passages that match, best first, a page at a time."""
-        scope = scope_from_options(self.bot, source, since, until)
+        query = clean_question(query)
+        if not query:  # only mentions, links or invisible characters
+            await send_ephemeral(
+                interaction, content("mention_help.j2", de=locale_is_german(interaction))
+            )
+            return
+        scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         await interaction.response.defer(thinking=True)
         answer, qid = await self.bot.ask(
             query,
@@ -167,6 +174,7 @@ class Lookups(commands.Cog):
         paragraph: app_commands.Range[int, 1, 10_000] | None = None,
     ) -> None:
         """Show one paragraph of an article, or the article's overview."""
+        de = locale_is_german(interaction)
         snap = self.bot.engine.snapshot
         found = snap.find_article(article)
         if found is None:
@@ -184,8 +192,7 @@ class Lookups(commands.Cog):
             for a in near:
                 view.add_item(ArticleButton(a.id, a.title))
             await interaction.response.send_message(
-                f"No article matches “{escape_markdown(article[:100])}”."
-                + (" Did you mean one of these?" if near else " Try /sources for the list."),
+                content("source_missing.j2", query=article, near=bool(near), de=de),
                 view=unstored(view) if near else discord.utils.MISSING,
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
@@ -193,12 +200,14 @@ class Lookups(commands.Cog):
             return
         passages = [snap.passages[i] for i in found.passage_ids]
         if paragraph is None:
-            body = overview_embed(self.bot, found.id)
+            body = overview_embed(self.bot, found.id, de)
         else:
             match = next((p for p in passages if p.ordinal == paragraph), None)
             if match is None:
                 await interaction.response.send_message(
-                    f"That article has paragraphs 1–{len(passages)}.", ephemeral=True
+                    content("source_range.j2", count=len(passages), de=de),
+                    ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
                 )
                 return
             cite = {
@@ -213,7 +222,7 @@ class Lookups(commands.Cog):
                     "discord",
                     article=found,
                     cite=cite,
-                    lang="en",
+                    lang="de" if de else "en",
                     text=found.text[match.start : match.end],
                     start=match.start,
                     marks=[],

@@ -343,6 +343,21 @@ async def test_config_ask_channel(api: DiscordStandIn, harness: Harness) -> None
     assert_no_mentions(api)
 
 
+async def test_config_show_lists_the_ask_channels_of_the_settings(
+    api: DiscordStandIn, harness: Harness
+) -> None:
+    channel, missing = api.channel, snowflake()
+    async with harness.run(ask_channel_ids=[channel.id, missing]):
+        interaction = await slash(api, "config show", user=api.admin)
+        text = description(body(await api.wait_callback(interaction)))
+        (line,) = [row for row in text.splitlines() if row.startswith("**Ask-channels**")]
+        assert "none" not in line
+        assert f"<#{channel.id}> (from ASK_CHANNEL_IDS)" in line, line
+        assert f"{missing} (in ASK_CHANNEL_IDS, but not a channel I can see)" in line, line
+        assert "Message Content intent" in text  # they need it, and it is off
+    assert_no_mentions(api)
+
+
 async def test_config_admin_role_lets_its_members_in(api: DiscordStandIn, harness: Harness) -> None:
     helpers = Role(snowflake(), "Helpers", 0, 1)
     api.guild.roles.append(helpers)  # before the bot starts: it comes with GUILD_CREATE

@@ -57,17 +57,20 @@ async def test_search_with_a_filter(api: DiscordStandIn, bot: NewsBot) -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "locale", "message"),
     [
-        ({"since": "gestern"}, "must be a date"),
-        ({"since": "2026-02-01", "until": "2026-01-01"}, "is after"),
-        ({"source": "kein solcher Artikel"}, "No article matches"),
+        ({"since": "gestern"}, "en-US", "`since` must be a date like 2026-01-06."),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "en-US", "`since` is after `until`."),
+        ({"source": "kein solcher Artikel"}, "en-US", "No article matches"),
+        ({"since": "gestern"}, "de", "`since` muss ein Datum wie 2026-01-06 sein."),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "de", "`since` liegt nach `until`."),
+        ({"source": "kein solcher Artikel"}, "de", "Kein Artikel passt zu „kein solcher Artikel“"),
     ],
 )
 async def test_bad_filters_are_refused_clearly(
-    api: DiscordStandIn, bot: NewsBot, options: dict[str, str], message: str
+    api: DiscordStandIn, bot: NewsBot, options: dict[str, str], locale: str, message: str
 ) -> None:
-    interaction = await slash(api, "ask", {"question": "Truppen", **options})
+    interaction = await slash(api, "ask", {"question": "Truppen", **options}, locale=locale)
     callback = await api.wait_callback(interaction, ANSWER_TIMEOUT)
     assert callback.json["data"]["flags"] & 64
     assert message in (callback.content or "")

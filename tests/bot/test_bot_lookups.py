@@ -151,3 +151,36 @@ async def test_sources_lists_the_articles_and_the_build(
         assert f"{len(article.passage_ids)} paragraphs" in line
         assert article.id in line
     assert_no_mentions(api)
+
+
+async def test_source_is_framed_in_german_for_a_german_client(
+    api: DiscordStandIn, bot: NewsBot, seed_snapshot: Snapshot
+) -> None:
+    article = article_with_title(seed_snapshot, "26 Staaten")
+    count = len(article.passage_ids)
+
+    unknown = await slash(api, "source", {"article": "Weltmeisterschaft"}, locale="de")
+    assert (await api.wait_callback(unknown)).content == (
+        "Kein Artikel passt zu „Weltmeisterschaft“. Die Liste zeigt /sources."
+    )
+    near = await slash(api, "source", {"article": "26 Staaten wollen Trupen"}, locale="de")
+    assert (await api.wait_callback(near)).content == (
+        "Kein Artikel passt zu „26 Staaten wollen Trupen“. Meintest du einen dieser?"
+    )
+    too_far = await slash(api, "source", {"article": article.id, "paragraph": 99}, locale="de")
+    assert (await api.wait_callback(too_far)).content == (
+        f"Dieser Artikel hat die Absätze 1–{count}."
+    )
+    one = await slash(api, "source", {"article": article.id, "paragraph": 1}, locale="de")
+    text = plain(description(body(await api.wait_callback(one))))
+    assert "Absatz 1" in text and "Datum unbekannt" in text and "paragraph" not in text
+    overview = await slash(api, "source", {"article": article.id}, locale="de")
+    text = plain(description(body(await api.wait_callback(overview))))
+    assert f"{count} Absätze" in text and "Datum unbekannt" in text
+    assert "paragraphs" not in text and "date unknown" not in text
+
+    english = await slash(api, "source", {"article": "Weltmeisterschaft"})
+    assert (await api.wait_callback(english)).content == (
+        "No article matches “Weltmeisterschaft”. Try /sources for the list."
+    )
+    assert_no_mentions(api)
