@@ -305,7 +305,7 @@ class Understood:
     note: str = ""
 
     def __str__(self) -> str:
-        target = ", ".join(self.terms) if self.terms else "∅"
+        target = ", ".join(self.terms) if self.terms else "(not in the articles)"
         return f"{self.source} → {target}"
 
 

@@ -29,7 +29,7 @@ from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-7"
+_PARSER_VERSION = "ding-8"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
@@ -227,14 +227,12 @@ def parse_ding(lines: Iterable[str]) -> DingEntries:
                     out.classes[phrase] = "".join(sorted(set(known + cls)))
             english_syns = [e for e in en_sense.split("; ") if not _is_example(e)]
             cleaned = [w for e in english_syns if (w := _clean_english(e))]
-            if (
-                len(de_phrases) == 1
-                and cleaned
-                and all(len(w) == 1 and w[0][:1].isupper() for w in cleaned)
-            ):
-                (only,) = de_phrases
-                if len(only) == 1 and only[0][:1].isupper():
-                    out.german_names.add(fold(only[0]))
+            # A sense whose English side is only proper nouns ("Spain") names a place, a
+            # people or a person: its German headwords are names too ("Spanien").
+            if cleaned and all(w[0][:1].isupper() and len(w) <= 2 for w in cleaned):
+                out.german_names.update(
+                    fold(p[0]) for p in de_phrases if p[0][:1].isupper() and p[0].isalpha()
+                )
             for words in cleaned:
                 if len(words) > MAX_PHRASE_WORDS:
                     continue

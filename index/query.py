@@ -51,7 +51,6 @@ _UPOS_CLASS = {"VERB": "v", "AUX": "v", "NOUN": "n", "ADJ": "a", "ADV": "a"}
 # Words before an English noun-or-verb that make it a noun, and those that make it a verb.
 _DETERMINERS = load_words("english_noun_cues.txt")
 _VERB_CUES = load_words("english_verb_cues.txt")
-_NOUN_AFTER_US = frozenset(["NOUN", "PROPN"])
 
 
 def strip_possessive(word: str) -> str:
@@ -428,7 +427,7 @@ def _country_us(tokens: list[Token]) -> list[Token]:
         prev = tokens[i - 1].surface.lower() if i else ""
         nxt = tokens[i + 1].surface.lower() if i + 1 < len(tokens) else ""
         nxt_classes = set(getAllLemmas(nxt)) if nxt else set()
-        if prev == "the" or (nxt_classes and nxt_classes <= _NOUN_AFTER_US):
+        if prev == "the" or "NOUN" in nxt_classes:
             out[i] = Token("US", tok.start, tok.end)
     return out
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.engine import Snapshot
-from index.query import Concept, Query
+from index.engine import Engine, Snapshot, understood_line
+from index.query import Concept, Query, english_classes
 
 
 def build(snapshot: Snapshot, question: str) -> Query:
@@ -88,3 +88,44 @@ def test_did_you_mean_offers_near_words_for_misspellings(seed_snapshot: Snapshot
     assert suggested and suggested[0] == "Wer ist Selenskyj?"
     # real words the articles lack are no misspellings: nothing to suggest
     assert builder.suggestions(builder.build("Wer hat die Weltmeisterschaft gewonnen?")) == []
+
+
+def test_possessives_keep_the_name(seed_snapshot: Snapshot) -> None:
+    for question in ("What did Zelensky's government ask for?", "What did Zelensky’s team say?"):
+        zel = concept(build(seed_snapshot, question), "Zelensky")
+        assert zel.terms == ("selenskyj",), question
+
+
+def test_lowercase_us_is_the_country_by_context(seed_snapshot: Snapshot) -> None:
+    us = concept(build(seed_snapshot, "did the us promise troops"), "US")
+    assert us.kind == "name" and "usa" in us.terms
+    assert concept(build(seed_snapshot, "what will us troops do"), "US").kind == "name"
+    tell = build(seed_snapshot, "tell us about the troops")
+    assert not any(c.source.lower() == "us" for c in tell.concepts)  # the pronoun
+
+
+def test_a_phrase_translation_is_never_split_into_words(seed_snapshot: Snapshot) -> None:
+    # Ding gives "inflation" only as phrases such as "mit Luft Gas füllen": no "Luft".
+    inflation = concept(build(seed_snapshot, "What is the inflation rate in Germany?"), "inflation")
+    assert seed_snapshot.analyzer.stem("luft") not in inflation.terms
+    answer_terms = {t for c in build(seed_snapshot, "inflation").concepts for t in c.terms}
+    assert seed_snapshot.analyzer.stem("luft") not in answer_terms
+
+
+def test_unknown_names_count_for_abstention_in_both_languages(seed_engine: Engine) -> None:
+    for question in ("What did Spain promise?", "Was hat Spanien zugesagt?"):
+        query = build(seed_engine.snapshot, question)
+        spain = next(c for c in query.concepts if c.source in {"Spain", "Spanien"})
+        assert spain.entity and not spain.terms, question
+        assert not seed_engine.answer(question).answered, question
+
+
+def test_the_question_words_class_is_preferred() -> None:
+    assert english_classes(["What", "did", "the", "US", "promise", "?"])[4] == "v"
+    assert english_classes(["What", "was", "the", "promise", "of", "the", "US", "?"])[3] == "n"
+    assert english_classes(["How", "many", "troops", "will", "Germany", "send", "?"])[5] == "v"
+
+
+def test_understood_as_names_what_is_missing(seed_engine: Engine) -> None:
+    line = understood_line(seed_engine.answer("Was hat Spanien zugesagt?").understood_as)
+    assert "Spanien → (not in the articles)" in line
