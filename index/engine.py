@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,13 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
+from index.lexicon_cache import (
+    cached_lexicon,
+    lexicon_inputs,
+    noun_stems,
+    restricted,
+    term_function,
+)
 from index.query import Concept, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
@@ -184,7 +192,7 @@ def _index_decompounder(
     ding: DingEntries | None, articles: Sequence[Article], analyzer: GermanAnalyzer
 ) -> Decompounder:
     """Known words for splitting: Ding's nouns plus the capitalised words of the corpus."""
-    known = {analyzer.stem(n) for n in ding.german_nouns} if ding else set()
+    known = noun_stems(ding, analyzer.stem) if ding else set()
     capitalised: set[str] = set()
     for article in articles:
         capitalised.update(m for m in _CAPITALISED_RE.findall(article.text))
@@ -212,6 +220,8 @@ def analyse_articles(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Analysed:
     """Analyse every passage (its section heading included as context)."""
+    if progress:
+        progress("analyse", 0, len(articles))
     analyzer = GermanAnalyzer()
     analyzer.decompounder = _index_decompounder(ding, articles, analyzer)
     index_terms = analyzer.index_terms
@@ -255,15 +265,34 @@ def build_snapshot(
     params: BM25Params = DEFAULT_PARAMS,
     skipped: Sequence[SkippedFile] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> Snapshot:
-    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop)."""
+    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop).
+
+    With ``cache_dir``, a lexicon compiled earlier from the same inputs is reused
+    (``index.lexicon_cache``); a dictionary opened by ``open_dictionary`` is only read for
+    the entries the vocabulary can meet.
+    """
     began = time.perf_counter()
     analysed = analyse_articles(articles, ding, progress)
+    if progress:
+        progress("index", 0, 1)
     bm25 = BM25Index.from_documents(analysed.documents, params)
     if progress:
         progress("index", 1, 1)
+        progress("lexicon", 0, 1)
     analyzer = GermanAnalyzer()
-    lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, bm25.vocabulary)
+    vocabulary = bm25.vocabulary
+    lexicon = cached_lexicon(
+        cache_dir,
+        lexicon_inputs(ding, glossary, vocabulary),
+        lambda: compile_lexicon(
+            restricted(ding, vocabulary),
+            list(glossary),
+            term_function(ding, analyzer.term_of),
+            vocabulary,
+        ),
+    )
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():
         term = analysed.term_of_surface.get(surface)
