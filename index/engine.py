@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,12 @@ from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.corpus import Article, SkippedFile
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
+from index.lexicon_cache import (
+    cached_lexicon,
+    lexicon_inputs,
+    restricted,
+    term_function,
+)
 from index.query import MAX_QUESTION_CHARS, Concept, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.text import WORD_RE, fold
@@ -211,6 +218,8 @@ def analyse_articles(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Analysed:
     """Analyse every passage (its section heading included as context)."""
+    if progress:
+        progress("analyse", 0, len(articles))
     decompounder = _index_decompounder(ding, articles)
     analyzer = GermanAnalyzer(decompounder)
     index_terms = analyzer.index_terms
@@ -254,15 +263,34 @@ def build_snapshot(
     params: BM25Params = DEFAULT_PARAMS,
     skipped: Sequence[SkippedFile] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> Snapshot:
-    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop)."""
+    """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop).
+
+    With ``cache_dir``, a lexicon compiled earlier from the same inputs is reused
+    (``index.lexicon_cache``); a dictionary opened by ``open_dictionary`` is only read for
+    the entries the vocabulary can meet.
+    """
     began = time.perf_counter()
     analysed = analyse_articles(articles, ding, progress)
+    if progress:
+        progress("index", 0, 1)
     bm25 = BM25Index.from_documents(analysed.documents, params)
     if progress:
         progress("index", 1, 1)
+        progress("lexicon", 0, 1)
     analyzer = GermanAnalyzer()
-    lexicon = compile_lexicon(ding, list(glossary), analyzer.term_of, bm25.vocabulary)
+    vocabulary = bm25.vocabulary
+    lexicon = cached_lexicon(
+        cache_dir,
+        lexicon_inputs(ding, glossary, vocabulary),
+        lambda: compile_lexicon(
+            restricted(ding, vocabulary),
+            list(glossary),
+            term_function(ding, analyzer.term_of),
+            vocabulary,
+        ),
+    )
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():
         term = analysed.term_of_surface.get(surface)

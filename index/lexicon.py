@@ -30,6 +30,9 @@ from index.text import fold, tokenize
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
 _PARSER_VERSION = "ding-8"
+# Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
+# (index/lexicon_cache.py).
+LEXICON_VERSION = "2"
 
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
@@ -260,8 +263,15 @@ def _keys(words: tuple[str, ...]) -> Iterator[str]:
             break
 
 
-def load_ding(path: Path, cache_dir: Path | None = None) -> DingEntries:
-    """Parse the Ding file, reusing a pickled copy in ``cache_dir`` when it is current."""
+def load_ding(
+    path: Path,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DingEntries:
+    """Parse the Ding file, reusing a pickled copy in ``cache_dir`` when it is current.
+
+    ``progress(done, total)`` is told how far parsing has come (bytes read of the file).
+    """
     stat = path.stat()
     cache = None
     if cache_dir is not None:
@@ -276,7 +286,7 @@ def load_ding(path: Path, cache_dir: Path | None = None) -> DingEntries:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
                 pass  # a stale or broken cache is simply rebuilt
     with path.open(encoding="utf-8", errors="replace") as fh:
-        entries = parse_ding(fh)
+        entries = parse_ding(_reporting(fh, stat.st_size, progress))
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -287,6 +297,20 @@ def load_ding(path: Path, cache_dir: Path | None = None) -> DingEntries:
         except OSError:
             pass  # caching is an optimisation only
     return entries
+
+
+def _reporting(
+    lines: Iterable[str], size: int, progress: Callable[[int, int], None] | None
+) -> Iterator[str]:
+    """``lines``, telling ``progress`` every 2,000 lines how much of ``size`` was read."""
+    read = 0
+    for number, line in enumerate(lines):
+        read += len(line)  # characters, not bytes: close enough for a progress bar
+        if progress is not None and number % 2_000 == 0:
+            progress(min(read, size), max(size, 1))
+        yield line
+    if progress is not None:
+        progress(max(size, 1), max(size, 1))
 
 
 # --- glossary -------------------------------------------------------------------------

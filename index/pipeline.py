@@ -12,19 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
+import json
 import multiprocessing
 import queue as queue_module
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index.bm25 import BM25Params
-from index.corpus import SkippedFile, load_articles, require_article_files, require_usable
+from index.corpus import (
+    SkippedFile,
+    article_files,
+    load_articles,
+    require_article_files,
+    require_usable,
+)
+from index.crashpoints import crash_point
 from index.diff import ReindexDiff, diff_snapshots
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
-from index.lexicon import DingEntries, GlossaryEntry, default_glossary, load_ding, parse_glossary
+from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
+from index.lexicon_cache import dictionary_identity, digest, open_dictionary
 from index.storage import (
     BUSY_TIMEOUT_MS,
     ReindexBusyError,
@@ -59,6 +70,8 @@ class ReindexReport:
     has_dictionary: bool
     warnings: tuple[str, ...] = field(default=())
     diff: ReindexDiff | None = None
+    unchanged: bool = False  # nothing changed since build ``build_id``: nothing was rebuilt
+    built_at: str = ""
 
 
 def load_glossary(path: Path | None) -> list[GlossaryEntry]:
@@ -85,19 +98,68 @@ def dictionary_warning(path: Path | None) -> str | None:
 
 
 def build_from_sources(sources: Sources, progress: Progress | None = None) -> Snapshot:
-    """Parse, analyse and compile everything into a new snapshot (blocking)."""
+    """Parse, analyse and compile everything into a new snapshot (blocking).
+
+    Each step reports progress when it begins (``done`` 0) and when it ends, and the long
+    ones in between, so that a progress bar appears as soon as its step starts.
+    """
+    if progress:
+        progress("parse", 0, 1)
     articles, skipped = load_articles(sources.articles_dir)
     require_usable(sources.articles_dir, articles, skipped)
     if progress:
         progress("parse", len(articles), len(articles) + len(skipped))
+    crash_point("after_parse")
+    if progress:
+        progress("dictionary", 0, 1)
     ding: DingEntries | None = None
     if dictionary_warning(sources.dictionary_path) is None:
         assert sources.dictionary_path is not None
-        ding = load_ding(sources.dictionary_path, sources.cache_dir)
+        ding = open_dictionary(sources.dictionary_path, sources.cache_dir, progress)
     if progress:
         progress("dictionary", 1, 1)
     return build_snapshot(
-        articles, ding, load_glossary(sources.glossary_path), sources.params, skipped, progress
+        articles,
+        ding,
+        load_glossary(sources.glossary_path),
+        sources.params,
+        skipped,
+        progress,
+        cache_dir=sources.cache_dir,
+    )
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The engine's source and data files: another version of them may index differently."""
+    package = Path(__file__).parent
+    files = sorted(package.glob("*.py")) + sorted((package / "data").glob("*.txt"))
+    return digest(*(part for f in files for part in (f.name, f.read_bytes())))
+
+
+def inputs_fingerprint(sources: Sources) -> str:
+    """A hash of everything a build is made from: the article files (names and contents,
+    also of files that would be skipped), the dictionary file, the glossary, the BM25
+    parameters and the engine's code. Equal fingerprints mean an equal index.
+
+    Raises OSError (or ValueError) when an input cannot be read; the reindex then runs and
+    reports the problem as usual.
+    """
+    directory = sources.articles_dir
+    if not directory.is_dir():
+        raise FileNotFoundError(f"articles directory not found: {directory}")
+    glossary = sources.glossary_path.read_bytes() if sources.glossary_path is not None else b"none"
+    files = [
+        f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+        for path in article_files(directory)
+    ]
+    return digest(
+        _code_digest(),
+        json.dumps(asdict(sources.params), sort_keys=True),
+        dictionary_identity(sources.dictionary_path),
+        glossary,
+        str(directory),
+        *files,
     )
 
 
@@ -129,7 +191,9 @@ class ReindexError(RuntimeError):
     """The reindex child failed; the message says why."""
 
 
-def _child_build(db_path: str, sources: Sources, queue: Any, busy_timeout_ms: int) -> None:
+def _child_build(
+    db_path: str, sources: Sources, queue: Any, busy_timeout_ms: int, inputs: str | None
+) -> None:
     """Child process: build the snapshot and write it as an inactive build."""
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -141,7 +205,7 @@ def _child_build(db_path: str, sources: Sources, queue: Any, busy_timeout_ms: in
                 previous: Snapshot | None = await storage.load_snapshot()
             except Exception:  # no index yet, or one this version cannot read: no diff
                 previous = None
-            await storage.write_build(snapshot, lambda d, t: progress("store", d, t))
+            await storage.write_build(snapshot, lambda d, t: progress("store", d, t), inputs)
         return diff_snapshots(previous, snapshot)
 
     try:
@@ -168,6 +232,7 @@ async def build_in_child(
     progress: Progress | None = None,
     timeout: float = 3600,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    inputs: str | None = None,
 ) -> tuple[BuildInfo, ReindexDiff]:
     """Run ``_child_build`` in a spawned process; relay its progress; return what it built
     and how that differs from the previous build.
@@ -179,7 +244,7 @@ async def build_in_child(
     queue = context.Queue()
     child = context.Process(
         target=_child_build,
-        args=(str(db_path), sources, queue, busy_timeout_ms),
+        args=(str(db_path), sources, queue, busy_timeout_ms, inputs),
         name="newsbot-reindex",
         daemon=True,
     )
@@ -219,22 +284,50 @@ async def reindex(
     engine: Engine | None = None,
     progress: Progress | None = None,
     wait: bool = False,
+    force: bool = False,
 ) -> ReindexReport:
     """Rebuild the index from ``sources``, store it, and swap it into ``engine``.
 
     Until the new build is stored completely, the previous one stays active in the
-    database and in ``engine``; any failure leaves both untouched.
+    database and in ``engine``; any failure leaves both untouched. When nothing the index
+    is made from changed since the active build (same ``inputs_fingerprint``), nothing is
+    rebuilt and the report says so (``unchanged``), unless ``force`` is given.
     """
     began = time.perf_counter()
     require_article_files(sources.articles_dir)  # at once, not after starting the child
+    warnings = tuple(w for w in [dictionary_warning(sources.dictionary_path)] if w)
     async with reindex_lock(storage.path, wait=wait):
+        try:
+            inputs: str | None = await asyncio.to_thread(inputs_fingerprint, sources)
+        except (OSError, ValueError):
+            inputs = None  # the child meets the same problem and reports it properly
+        active = await storage.active_build()
+        if not force and inputs is not None and active is not None and active[1] == inputs:
+            info = active[0]
+            if engine is not None and engine.snapshot.info.build_id != info.build_id:
+                engine.swap(await storage.load_snapshot())
+            return ReindexReport(
+                info.build_id,
+                info.articles,
+                info.passages,
+                info.skipped,
+                round(time.perf_counter() - began, 3),
+                info.has_dictionary,
+                warnings,
+                unchanged=True,
+                built_at=info.built_at,
+            )
         info, diff = await build_in_child(
-            storage.path, sources, progress, busy_timeout_ms=storage.busy_timeout_ms
+            storage.path,
+            sources,
+            progress,
+            busy_timeout_ms=storage.busy_timeout_ms,
+            inputs=inputs,
         )
+        crash_point("before_activation")
         await storage.activate(info.build_id)
         if engine is not None:
             engine.swap(await storage.load_snapshot())
-    warnings: Sequence[str] = [w for w in [dictionary_warning(sources.dictionary_path)] if w]
     return ReindexReport(
         info.build_id,
         info.articles,
@@ -242,6 +335,7 @@ async def reindex(
         info.skipped,
         round(time.perf_counter() - began, 3),
         info.has_dictionary,
-        tuple(warnings),
+        warnings,
         diff,
+        built_at=info.built_at,
     )

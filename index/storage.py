@@ -32,11 +32,12 @@ import aiosqlite
 
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
+from index.crashpoints import crash_point
 from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
 
 BUSY_TIMEOUT_MS = 5_000
-_WRITE_CHUNK = 10_000  # passages per insert transaction
+_WRITE_CHUNK = 2_000  # passages per insert transaction (and per progress step)
 _ARTICLE_CHUNK = 1_000  # articles (with their full text) per insert transaction
 
 MIGRATIONS: tuple[str, ...] = (
@@ -175,6 +176,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE questions ADD COLUMN passage_keys TEXT;
     """,
+    # 8: what a build was made from (a hash of its inputs), so a reindex can tell that
+    # nothing changed
+    """
+    ALTER TABLE builds ADD COLUMN inputs TEXT;
+    """,
 )
 
 
@@ -260,13 +266,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
+def describe_sqlite_error(
+    exc: sqlite3.Error, path: Path, busy_timeout_ms: int | None = None
+) -> str:
     """One line a person can act on, for the SQLite errors that happen in real life."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
+        waited = f" {busy_timeout_ms / 1000:g} s" if busy_timeout_ms is not None else ""
         return (
-            f"the database {path} is locked by another process; waited for it and gave up "
-            "(try again when the other writer is done)"
+            f"the database {path} is locked by another process; waited{waited} for it and "
+            "gave up (try again when the other writer is done)"
         )
     if "full" in text or "too big" in text or "file size" in text:
         return f"the disk holding {path} is full; free some space and try again"
@@ -297,7 +306,7 @@ def _translated(
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error, ValueError):
                 await self._db.rollback()
-            raise StorageError(describe_sqlite_error(exc, self.path)) from exc
+            raise StorageError(describe_sqlite_error(exc, self.path, self.busy_timeout_ms)) from exc
 
     return cast("Callable[Concatenate[Storage, P], Coroutine[Any, Any, R]]", wrapper)
 
@@ -332,7 +341,7 @@ class Storage:
             await storage._remove_unfinished_builds()
         except sqlite3.OperationalError as exc:  # locked, disk full, read-only, …
             await db.close()
-            raise StorageError(describe_sqlite_error(exc, path)) from exc
+            raise StorageError(describe_sqlite_error(exc, path, busy_timeout_ms)) from exc
         except sqlite3.DatabaseError as exc:  # not a database, malformed
             await db.close()
             raise StorageError(
@@ -428,21 +437,26 @@ class Storage:
         self,
         snapshot: Snapshot,
         progress: Callable[[int, int], None] | None = None,
+        inputs: str | None = None,
     ) -> None:
         """Write ``snapshot``'s rows as an inactive build (the caller holds the lock).
 
-        Serialising the arrays and the lexicon runs in a worker thread, so an event loop
-        sharing this process keeps serving.
+        ``inputs`` is the fingerprint of what the build was made from. Serialising the
+        arrays and the lexicon runs in a worker thread, so an event loop sharing this
+        process keeps serving.
         """
         info = snapshot.info
         db = self._db
+        total = len(snapshot.passages)
+        if progress:
+            progress(0, total)
         lexicon_blob, postings_blob = await asyncio.to_thread(
             lambda: (snapshot.lexicon.to_bytes(), snapshot.bm25.to_bytes())
         )
         await db.execute(
             "INSERT INTO builds (build_id, state, built_at, analyzer, params, articles,"
-            " passages, seconds, skipped, has_dictionary, lexicon, postings)"
-            " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " passages, seconds, skipped, has_dictionary, lexicon, postings, inputs)"
+            " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 info.build_id,
                 info.built_at,
@@ -455,6 +469,7 @@ class Storage:
                 int(info.has_dictionary),
                 lexicon_blob,
                 postings_blob,
+                inputs,
             ),
         )
         articles = list(snapshot.articles.values())
@@ -478,7 +493,6 @@ class Storage:
                 ],
             )
             await db.commit()
-        total = len(snapshot.passages)
         for lo in range(0, total, _WRITE_CHUNK):
             chunk = snapshot.passages[lo : lo + _WRITE_CHUNK]
             await db.executemany(
@@ -492,6 +506,10 @@ class Storage:
             await db.commit()
             if progress:
                 progress(min(lo + _WRITE_CHUNK, total), total)
+            if lo + _WRITE_CHUNK < total:
+                crash_point("mid_write")
+        if progress and not total:
+            progress(0, 0)
 
     @_translated
     async def activate(self, build_id: str) -> None:
@@ -513,9 +531,28 @@ class Storage:
         except BaseException:
             await db.rollback()
             raise
+        crash_point("after_activation")
         # Old builds are garbage now; removing them may wait for a busy database.
         await db.execute("DELETE FROM builds WHERE build_id <> ?", (build_id,))
         await db.commit()
+
+    @_translated
+    async def active_build(self) -> tuple[BuildInfo, str | None] | None:
+        """The active build's facts and the fingerprint of its inputs (None when it was
+        not recorded), without loading the index; None when there is no index."""
+        build_id = await self.active_build_id()
+        if build_id is None:
+            return None
+        row = await (
+            await self._db.execute(
+                "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
+                " has_dictionary, inputs FROM builds WHERE build_id = ?",
+                (build_id,),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        return _build_info(build_id, tuple(row)), (str(row[8]) if row[8] is not None else None)
 
     @_translated
     async def load_snapshot(self) -> Snapshot:
@@ -851,20 +888,9 @@ def _assemble_snapshot(
     passage_rows: list[Any],
     article_rows: list[Any],
 ) -> Snapshot:
-    params: dict[str, Any] = json.loads(row[2])
-    info = BuildInfo(
-        build_id=build_id,
-        built_at=row[0],
-        analyzer=row[1],
-        params=params,
-        articles=row[3],
-        passages=row[4],
-        seconds=row[5],
-        skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
-        has_dictionary=bool(row[7]),
-    )
+    info = _build_info(build_id, row)
     lexicon = Lexicon.from_bytes(row[8])
-    bm25 = BM25Index.from_bytes(row[9], BM25Params(**params))
+    bm25 = BM25Index.from_bytes(row[9], BM25Params(**info.params))
     passages = [IndexedPassage(*r) for r in passage_rows]
     by_article: dict[str, list[int]] = {}
     for p in passages:
@@ -876,6 +902,22 @@ def _assemble_snapshot(
         for r in article_rows
     }
     return Snapshot(info, articles, passages, bm25, lexicon)
+
+
+def _build_info(build_id: str, row: tuple[Any, ...]) -> BuildInfo:
+    """A build's facts from its row (built_at, analyzer, params, articles, passages,
+    seconds, skipped, has_dictionary, …)."""
+    return BuildInfo(
+        build_id=build_id,
+        built_at=row[0],
+        analyzer=row[1],
+        params=json.loads(row[2]),
+        articles=row[3],
+        passages=row[4],
+        seconds=row[5],
+        skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
+        has_dictionary=bool(row[7]),
+    )
 
 
 def _statements(script: str) -> list[str]:

@@ -1,21 +1,26 @@
-"""Crash-safety check: SIGKILL ``python -m bot reindex`` at random moments, then inspect.
+"""Crash-safety check: kill ``python -m bot reindex`` with SIGKILL, then inspect the database.
 
 Usage::
 
-    python scripts/crash_reindex.py --trials 50 [--seed N] [--workdir DIR]
+    python scripts/crash_reindex.py [--trials 50] [--seed N] [--articles DIR] [--workdir DIR]
 
-Preparation (once): the seed articles are indexed into a pristine database by
-``python -m bot reindex``, and three answers from it are recorded as the baseline; a
-second articles directory holds the seeds plus a synthetic corpus of about 3,000
-passages, and one full reindex of it is timed (T).
+Preparation (once): the articles (by default the tests' copy of the seeds,
+``tests/data/articles``) are indexed into a pristine database by ``python -m bot reindex``,
+and three answers from it are recorded as the baseline; a second articles directory holds
+the same articles plus a synthetic corpus of about 3,000 passages (more than one write
+chunk), and one full reindex of it is timed (T).
 
-Each trial copies the pristine database, starts ``python -m bot reindex --seeds <second
-dir>`` in its own session, sleeps a random time in [0, T] (stratified, so that the kill
-points cover start-up, the build in the child process, storing and activation), kills
-the whole process group with SIGKILL and checks the database: it opens, passes
-``PRAGMA integrity_check``, only one build (ready) is left once it has been opened, and
-the active build is either the old one, answering exactly like the baseline, or the
-complete new one.
+Then, as SQLite's crash tests do, the reindex of the second directory is killed at each
+named point of ``index.crashpoints`` (``NEWSBOT_CRASH_AT=<point>`` makes the process that
+reaches it SIGKILL itself: the child after parsing and between passage chunks, the parent
+just before and just after activation), and each point's expected outcome is checked: the
+old build before activation, the new one after. Finally ``--trials`` kills at random
+moments (stratified over [0, T], so that they cover start-up, the build in the child,
+storing and activation; where they land is reported, not judged).
+
+After every kill the database must open, pass ``PRAGMA integrity_check``, keep only one
+build (ready) once it has been opened, and serve either the old build, answering exactly
+like the baseline, or the complete new one.
 
 The reindex runs without the Ding dictionary (``DICTIONARY_PATH=/nonexistent``, a
 supported mode that only prints a warning), so that one run takes seconds. Everything is
@@ -48,6 +53,7 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 
 from index.corpus import load_articles  # noqa: E402
+from index.crashpoints import CRASH_ENV, CRASH_POINTS  # noqa: E402
 from index.engine import Answer, Engine  # noqa: E402
 from index.storage import ReindexBusyError, Storage, StorageError, reindex_file_lock  # noqa: E402
 from index.synthetic import synthetic_articles, write_corpus  # noqa: E402
@@ -57,10 +63,19 @@ QUESTIONS = (
     "Was sagte Macron über Russland?",
     "Wie viele Staaten wollen Truppen entsenden?",
 )
-NEW_PASSAGES = 3_000
-TIMEOUT = 180.0  # seconds, for every subprocess
-LOCK_RELEASE_TIMEOUT = 15.0  # killed processes must let go of the reindex lock by then
+NEW_PASSAGES = 3_000  # more than one write chunk (index/storage.py _WRITE_CHUNK)
+# Ceilings for a hung process, far above the usual seconds: never what a trial waits for.
+TIMEOUT = 300.0  # seconds, for every subprocess
+LOCK_RELEASE_TIMEOUT = 60.0  # killed processes let go of the reindex lock at once, really
 DB_NAME = "newsbot.sqlite3"
+DEFAULT_ARTICLES = REPO / "tests" / "data" / "articles"
+# What each named point must leave active: the old build until the switch is committed.
+EXPECTED = {
+    "after_parse": "old",
+    "mid_write": "old",
+    "before_activation": "old",
+    "after_activation": "new",
+}
 
 Fingerprint = tuple[bool, tuple[tuple[str, int, str], ...]]
 
@@ -88,19 +103,25 @@ class TrialResult:
     """One kill and what the database looked like afterwards."""
 
     number: int
-    delay: float  # seconds after the start of the reindex
+    delay: float  # seconds after the start of the reindex (0 for a named point)
     fraction: float  # delay / T
     phase: str  # start, build, store, written, activation, activated, finished
     outcome: str  # old, new, or broken
     passed: bool
     reason: str
     returncode: int | None
+    point: str | None = None  # the named crash point, for the deterministic trials
 
     def line(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
+        when = (
+            f"at {self.point:<17}"
+            if self.point
+            else f"at {self.delay:6.3f} s ({self.fraction:6.1%})"
+        )
         return (
-            f"trial {self.number:3d}  kill at {self.delay:6.3f} s ({self.fraction:6.1%})  "
-            f"phase {self.phase:<10}  outcome {self.outcome:<6}  {verdict}  {self.reason}"
+            f"trial {self.number:3d}  kill {when}  phase {self.phase:<10}  "
+            f"outcome {self.outcome:<6}  {verdict}  {self.reason}"
         )
 
 
@@ -108,8 +129,10 @@ class TrialResult:
 
 
 def environment(database: Path, workdir: Path, articles_dir: Path) -> dict[str, str]:
-    """The settings of every ``python -m bot`` run: all paths under the work directory."""
-    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
+    """The settings of every ``python -m bot`` run: all paths under the work directory,
+    and every setting that matters explicit (the runs' working directory is the work
+    directory, where no ``.env`` is read)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES", CRASH_ENV}}
     python_path = [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
     env.update(
         DATABASE_PATH=str(database),
@@ -118,6 +141,7 @@ def environment(database: Path, workdir: Path, articles_dir: Path) -> dict[str, 
         CACHE_DIR=str(workdir / "cache"),
         GLOSSARY_PATH="",
         DISCORD_TOKEN="",
+        BUSY_TIMEOUT_MS="5000",
         PYTHONIOENCODING="utf-8",
         PYTHONPATH=os.pathsep.join(python_path),
     )
@@ -308,14 +332,14 @@ async def check_database(database: Path, prep: Prepared) -> tuple[str, str | Non
 # --- preparation and trials ------------------------------------------------------------------
 
 
-def prepare(workdir: Path, seed: int = 0) -> Prepared:
+def prepare(workdir: Path, seed: int = 0, articles: Path = DEFAULT_ARTICLES) -> Prepared:
     """The pristine database, the baseline answers, the second corpus, and T."""
     workdir.mkdir(parents=True, exist_ok=True)
     old_dir = workdir / "articles-old"
     new_dir = workdir / "articles-new"
     shutil.rmtree(old_dir, ignore_errors=True)
     shutil.rmtree(new_dir, ignore_errors=True)
-    shutil.copytree(REPO / "seeds", old_dir)
+    shutil.copytree(articles, old_dir)
     write_corpus(synthetic_articles(NEW_PASSAGES, old_dir, seed=42 + seed), new_dir)
     articles, skipped = load_articles(new_dir)
     if skipped:
@@ -332,7 +356,7 @@ def prepare(workdir: Path, seed: int = 0) -> Prepared:
     copy_database(pristine, reference)
     old_build, baseline = asyncio.run(baseline_answers(reference))
     if not all(answered for answered, _ in baseline):
-        raise PreparationError("the seeds index does not answer the baseline questions")
+        raise PreparationError("the articles' index does not answer the baseline questions")
 
     timing = workdir / "timing" / DB_NAME
     copy_database(pristine, timing)
@@ -354,11 +378,17 @@ def kill_delays(trials: int, duration: float, rng: random.Random) -> list[float]
     return delays
 
 
-def run_trial(prep: Prepared, number: int, delay: float) -> TrialResult:
+def run_trial(
+    prep: Prepared, number: int, delay: float = 0.0, point: str | None = None
+) -> TrialResult:
+    """One reindex of the new corpus, killed ``delay`` seconds after its start, or by
+    itself at the crash point ``point``; then the database is checked."""
     trial_dir = prep.workdir / "trials" / f"{number:03d}"
     database = trial_dir / DB_NAME
     copy_database(prep.pristine, database)
     env = environment(database, prep.workdir, prep.old_dir)
+    if point is not None:
+        env[CRASH_ENV] = point
     with open(trial_dir / "reindex.log", "wb") as log:
         proc = subprocess.Popen(
             bot_command("reindex", "--seeds", str(prep.new_dir)),
@@ -370,18 +400,23 @@ def run_trial(prep: Prepared, number: int, delay: float) -> TrialResult:
         )
         pgid = proc.pid  # its own session, so its own process group
         try:
-            time.sleep(delay)
-            child_seen = any("spawn_main" in c for c in group_commands(pgid))
-            exited_before = proc.poll() is not None
-            with contextlib.suppress(ProcessLookupError):  # gone already
-                os.killpg(pgid, signal.SIGKILL)
-            returncode = proc.wait(timeout=TIMEOUT)
-        finally:
-            if proc.poll() is None:  # never leave a reindex behind
+            if point is not None:  # it kills itself (or its child does) at the point
+                returncode = proc.wait(timeout=TIMEOUT)
+                child_seen, exited_before = True, False
+            else:
+                time.sleep(delay)  # the random moment of the kill
+                child_seen = any("spawn_main" in c for c in group_commands(pgid))
+                exited_before = proc.poll() is not None
                 with contextlib.suppress(ProcessLookupError):  # gone already
                     os.killpg(pgid, signal.SIGKILL)
+                returncode = proc.wait(timeout=TIMEOUT)
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # never leave a reindex behind
+                os.killpg(pgid, signal.SIGKILL)
+            if proc.poll() is None:
                 proc.wait(timeout=TIMEOUT)
     code = returncode if exited_before else None
+    log_text = (trial_dir / "reindex.log").read_text(encoding="utf-8", errors="replace")
 
     def result(phase: str, outcome: str, reason: str | None) -> TrialResult:
         return TrialResult(
@@ -393,11 +428,18 @@ def run_trial(prep: Prepared, number: int, delay: float) -> TrialResult:
             reason is None,
             reason or "ok",
             code,
+            point,
         )
 
     if exited_before and returncode != 0:
-        log_text = (trial_dir / "reindex.log").read_text(encoding="utf-8", errors="replace")
         return result("finished", "broken", f"reindex failed on its own: {log_text.strip()}")
+    if point is not None and not killed_at_point(returncode, log_text):
+        return result(
+            "unknown",
+            "broken",
+            f"the reindex was not killed at {point} (exit status {returncode}): "
+            f"{log_text.strip()[-500:]}",
+        )
     if not wait_for_lock_release(database):
         return result("unknown", "broken", "the killed reindex still holds the reindex lock")
     try:
@@ -410,9 +452,49 @@ def run_trial(prep: Prepared, number: int, delay: float) -> TrialResult:
     outcome, reason = asyncio.run(check_database(database, prep))
     if reason is None and (after := integrity(database)) != ["ok"]:
         reason = f"integrity_check after opening: {after}"
+    if reason is None and point is not None and outcome != EXPECTED[point]:
+        reason = f"a kill at {point} must leave the {EXPECTED[point]} build active"
     if reason is None:
         shutil.rmtree(trial_dir, ignore_errors=True)  # keep only failed trials to look at
     return result(phase, outcome, reason)
+
+
+def killed_at_point(returncode: int, log_text: str) -> bool:
+    """Whether the crash point fired: the CLI itself died of SIGKILL (parent points), or
+    it reported that its reindex child did (child points)."""
+    return returncode == -signal.SIGKILL or (
+        returncode == 1 and f"exit code -{int(signal.SIGKILL)}" in log_text
+    )
+
+
+def run_named_points(
+    prep: Prepared, report: Callable[[TrialResult], None] | None = None
+) -> list[TrialResult]:
+    """One kill at each named crash point, in the order a reindex reaches them."""
+    results = []
+    for number, point in enumerate(CRASH_POINTS, 1):
+        results.append(run_trial(prep, number, point=point))
+        if report is not None:
+            report(results[-1])
+    return results
+
+
+def run_random_kills(
+    prep: Prepared,
+    trials: int,
+    seed: int = 0,
+    report: Callable[[TrialResult], None] | None = None,
+    first_number: int = 1,
+) -> list[TrialResult]:
+    """``trials`` kills at random moments of the reindex (stratified over [0, T])."""
+    rng = random.Random(seed)
+    results: list[TrialResult] = []
+    delays = kill_delays(trials, prep.duration, rng)
+    for number, delay in enumerate(delays, first_number):
+        results.append(run_trial(prep, number, delay))
+        if report is not None:
+            report(results[-1])
+    return results
 
 
 def run_trials(
@@ -420,45 +502,57 @@ def run_trials(
     workdir: Path,
     seed: int = 0,
     report: Callable[[TrialResult], None] | None = None,
+    articles: Path = DEFAULT_ARTICLES,
 ) -> list[TrialResult]:
-    """Prepare under ``workdir``, run ``trials`` kills, return one result per trial."""
-    if trials < 1:
-        raise ValueError("trials must be at least 1")
-    prep = prepare(workdir, seed)
+    """Prepare under ``workdir``, kill at every named point and at ``trials`` random
+    moments; one result per kill."""
+    if trials < 0:
+        raise ValueError("trials must not be negative")
+    prep = prepare(workdir, seed, articles)
     if report is not None:
         print(
-            f"prepared: pristine build {prep.old_build} (seeds), new corpus "
+            f"prepared: pristine build {prep.old_build}, new corpus "
             f"{prep.new_passages} passages, one full reindex takes T = {prep.duration:.2f} s",
             flush=True,
         )
-    rng = random.Random(seed)
-    results: list[TrialResult] = []
-    for number, delay in enumerate(kill_delays(trials, prep.duration, rng), 1):
-        outcome = run_trial(prep, number, delay)
-        results.append(outcome)
-        if report is not None:
-            report(outcome)
-    return results
+    named = run_named_points(prep, report)
+    return named + run_random_kills(prep, trials, seed, report, len(named) + 1)
 
 
 def summary(results: Sequence[TrialResult]) -> str:
     passed = sum(r.passed for r in results)
-    outcomes = Counter(r.outcome for r in results)
-    phases = Counter(r.phase for r in results)
-    order = ("start", "build", "store", "written", "activation", "activated", "finished")
-    phase_text = ", ".join(f"{p} {phases[p]}" for p in order if phases[p])
-    extra = ", ".join(f"{p} {n}" for p, n in phases.items() if p not in order)
-    return (
-        f"{passed}/{len(results)} trials passed; outcome old {outcomes['old']}, "
-        f"new {outcomes['new']}, broken {outcomes['broken']}; phases: {phase_text}"
-        + (f", {extra}" if extra else "")
-    )
+    text = f"{passed}/{len(results)} trials passed"
+    named = [r for r in results if r.point]
+    if named:
+        text += "; named points: " + ", ".join(f"{r.point} {r.outcome}" for r in named)
+    randoms = [r for r in results if not r.point]
+    if randoms:
+        outcomes = Counter(r.outcome for r in randoms)
+        phases = Counter(r.phase for r in randoms)
+        order = ("start", "build", "store", "written", "activation", "activated", "finished")
+        phase_text = ", ".join(
+            [f"{p} {phases[p]}" for p in order if phases[p]]
+            + [f"{p} {n}" for p, n in phases.items() if p not in order]
+        )
+        text += (
+            f"; random kills: outcome old {outcomes['old']}, new {outcomes['new']}, "
+            f"broken {outcomes['broken']}; phases: {phase_text}"
+        )
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--trials", type=int, default=50, help="number of kills (default 50)")
+    parser.add_argument(
+        "--trials", type=int, default=50, help="kills at random moments (default 50)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed for the kill points")
+    parser.add_argument(
+        "--articles",
+        type=Path,
+        default=DEFAULT_ARTICLES,
+        help="the articles of the old index (default: the tests' copy of the seeds)",
+    )
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -466,12 +560,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep everything here (default: a temporary directory, removed at the end)",
     )
     args = parser.parse_args(argv)
-    if args.trials < 1:
-        parser.error("--trials must be at least 1")
+    if args.trials < 0:
+        parser.error("--trials must not be negative")
     temporary = args.workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="crash-reindex-")) if temporary else args.workdir
     try:
-        results = run_trials(args.trials, workdir, args.seed, lambda r: print(r.line(), flush=True))
+        results = run_trials(
+            args.trials,
+            workdir,
+            args.seed,
+            lambda r: print(r.line(), flush=True),
+            args.articles,
+        )
     except PreparationError as exc:
         print(f"error: preparation failed: {exc}", file=sys.stderr)
         return 2

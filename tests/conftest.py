@@ -1,36 +1,53 @@
-"""Shared fixtures: the real seed articles, the real Ding dictionary, a built snapshot."""
+"""Shared fixtures: the tests' own copy of the seed articles, the real Ding dictionary, a
+built snapshot, and the hypothesis profiles.
+
+The tests never read ``seeds/`` or ``ARTICLES_DIR``: a user's own articles there must not
+change an outcome. ``tests/data/articles`` holds the two seed articles byte for byte.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from bot.settings import Settings
 from index.corpus import Article, load_articles
 from index.engine import Engine, Snapshot, build_snapshot
-from index.lexicon import DING_DEFAULT_PATH, DingEntries, default_glossary, load_ding
+from index.lexicon import DING_DEFAULT_PATH, DingEntries, default_glossary
+from index.lexicon_cache import open_dictionary
 
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "seeds"
-DEV_SET = REPO.parent / "shared" / "eval" / "questions.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
+SEEDS = DATA / "articles"  # the seed articles, copied: never the repo's seeds/
+DEV_SET = REPO.parent / "shared" / "eval" / "questions.jsonl"
 
-settings.register_profile(
-    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile("dev", max_examples=200, deadline=None)
-settings.register_profile(
-    "long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-# CI runs 2,000 examples per property; `pytest --hypothesis-profile=long` runs 10,000 and
-# `--hypothesis-profile=dev` a quick 200.
+# Hypothesis profiles, chosen with `--hypothesis-profile=NAME` (`make test` passes `ci`):
+# ci    400 examples per property, derandomized: the same examples on every run, so a CI
+#       failure reproduces on any machine;
+# dev   200 random examples, for quick runs while working;
+# long  10,000 random examples (`make test-long`), to hunt for new counterexamples.
+PROFILES = {"ci": (400, True), "dev": (200, False), "long": (10_000, False)}
+for name, (examples, derandomize) in PROFILES.items():
+    settings.register_profile(
+        name,
+        max_examples=examples,
+        derandomize=derandomize,
+        deadline=None,  # shared machines: a slow example is no failure
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# The one setting the tests take from the environment: where the dictionary is installed.
+_DICTIONARY = Path(os.environ.get("DICTIONARY_PATH", str(DING_DEFAULT_PATH)))
+
+
 def dictionary_path() -> Path:
-    return Path(os.environ.get("DICTIONARY_PATH", str(DING_DEFAULT_PATH)))
+    return _DICTIONARY
 
 
 def cache_dir() -> Path:
@@ -46,7 +63,7 @@ def ding() -> DingEntries:
             f"the Ding dictionary is missing at {path}: install it with "
             "`apt-get install trans-de-en` (make test does this when apt is usable)"
         )
-    return load_ding(path, cache_dir())
+    return open_dictionary(path, cache_dir())
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +75,21 @@ def seed_articles() -> list[Article]:
 
 @pytest.fixture(scope="session")
 def seed_snapshot(ding: DingEntries, seed_articles: list[Article]) -> Snapshot:
-    return build_snapshot(seed_articles, ding, default_glossary())
+    return build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir())
 
 
 @pytest.fixture(scope="session")
 def seed_engine(seed_snapshot: Snapshot) -> Engine:
     return Engine(seed_snapshot)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_settings_from_the_environment() -> Iterator[None]:
+    """The developer's settings (``ARTICLES_DIR``, ``DATABASE_PATH``, …) are taken out of
+    the environment for the whole session, so that neither in-process ``Settings`` nor a
+    subprocess that forgets one can pick them up (``DICTIONARY_PATH`` is read above)."""
+    names = [name.upper() for name in Settings.model_fields]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in names:
+            patch.delenv(name, raising=False)
+        yield

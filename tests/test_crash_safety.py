@@ -1,23 +1,24 @@
-"""SIGKILL a real ``python -m bot reindex`` at twenty moments: the index survives every one.
+"""SIGKILL a real ``python -m bot reindex`` at each named crash point and at a few random
+moments: the index survives every kill.
 
-Runs ``scripts/crash_reindex.py`` (see its docstring); ``python scripts/crash_reindex.py
---trials 50`` is the longer version of the same check.
+Runs ``scripts/crash_reindex.py`` (see its docstring) on the tests' articles;
+``make crash`` (``scripts/crash_reindex.py --trials 50``) is the long run.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import REPO
+from index.crashpoints import CRASH_POINTS
+from tests.conftest import REPO, SEEDS
 
 SCRIPT = REPO / "scripts" / "crash_reindex.py"
-TRIALS = 20
+RANDOM_KILLS = 4
 
 
 def load_script() -> ModuleType:
@@ -33,29 +34,30 @@ def load_script() -> ModuleType:
 
 
 @pytest.mark.slow
-def test_twenty_kills_during_reindex_never_lose_the_index(tmp_path: Path) -> None:
+def test_kills_at_named_points_and_random_moments_never_lose_the_index(tmp_path: Path) -> None:
     crash = load_script()
-    began = time.monotonic()
-    results = crash.run_trials(TRIALS, tmp_path)
-    elapsed = time.monotonic() - began
+    prep = crash.prepare(tmp_path, articles=SEEDS)
 
-    report = "\n".join(r.line() for r in results) + "\n" + crash.summary(results)
-    assert len(results) == TRIALS, report
-    failed = [r for r in results if not r.passed]
-    assert not failed, report
-    assert {r.outcome for r in results} <= {"old", "new"}, report
+    named = crash.run_named_points(prep)
+    report = "\n".join(r.line() for r in named)
+    assert [r.point for r in named] == list(CRASH_POINTS), report
+    for result in named:
+        assert result.passed, report
+    # Before the switch is committed the old build serves; after it, the new one.
+    assert {r.point: r.outcome for r in named} == {
+        "after_parse": "old",
+        "mid_write": "old",
+        "before_activation": "old",
+        "after_activation": "new",
+    }, report
 
-    # The kill points really spread over the run: some kills left the old index active,
-    # and the kills landed in several distinct phases of the reindex.
-    outcomes = {r.outcome for r in results}
-    phases = {r.phase for r in results}
-    assert "old" in outcomes, report
-    assert "new" in outcomes or len(phases) >= 3, report
-    assert len(phases) >= 2, report
-    assert {"start", "build"} & phases, report
-    delays = sorted(r.fraction for r in results)
-    assert delays[0] < 0.1 and delays[-1] > 0.9, report
-    assert elapsed < 150, f"took {elapsed:.0f} s\n{report}"
+    randoms = crash.run_random_kills(prep, RANDOM_KILLS, first_number=len(named) + 1)
+    report = "\n".join(r.line() for r in [*named, *randoms]) + "\n" + crash.summary(randoms)
+    assert len(randoms) == RANDOM_KILLS, report
+    # Where a random kill lands depends on the machine: no assertion on it, only that
+    # the index survived it.
+    assert all(r.passed for r in randoms), report
+    assert {r.outcome for r in randoms} <= {"old", "new"}, report
 
     # Only failed trials leave their databases behind.
     assert not list((tmp_path / "trials").glob("*/*.sqlite3")), report

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +16,8 @@ import pytest
 from index.corpus import load_articles
 from index.engine import Snapshot
 from index.storage import Storage
-from tests.conftest import DEV_SET, REPO, SEEDS, cache_dir
+from tests.botcli import Run, run_bot
+from tests.conftest import DEV_SET, SEEDS
 
 COMMIT = "What did the US commit to?"
 WORLD_CUP = "Wer hat die Fußball-Weltmeisterschaft gewonnen?"
@@ -35,42 +32,10 @@ RESULT_KEYS = {
     "passage",
     "score",
 }
-TIMEOUT = 300
 
 
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def environment(database: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
-    env.update(
-        DATABASE_PATH=str(database),
-        CACHE_DIR=str(cache_dir()),  # shared, so the parsed Ding dictionary is reused
-        ARTICLES_DIR="seeds",
-        DISCORD_TOKEN="",  # empty means none, and wins over a developer's .env
-        PYTHONIOENCODING="utf-8",
-    )
-    env.update(overrides)
-    return env
-
-
-def run(database: Path, *args: str, stdin: str | None = None, **env: str) -> Run:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=REPO,
-        env=environment(database, **env),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+def run(database: Path, *args: str, stdin: str | None = None, **settings: str) -> Run:
+    return run_bot(database, *args, stdin=stdin, **settings)
 
 
 def seed_passage_count() -> int:
@@ -469,3 +434,37 @@ def test_ask_reads_questions_from_stdin(database: Path) -> None:
     assert [a["question"] for a in answers] == [COMMIT, WORLD_CUP]
     assert answers[0]["answered"] and not answers[1]["answered"]
     assert answers[0]["results"][0].keys() >= RESULT_KEYS
+
+
+# --- independence from the developer's own setup ---------------------------------------
+
+
+def test_a_users_articles_env_file_and_environment_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extra article in a project's ``seeds/``, a ``.env`` there and ``ARTICLES_DIR``
+    in the environment do not reach a test's ``python -m bot``."""
+    project = tmp_path / "project"
+    (project / "seeds").mkdir(parents=True)
+    for article in SEEDS.iterdir():
+        (project / "seeds" / article.name).write_bytes(article.read_bytes())
+    (project / "seeds" / "rom.txt").write_text(
+        "---\ntitle: Gipfel in Rom\n---\nItalien sagte zu, zwei Fregatten zu stellen.\n",
+        encoding="utf-8",
+    )
+    (project / ".env").write_text(
+        "ARTICLES_DIR=seeds\nDATABASE_PATH=theirs.sqlite3\nDICTIONARY_PATH=/nonexistent\n"
+        "GLOSSARY_PATH=missing.txt\nMAX_QUESTION_CHARS=5\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ARTICLES_DIR", str(project / "seeds"))
+    monkeypatch.setenv("MAX_QUESTION_CHARS", "5")
+    database = tmp_path / "db.sqlite3"
+
+    result = run_bot(database, "reindex", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert f"2 articles, {seed_passage_count()} passages" in result.stdout
+    assert "Warning" not in result.stdout  # the real dictionary, no missing glossary
+    assert database.is_file() and not (project / "theirs.sqlite3").exists()
+    answer = json.loads(run_bot(database, "ask", COMMIT, "--json", cwd=project).stdout)
+    assert answer["question"] == COMMIT and answer["answered"] is True

@@ -16,13 +16,14 @@ from index.corpus import (
 )
 from index.pipeline import Sources, reindex
 from index.storage import Storage
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 
 
-def test_seeds_are_copied_byte_for_byte() -> None:
-    shared = SEEDS.parents[1] / "shared" / "seeds"
+def test_the_tests_articles_are_the_seeds_byte_for_byte() -> None:
+    shared = REPO.parent / "shared" / "seeds"
     if not shared.is_dir():
         pytest.skip("../shared/seeds is not beside this checkout")
+    assert sorted(p.name for p in SEEDS.iterdir()) == sorted(p.name for p in shared.iterdir())
     for path in shared.iterdir():
         assert (SEEDS / path.name).read_bytes() == path.read_bytes()
 

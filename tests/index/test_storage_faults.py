@@ -11,16 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import resource
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +24,6 @@ import pytest
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import ReindexReport, Sources, reindex
 from index.storage import (
-    BUSY_TIMEOUT_MS,
     QuestionRecord,
     ReindexBusyError,
     Storage,
@@ -37,7 +31,8 @@ from index.storage import (
     reindex_file_lock,
 )
 from index.synthetic import synthetic_articles, write_corpus
-from tests.conftest import REPO, SEEDS
+from tests.botcli import TIMEOUT, Run, run_bot
+from tests.conftest import SEEDS
 
 QUESTION = "Wer nahm an dem Treffen teil?"
 QUESTIONS = (
@@ -45,55 +40,28 @@ QUESTIONS = (
     "Was sagte Macron über Russland?",
     "Wie viele Staaten wollen Truppen entsenden?",
 )
-TIMEOUT = 120
 NO_DICTIONARY = Sources(articles_dir=SEEDS, dictionary_path=None)
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-def environment(database: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
-    env.update(
-        DATABASE_PATH=str(database),
-        ARTICLES_DIR=str(SEEDS),
-        DICTIONARY_PATH="/nonexistent",  # no dictionary: a supported mode, and fast
-        CACHE_DIR=str(database.parent / "cache"),
-        GLOSSARY_PATH="",
-        DISCORD_TOKEN="",
-        PYTHONIOENCODING="utf-8",
-    )
-    env.update(extra)
-    return env
-
-
 def run(
     database: Path,
     *args: str,
     preexec_fn: Callable[[], None] | None = None,
-    **extra: str,
+    **settings: str,
 ) -> Run:
-    began = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=REPO,
-        env=environment(database, **extra),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
+    """``python -m bot ARGS`` without the dictionary (a supported mode, and fast), with a
+    cache of its own."""
+    return run_bot(
+        database,
+        *args,
         preexec_fn=preexec_fn,
+        DICTIONARY_PATH="/nonexistent",
+        CACHE_DIR=str(database.parent / "cache"),
+        **settings,
     )
-    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - began)
 
 
 def one_line_error(result: Run) -> str:
@@ -126,6 +94,18 @@ def cli_database(directory: Path) -> Path:
     succeeded(run(database, "reindex"))
     assert not database.with_name(database.name + "-wal").exists()
     return database
+
+
+def one_more_article(directory: Path) -> Path:
+    """The seeds plus one article: a reindex of it has something to do."""
+    directory.mkdir(parents=True)
+    for article in SEEDS.iterdir():
+        (directory / article.name).write_bytes(article.read_bytes())
+    (directory / "rom.txt").write_text(
+        "---\ntitle: Gipfel in Rom\n---\nItalien sagte zu, zwei Fregatten zu stellen.\n",
+        encoding="utf-8",
+    )
+    return directory
 
 
 @contextmanager
@@ -196,8 +176,8 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
         assert all(answered for answered, _ in before)
 
         with write_locked(database):
-            began = time.monotonic()
-            job = asyncio.create_task(reindex(storage, NO_DICTIONARY, engine))
+            # force: the inputs are unchanged, and a reindex would rightly do nothing
+            job = asyncio.create_task(reindex(storage, NO_DICTIONARY, engine, force=True))
             await asyncio.sleep(0)
             # Meanwhile: reads go on in WAL mode, from this connection and from a new one.
             assert fingerprints(engine) == before
@@ -207,9 +187,10 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
 
             with pytest.raises(Exception) as caught:
                 await asyncio.wait_for(job, TIMEOUT)
-            elapsed = time.monotonic() - began
             assert isinstance(caught.value, StorageError), repr(caught.value)
             assert "locked" in str(caught.value), str(caught.value)
+            # The child honoured the configured busy timeout (300 ms), not the 5 s default.
+            assert "waited 0.3 s" in str(caught.value), str(caught.value)
 
             # The old build still serves, in the engine and in the database.
             assert engine.snapshot is serving
@@ -222,7 +203,7 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
                 await storage.log_question(record())
 
         # Once the lock is released, a reindex goes through.
-        report = await reindex(storage, NO_DICTIONARY, engine)
+        report = await reindex(storage, NO_DICTIONARY, engine, force=True)
         assert engine.snapshot.info.build_id == report.build_id != old.build_id
         assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [
             (report.build_id, "ready")
@@ -230,9 +211,6 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
         assert fingerprints(engine) == before
         assert await storage.log_question(record()) > 0
     assert integrity(database) == ["ok"]
-    # The failure came within the configured busy timeout (300 ms) plus the child's
-    # start-up, not after the 5 s default.
-    assert elapsed < BUSY_TIMEOUT_MS / 1000, f"the locked reindex gave up after {elapsed:.1f} s"
 
 
 def test_cli_ask_answers_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
@@ -245,14 +223,16 @@ def test_cli_ask_answers_while_another_process_holds_the_write_lock(tmp_path: Pa
         data = json.loads(result.stdout)
         data.pop("elapsed_ms")
         assert data == expected  # the question log is best-effort; the answer is not
-        assert result.seconds < TIMEOUT
 
 
 def test_cli_reindex_of_a_locked_database_says_so_in_one_line(tmp_path: Path) -> None:
     database = cli_database(tmp_path)
     old = active_build(database)
     with write_locked(database):
-        message = one_line_error(run(database, "reindex", BUSY_TIMEOUT_MS="300"))
+        changed = one_more_article(tmp_path / "changed")
+        message = one_line_error(
+            run(database, "reindex", "--seeds", str(changed), BUSY_TIMEOUT_MS="300")
+        )
     assert "locked" in message, message
     assert "--rebuild" not in message, message  # a busy database is not a broken one
     assert integrity(database) == ["ok"]
@@ -367,8 +347,8 @@ async def test_two_reindexes_that_wait_run_one_after_the_other(tmp_path: Path) -
     database = tmp_path / "newsbot.sqlite3"
     async with await Storage.open(database) as storage:
         reports = await asyncio.gather(
-            reindex(storage, NO_DICTIONARY, wait=True),
-            reindex(storage, NO_DICTIONARY, wait=True),
+            reindex(storage, NO_DICTIONARY, wait=True, force=True),
+            reindex(storage, NO_DICTIONARY, wait=True, force=True),
         )
         ids = {r.build_id for r in reports}
         assert len(ids) == 2

@@ -1,0 +1,159 @@
+"""The reindex caches: the dictionary store and compiled lexicons (index/lexicon_cache.py).
+
+The store must give exactly what the parsed dictionary gives, and a lexicon compiled from
+the store's entries for a vocabulary must equal one compiled from the whole dictionary;
+a damaged cache file is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.analysis import GermanAnalyzer
+from index.corpus import Article, parse_article
+from index.engine import build_snapshot
+from index.lexicon import DingEntries, Lexicon, default_glossary, parse_ding
+from index.lexicon_cache import (
+    StoredDictionary,
+    cached_lexicon,
+    open_dictionary,
+    store_bytes,
+)
+from tests.conftest import DATA
+
+SAMPLE = DATA / "ding-sample.txt"
+
+
+@pytest.fixture(scope="module")
+def parsed() -> DingEntries:
+    return parse_ding(SAMPLE.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.fixture(scope="module")
+def stored(parsed: DingEntries) -> StoredDictionary:
+    payload = store_bytes(parsed, GermanAnalyzer())
+    assert payload is not None
+    return StoredDictionary(pickle.loads(payload), "sample")
+
+
+def comparable(lexicon: Lexicon) -> dict[str, object]:
+    return {
+        "translations": lexicon.translations,
+        "order": list(lexicon.translations),
+        "glossary": lexicon.glossary,
+        "english_words": lexicon.english_words,
+        "german_words": lexicon.german_words,
+        "repair_english": lexicon.repair_english,
+        "display": lexicon.display,
+        "surfaces": lexicon.surfaces,
+    }
+
+
+def test_the_store_gives_what_parsing_gives(parsed: DingEntries, stored: StoredDictionary) -> None:
+    assert stored.translations == parsed.translations
+    assert list(stored.translations) == list(parsed.translations)
+    assert stored.english_words == parsed.english_words
+    assert stored.german_words == parsed.german_words
+    assert stored.german_nouns == parsed.german_nouns
+    analyzer = GermanAnalyzer()
+    assert stored.noun_stems == {analyzer.stem(n) for n in parsed.german_nouns}
+    term_of = stored.term_function(analyzer.term_of)
+    for word in [*parsed.german_words, "Wörter", "die", "x"]:
+        assert term_of(word) == analyzer.term_of(word), word
+
+
+def test_a_lexicon_from_the_store_equals_one_from_the_whole_dictionary(
+    parsed: DingEntries, stored: StoredDictionary, seed_articles: list[Article]
+) -> None:
+    """The store hands compiling only the entries that can meet the vocabulary: this
+    holds as long as compiling keeps only translations whose German side occurs in the
+    index. A change to ``compile_lexicon`` that breaks that fails here."""
+    rome = parse_article(
+        "rom", "---\ntitle: Rom\n---\nDie Luftverteidigung verpflichtet sich zu Zusagen.\n"
+    )
+    for articles in (seed_articles, [*seed_articles, rome], [rome]):
+        whole = build_snapshot(articles, parsed, default_glossary())
+        from_store = build_snapshot(articles, stored, default_glossary())
+        assert comparable(from_store.lexicon) == comparable(whole.lexicon)
+        assert from_store.bm25.terms == whole.bm25.terms  # same analysis (compound splits)
+    assert whole.lexicon.translations, "the sample must meet the vocabulary"
+
+
+def test_open_dictionary_stores_once_and_rebuilds_a_damaged_store(tmp_path: Path) -> None:
+    dictionary = tmp_path / "de-en"
+    shutil.copyfile(SAMPLE, dictionary)
+    cache = tmp_path / "cache"
+    events: list[tuple[str, int, int]] = []
+    first = open_dictionary(dictionary, cache, lambda *e: events.append(e))
+    assert isinstance(first, StoredDictionary)
+    assert events and {stage for stage, _, _ in events} == {"dictionary"}
+    assert events[-1][1] == events[-1][2]
+    (store,) = cache.glob("dictionary-*.bin")
+
+    events.clear()
+    again = open_dictionary(dictionary, cache, lambda *e: events.append(e))
+    assert isinstance(again, StoredDictionary) and not events  # read, not parsed
+    assert again.translations == first.translations
+
+    store.write_bytes(store.read_bytes()[:1000])  # cut short, as by a full disk
+    rebuilt = open_dictionary(dictionary, cache, lambda *e: events.append(e))
+    assert events  # parsed and stored again
+    assert rebuilt.translations == first.translations
+    assert len(store.read_bytes()) > 1000
+
+    dictionary.write_text(SAMPLE.read_text(encoding="utf-8") + "neu {adj} :: new\n")
+    changed = open_dictionary(dictionary, cache)
+    assert "new" in changed.translations
+    assert len(list(cache.glob("dictionary-*.bin"))) == 2
+
+
+def test_cached_lexicon_compiles_once_per_inputs(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def compile(name: str) -> Lexicon:
+        calls.append(name)
+        return Lexicon(translations={"peace": {"fried": 1.0}}, english_words=frozenset([name]))
+
+    inputs = {"vocabulary": "a", "dictionary": "d"}
+    first = cached_lexicon(tmp_path, inputs, lambda: compile("first"))
+    again = cached_lexicon(tmp_path, dict(inputs), lambda: compile("again"))
+    assert calls == ["first"]
+    assert again == first and again is not first  # a fresh object: callers may change it
+
+    other = cached_lexicon(tmp_path, {**inputs, "vocabulary": "b"}, lambda: compile("other"))
+    assert calls == ["first", "other"] and other.english_words == {"other"}
+
+    assert cached_lexicon(tmp_path, None, lambda: compile("unknown")).english_words == {
+        "unknown"
+    }  # inputs that cannot be told: compiled, not cached
+    assert cached_lexicon(None, inputs, lambda: compile("no dir")).english_words == {"no dir"}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"NBC1\x00\x00\x00\x00garbage", b"not a cache file at all"],
+    ids=["empty", "bad-checksum", "garbage"],
+)
+def test_a_damaged_lexicon_file_is_compiled_again(tmp_path: Path, damage: bytes) -> None:
+    inputs = {"vocabulary": "a"}
+    lexicon = Lexicon(translations={"peace": {"fried": 1.0}})
+    cached_lexicon(tmp_path, inputs, lambda: lexicon)
+    (file,) = tmp_path.glob("lexicon-*.pickle")
+    file.write_bytes(damage)
+    calls: list[int] = []
+    result = cached_lexicon(tmp_path, inputs, lambda: calls.append(1) or lexicon)
+    assert calls == [1] and result == lexicon
+    assert cached_lexicon(tmp_path, inputs, lambda: calls.append(2) or lexicon) == lexicon
+    assert calls == [1]  # the rewritten file is good again
+
+
+def test_an_unusable_cache_directory_only_costs_time(tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache directory should be")
+    lexicon = Lexicon(translations={"peace": {"fried": 1.0}})
+    assert cached_lexicon(blocker, {"vocabulary": "a"}, lambda: lexicon) == lexicon
+    assert blocker.read_text() == "a file where the cache directory should be"
