@@ -104,6 +104,11 @@ def questions(dev_set: Path | None, vocabulary: Sequence[str], seed: int) -> lis
     return out
 
 
+def _first(items: Sequence[str], n: int) -> list[str]:
+    """``n`` items, repeating ``items`` when there are fewer (the dev set may be absent)."""
+    return [items[i % len(items)] for i in range(n)] if items else []
+
+
 def flat_terms(snapshot: Snapshot, question: str) -> list[str]:
     """The query terms every system gets: all concepts' terms, each as its own term."""
     query = snapshot.builder.build(question)
@@ -323,7 +328,7 @@ def bench_size(
     if with_reindex_load:
         report.under_reindex = asyncio.run(
             answers_under_reindex(
-                engine, qs[:50], corpus_dir, ding_path, cache_dir, workdir / "load.sqlite3"
+                engine, _first(qs, 50), corpus_dir, ding_path, cache_dir, workdir / "load.sqlite3"
             )
         )
     fts.db.close()
