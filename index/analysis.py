@@ -24,6 +24,8 @@ _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")
 # Inflection a head may carry beyond its dictionary form ("Ministern", "Unternehmens").
 _HEAD_ENDINGS = ("s", "es", "n", "en", "e")
 _VOWELS = frozenset("aeiouy")
+# Verb prefixes: a listed word made of one and another listed word is derived, not compound.
+_PREFIXES = ("ver", "be", "ent", "er", "ge", "zer", "miss", "emp", "uber", "unter", "vor")
 _STEMMER = Stemmer.Stemmer("german")  # the analyser's algorithm
 _MIN_COMPOUND = 8  # shorter words are not split
 _MIN_PART = 4  # modifier and head alike, linking element not counted
@@ -168,6 +170,10 @@ class Decompounder:
             len(listed) < _MIN_LISTED_COMPOUND or _STEMMER.stemWord(word) not in self._noun_stems
         ):
             return ()  # a simple word ("Dienstag"), or one of another class ("Normalerweise")
+        if listed is not None and any(
+            word.startswith(p) and self._listed_form(word[len(p) :]) for p in _PREFIXES
+        ):
+            return ()  # a prefix's derivation: "Verbrechen" is ver + brechen, no "Verb" + "Rechen"
         candidates = [seg for seg in self._segmentations(word) if len(seg) > 1]
         if not candidates:
             return ()
@@ -182,7 +188,9 @@ class Decompounder:
             bases = tuple(p.base for p in seg)
             return (-len(seg), min(lengths), sum(lengths), lengths[-1], exact, bases)
 
-        return tuple(p.base for p in max(candidates, key=rank))
+        best = tuple(p.base for p in max(candidates, key=rank))
+        # A part that is a compound itself adds its own parts ("Wehrdienst": Wehr, Dienst).
+        return tuple(q for p in best for q in (p, *self.split(p)))
 
 
 @lru_cache(maxsize=500_000)
