@@ -29,7 +29,7 @@ class EngineConfig:
         "lose two questions to length normalisation at 0.75",
     )
     min_coverage: float = _tunable(
-        0.28,
+        0.27,
         "abstain below this share of the question's idf weight in the best passage; the "
         "highest value with ≤ 2 % false abstentions on xquad-dev EN and DE (sweep)",
     )
@@ -40,6 +40,11 @@ class EngineConfig:
     )
     word_miss_factor: float = _tunable(
         0.5, "an unmatched ordinary word weighs this share of the unseen idf (dictionary gaps)"
+    )
+    known_miss_factor: float = _tunable(
+        1.0,
+        "an unmatched word the dictionary knows (its translations are not in the articles: "
+        "'inflation') weighs this share of the unseen idf; sweep in EVALUATION.md",
     )
     sentence_boost: float = _tunable(
         1.0,
@@ -62,6 +67,11 @@ class EngineConfig:
         0.3,
         "a translation of the other word class (noun for a verb) keeps this share of its "
         "boost; preferred against, never excluded",
+    )
+    synonym_hop: float = _tunable(
+        0.5,
+        "an English word none of whose translations occurs takes its Ding synonyms' "
+        "translations at this share (0 = off); EVALUATION.md has the measurement",
     )
     short_sentence: int = _tunable(
         70, "a best sentence shorter than this many characters gets its neighbour as context"

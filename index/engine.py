@@ -197,6 +197,20 @@ def _index_decompounder(ding: DingEntries | None, articles: Sequence[Article]) -
     return Decompounder(known, ding.german_words, ding.english_words)
 
 
+def proper_nouns(surfaces: Counter[str], lexicon: Lexicon) -> tuple[str, ...]:
+    """The articles' capitalised words that no dictionary lists as a common German word
+    (names; German words Ding knows as names, such as *Spanien*), most frequent first."""
+    out = [
+        s
+        for s, _ in surfaces.most_common()
+        if len(s) >= 3
+        and s[:1].isupper()
+        and s.isalpha()
+        and ((f := fold(s)) not in lexicon.german_words or f in lexicon.german_names)
+    ]
+    return tuple(out)
+
+
 _CAPITALISED_RE = re.compile(r"\b[^\W\d_a-zß][^\W\d_]{2,}", re.UNICODE)
 
 
@@ -289,6 +303,7 @@ def build_snapshot(
             list(glossary),
             term_function(ding, analyzer.term_of),
             vocabulary,
+            DEFAULT_CONFIG.synonym_hop,
         ),
     )
     display: dict[str, tuple[int, str]] = {}
@@ -298,6 +313,7 @@ def build_snapshot(
             display[term] = (count, surface)
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
+    lexicon.names = proper_nouns(analysed.surface_counts, lexicon)
     # Stored with the build, so that a loaded snapshot splits words as the build did.
     words = {w for article in analysed.articles.values() for w in WORD_RE.findall(article.text)}
     word_stems = {analyzer.stem(fold(w)) for w in words}
@@ -620,7 +636,12 @@ class Engine:
                     matched += weight
             else:
                 cfg = self.config
-                factor = cfg.entity_miss_factor if concept.entity else cfg.word_miss_factor
+                if concept.entity:
+                    factor = cfg.entity_miss_factor
+                elif concept.known:
+                    factor = cfg.known_miss_factor
+                else:
+                    factor = cfg.word_miss_factor
                 total += concept.weight * bm25.unseen_idf() * factor
         return matched / total if total else 0.0
 

@@ -29,11 +29,14 @@ from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-8"
+_PARSER_VERSION = "ding-10"
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
 LEXICON_VERSION = "2"
 
+# Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
+# would otherwise split a synonym in two.
+_ABBREVIATIONS_RE = re.compile(r"(?<=\s)/[^/|:]*/(?=[\s;|]|$)")
 _BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _DE_NOISE = frozenset(
     [
@@ -134,6 +137,8 @@ class DingEntries:
     classes: dict[tuple[str, ...], str] = field(default_factory=dict)
     # German words the dictionary gives for English proper nouns only ("Spanien" → Spain)
     german_names: set[str] = field(default_factory=set)
+    # English key → the other English keys of the same senses ("ceasefire" → "truce")
+    synonyms: dict[str, set[str]] = field(default_factory=dict)
     english_words: set[str] = field(default_factory=set)
     german_words: set[str] = field(default_factory=set)
     german_nouns: set[str] = field(default_factory=set)
@@ -210,7 +215,7 @@ def parse_ding(lines: Iterable[str]) -> DingEntries:
     for line in lines:
         if not line or line.startswith("#") or " :: " not in line:
             continue
-        german, english = line.rstrip("\n").split(" :: ", 1)
+        german, english = _ABBREVIATIONS_RE.sub("", line.rstrip("\n")).split(" :: ", 1)
         for noun in _NOUN_RE.findall(german):
             out.german_nouns.add(fold(noun))
         for de_sense, en_sense in zip(german.split(" | "), english.split(" | "), strict=False):
@@ -236,6 +241,10 @@ def parse_ding(lines: Iterable[str]) -> DingEntries:
                 out.german_names.update(
                     fold(p[0]) for p in de_phrases if p[0][:1].isupper() and p[0].isalpha()
                 )
+            sense_keys = {english_key(w) for w in cleaned if len(w) <= MAX_PHRASE_WORDS}
+            if len(sense_keys) > 1:
+                for key in sense_keys:
+                    out.synonyms.setdefault(key, set()).update(sense_keys - {key})
             for words in cleaned:
                 if len(words) > MAX_PHRASE_WORDS:
                     continue
@@ -388,6 +397,11 @@ class Lexicon:
     repair_english: list[str] = field(default_factory=list)
     # Words compounds may be split into (folded), those whose stems the index holds
     compound_parts: frozenset[str] = frozenset()
+    # the articles' proper nouns (capitalised words no dictionary lists as common words),
+    # as written: what a misspelt or transliterated name in a question is matched to
+    names: tuple[str, ...] = ()
+    # English keys whose translations come from a synonym hop (see compile_lexicon)
+    hop_keys: frozenset[str] = frozenset()
 
     def to_bytes(self) -> bytes:
         payload = {
@@ -404,6 +418,8 @@ class Lexicon:
             "surfaces": self.surfaces,
             "repair_english": self.repair_english,
             "compound_parts": "\n".join(sorted(self.compound_parts)),
+            "names": "\n".join(self.names),
+            "hop_keys": "\n".join(sorted(self.hop_keys)),
         }
         return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
 
@@ -422,6 +438,8 @@ class Lexicon:
             surfaces=payload["surfaces"],
             repair_english=payload["repair_english"],
             compound_parts=frozenset(_lines(payload.get("compound_parts", ""))),
+            names=tuple(_lines(payload.get("names", ""))),
+            hop_keys=frozenset(_lines(payload.get("hop_keys", ""))),
         )
 
 
@@ -436,8 +454,13 @@ def compile_lexicon(
     glossary: list[GlossaryEntry],
     term_of: Callable[[str], str | None],
     vocabulary: Iterable[str] | set[str],
+    synonym_hop: float = 0.5,
 ) -> Lexicon:
     """Keep the translations whose German side occurs in ``vocabulary`` (index terms).
+
+    An English key none of whose translations occurs goes one hop: the translations of the
+    English synonyms of its senses, at ``synonym_hop`` of their boost. Ding's "ceasefire"
+    gives *Waffenruhe*; its synonym "truce" gives the article's *Waffenstillstand*.
 
     A translation is one German word. A multi-word German translation ("mit Luft Gas
     füllen" for "inflate") is not split into its words: each word alone would mean
@@ -450,11 +473,17 @@ def compile_lexicon(
         for key, phrases in ding.translations.items():
             counts, kinds = _term_counts(phrases, ding.classes, term_of, vocab)
             if counts:
-                top = max(counts.values())
+                # Relative to the key's most frequent translation in the whole dictionary,
+                # not among those the articles happen to contain: a rare sense that alone
+                # occurs ("election" → möglich) must not weigh like the word's main sense.
+                top = max(max(phrases.values()), max(counts.values()))
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 translations[key] = {t: round(n / top, 4) for t, n in ranked}
                 if kinds:
                     classes[key] = kinds
+    hop_keys: set[str] = set()
+    if ding is not None and synonym_hop > 0:
+        hop_keys = _add_synonym_hops(translations, classes, ding.synonyms, synonym_hop)
     english_words = frozenset(ding.english_words) if ding else frozenset()
     return Lexicon(
         translations=translations,
@@ -464,10 +493,38 @@ def compile_lexicon(
         german_words=frozenset(ding.german_words) if ding else frozenset(),
         german_names=frozenset(ding.german_names) if ding else frozenset(),
         has_dictionary=ding is not None,
+        hop_keys=frozenset(hop_keys),
         repair_english=sorted(
             w for w in english_words if len(w) >= 3 and english_key([w]) in translations
         ),
     )
+
+
+def _add_synonym_hops(
+    translations: dict[str, dict[str, float]],
+    classes: dict[str, dict[str, str]],
+    synonyms: dict[str, set[str]],
+    weight: float,
+) -> set[str]:
+    """Give untranslated keys their synonyms' translations at ``weight`` (one hop only:
+    the hops are computed from the direct translations, never from other hops)."""
+    hops: dict[str, dict[str, float]] = {}
+    for key, others in synonyms.items():
+        if key in translations:
+            continue
+        merged: dict[str, float] = {}
+        kinds: dict[str, str] = {}
+        for other in sorted(others):
+            for term, boost in translations.get(other, {}).items():
+                merged[term] = max(merged.get(term, 0.0), round(boost * weight, 4))
+                if cls := classes.get(other, {}).get(term):
+                    kinds[term] = "".join(sorted(set(kinds.get(term, "") + cls)))
+        if merged:
+            hops[key] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
+            if kinds:
+                classes[key] = kinds
+    translations.update(hops)
+    return set(hops)
 
 
 def _term_counts(

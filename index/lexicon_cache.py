@@ -40,6 +40,7 @@ from typing import Any
 
 import index
 import index.analysis
+import index.config
 import index.lexicon
 import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer
@@ -120,7 +121,7 @@ def code_digest() -> str:
     ``term_of`` (folding, stop words, stemming); editing any of them must invalidate the
     caches, whether or not someone remembered to bump a version constant.
     """
-    modules = (index.analysis, index.lexicon, index.text)
+    modules = (index.analysis, index.config, index.lexicon, index.text)
     files = [Path(str(m.__file__)) for m in modules]
     files += sorted((Path(str(index.__file__)).parent / "data").glob("*.txt"))
     return digest(*(f.read_bytes() for f in files))
@@ -222,6 +223,15 @@ class StoredDictionary(DingEntries):
         self._set("classes", value)
 
     @property
+    def synonyms(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = self._parts.get("synonyms", self._data["synonyms"])
+        return found
+
+    @synonyms.setter
+    def synonyms(self, value: dict[str, set[str]]) -> None:
+        self._set("synonyms", value)
+
+    @property
     def translations(self) -> dict[str, dict[tuple[str, ...], int]]:
         if "translations" not in self._parts:
             self._parts["translations"] = self._entries(range(len(self._keys)))
@@ -300,6 +310,7 @@ class StoredDictionary(DingEntries):
             german_nouns=self.german_nouns,
             classes=self.classes,
             german_names=self.german_names,
+            synonyms=self.synonyms,
         )
 
 
@@ -358,6 +369,7 @@ def store_bytes(
         "german_nouns": _join(entries.german_nouns),
         "german_names": _join(entries.german_names),
         "classes": dict(entries.classes),
+        "synonyms": dict(entries.synonyms),
         "keys": "\n".join(keys),
         "entries": b"".join(blobs),
         "entry_ptr": entry_ptr.tobytes(),

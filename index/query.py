@@ -18,7 +18,7 @@ from typing import Literal
 
 from lemminflect import getAllLemmas
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 from rapidfuzz.process import extract, extractOne
 
 from index.analysis import (
@@ -112,6 +112,7 @@ class Concept:
     boosts: tuple[float, ...] = ()  # per term (translation probability); empty: all 1
     entity: bool = False  # a name: matching nothing is a strong sign of "not covered"
     note: str = ""  # e.g. the corrected spelling of a typo
+    known: bool = False  # a dictionary word whose translations the articles lack
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,9 @@ class QueryBuilder:
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
         self._glossary = _compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
+        self._names: dict[str, str] = {}
+        for name in lexicon.names:  # most frequent first: it wins a shared key
+            self._names.setdefault(name_key(name), name)
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
@@ -215,6 +219,10 @@ class QueryBuilder:
     def translate(self, words: Sequence[str], cls: str | None = None) -> dict[str, float]:
         """German terms for English ``words``: the dictionary's own form first, else
         the lemma's ("promised" → "promise"); terms of the word class ``cls`` preferred."""
+        return self.lookup(words, cls)[1]
+
+    def lookup(self, words: Sequence[str], cls: str | None = None) -> tuple[str, dict[str, float]]:
+        """``translate``, with the key it found the terms under."""
         key = english_key(words)
         found = self.lexicon.translations.get(key)
         if not found:
@@ -223,14 +231,12 @@ class QueryBuilder:
                 if found := self.lexicon.translations.get(key):
                     break
         if not found:
-            return {}
+            return key, {}
         kinds = self.lexicon.classes.get(key, {})
         if cls is None or not any(cls in kinds.get(t, cls) for t in found):
-            return dict(found)
-        return {
-            t: b if cls in kinds.get(t, cls) else b * self.config.class_mismatch
-            for t, b in found.items()
-        }
+            return key, dict(found)
+        weaker = self.config.class_mismatch
+        return key, {t: b if cls in kinds.get(t, cls) else b * weaker for t, b in found.items()}
 
     def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
         out: list[Concept] = []
@@ -301,10 +307,15 @@ class QueryBuilder:
         terms: dict[str, float] = {}
         if german and german in self.vocabulary:
             terms[german] = 1.0
+        weight = 1.0
         # A German question's word is looked up in English only when it is no German word
         # (a loanword, a name spelled the English way).
         if language != "de" or (not terms and folded not in self.lexicon.german_words):
-            for t, boost in self.translate([word], cls).items():
+            key, translated = self.lookup([word], cls)
+            if translated and not terms and key in self.lexicon.hop_keys:
+                # reached through a synonym only: a weaker concept, in scoring and coverage
+                weight = self.config.synonym_hop
+            for t, boost in translated.items():
                 terms.setdefault(t, boost)
         # A capitalised word that matches nothing is most likely a name: inside an English
         # sentence any such word, in German (where every noun is capitalised) a word the
@@ -320,8 +331,13 @@ class QueryBuilder:
             entity = capitalised and not terms
         if terms:
             return [
-                Concept(word, tuple(terms), "word", entity=entity, boosts=tuple(terms.values()))
+                Concept(
+                    word, tuple(terms), "word", weight, entity=entity, boosts=tuple(terms.values())
+                )
             ]
+
+        if word[:1].isupper() and (named := self._match_name(word)) is not None:
+            return [named]
 
         parts = self._known_parts(folded) if german else ()
         if parts:
@@ -331,11 +347,37 @@ class QueryBuilder:
                 if self.analyzer.stem(p) in self.vocabulary
             ] or [Concept(word, (), "word")]
 
-        if not self._is_known_word(folded, language):
+        known = self._is_known_word(folded, language)
+        # Typo repair is for words; a capitalised word in an English question is a name,
+        # repaired only to a name of the articles (above), never to a dictionary word.
+        if not known and not (entity and language != "de"):
             fixed = self._repair(folded, language)
             if fixed is not None:
                 return [fixed]
-        return [Concept(word, (), "word", entity=entity)]
+        return [Concept(word, (), "word", entity=entity, known=known and not entity)]
+
+    def _match_name(self, word: str) -> Concept | None:
+        """A capitalised question word that is a name of the articles, spelled another way:
+        by a transliteration-tolerant key (Zelensky ↔ Selenskyj), else within one edit
+        of it, transpositions included (Macorn ↔ Macron)."""
+        if len(word) < 4 or not word.isalpha():
+            return None
+        key = name_key(word)
+        found = self._names.get(key)
+        if found is None and len(key) >= 5:
+            near = extractOne(
+                key,
+                list(self._names),
+                scorer=OSA.distance,
+                score_cutoff=1 if len(key) <= 7 else 2,
+            )
+            found = self._names[near[0]] if near is not None else None
+        if found is None or fold(found) == fold(word):
+            return None
+        term = self.analyzer.term_of(found)
+        if term is None or term not in self.vocabulary:
+            return None
+        return Concept(word, (term,), "name", entity=True, note=found)
 
     def _known_parts(self, folded: str) -> tuple[str, ...]:
         """Parts of a compound the articles know: a full split, else the longest known
@@ -416,6 +458,31 @@ class QueryBuilder:
                         found.append((score, replaced))
         ordered = [q for _, q in sorted(found, key=lambda x: -x[0])]
         return list(dict.fromkeys(ordered))[:limit]
+
+
+_NAME_RULES = (
+    ("tsch", "c"),
+    ("sch", "s"),
+    ("ch", "c"),
+    ("ph", "f"),
+    ("ck", "c"),
+    ("w", "v"),
+    ("z", "s"),
+    ("k", "c"),
+    ("q", "c"),
+    ("y", "i"),
+    ("j", "i"),
+    ("ie", "i"),
+)
+
+
+def name_key(word: str) -> str:
+    """A spelling-tolerant key of a name: transliterations of one name share it
+    (Zelensky, Selenskyj, Zelenskyy → "selensci"; Wolodymyr, Volodymyr → "volodimir")."""
+    key = fold(word)
+    for old, new in _NAME_RULES:
+        key = key.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", key)
 
 
 def _country_us(tokens: list[Token]) -> list[Token]:
