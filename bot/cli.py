@@ -36,6 +36,7 @@ from index.storage import (
     StorageError,
     reindex_lock_path,
 )
+from index.text import clean_question
 
 MAX_K = 50
 
@@ -184,14 +185,14 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     batch = args.question == "-"
-    if not batch and not args.question.strip():
+    if not batch and not clean_question(args.question):  # blank, or only invisible characters
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
     storage, engine = await open_engine(settings)
     async with storage:
         # "-": one question per line of standard input, each answered like a single one.
         lines = sys.stdin if batch else [args.question]
         for line in lines:
-            question = line.strip()
+            question = clean_question(line)
             if not question:
                 continue
             answer = engine.answer(question, k=args.k, abstain=not args.no_abstain)
