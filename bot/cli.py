@@ -82,8 +82,7 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
             require_article_files(settings.articles_dir)  # say so before any note or bar
             notes = Console(stderr=True, soft_wrap=True)
             notes.print(
-                f"[dim]No index yet: building it from the articles in {settings.articles_dir}…"
-                "[/dim]",
+                render("note.j2", "terminal", what="building", articles_dir=settings.articles_dir),
                 highlight=False,
             )
             await run_reindex(storage, sources_from(settings), notes)
@@ -212,7 +211,7 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
     if args.rebuild:
         backup = backup_database(settings.database_path)
         if backup:
-            console.print(f"[dim]Old database moved to {backup}[/dim]")
+            console.print(render("note.j2", "terminal", what="backup", backup=backup))
     async with await open_storage(settings) as storage:
         report = await run_reindex(storage, sources_from(settings, args.seeds), console)
     console.print(render("reindex.j2", "terminal", report=report), highlight=False)
@@ -354,7 +353,7 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
         raise CliError("--questions must be between 1 and 1,000,000", 2)
     storage, engine = await open_engine(settings)
     await storage.close()
-    console.print(f"Soak: {args.questions:,} questions through a local Discord stand-in…")
+    console.print(render("note.j2", "terminal", what="soak", questions=args.questions))
     with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
         report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
     console.print(render("soak.j2", "terminal", r=report), highlight=False)
@@ -415,7 +414,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) ->
     """The main job: the Discord bot when a token is configured, else the terminal."""
     if settings.discord_token is not None and settings.discord_token.get_secret_value().strip():
         return int(asyncio.run(cmd_run(args, settings, console)))
-    console.print("[dim]No DISCORD_TOKEN configured: starting the terminal session.[/dim]")
+    console.print(render("note.j2", "terminal", what="no_token"))
     return cmd_shell(args, settings, console)
 
 
