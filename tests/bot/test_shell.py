@@ -22,7 +22,8 @@ import pytest
 
 from index.engine import Snapshot
 from index.storage import Storage
-from tests.bot.test_cli import Run, assert_no_traceback, environment, run
+from tests.bot.test_cli import assert_no_traceback, run
+from tests.botcli import Run, bot_environment
 from tests.conftest import REPO
 
 MEETING = "Wer nahm an dem Treffen teil?"
@@ -180,7 +181,8 @@ class Terminal:
 
 def shell_terminal(database: Path) -> Terminal:
     """``python -m bot shell`` on a terminal."""
-    return Terminal([sys.executable, "-m", "bot", "shell"], environment(database), REPO)
+    argv = [sys.executable, "-m", "bot", "shell"]
+    return Terminal(argv, bot_environment(database), database.parent)
 
 
 pty_on_linux = pytest.mark.skipif(
