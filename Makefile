@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 dictionary:
 	@bash scripts/ensure-dictionary.sh
 
+# Ctrl-C is how one stops the bot or the terminal session, not a failure: exit 130 (SIGINT)
+# is a normal end, and the trap keeps this recipe's shell alive to say so (make, which gets
+# the Ctrl-C too, then stops without an "Error 130" or "Interrupt").
 run: $(STAMP) dictionary
-	$(PY) -m bot start
+	@trap : INT; $(PY) -m bot start || [ $$? -eq 130 ]
 
 # pytest exit 5 means "no tests collected": that is a failure, not a pass.
 test: $(STAMP) dictionary

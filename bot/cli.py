@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ from index.storage import (
     StorageError,
     reindex_lock_path,
 )
+from index.text import clean_question
 
 MAX_K = 50
 
@@ -80,8 +82,7 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
             require_article_files(settings.articles_dir)  # say so before any note or bar
             notes = Console(stderr=True, soft_wrap=True)
             notes.print(
-                f"[dim]No index yet: building it from the articles in {settings.articles_dir}…"
-                "[/dim]",
+                render("note.j2", "terminal", what="building", articles_dir=settings.articles_dir),
                 highlight=False,
             )
             await run_reindex(storage, sources_from(settings), notes)
@@ -183,14 +184,14 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     batch = args.question == "-"
-    if not batch and not args.question.strip():
+    if not batch and not clean_question(args.question):  # blank, or only invisible characters
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
     storage, engine = await open_engine(settings)
     async with storage:
         # "-": one question per line of standard input, each answered like a single one.
         lines = sys.stdin if batch else [args.question]
         for line in lines:
-            question = line.strip()
+            question = clean_question(line)
             if not question:
                 continue
             answer = engine.answer(question, k=args.k, abstain=not args.no_abstain)
@@ -210,7 +211,7 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
     if args.rebuild:
         backup = backup_database(settings.database_path)
         if backup:
-            console.print(f"[dim]Old database moved to {backup}[/dim]")
+            console.print(render("note.j2", "terminal", what="backup", backup=backup))
     async with await open_storage(settings) as storage:
         report = await run_reindex(storage, sources_from(settings, args.seeds), console)
     console.print(render("reindex.j2", "terminal", report=report), highlight=False)
@@ -295,43 +296,22 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
     return 0
 
 
-async def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    storage, engine = await open_engine(settings)
-    async with storage:
-        info = engine.snapshot.info
-        console.print(
-            f"[bold]News Q&A[/bold] — {info.articles} articles, {info.passages} passages "
-            f"(index of {info.built_at}). Ask in English or German; "
-            "[dim]:more[/dim] for more results, [dim]:quit[/dim] to leave."
-        )
-        last: str | None = None
-        offset = 0
-        titles = [a.title for a in engine.snapshot.articles.values()]
-        while True:
-            try:
-                line = await asyncio.to_thread(console.input, "[bold cyan]?[/bold cyan] ")
-            except (EOFError, KeyboardInterrupt):
-                console.print()
-                return 0
-            line = line.strip()
-            if not line:
-                continue
-            if line in {":q", ":quit", ":exit", "quit", "exit"}:
-                return 0
-            if line == ":more":
-                if last is None:
-                    console.print("[dim]Ask a question first.[/dim]")
-                    continue
-                offset += args.k
-                answer = engine.answer(last, k=args.k, offset=offset)
-                if not answer.results:
-                    console.print("[dim]No more passages.[/dim]")
-                    continue
-            else:
-                last, offset = line, 0
-                answer = engine.answer(line, k=args.k)
-                await log_answer(storage, engine, answer)
-            console.print(render_answer(answer, titles), highlight=False)
+def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """The interactive session; its input is read outside the event loop (see bot.shell)."""
+    from bot.shell import HISTORY_FILE, Session
+
+    with asyncio.Runner() as runner:
+        storage, engine = runner.run(open_engine(settings))
+        try:
+            session = Session(
+                engine,
+                console,
+                args.k,
+                log=lambda answer: runner.run(log_answer(storage, engine, answer)),
+            )
+            return session.run(settings.database_path.parent / HISTORY_FILE)
+        finally:
+            runner.run(storage.close())
 
 
 async def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -373,7 +353,7 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
         raise CliError("--questions must be between 1 and 1,000,000", 2)
     storage, engine = await open_engine(settings)
     await storage.close()
-    console.print(f"Soak: {args.questions:,} questions through a local Discord stand-in…")
+    console.print(render("note.j2", "terminal", what="soak", questions=args.questions))
     with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
         report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
     console.print(render("soak.j2", "terminal", r=report), highlight=False)
@@ -430,12 +410,12 @@ def unreachable_reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """The main job: the Discord bot when a token is configured, else the terminal."""
     if settings.discord_token is not None and settings.discord_token.get_secret_value().strip():
-        return await cmd_run(args, settings, console)
-    console.print("[dim]No DISCORD_TOKEN configured: starting the terminal session.[/dim]")
-    return await cmd_shell(args, settings, console)
+        return int(asyncio.run(cmd_run(args, settings, console)))
+    console.print(render("note.j2", "terminal", what="no_token"))
+    return cmd_shell(args, settings, console)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -530,7 +510,10 @@ def _k(value: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(stderr=False, soft_wrap=True)
+    # Wrap at word boundaries for a terminal (or a width given in COLUMNS); piped output
+    # keeps one line per paragraph, for other programs to read.
+    wrap = sys.stdout.isatty() or "COLUMNS" in os.environ
+    console = Console(stderr=False, soft_wrap=not wrap)
     errors = Console(stderr=True, soft_wrap=True)
     try:
         settings = load_settings()
@@ -538,7 +521,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"error: {exc}", highlight=False, markup=False)
         return 2
     try:
-        return int(asyncio.run(args.handler(args, settings, console)))
+        outcome = args.handler(args, settings, console)
+        if asyncio.iscoroutine(outcome):
+            outcome = asyncio.run(outcome)
+        return int(outcome)
     except CliError as exc:
         errors.print(f"error: {exc}", highlight=False, markup=False)
         return exc.code

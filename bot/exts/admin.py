@@ -272,7 +272,8 @@ class Admin(commands.Cog):
             True,
             f"{term.strip()} = {', '.join(words)}",
         )
-        await self._reply_synonyms(interaction, f"Added: {term.strip()} → {', '.join(words)}")
+        added = render("note.j2", "discord", what="synonym_added", term=term.strip(), means=words)
+        await self._reply_synonyms(interaction, added)
 
     @synonym.command(name="remove")
     @app_commands.describe(term="The word to forget")
@@ -287,7 +288,8 @@ class Admin(commands.Cog):
         await self.bot.storage.audit(
             interaction.guild_id, interaction.user.id, "synonym remove", True, term.strip()
         )
-        await self._reply_synonyms(interaction, f"Removed: {term.strip()}")
+        removed = render("note.j2", "discord", what="synonym_removed", term=term.strip())
+        await self._reply_synonyms(interaction, removed)
 
     @synonym.command(name="list")
     @admin_only()
@@ -342,7 +344,7 @@ class Admin(commands.Cog):
             True,
             f"{channel.id} {'on' if enabled else 'off'}",
         )
-        note = "" if changed else "(no change)"
+        note = "" if changed else render("note.j2", "discord", what="no_change")
         await self._reply_config(interaction, note)
 
     @config.command(name="threads")

@@ -138,7 +138,7 @@ class MoreResults(
         self.qid, self.offset = qid, offset
         super().__init__(
             discord.ui.Button(
-                label=label("Weitere Stellen" if de else "More results"),
+                label=label(render("label.j2", "discord", what="more", de=de)),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"nb:more:{qid}:{offset}",
                 row=0,
@@ -176,7 +176,7 @@ class ShowSource(
         self.qid, self.rank = qid, rank
         super().__init__(
             discord.ui.Button(
-                label=label(f"Quelle [{rank}]" if de else f"Source [{rank}]"),
+                label=label(render("label.j2", "discord", what="source", rank=rank, de=de)),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"nb:src:{qid}:{rank}",
                 row=1,

@@ -1,0 +1,150 @@
+"""The interactive terminal session: ``python -m bot shell`` (what ``make run`` starts
+without a token).
+
+Questions are read with the standard ``input()`` in the main thread, outside any running
+event loop, so that Ctrl-C at the prompt is a plain ``KeyboardInterrupt`` (and leaves at
+once), and so that ``readline`` gives line editing and a history kept in the data directory.
+Every line the session prints comes from ``bot/templates/shell.j2`` or the answer templates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bot.render import render
+from index.engine import Answer, Engine, understood_line
+from index.text import clean_question
+
+HISTORY_FILE = "shell_history"
+HISTORY_LENGTH = 1000
+QUIT = frozenset({":q", ":quit", ":exit", "quit", "exit"})
+_COMMAND = re.compile(r":\S*")
+# The prompt, coloured in a terminal; \001 and \002 tell readline which bytes take no room.
+_TERMINAL_PROMPT = "\001\033[1;36m\002?\001\033[0m\002 "
+
+
+@contextlib.contextmanager
+def line_editing(history: Path | None) -> Iterator[None]:
+    """``readline`` line editing and history while the block runs (in a terminal only).
+
+    The history file may be missing, unreadable or unwritable: then there is none, and
+    the session goes on.
+    """
+    try:
+        import readline
+    except ImportError:  # not every Python has it
+        yield
+        return
+    readline.set_history_length(HISTORY_LENGTH)
+    if history is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+    try:
+        yield
+    finally:
+        if history is not None:
+            with contextlib.suppress(OSError):
+                history.parent.mkdir(parents=True, exist_ok=True)
+                readline.write_history_file(history)
+
+
+@dataclass
+class Session:
+    """One terminal session over ``engine``; ``log`` records each asked question."""
+
+    engine: Engine
+    console: Console
+    k: int
+    log: Callable[[Answer], object]
+    last: str | None = None
+    offset: int = 0
+    german: bool = False
+    titles: list[str] = field(default_factory=list)
+
+    def say(self, what: str, **context: Any) -> None:
+        self.console.print(
+            render("shell.j2", "terminal", what=what, de=self.german, **context),
+            highlight=False,
+        )
+
+    def show(self, answer: Answer) -> None:
+        self.console.print(
+            render(
+                "answer.j2",
+                "terminal",
+                answer=answer,
+                titles=self.titles,
+                understood=understood_line(answer.understood_as),
+                show_understood=True,
+                quote_limit=600,
+            ),
+            highlight=False,
+        )
+
+    def run(self, history: Path | None) -> int:
+        """Read and answer questions until ``:quit``, end of input or Ctrl-C; exit status."""
+        self.titles = [a.title for a in self.engine.snapshot.articles.values()]
+        self.say("banner", info=self.engine.snapshot.info)
+        interactive = sys.stdin.isatty()
+        prompt = _TERMINAL_PROMPT if interactive and sys.stdout.isatty() else "? "
+        editing = line_editing(history) if interactive else contextlib.nullcontext()
+        with editing:
+            try:
+                while True:
+                    try:
+                        line = input(prompt)
+                    except EOFError:
+                        self.console.print()
+                        return 0
+                    if not self.handle(line):
+                        return 0
+            except KeyboardInterrupt:  # Ctrl-C: the usual way to leave a terminal program
+                self.console.print()
+                return 0
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; False when the session should end."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in QUIT:
+            return False
+        if _COMMAND.fullmatch(line.split()[0]):
+            self.command(line.split()[0])
+            return True
+        question = clean_question(line)
+        if not question:  # only invisible characters
+            return True
+        self.last, self.offset = question, 0
+        answer = self.engine.answer(question, k=self.k)
+        self.german = answer.language == "de"
+        self.log(answer)
+        self.show(answer)
+        return True
+
+    def command(self, name: str) -> None:
+        if name == ":help":
+            self.say("help")
+        elif name == ":more":
+            self.more()
+        else:
+            self.say("unknown", command=name)
+
+    def more(self) -> None:
+        if self.last is None:
+            self.say("ask_first")
+            return
+        self.offset += self.k
+        answer = self.engine.answer(self.last, k=self.k, offset=self.offset)
+        if not answer.results:
+            self.say("no_more")
+            return
+        self.show(answer)
