@@ -110,3 +110,32 @@ def test_glossary_format_and_errors() -> None:
 def test_short_capital_variants_match_case_exactly() -> None:
     assert variant_matcher("US") == (("US",), True)
     assert variant_matcher("Zelensky") == (("zelensky",), False)
+
+
+def test_abbreviations_between_slashes_do_not_split_a_sense() -> None:
+    entries = parse_ding(
+        [
+            "Regierung {f} [pol.] | Regierungen {pl} :: government /Gov.; Govt./; "
+            "administration [Am.] | governments; administrations",
+            "Spanien {n} /ES/ (Kfz: /E/) [geogr.] | Südspanien {n} :: Spain | southern Spain",
+        ]
+    )
+    assert ("Regierung",) in entries.translations["government"]
+    assert ("Spanien",) in entries.translations["spain"]
+    assert "spanien" in entries.german_names
+
+
+def test_synonym_hops_are_weaker_and_only_one_deep() -> None:
+    entries = parse_ding(
+        [
+            "Feuerpause {f}; Waffenruhe {f} :: cease-fire; ceasefire; truce",
+            "Waffenstillstand {m} :: armistice; truce",
+        ]
+    )
+    analyzer = GermanAnalyzer()
+    vocab = {analyzer.term_of("Waffenstillstand") or ""}
+    lex = compile_lexicon(entries, [], analyzer.term_of, vocab, synonym_hop=0.5)
+    assert lex.translations["truce"] == {"waffenstillstand": 1.0}
+    assert lex.translations["ceasefire"] == {"waffenstillstand": 0.5}
+    assert "ceasefire" in lex.hop_keys and "truce" not in lex.hop_keys
+    assert "armistice" not in lex.hop_keys  # it has a direct translation
