@@ -142,7 +142,7 @@ def render_answer(
         target,  # type: ignore[arg-type]
         answer=answer,
         titles=snapshot_titles,
-        understood=understood_line(answer.understood_as),
+        understood=understood_line(answer.understood_as, answer.language),
         show_understood=True,
         quote_limit=quote_limit,
     )

@@ -82,7 +82,7 @@ class Session:
                 "terminal",
                 answer=answer,
                 titles=self.titles,
-                understood=understood_line(answer.understood_as),
+                understood=understood_line(answer.understood_as, answer.language),
                 show_understood=True,
                 quote_limit=600,
             ),

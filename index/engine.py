@@ -311,6 +311,15 @@ def build_snapshot(
         term = analysed.term_of_surface.get(surface)
         if term is not None and count > display.get(term, (0, ""))[0]:
             display[term] = (count, surface)
+    # Terms seen only inside compounds ("regier" of "Bundesregierung") are shown as the
+    # part, capitalised like the noun it came from, never as a stem.
+    for surface in analysed.surface_counts:
+        if not surface[:1].isupper():
+            continue
+        for part in analysed.decompounder.split(fold(surface)):
+            term = analyzer.stem(part)
+            if term not in display:
+                display[term] = (0, part.capitalize())
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
     lexicon.names = proper_nouns(analysed.surface_counts, lexicon)
@@ -348,9 +357,18 @@ class Understood:
     kind: str
     note: str = ""
 
+    @property
+    def changed(self) -> bool:
+        """Whether it was searched as something other than the word asked: another form,
+        a translation, a part, a repaired spelling, or nothing at all."""
+        return [fold(t) for t in self.terms] != [fold(self.source)]
+
     def __str__(self) -> str:
-        target = ", ".join(self.terms) if self.terms else "(not in the articles)"
-        return f"{self.source} → {target}"
+        return self.line("en")
+
+    def line(self, language: str) -> str:
+        missing = "(nicht in den Artikeln)" if language == "de" else "(not in the articles)"
+        return f"{self.source} → {', '.join(self.terms) if self.terms else missing}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,6 +721,8 @@ def _understood(concept: Concept, snap: Snapshot) -> Understood:
     return Understood(source, terms, concept.kind, concept.note)
 
 
-def understood_line(items: Iterable[Understood]) -> str:
-    """``US → USA; commit to → verpflichten``."""
-    return "; ".join(str(u) for u in items)
+def understood_line(items: Iterable[Understood], language: str = "en") -> str:
+    """``US → USA; commit to → verpflichten``. A German question echoes only what was
+    searched differently from how it was asked (a form, a part, a name's spelling)."""
+    shown = [u for u in items if u.changed] if language == "de" else list(items)
+    return "; ".join(u.line(language) for u in shown)

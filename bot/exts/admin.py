@@ -229,7 +229,7 @@ class Admin(commands.Cog):
                     "question": question,
                     "asked": asked,
                     "down": down,
-                    "understood": understood_line(answer.understood_as),
+                    "understood": understood_line(answer.understood_as, answer.language),
                 }
             )
         await bot.storage.audit(interaction.guild_id, interaction.user.id, "gaps", True)

@@ -40,7 +40,7 @@ def answer_embed(bot: NewsBot, answer: Answer) -> discord.Embed:
         "discord",
         answer=answer,
         titles=titles[:10],
-        understood=understood_line(answer.understood_as),
+        understood=understood_line(answer.understood_as, answer.language),
         show_understood=True,
         quote_limit=QUOTE_LIMIT,
     )
