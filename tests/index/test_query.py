@@ -161,3 +161,12 @@ def test_a_known_word_the_articles_lack_counts_against_coverage(seed_engine: Eng
     inflation = concept(build(seed_engine.snapshot, "Wie hoch ist die Inflation?"), "Inflation")
     assert inflation.known and not inflation.terms
     assert not seed_engine.answer("Wie hoch ist die Inflation in Deutschland?").answered
+
+
+def test_a_german_question_echoes_only_what_changed(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("Was hat Spanien den Truppen zugesagt?")
+    line = understood_line(answer.understood_as, "de")
+    assert "Spanien → (nicht in den Artikeln)" in line and "zugesagt → Zusage" in line
+    assert "Truppen →" not in line  # searched as asked
+    english = understood_line(seed_engine.answer("What did the government say?").understood_as)
+    assert "Regierung" in english and "regier" not in english
