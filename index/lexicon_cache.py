@@ -439,6 +439,35 @@ def term_function(
     return term_of
 
 
+def phrase_words(ding: DingEntries | None) -> int:
+    """How many German words the entries' phrases hold (with repeats)."""
+    if ding is None:
+        return 0
+    return sum(len(p) for phrases in ding.translations.values() for p in phrases)
+
+
+def reporting_calls(
+    function: Callable[[str], str | None],
+    expected: int,
+    progress: Callable[[int, int], None],
+) -> Callable[[str], str | None]:
+    """``function``, telling ``progress`` every 2 % of ``expected`` calls how many were made
+    (never more than ``expected - 1``: the caller reports the end)."""
+    if expected < 2:
+        return function
+    step = max(expected // 50, 1)
+    calls = 0
+
+    def counted(word: str) -> str | None:
+        nonlocal calls
+        calls += 1
+        if calls % step == 0:
+            progress(min(calls, expected - 1), expected)
+        return function(word)
+
+    return counted
+
+
 # --- compiled lexicons --------------------------------------------------------------------
 
 
