@@ -45,7 +45,7 @@ import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer
 from index.lexicon import LEXICON_VERSION, DingEntries, GlossaryEntry, Lexicon, load_ding
 
-CACHE_FORMAT = "newsbot-cache-3"  # the layout of the files below
+CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
 _MAGIC = b"NBC1"
@@ -271,11 +271,6 @@ class StoredDictionary(DingEntries):
 
         return lookup
 
-    @functools.cached_property
-    def noun_stems(self) -> set[str]:
-        """The stems of ``german_nouns``, by the analyser the store was made with."""
-        return set(_split(self._data["noun_stems"]))
-
     def restricted(self, vocabulary: Iterable[str]) -> DingEntries:
         """The entries whose German side contains a word whose index term is in
         ``vocabulary`` (in dictionary order), and all of the word lists.
@@ -308,9 +303,9 @@ def store_bytes(
     analyzer: GermanAnalyzer,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes | None:
-    """The dictionary store of ``entries``, with the terms and stems of ``analyzer``; None
-    when the entries do not fit its format."""
-    term_of, stem = analyzer.term_of, analyzer.stem
+    """The dictionary store of ``entries``, with the index terms of ``analyzer``; None when
+    the entries do not fit its format."""
+    term_of = analyzer.term_of
     words = (
         entries.english_words,
         entries.german_words,
@@ -368,8 +363,6 @@ def store_bytes(
         # looks a word's term up instead of folding and stemming it again
         "words": "\n".join(words_seen),
         "word_terms": "\n".join(term_cache[w] or "" for w in words_seen),
-        # the nouns' stems, the known words of index-time compound splitting
-        "noun_stems": _join({stem(n) for n in entries.german_nouns}),
     }
     if progress:
         progress(len(keys), len(keys))
@@ -420,14 +413,6 @@ def restricted(ding: DingEntries | None, vocabulary: Iterable[str]) -> DingEntri
     if isinstance(ding, StoredDictionary):
         return ding.restricted(vocabulary)
     return ding
-
-
-def noun_stems(ding: DingEntries, stem: Callable[[str], str]) -> set[str]:
-    """``{stem(n) for n in ding.german_nouns}``, precomputed when ``ding`` is stored (with
-    the analyser's ``stem`` of the same code)."""
-    if isinstance(ding, StoredDictionary):
-        return set(ding.noun_stems)
-    return {stem(n) for n in ding.german_nouns}
 
 
 def term_function(
