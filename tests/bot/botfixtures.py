@@ -63,6 +63,7 @@ class Harness:
     tmp_path: Path
     seed: Snapshot
     template: Path | None = None  # a database holding ``seed``, copied for a fresh start
+    stored: Snapshot | None = None  # the template's index as loaded from it, shared
 
     @property
     def database(self) -> Path:
@@ -93,6 +94,14 @@ class Harness:
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
+    async def _load(self, storage: Storage, active: str | None) -> Snapshot:
+        """The stored index; the template's is loaded once per session (its parts are never
+        changed after a build) and each bot gets a snapshot of its own made of them."""
+        stored = self.stored
+        if stored is None or active != stored.info.build_id:
+            return await storage.load_snapshot()
+        return Snapshot(stored.info, stored.articles, stored.passages, stored.bm25, stored.lexicon)
+
     @contextlib.asynccontextmanager
     async def run(self, **overrides: Any) -> AsyncIterator[NewsBot]:
         """A ready bot; closed, and its storage closed, when the block ends."""
@@ -101,9 +110,10 @@ class Harness:
             shutil.copyfile(self.template, settings.database_path)
         storage = await Storage.open(settings.database_path, settings.busy_timeout_ms)
         try:
-            if await storage.active_build_id() is None:
+            active = await storage.active_build_id()
+            if active is None:
                 await storage.save_snapshot(self.seed)
-            engine = Engine(await storage.load_snapshot())
+            engine = Engine(await self._load(storage, active))
             bot = NewsBot(settings, storage, engine, guild_ready_timeout=0.1)
             async with self.api.running(bot):
                 yield bot

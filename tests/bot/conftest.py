@@ -39,27 +39,34 @@ async def api() -> AsyncIterator[DiscordStandIn]:
 
 
 @pytest.fixture(scope="session")
-def seed_database(tmp_path_factory: pytest.TempPathFactory, seed_snapshot: Snapshot) -> Path:
-    """A database holding the seed index, written once: each bot starts on a copy of it
-    (writing the index takes a second, copying a file a millisecond)."""
+def seed_database(
+    tmp_path_factory: pytest.TempPathFactory, seed_snapshot: Snapshot
+) -> tuple[Path, Snapshot]:
+    """A database holding the seed index, written once, and that index as loaded from it:
+    each bot starts on a copy of the file (writing and loading the index takes a second,
+    copying a file a millisecond)."""
     path = tmp_path_factory.mktemp("seed-database") / "db.sqlite3"
 
-    async def write() -> None:
+    async def write() -> Snapshot:
         async with await Storage.open(path) as storage:
             await storage.save_snapshot(seed_snapshot)
+            return await storage.load_snapshot()
 
-    asyncio.run(write())
+    stored = asyncio.run(write())
     with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file: copy one file
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
+    return path, stored
 
 
 @pytest.fixture
 def harness(
-    api: DiscordStandIn, tmp_path: Path, seed_snapshot: Snapshot, seed_database: Path
+    api: DiscordStandIn,
+    tmp_path: Path,
+    seed_snapshot: Snapshot,
+    seed_database: tuple[Path, Snapshot],
 ) -> Harness:
     shutil.copytree(SEEDS, tmp_path / "articles")
-    return Harness(api, tmp_path, seed_snapshot, seed_database)
+    return Harness(api, tmp_path, seed_snapshot, *seed_database)
 
 
 @pytest.fixture

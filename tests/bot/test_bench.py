@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.botcli import run_bot
 from tests.conftest import REPO
 
-SIZES = ("1000", "2000")
+SIZES = ("500", "1000")
 
 
 def test_small_benchmark_runs_and_checks_exactness(tmp_path: Path) -> None:
