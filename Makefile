@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh clone:
 #   make run    bootstrap .venv, install the dictionary, build the index, start the main job
-#   make test   the same bootstrap, then the whole test suite (about 3 minutes)
+#   make test   the same bootstrap, then the whole test suite
 # The long runs, each on its own:
 #   make crash      50 random kills of a reindex, after the four named crash points
 #   make soak       10,000 questions through the local Discord stand-in
