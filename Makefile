@@ -1,13 +1,18 @@
 # Two commands do everything on a fresh clone:
 #   make run    bootstrap .venv, install the dictionary, build the index, start the main job
 #   make test   the same bootstrap, then the whole test suite
+# The long runs, each on its own:
+#   make crash      50 random kills of a reindex, after the four named crash points
+#   make soak       10,000 questions through the local Discord stand-in
+#   make bench      the full benchmark (1k, 10k, 100k passages), figures into benchmarks/
+#   make test-long  the test suite with 10,000 examples per property (hypothesis)
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval bench dictionary clean
+.PHONY: run test test-long lint eval bench crash soak dictionary clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +29,24 @@ dictionary:
 run: $(STAMP) dictionary
 	@trap : INT; $(PY) -m bot start || [ $$? -eq 130 ]
 
-# pytest exit 5 means "no tests collected": that is a failure, not a pass.
+# pytest exit 5 means "no tests collected": that is a failure, not a pass. The ci profile
+# runs every property on the same 400 derandomized examples, so a failure reproduces.
 test: $(STAMP) dictionary
-	@$(PY) -m pytest -q; status=$$?; \
+	@$(PY) -m pytest -q --hypothesis-profile=ci; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
+
+test-long: $(STAMP) dictionary
+	$(PY) -m pytest -q --hypothesis-profile=long
+
+crash: $(STAMP)
+	$(PY) scripts/crash_reindex.py --trials 50
+
+soak: $(STAMP) dictionary
+	$(PY) -m bot soak --questions 10000 --json benchmarks/soak-10000-$$(date +%F).json
+
+bench: $(STAMP) dictionary
+	$(PY) -m bot bench --json benchmarks/results-$$(date +%F).json
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -4,6 +4,9 @@ A mix of ``/ask``, mentions, ``/search`` and button clicks (👍, More results),
 flight at a time, all on 127.0.0.1. With faults on, the gateway socket is dropped three times
 and one route gets a storm of 429s mid-run. Reports throughput, p50/p95 reply time, errors,
 lost replies and RSS at start and end (after a warm-up). Bounded in count and time.
+
+Reply times are reported, never judged: a reply is lost only if it has not arrived when the
+run's generous overall ceiling (``deadline_s``) passes, however slow the machine.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ QUESTIONS = (
     "Who are the US envoys?",
     "Was sagte Regierungssprecher Kornelius?",
 )
-REPLY_TIMEOUT = 10.0
 WARM_UP_SHARE = 0.05
 
 
@@ -112,7 +114,11 @@ async def soak(
     concurrency: int = 8,
     deadline_s: float = 3600.0,
 ) -> SoakReport:
-    """Run the soak against a fresh database holding ``snapshot``; returns the report."""
+    """Run the soak against a fresh database holding ``snapshot``; returns the report.
+
+    ``deadline_s`` is a ceiling for the whole run, far above its usual time (10,000
+    questions take under a minute): questions without a reply by then count as lost.
+    """
     report = SoakReport(questions=n_questions)
     async with (
         await Storage.open(workdir / "soak.sqlite3") as storage,
@@ -125,7 +131,11 @@ async def soak(
             database_path=workdir / "soak.sqlite3",
             articles_dir=workdir,
             cache_dir=workdir / "cache",
+            glossary_path=None,
             ask_cooldown_seconds=0,
+            ask_channel_ids=[],
+            message_content_intent=False,
+            max_question_chars=500,
             dev_guild_id=api.guild.id,
             discord_token=None,
         )
@@ -162,7 +172,6 @@ async def _drive(
     )
     warm_up = max(int(n * WARM_UP_SHARE), 1)
     began = time.perf_counter()
-    stop_at = began + deadline_s
 
     async def one(i: int) -> None:
         question = QUESTIONS[i % len(QUESTIONS)]
@@ -183,14 +192,7 @@ async def _drive(
         report.kinds[kind] = report.kinds.get(kind, 0) + 1
         async with gate:
             started = time.perf_counter()
-            try:
-                reply = await asyncio.wait_for(
-                    _exchange(api, kind, question, last_answer), REPLY_TIMEOUT
-                )
-            except TimeoutError:
-                report.lost += 1
-                report.error_samples.append(f"lost: {kind} #{i}")
-                return
+            reply = await _exchange(api, kind, question, last_answer)  # however long it takes
             latencies.append((time.perf_counter() - started) * 1000)
             report.replies += 1
             if (
@@ -201,28 +203,46 @@ async def _drive(
                 last_answer.clear()
                 last_answer.update(reply.response)
 
-    tasks: list[asyncio.Task[None]] = []
-    for i in range(n):
-        if time.perf_counter() > stop_at:
-            report.lost += n - i
-            break
-        if i == warm_up:
+    async def ask_all() -> None:
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for i in range(n):
+                if i == warm_up:
+                    await asyncio.gather(*tasks)
+                    tasks.clear()
+                    gc.collect()
+                    report.rss_start_mb = round(rss_mb(), 1)
+                action = fault_at.get(i)
+                if action == "drop":
+                    await api.drop_connection(4000)
+                elif action == "storm":
+                    api.fail_next(
+                        "POST",
+                        r"/interactions/\d+/[^/]+/callback",
+                        status=429,
+                        retry_after=0.02,
+                        times=25,
+                    )
+                tasks.append(asyncio.create_task(one(i)))
+                if len(tasks) >= concurrency * 4:
+                    await asyncio.gather(*tasks)
+                    tasks.clear()
             await asyncio.gather(*tasks)
-            tasks.clear()
-            gc.collect()
-            report.rss_start_mb = round(rss_mb(), 1)
-        action = fault_at.get(i)
-        if action == "drop":
-            await api.drop_connection(4000)
-        elif action == "storm":
-            api.fail_next(
-                "POST", r"/interactions/\d+/[^/]+/callback", status=429, retry_after=0.02, times=25
-            )
-        tasks.append(asyncio.create_task(one(i)))
-        if len(tasks) >= concurrency * 4:
-            await asyncio.gather(*tasks)
-            tasks.clear()
-    await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    try:
+        async with asyncio.timeout(deadline_s):
+            await ask_all()
+    except TimeoutError:
+        pass
+    report.lost = n - report.replies
+    if report.lost:
+        report.error_samples.append(
+            f"lost: {report.lost} questions had no reply when the {deadline_s:.0f} s ceiling "
+            "of the run passed"
+        )
     report.seconds = round(time.perf_counter() - began, 2)
     gc.collect()
     report.rss_end_mb = round(rss_mb(), 1)

@@ -77,7 +77,11 @@ API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway-ws"
 RESUME_PATH = "/resume-ws"
 DISCORD_EPOCH_MS = 1_420_070_400_000
-DEFAULT_TIMEOUT = 5.0
+# A ceiling for waits on the client, far above the milliseconds they take: a wait ends at
+# what it waits for, and only a client that hangs meets the ceiling.
+DEFAULT_TIMEOUT = 30.0
+# Names of the tasks in which discord.py runs event handlers, app commands and view callbacks.
+_HANDLER_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch-")
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 ADMINISTRATOR = 1 << 3
@@ -655,6 +659,9 @@ class DiscordStandIn:
         self._faults: list[_Fault] = []
         self.faults_served = 0  # injected error responses sent so far
         self._waiters: list[tuple[Callable[[Request], bool], asyncio.Future[Request]]] = []
+        self._in_flight = 0  # REST requests being handled now
+        self._quiet = asyncio.Event()  # set while none is
+        self._quiet.set()
 
         # Gateway state
         self.gateway_connections: list[str] = []  # path and query of each websocket
@@ -664,6 +671,7 @@ class DiscordStandIn:
         self.identify_count = 0
         self.resume_count = 0
         self.heartbeat_count = 0
+        self._beat_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.invalid_session_count = 0
         self.intents: int | None = None
         self.session_id: str | None = None
@@ -772,7 +780,11 @@ class DiscordStandIn:
 
     @contextlib.asynccontextmanager
     async def running(
-        self, client: discord.Client, *, token: str = "standin-token", timeout: float = 10.0
+        self,
+        client: discord.Client,
+        *,
+        token: str = "standin-token",
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> AsyncIterator[discord.Client]:
         """Start ``client`` against the stand-in, wait for on_ready, and always close it."""
         loop = asyncio.get_running_loop()
@@ -886,6 +898,59 @@ class DiscordStandIn:
             if loop.time() > deadline:
                 raise TimeoutError(f"condition not met within {timeout}s")
             await asyncio.sleep(0.01)
+
+    async def settle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the client has handled everything sent to it so far.
+
+        This is how a test checks that something did *not* happen, instead of sleeping for
+        a while. It waits, until all hold at once: the stand-in's own pending work (events
+        it is about to send, such as echoed messages) is done; no REST request is being
+        handled; the client has answered a HEARTBEAT (op 1) — discord.py answers at once,
+        and only after every earlier frame, as it reads frames in order and starts an
+        event's handlers as it reads it; and discord.py's handler tasks (events, app
+        commands, view callbacks) have finished. ``timeout`` is a ceiling for a client
+        that hangs, not a time anything waits for.
+        """
+        current = asyncio.current_task()
+
+        def handlers() -> list[asyncio.Task[Any]]:
+            return [
+                t
+                for t in asyncio.all_tasks()
+                if t is not current and t.get_name().startswith(_HANDLER_TASKS)
+            ]
+
+        async with asyncio.timeout(timeout):
+            while True:
+                if own := [t for t in self._tasks if not t.done()]:
+                    await asyncio.wait(own)
+                    continue
+                if not self._quiet.is_set():
+                    await self._quiet.wait()
+                    continue
+                await self._heartbeat_round_trip()
+                if busy := handlers():
+                    await asyncio.wait(busy)
+                    continue
+                await asyncio.sleep(0)  # one more turn: what the last ones scheduled
+                if self._quiet.is_set() and not handlers() and all(t.done() for t in self._tasks):
+                    return
+
+    async def _heartbeat_round_trip(self) -> None:
+        """Send op 1 and wait for the client's heartbeat that acknowledges every event sent
+        so far (its ``d`` is the last sequence number it read)."""
+        ws = self._live_ws
+        if ws is None:  # disconnected: nothing reaches the client anyway
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (self.sequence, future)
+        self._beat_waiters.append(waiter)
+        try:
+            async with self._send_lock:
+                await self._send(ws, {"op": 1, "d": None, "s": None, "t": None})
+            await future
+        finally:
+            self._beat_waiters.remove(waiter)
 
     def describe(self, last: int = 40) -> str:
         lines = [f"  {r}" for r in list(self.requests)[-last:]]
@@ -1734,6 +1799,18 @@ class DiscordStandIn:
         if request.path in (GATEWAY_PATH, RESUME_PATH):
             response: web.StreamResponse = await handler(request)
             return response
+        self._in_flight += 1
+        self._quiet.clear()
+        try:
+            return await self._handle_rest(request, handler)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._quiet.set()
+
+    async def _handle_rest(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
         path = request.path
         relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else path
         body, files = await _read_body(request)
@@ -2266,6 +2343,10 @@ class DiscordStandIn:
         data = frame.get("d")
         if op == 1:
             self.heartbeat_count += 1
+            for waiter in list(self._beat_waiters):
+                seen, future = waiter
+                if isinstance(data, int) and data >= seen and not future.done():
+                    future.set_result(None)
             await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
             await self._identify(ws, data or {})

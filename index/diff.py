@@ -7,11 +7,32 @@ that do not touch it, whatever its position in the index.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from index.engine import Snapshot
+from index.engine import IndexedArticle, IndexedPassage
 
 SAMPLE = 3
+
+
+class Texts(Protocol):
+    """What a diff reads of a build: its articles (with their text) and its passages. A
+    ``Snapshot`` has them, and so has ``BuildTexts``, which loads without the index."""
+
+    @property
+    def articles(self) -> Mapping[str, IndexedArticle]: ...
+
+    @property
+    def passages(self) -> Sequence[IndexedPassage]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BuildTexts:
+    """A stored build's articles and passages, without its index."""
+
+    articles: dict[str, IndexedArticle]
+    passages: list[IndexedPassage]
 
 
 def passage_key(article_id: str, text: str) -> str:
@@ -19,11 +40,14 @@ def passage_key(article_id: str, text: str) -> str:
     return hashlib.sha1(f"{article_id}\0{text}".encode()).hexdigest()[:16]
 
 
-def passage_keys(snapshot: Snapshot) -> dict[tuple[str, int], str]:
-    """(article id, paragraph) → stable id, for every passage of ``snapshot``."""
+def passage_keys(build: Texts) -> dict[tuple[str, int], str]:
+    """(article id, paragraph) → stable id, for every passage of ``build``."""
+    articles = build.articles
     return {
-        (p.article_id, p.ordinal): passage_key(p.article_id, snapshot.text_of(p))
-        for p in snapshot.passages
+        (p.article_id, p.ordinal): passage_key(
+            p.article_id, articles[p.article_id].text[p.start : p.end]
+        )
+        for p in build.passages
     }
 
 
@@ -42,7 +66,7 @@ class ReindexDiff:
         return not (self.articles_added or self.articles_removed or self.articles_changed)
 
 
-def diff_snapshots(old: Snapshot | None, new: Snapshot) -> ReindexDiff:
+def diff_snapshots(old: Texts | None, new: Texts) -> ReindexDiff:
     """Compare two builds by article hashes and passage stable ids."""
     before = {} if old is None else {a.id: a for a in old.articles.values()}
     after = {a.id: a for a in new.articles.values()}

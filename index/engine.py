@@ -30,6 +30,8 @@ from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import (
     cached_lexicon,
     lexicon_inputs,
+    phrase_words,
+    reporting_calls,
     restricted,
     term_function,
 )
@@ -295,17 +297,19 @@ def build_snapshot(
         progress("lexicon", 0, 1)
     analyzer = GermanAnalyzer()
     vocabulary = bm25.vocabulary
-    lexicon = cached_lexicon(
-        cache_dir,
-        lexicon_inputs(ding, glossary, vocabulary),
-        lambda: compile_lexicon(
-            restricted(ding, vocabulary),
-            list(glossary),
-            term_function(ding, analyzer.term_of),
-            vocabulary,
-            DEFAULT_CONFIG.synonym_hop,
-        ),
-    )
+
+    def compile() -> Lexicon:
+        entries = restricted(ding, vocabulary)
+        term_of = term_function(ding, analyzer.term_of)
+        if progress is not None:  # the bar moves as compiling looks the German words up
+            term_of = reporting_calls(
+                term_of, phrase_words(entries), lambda d, t: progress("lexicon", d, t)
+            )
+        return compile_lexicon(
+            entries, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
+        )
+
+    lexicon = cached_lexicon(cache_dir, lexicon_inputs(ding, glossary, vocabulary), compile)
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():
         term = analysed.term_of_surface.get(surface)

@@ -46,7 +46,7 @@ import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer
 from index.lexicon import LEXICON_VERSION, DingEntries, GlossaryEntry, Lexicon, load_ding
 
-CACHE_FORMAT = "newsbot-cache-3"  # the layout of the files below
+CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
 _MAGIC = b"NBC1"
@@ -281,11 +281,6 @@ class StoredDictionary(DingEntries):
 
         return lookup
 
-    @functools.cached_property
-    def noun_stems(self) -> set[str]:
-        """The stems of ``german_nouns``, by the analyser the store was made with."""
-        return set(_split(self._data["noun_stems"]))
-
     def restricted(self, vocabulary: Iterable[str]) -> DingEntries:
         """The entries whose German side contains a word whose index term is in
         ``vocabulary`` (in dictionary order), and all of the word lists.
@@ -319,9 +314,9 @@ def store_bytes(
     analyzer: GermanAnalyzer,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes | None:
-    """The dictionary store of ``entries``, with the terms and stems of ``analyzer``; None
-    when the entries do not fit its format."""
-    term_of, stem = analyzer.term_of, analyzer.stem
+    """The dictionary store of ``entries``, with the index terms of ``analyzer``; None when
+    the entries do not fit its format."""
+    term_of = analyzer.term_of
     words = (
         entries.english_words,
         entries.german_words,
@@ -380,8 +375,6 @@ def store_bytes(
         # looks a word's term up instead of folding and stemming it again
         "words": "\n".join(words_seen),
         "word_terms": "\n".join(term_cache[w] or "" for w in words_seen),
-        # the nouns' stems, the known words of index-time compound splitting
-        "noun_stems": _join({stem(n) for n in entries.german_nouns}),
     }
     if progress:
         progress(len(keys), len(keys))
@@ -434,14 +427,6 @@ def restricted(ding: DingEntries | None, vocabulary: Iterable[str]) -> DingEntri
     return ding
 
 
-def noun_stems(ding: DingEntries, stem: Callable[[str], str]) -> set[str]:
-    """``{stem(n) for n in ding.german_nouns}``, precomputed when ``ding`` is stored (with
-    the analyser's ``stem`` of the same code)."""
-    if isinstance(ding, StoredDictionary):
-        return set(ding.noun_stems)
-    return {stem(n) for n in ding.german_nouns}
-
-
 def term_function(
     ding: DingEntries | None, term_of: Callable[[str], str | None]
 ) -> Callable[[str], str | None]:
@@ -449,6 +434,35 @@ def term_function(
     if isinstance(ding, StoredDictionary):
         return ding.term_function(term_of)
     return term_of
+
+
+def phrase_words(ding: DingEntries | None) -> int:
+    """How many German words the entries' phrases hold (with repeats)."""
+    if ding is None:
+        return 0
+    return sum(len(p) for phrases in ding.translations.values() for p in phrases)
+
+
+def reporting_calls(
+    function: Callable[[str], str | None],
+    expected: int,
+    progress: Callable[[int, int], None],
+) -> Callable[[str], str | None]:
+    """``function``, telling ``progress`` every 2 % of ``expected`` calls how many were made
+    (never more than ``expected - 1``: the caller reports the end)."""
+    if expected < 2:
+        return function
+    step = max(expected // 50, 1)
+    calls = 0
+
+    def counted(word: str) -> str | None:
+        nonlocal calls
+        calls += 1
+        if calls % step == 0:
+            progress(min(calls, expected - 1), expected)
+        return function(word)
+
+    return counted
 
 
 # --- compiled lexicons --------------------------------------------------------------------

@@ -32,7 +32,7 @@ from index.corpus import (
     require_usable,
 )
 from index.crashpoints import crash_point
-from index.diff import ReindexDiff, diff_snapshots
+from index.diff import BuildTexts, ReindexDiff, diff_snapshots
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, digest, open_dictionary
@@ -201,8 +201,8 @@ def _child_build(
 
     async def store(snapshot: Snapshot) -> ReindexDiff:
         async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
-            try:
-                previous: Snapshot | None = await storage.load_snapshot()
+            try:  # only the texts: loading the whole previous index would take a second
+                previous: BuildTexts | None = await storage.load_texts()
             except Exception:  # no index yet, or one this version cannot read: no diff
                 previous = None
             await storage.write_build(snapshot, lambda d, t: progress("store", d, t), inputs)

@@ -33,6 +33,7 @@ import aiosqlite
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
+from index.diff import BuildTexts
 from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
 
@@ -578,16 +579,7 @@ class Storage:
             raise StorageError(
                 "the stored index predates this version; run `python -m bot reindex`"
             )
-        passage_rows = await db.execute_fetchall(
-            'SELECT id, article_id, ordinal, section, start, "end" FROM passages'
-            " WHERE build_id = ? ORDER BY id",
-            (build_id,),
-        )
-        article_rows = await db.execute_fetchall(
-            "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
-            " WHERE build_id = ? ORDER BY id",
-            (build_id,),
-        )
+        passage_rows, article_rows = await self._text_rows(build_id)
         try:
             return await asyncio.to_thread(
                 _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
@@ -597,6 +589,30 @@ class Storage:
                 f"the stored index cannot be read by this version ({type(exc).__name__}); "
                 "run `python -m bot reindex`"
             ) from exc
+
+    @_translated
+    async def load_texts(self) -> BuildTexts:
+        """The active build's articles and passages only — what a reindex diff compares —
+        without reading its index or making a snapshot of it."""
+        build_id = await self.active_build_id()
+        if build_id is None:
+            raise NoIndexError(f"no index in {self.path}; build one with `python -m bot reindex`")
+        passage_rows, article_rows = await self._text_rows(build_id)
+        articles, passages = _texts(list(passage_rows), list(article_rows))
+        return BuildTexts(articles, passages)
+
+    async def _text_rows(self, build_id: str) -> tuple[Any, Any]:
+        passage_rows = await self._db.execute_fetchall(
+            'SELECT id, article_id, ordinal, section, start, "end" FROM passages'
+            " WHERE build_id = ? ORDER BY id",
+            (build_id,),
+        )
+        article_rows = await self._db.execute_fetchall(
+            "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
+            " WHERE build_id = ? ORDER BY id",
+            (build_id,),
+        )
+        return passage_rows, article_rows
 
     @_translated
     async def builds(self) -> list[dict[str, Any]]:
@@ -891,6 +907,13 @@ def _assemble_snapshot(
     info = _build_info(build_id, row)
     lexicon = Lexicon.from_bytes(row[8])
     bm25 = BM25Index.from_bytes(row[9], BM25Params(**info.params))
+    articles, passages = _texts(passage_rows, article_rows)
+    return Snapshot(info, articles, passages, bm25, lexicon)
+
+
+def _texts(
+    passage_rows: list[Any], article_rows: list[Any]
+) -> tuple[dict[str, IndexedArticle], list[IndexedPassage]]:
     passages = [IndexedPassage(*r) for r in passage_rows]
     by_article: dict[str, list[int]] = {}
     for p in passages:
@@ -901,7 +924,7 @@ def _assemble_snapshot(
         )
         for r in article_rows
     }
-    return Snapshot(info, articles, passages, bm25, lexicon)
+    return articles, passages
 
 
 def _build_info(build_id: str, row: tuple[Any, ...]) -> BuildInfo:

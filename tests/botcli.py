@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,6 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    seconds: float
 
 
 def _as_env(value: Any) -> str:
@@ -80,7 +78,6 @@ def run_bot(
     **settings: str,
 ) -> Run:
     """Run ``python -m bot ARGS`` to completion (in an empty directory unless ``cwd``)."""
-    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-cli-") as empty:
         proc = subprocess.run(
             [sys.executable, "-m", "bot", *args],
@@ -94,4 +91,4 @@ def run_bot(
             check=False,
             preexec_fn=preexec_fn,
         )
-    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - began)
+    return Run(proc.returncode, proc.stdout, proc.stderr)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from bot.app import NewsBot
 from bot.standin import DiscordStandIn
 from index.engine import Snapshot
+from index.storage import Storage
 from tests.bot.botfixtures import Harness, capture_errors
 from tests.conftest import SEEDS
 
@@ -34,10 +38,35 @@ async def api() -> AsyncIterator[DiscordStandIn]:
         yield stand_in
 
 
+@pytest.fixture(scope="session")
+def seed_database(
+    tmp_path_factory: pytest.TempPathFactory, seed_snapshot: Snapshot
+) -> tuple[Path, Snapshot]:
+    """A database holding the seed index, written once, and that index as loaded from it:
+    each bot starts on a copy of the file (writing and loading the index takes a second,
+    copying a file a millisecond)."""
+    path = tmp_path_factory.mktemp("seed-database") / "db.sqlite3"
+
+    async def write() -> Snapshot:
+        async with await Storage.open(path) as storage:
+            await storage.save_snapshot(seed_snapshot)
+            return await storage.load_snapshot()
+
+    stored = asyncio.run(write())
+    with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file: copy one file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path, stored
+
+
 @pytest.fixture
-def harness(api: DiscordStandIn, tmp_path: Path, seed_snapshot: Snapshot) -> Harness:
+def harness(
+    api: DiscordStandIn,
+    tmp_path: Path,
+    seed_snapshot: Snapshot,
+    seed_database: tuple[Path, Snapshot],
+) -> Harness:
     shutil.copytree(SEEDS, tmp_path / "articles")
-    return Harness(api, tmp_path, seed_snapshot)
+    return Harness(api, tmp_path, seed_snapshot, *seed_database)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ with ``/config admin-role``; everyone else is refused, and the refusal is audite
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -113,7 +112,7 @@ async def test_reindex_by_a_member_is_refused_and_audited(
         api, "reindex", {"file": Attach("rom.txt", ROME_ARTICLE.encode())}, user=api.member
     )
     assert NOT_ADMIN in await refused(api, interaction)
-    await asyncio.sleep(0.1)
+    await api.settle()  # the bot has done all it will do with the interaction
     assert not edits_of(api, interaction)
     assert await bot.storage.active_build_id() == before
     assert article_files(harness.articles_dir) == files
@@ -153,7 +152,7 @@ async def test_reindex_with_an_upload_adds_the_article(
     assert "Fregatten" in answer and "Gipfel in Rom · 2026-02-01" in answer.replace("*", "")
 
     # Late progress edits must not overwrite the result.
-    await asyncio.sleep(0.3)
+    await api.settle()
     shown = api.original(interaction)
     assert shown is not None and shown["content"] == ""
     assert "3 articles" in plain(shown["embeds"][0]["description"])

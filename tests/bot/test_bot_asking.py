@@ -6,7 +6,6 @@ Discord API; the assertions read the JSON bodies the bot sent.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -206,7 +205,7 @@ async def test_ask_channel_answers_without_mention(api: DiscordStandIn, harness:
         assert str(reply.json["message_reference"]["message_id"]) == message["id"]
         assert "Merz" in plain(description(reply.json))
         # Its own answer, echoed back into the ask-channel, is not a question.
-        await asyncio.sleep(0.3)
+        await api.settle()
         assert len(api.channel_messages(api.channel.id)) == 1
         assert (await bot.storage.question_stats())["asked"] == 1
     assert api.intents is not None and api.intents & (1 << 15)  # MESSAGE_CONTENT requested
@@ -353,7 +352,7 @@ async def test_answers_after_the_gateway_resumes(api: DiscordStandIn, bot: NewsB
     missed = api.slash_command("ask", {"question": MEETING_QUESTION})
     async with api.disconnected(4000):
         await api.dispatch("INTERACTION_CREATE", missed)
-        await asyncio.sleep(0.05)
+        await api.settle()  # the bot has done all it can: the event is not delivered
         assert not api.callbacks(missed)
     assert api.resume_count == 2 and api.replayed_count >= 1
     assert "Merz" in plain(description(body(await api.wait_followup(missed, ANSWER_TIMEOUT))))

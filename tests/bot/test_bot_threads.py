@@ -3,8 +3,6 @@ question there is answered with the thread's earlier questions as context."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.app import NewsBot
@@ -24,13 +22,9 @@ from tests.bot.botfixtures import (
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 
 
-async def conversation(bot: NewsBot, thread_id: int, turns: int) -> list[str]:
-    """The thread's questions, once the bot has recorded ``turns`` of them."""
-    for _ in range(200):
-        found = await bot.storage.conversation(thread_id) or []
-        if len(found) >= turns:
-            return found
-        await asyncio.sleep(0.02)
+async def conversation(api: DiscordStandIn, bot: NewsBot, thread_id: int) -> list[str]:
+    """The thread's questions, once the bot has done all it will do (and recorded them)."""
+    await api.settle()
     return await bot.storage.conversation(thread_id) or []
 
 
@@ -46,14 +40,14 @@ async def test_two_turn_conversation_in_a_thread(api: DiscordStandIn, harness: H
         await ask(api, "What did the US commit to?")
         opened = await api.wait_thread(ANSWER_TIMEOUT)
         thread_id = int(opened.response["id"])
-        assert await conversation(bot, thread_id, 1) == ["What did the US commit to?"]
+        assert await conversation(api, bot, thread_id) == ["What did the US commit to?"]
 
         follow_up = api.message_create("And Germany?", channel_id=thread_id)
         await api.dispatch("MESSAGE_CREATE", follow_up)
         reply = await api.wait_channel_message(thread_id, ANSWER_TIMEOUT)
         text = plain(description(body(reply)))
         assert "Deutschlands Beitrag bleibt begrenzt" in text  # the German contribution
-        assert await conversation(bot, thread_id, 2) == [
+        assert await conversation(api, bot, thread_id) == [
             "What did the US commit to?",
             "And Germany?",
         ]
@@ -89,7 +83,7 @@ async def test_mention_answers_open_threads_too(api: DiscordStandIn, harness: Ha
         await api.dispatch("MESSAGE_CREATE", mention)
         opened = await api.wait_thread(ANSWER_TIMEOUT)
         thread_id = int(opened.response["id"])
-        assert await conversation(bot, thread_id, 1) == ["Wer nahm an dem Treffen teil?"]
+        assert await conversation(api, bot, thread_id) == ["Wer nahm an dem Treffen teil?"]
         # an abstention opens no thread
         china = await slash(api, "ask", {"question": "What did China say about the talks?"})
         await api.wait_followup(china, ANSWER_TIMEOUT)

@@ -186,6 +186,11 @@ class StandInBot(commands.Bot):
         if self.user not in message.mentions:
             return
         self.seen.append(message)
+        if "later" in message.content:  # a handler that takes its time before it replies
+            for _ in range(10):
+                await asyncio.sleep(0.01)
+            await message.reply("later", mention_author=False)
+            return
         if "thread" in message.content and not isinstance(message.channel, discord.Thread):
             reply = await message.reply("see the thread", mention_author=False)
             self.started_threads.append(await reply.create_thread(name="Answers"))
@@ -395,8 +400,23 @@ async def test_on_message_reply(api: DiscordStandIn, bot: StandInBot) -> None:
     # Messages without a mention, and bot messages, are ignored.
     await api.dispatch("MESSAGE_CREATE", api.message_create("no mention"))
     await api.dispatch("MESSAGE_CREATE", api.message_create("x", author=api.bot_user))
-    await asyncio.sleep(0.1)
+    await api.settle()
     assert len(api.channel_messages()) == 1
+
+
+async def test_settle_waits_until_the_client_has_done_everything(
+    api: DiscordStandIn, bot: StandInBot
+) -> None:
+    """``settle`` is what "nothing else happened" checks wait for: it returns only when
+    the handlers of every event sent so far have finished, however long they take."""
+    for _ in range(3):
+        slow = api.message_create(f"{api.bot_user.mention} later", mentions=[api.bot_user])
+        await api.dispatch("MESSAGE_CREATE", slow)
+    await api.settle()
+    assert [r.content for r in api.channel_messages()] == ["later"] * 3
+    await api.settle()  # nothing pending: returns at once
+    async with api.disconnected(4000):
+        await api.settle()  # nothing can reach a disconnected client
 
 
 async def test_rate_limited_callback_is_retried(api: DiscordStandIn, bot: StandInBot) -> None:
@@ -412,7 +432,7 @@ async def test_rate_limited_callback_is_retried(api: DiscordStandIn, bot: StandI
 async def test_server_error_is_retried(api: DiscordStandIn, bot: StandInBot) -> None:
     api.fail_next("POST", r"^/channels/\d+/messages$", status=500)
     await api.dispatch("MESSAGE_CREATE", api.message_create(f"{api.bot_user.mention} hi"))
-    reply = await api.wait_channel_message(timeout=5.0)
+    reply = await api.wait_channel_message()  # discord.py retries a 500 after a second
     assert reply.content == "pong Reader"
     attempts = [r.status for r in api.requests if r.path.endswith("/messages")]
     assert attempts == [500, 200]
@@ -436,7 +456,7 @@ async def test_missed_events_are_replayed_on_resume(api: DiscordStandIn, bot: St
     missed = api.slash_command("ask", {"question": "verpasst?"})
     async with api.disconnected(4000):
         await api.dispatch("INTERACTION_CREATE", missed)  # buffered: nobody is connected
-        await asyncio.sleep(0.1)
+        await api.settle()
         assert not api.callbacks(missed)
     assert api.replayed_count == 1 and api.resume_count == 1
     assert (await api.wait_callback(missed)).content == "answer (guild): verpasst?"

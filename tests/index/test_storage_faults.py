@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import resource
+import shutil
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -88,12 +89,27 @@ def ask_json(database: Path, question: str = QUESTION) -> dict[str, Any]:
     return data
 
 
-def cli_database(directory: Path) -> Path:
-    """A database indexed from the seeds by ``python -m bot reindex``, WAL folded in."""
-    database = directory / "newsbot.sqlite3"
+@pytest.fixture(scope="module")
+def cli_seed_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database indexed from the seeds by ``python -m bot reindex``, WAL folded in; made
+    once, copied by each test that needs one."""
+    database = tmp_path_factory.mktemp("cli-seed") / "newsbot.sqlite3"
     succeeded(run(database, "reindex"))
     assert not database.with_name(database.name + "-wal").exists()
     return database
+
+
+@pytest.fixture
+def cli_database(cli_seed_database: Path) -> Callable[[Path], Path]:
+    """``cli_database(directory)``: a fresh copy of the CLI-made seed database there."""
+
+    def copy(directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        database = directory / "newsbot.sqlite3"
+        shutil.copyfile(cli_seed_database, database)
+        return database
+
+    return copy
 
 
 def one_more_article(directory: Path) -> Path:
@@ -213,7 +229,9 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
     assert integrity(database) == ["ok"]
 
 
-def test_cli_ask_answers_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+def test_cli_ask_answers_while_another_process_holds_the_write_lock(
+    tmp_path: Path, cli_database: Callable[[Path], Path]
+) -> None:
     database = cli_database(tmp_path)
     expected = ask_json(database)
     with write_locked(database):
@@ -225,7 +243,9 @@ def test_cli_ask_answers_while_another_process_holds_the_write_lock(tmp_path: Pa
         assert data == expected  # the question log is best-effort; the answer is not
 
 
-def test_cli_reindex_of_a_locked_database_says_so_in_one_line(tmp_path: Path) -> None:
+def test_cli_reindex_of_a_locked_database_says_so_in_one_line(
+    tmp_path: Path, cli_database: Callable[[Path], Path]
+) -> None:
     database = cli_database(tmp_path)
     old = active_build(database)
     with write_locked(database):
@@ -244,7 +264,7 @@ def test_cli_reindex_of_a_locked_database_says_so_in_one_line(tmp_path: Path) ->
 
 
 def test_reindex_on_a_full_disk_fails_in_one_line_and_keeps_the_old_index(
-    tmp_path: Path,
+    tmp_path: Path, cli_database: Callable[[Path], Path]
 ) -> None:
     database = cli_database(tmp_path / "data")
     old = active_build(database)
@@ -290,7 +310,9 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, 
 # --- corrupt database file ---------------------------------------------------------------------
 
 
-def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(tmp_path: Path) -> None:
+def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(
+    tmp_path: Path, cli_database: Callable[[Path], Path]
+) -> None:
     database = cli_database(tmp_path)
     logged = "Wie viele Staaten wollen Truppen entsenden?"
     assert ask_json(database, logged)["answered"] is True
