@@ -7,7 +7,7 @@ terms, so both sides meet on identical terms.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -17,7 +17,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-3"
+ANALYZER_VERSION = "de-lemma-snowball-4"
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")
@@ -201,12 +201,28 @@ def _lemma(word: str) -> str:
     return str(simplemma.lemmatize(word, lang="de"))
 
 
+def german_lemmas(words: Iterable[str]) -> dict[str, str]:
+    """Folded lemmas of folded dictionary words, where the lemma is another word."""
+    out: dict[str, str] = {}
+    for word in words:
+        lemma = fold(_lemma(word))
+        if lemma != word:
+            out[word] = lemma
+    return out
+
+
 class GermanAnalyzer:
     """Turns German text into index terms with offsets."""
 
-    def __init__(self, decompounder: Decompounder | None = None) -> None:
+    def __init__(
+        self, decompounder: Decompounder | None = None, lemmas: Mapping[str, str] | None = None
+    ) -> None:
         self._stemmer = Stemmer.Stemmer("german")
         self.decompounder = decompounder
+        # None: lemmatise with simplemma (a build). A loaded index passes the lemmas its
+        # build stored instead (``Lexicon.lemmas``), so answering never loads simplemma's
+        # dictionary (a second per process) and lemmatises exactly as the build did.
+        self.lemmas = lemmas
         self.stem = lru_cache(maxsize=500_000)(self._stem_uncached)
         self._surface_cache: dict[str, tuple[str, ...]] = {}
 
@@ -226,10 +242,17 @@ class GermanAnalyzer:
         folded = fold(word)
         if folded in GERMAN_STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
             return None
-        lemma = fold(_lemma(word))
+        lemma = self.lemma(word)
         if lemma in GERMAN_STOPWORDS or len(lemma) < 2:
             lemma = folded
         return self.stem(lemma)
+
+    def lemma(self, word: str) -> str:
+        """The folded lemma of ``word`` as written (folded words look up as themselves)."""
+        if self.lemmas is None:
+            return fold(_lemma(word))
+        folded = fold(word)
+        return self.lemmas.get(word) or self.lemmas.get(folded) or folded
 
     def surface_terms(self, word: str) -> tuple[str, ...]:
         """Index terms of one word as written: its stem, then its compound parts' stems."""

@@ -74,7 +74,9 @@ class EngineConfig:
         "translations at this share (0 = off); EVALUATION.md has the measurement",
     )
     short_sentence: int = _tunable(
-        70, "a best sentence shorter than this many characters gets its neighbour as context"
+        140,
+        "a best sentence shorter than this many characters gets its neighbour as context; "
+        "70 → 140: quote@1 +0.012 EN, +0.011 DE on the answer-span sets, hit@1 unchanged",
     )
 
     def provenance(self) -> dict[str, tuple[Any, str]]:

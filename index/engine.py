@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer
+from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer, german_lemmas
 from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.corpus import Article, SkippedFile
@@ -132,7 +132,7 @@ class Snapshot:
         vocab = self.bm25.vocabulary
         lex = self.lexicon
         self.analyzer = GermanAnalyzer(
-            Decompounder(lex.compound_parts, lex.german_words, lex.english_words)
+            Decompounder(lex.compound_parts, lex.german_words, lex.english_words), lex.lemmas
         )
         self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
 
@@ -197,6 +197,43 @@ def _index_decompounder(ding: DingEntries | None, articles: Sequence[Article]) -
     if ding is None:
         return Decompounder(known)
     return Decompounder(known, ding.german_words, ding.english_words)
+
+
+def stored_lemmas(
+    surfaces: Iterable[str],
+    ding: DingEntries | None,
+    analyzer: GermanAnalyzer,
+    vocabulary: Collection[str],
+) -> dict[str, str]:
+    """The lemmas a loaded index needs to analyse as the build did: of every article word
+    whose lemma changes its term, and of every dictionary word whose lemma's term occurs in
+    the articles (a question's "zugesagt" meets the articles' "zusagen")."""
+    out: dict[str, str] = {}
+    for surface in surfaces:
+        folded = fold(surface)
+        lemma = analyzer.lemma(surface)
+        if lemma != folded:
+            out[surface] = lemma
+    for word, lemma in dictionary_lemmas(ding).items():
+        if analyzer.stem(lemma) in vocabulary and analyzer.stem(word) != analyzer.stem(lemma):
+            out.setdefault(word, lemma)
+    return out
+
+
+_DING_LEMMAS: dict[int, tuple[DingEntries, dict[str, str]]] = {}
+
+
+def dictionary_lemmas(ding: DingEntries | None) -> dict[str, str]:
+    """``ding.lemmas``, computed (once per dictionary object) when it was not stored."""
+    if ding is None:
+        return {}
+    if ding.lemmas is not None:
+        return ding.lemmas
+    cached = _DING_LEMMAS.get(id(ding))
+    if cached is None or cached[0] is not ding:
+        cached = (ding, german_lemmas(ding.german_words))
+        _DING_LEMMAS[id(ding)] = cached
+    return cached[1]
 
 
 def proper_nouns(surfaces: Counter[str], lexicon: Lexicon) -> tuple[str, ...]:
@@ -327,6 +364,7 @@ def build_snapshot(
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
     lexicon.names = proper_nouns(analysed.surface_counts, lexicon)
+    lexicon.lemmas = stored_lemmas(analysed.surface_counts, ding, analyzer, vocabulary)
     # Stored with the build, so that a loaded snapshot splits words as the build did.
     words = {w for article in analysed.articles.values() for w in WORD_RE.findall(article.text)}
     word_stems = {analyzer.stem(fold(w)) for w in words}

@@ -139,6 +139,8 @@ class DingEntries:
     german_names: set[str] = field(default_factory=set)
     # English key → the other English keys of the same senses ("ceasefire" → "truce")
     synonyms: dict[str, set[str]] = field(default_factory=dict)
+    # folded German word → its folded lemma, where they differ (None: not computed yet)
+    lemmas: dict[str, str] | None = None
     english_words: set[str] = field(default_factory=set)
     german_words: set[str] = field(default_factory=set)
     german_nouns: set[str] = field(default_factory=set)
@@ -402,6 +404,9 @@ class Lexicon:
     names: tuple[str, ...] = ()
     # English keys whose translations come from a synonym hop (see compile_lexicon)
     hop_keys: frozenset[str] = frozenset()
+    # word (as written, or folded) → folded lemma, where the lemma's term is another one
+    # that occurs in the articles: what a loaded index lemmatises with (GermanAnalyzer)
+    lemmas: dict[str, str] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         payload = {
@@ -420,6 +425,7 @@ class Lexicon:
             "compound_parts": "\n".join(sorted(self.compound_parts)),
             "names": "\n".join(self.names),
             "hop_keys": "\n".join(sorted(self.hop_keys)),
+            "lemmas": self.lemmas,
         }
         return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
 
@@ -440,6 +446,7 @@ class Lexicon:
             compound_parts=frozenset(_lines(payload.get("compound_parts", ""))),
             names=tuple(_lines(payload.get("names", ""))),
             hop_keys=frozenset(_lines(payload.get("hop_keys", ""))),
+            lemmas=payload.get("lemmas", {}),
         )
 
 

@@ -43,7 +43,7 @@ import index.analysis
 import index.config
 import index.lexicon
 import index.text
-from index.analysis import ANALYZER_VERSION, GermanAnalyzer
+from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
 from index.lexicon import LEXICON_VERSION, DingEntries, GlossaryEntry, Lexicon, load_ding
 
 CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
@@ -223,6 +223,15 @@ class StoredDictionary(DingEntries):
         self._set("classes", value)
 
     @property
+    def lemmas(self) -> dict[str, str] | None:
+        found: dict[str, str] | None = self._parts.get("lemmas", self._data.get("lemmas"))
+        return found
+
+    @lemmas.setter
+    def lemmas(self, value: dict[str, str] | None) -> None:
+        self._set("lemmas", value)
+
+    @property
     def synonyms(self) -> dict[str, set[str]]:
         found: dict[str, set[str]] = self._parts.get("synonyms", self._data["synonyms"])
         return found
@@ -306,6 +315,7 @@ class StoredDictionary(DingEntries):
             classes=self.classes,
             german_names=self.german_names,
             synonyms=self.synonyms,
+            lemmas=self.lemmas,
         )
 
 
@@ -365,6 +375,8 @@ def store_bytes(
         "german_names": _join(entries.german_names),
         "classes": dict(entries.classes),
         "synonyms": dict(entries.synonyms),
+        # the lemmas of the dictionary's German words, computed once with the store
+        "lemmas": german_lemmas(entries.german_words),
         "keys": "\n".join(keys),
         "entries": b"".join(blobs),
         "entry_ptr": entry_ptr.tobytes(),

@@ -30,6 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import aiosqlite
 
+from index.analysis import ANALYZER_VERSION
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
@@ -575,7 +576,8 @@ class Storage:
         ).fetchone()
         if row is None:
             raise StorageError(f"active build {build_id} is missing; run reindex --rebuild")
-        if row[9] is None:
+        if row[9] is None or row[1] != ANALYZER_VERSION:
+            # Its terms were made by another analyser: questions would not meet them.
             raise StorageError(
                 "the stored index predates this version; run `python -m bot reindex`"
             )
