@@ -181,3 +181,46 @@ def test_groups_follow_their_best_rank_and_ranks_ascend_within_a_group() -> None
     results += [result(4, "new", "2026-02-01")]
     groups = by_article(list(reversed(results)))
     assert [[r.rank for r in g] for g in groups] == [[1, 3], [2, 4]]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_citations_neither_repeat_the_quote_nor_say_date_unknown(
+    seed_engine: Engine, language: str
+) -> None:
+    question = (
+        "What did the US commit to?" if language == "en" else "Wozu verpflichten sich die USA?"
+    )
+    answer = seed_engine.answer(question)
+    assert {r.date for r in answer.results} == {"2026-01-06", None}  # both articles cited
+    text = render(
+        "answer.j2",
+        "terminal",
+        answer=answer,
+        titles=[],
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    text = re.sub(r"\[/?(?:bold|italic|dim)\]", "", text)
+    assert "date unknown" not in text and "Datum unbekannt" not in text
+    word = "Absatz" if language == "de" else "paragraph"
+    citations = [line for line in text.splitlines() if f" · {word} " in line]
+    assert len(citations) == 3
+    assert f"AFP-Meldung vom 6. Januar 2026 · 2026-01-06 · {word} 1" in citations
+    assert not any("berichtet" in line for line in citations)  # not quote [1] again
+    assert any(line.startswith("26 Staaten wollen Truppen entsenden · Blick") for line in citations)
+
+
+def test_searched_line_lists_short_titles(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did China say about the talks?")
+    titles = [a.title for a in seed_engine.snapshot.articles.values()]
+    text = render(
+        "answer.j2",
+        "terminal",
+        answer=answer,
+        titles=titles,
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    assert "Searched: AFP-Meldung vom 6. Januar 2026 · 26 Staaten wollen Truppen entsenden" in text
