@@ -204,6 +204,12 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
             console.print(render_answer(answer, titles), highlight=False)
             if args.explain:
                 console.print(explain_table(answer))
+            if args.gloss and answer.results:
+                first = answer.results[0]
+                glossed = engine.gloss(answer.question, first.quote)
+                de = answer.language == "de"
+                text = render("gloss.j2", "terminal", gloss=glossed, rank=first.rank, de=de)
+                console.print("\n" + text, highlight=False)
     return 0
 
 
@@ -432,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=_k, default=3, help="number of quotes (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--explain", action="store_true", help="show how the question was read")
+    ask.add_argument(
+        "--gloss", action="store_true", help="list the first quote's words with their senses"
+    )
     ask.add_argument("--no-abstain", action="store_true", help="show passages even when unsure")
     ask.set_defaults(handler=cmd_ask)
 

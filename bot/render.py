@@ -57,20 +57,13 @@ def _marked(text: str, base: int, spans: Sequence[Sequence[int]], target: Target
 
 
 def by_article(results: Sequence[Any]) -> list[list[Any]]:
-    """Results grouped by article: articles newest first (undated last), then by their
-    best rank; within an article, by rank."""
+    """Results grouped by article, the article of the best result first, then by each
+    article's best rank; within an article, by rank. So ranks read in order wherever
+    the grouping allows, and the best quote is never printed last."""
     groups: dict[str, list[Any]] = {}
-    for r in results:
+    for r in sorted(results, key=lambda r: r.rank):
         groups.setdefault(r.article_id, []).append(r)
-    return sorted(
-        groups.values(),
-        key=lambda g: (g[0].date is None, _descending(g[0].date or ""), g[0].rank),
-    )
-
-
-def _descending(date: str) -> str:
-    """A sort key that orders ISO dates newest first."""
-    return "".join(chr(0x10FFFF - ord(c)) for c in date)
+    return sorted(groups.values(), key=lambda g: g[0].rank)
 
 
 def make_environment(target: Target) -> Environment:

@@ -23,13 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.text import sentence_spans
-
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 2_000_000
 MAX_PARAGRAPH_CHARS = 20_000
 _HEADING_MAX_WORDS = 12
-_TITLE_MAX_CHARS = 90
+_TITLE_MAX_CHARS = 60  # a derived title; a caption subject longer than this is no title
 
 _DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 _FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -161,7 +159,8 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
     if not passages:
         raise ArticleError("no paragraphs found (only a title, headings or blank lines)")
     if title is None:
-        title = _derive_title(text, passages[0])
+        body = " ".join(p.text for p in passages)
+        title = derive_title(article_id, body, date, caption)
     return Article(article_id, title, date, source, path, text, caption, tuple(passages))
 
 
@@ -307,12 +306,59 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _derive_title(text: str, lead: Passage) -> str:
-    """A title from the lead paragraph's first sentence, cut at a word boundary."""
-    spans = sentence_spans(text, lead.start, lead.end)
-    a, b = spans[0] if spans else (lead.start, lead.end)
-    sentence = " ".join(text[a:b].split())
-    if len(sentence) <= _TITLE_MAX_CHARS:
-        return sentence
-    cut = sentence.rfind(" ", 0, _TITLE_MAX_CHARS)
-    return sentence[: cut if cut > 0 else _TITLE_MAX_CHARS].rstrip(",;: ") + " …"
+_MONTHS_DE = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+# News agencies as the German press names them; case matters ("AP", not "ap").
+_AGENCY = r"AFP|dpa|Reuters|AP|epd|KNA|APA|SDA|Keystone-SDA|ANSA|Bloomberg|Interfax|Tass|TASS"
+_AGENCY_NAMED_RE = re.compile(rf"\b(?:Nachrichtenagentur|Agentur)\s+({_AGENCY})\b")
+_AGENCY_RE = re.compile(rf"(?<![\w-])({_AGENCY})(?![\w-])")
+# A photo credit closing a caption, "(Yoan Valat / Pool EPA / AP / dpa)"; a position marker
+# inside it, "Selenskyj (r)", "(l.)", "(M)", "(v.l.)".
+_CREDIT_RE = re.compile(r"\s*\([^()]*\)\s*$")
+_POSITION_RE = re.compile(r"\s*\((?:[lrmLRM]|li|re|Mitte|v\.\s?l\.?|v\.\s?r\.?)\.?\)")
+# Where a caption's subject ends: the occasion or place ("… beim Treffen", "… in Paris").
+_SUBJECT_END_RE = re.compile(
+    r"\s(?:beim|bei|im|in|am|an|auf|während|nach|vor|mit|neben|vom|zum|zur)\s|[,.:;]"
+)
+
+
+def german_date(day: dt.date) -> str:
+    """``6. Januar 2026``."""
+    return f"{day.day}. {_MONTHS_DE[day.month - 1]} {day.year}"
+
+
+def derive_title(
+    article_id: str, body: str, date: dt.date | None, caption: str | None = None
+) -> str:
+    """A short, honest title for an article that has none.
+
+    The lead sentence is no title: cited under a quote from it, it repeats the quote, and it
+    lengthens every list of searched articles. In order: the agency the text reports and
+    the date ("AFP-Meldung vom 6. Januar 2026"); the photo caption's subject, when short;
+    the date alone; the article id.
+    """
+    named = _AGENCY_NAMED_RE.search(body) or _AGENCY_RE.search(body)
+    if named and date:
+        return f"{named.group(1)}-Meldung vom {german_date(date)}"
+    if subject := caption_subject(caption):
+        return subject
+    if named:
+        return f"{named.group(1)}-Meldung"
+    if date:
+        return f"Artikel vom {german_date(date)}"
+    return f"Artikel {article_id}"
+
+
+def caption_subject(caption: str | None) -> str | None:
+    """Who or what a photo caption shows, when that is short: "Bundeskanzler Merz" from
+    "Bundeskanzler Merz (M) bei einer Pressekonferenz in Berlin. (dpa)"; else None."""
+    if not caption:
+        return None
+    text = _POSITION_RE.sub("", _CREDIT_RE.sub("", caption)).strip()
+    end = _SUBJECT_END_RE.search(text)
+    subject = " ".join((text[: end.start()] if end else text).split())
+    if not subject or len(subject) > _TITLE_MAX_CHARS:
+        return None
+    return subject

@@ -26,6 +26,7 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer, germa
 from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.corpus import Article, SkippedFile
+from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import (
     cached_lexicon,
@@ -508,6 +509,7 @@ class Engine:
         self.config = config
         snapshot.builder.config = config
         self.max_question_chars = max_question_chars  # longer questions are cut
+        self._senses: tuple[Snapshot, SenseIndex] | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -616,6 +618,17 @@ class Engine:
         return snap.builder.suggestions(
             snap.builder.build(question, self.max_question_chars), limit
         )
+
+    def gloss(self, question: str, quote: str) -> Gloss:
+        """The dictionary senses of ``quote``'s words, those ``question`` matched first."""
+        snap = self._snapshot
+        cached = self._senses
+        if cached is None or cached[0] is not snap:
+            cached = self._senses = (snap, SenseIndex(snap.lexicon))
+        query = snap.builder.build(question, self.max_question_chars)
+        # A German question matched German words: it asked in no English sense.
+        concepts = query.concepts if query.language == "en" else ()
+        return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1])
 
     def _carried_concepts(
         self, own: Sequence[Concept], context: Sequence[str]

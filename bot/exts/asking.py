@@ -48,7 +48,8 @@ def answer_embed(bot: NewsBot, answer: Answer) -> discord.Embed:
 
 
 def answer_view(answer: Answer, qid: int) -> discord.ui.View | None:
-    """More results, Show source [n], 👍 and 👎 — or nothing for an abstention."""
+    """More results, 👍, 👎, Gloss (English questions), Source [n] — or nothing for an
+    abstention."""
     if not answer.answered or not qid:
         return None
     de = answer.language == "de"
@@ -58,6 +59,8 @@ def answer_view(answer: Answer, qid: int) -> discord.ui.View | None:
     if answer.offset == 0:
         view.add_item(Feedback(qid, 1))
         view.add_item(Feedback(qid, -1))
+    if not de and answer.results:  # a reader who asked in English may not read German
+        view.add_item(GlossButton(qid, answer.results[0].rank))
     for r in answer.results:
         view.add_item(ShowSource(qid, r.rank, de))
     return unstored(view)
@@ -255,6 +258,46 @@ async def source_embed(bot: NewsBot, record: dict[str, Any], rank: int) -> disco
     return embed(content("gone.j2", de=german), colour=MUTED)
 
 
+class GlossButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:gloss:(?P<qid>\d+):(?P<rank>\d+)"
+):
+    """The words of quote [rank] with their dictionary senses (ephemeral): quotes stay
+    German, and this helps a reader without German follow one."""
+
+    def __init__(self, qid: int, rank: int) -> None:
+        self.qid, self.rank = qid, rank
+        super().__init__(
+            discord.ui.Button(
+                label=label("Gloss"),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"nb:gloss:{qid}:{rank}",
+                row=0,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> GlossButton:
+        return cls(int(match["qid"]), int(match["rank"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await logged_question(interaction, self.qid)
+        if record is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        answer = await bot.answer_logged(record, k=self.rank, abstain=False)
+        de = answer.language == "de"
+        hit = next((r for r in answer.results if r.rank == self.rank), None)
+        if hit is None:
+            reply = embed(content("gone.j2", de=de), colour=MUTED)
+        else:
+            glossed = await asyncio.to_thread(bot.engine.gloss, answer.question, hit.quote)
+            reply = embed(render("gloss.j2", "discord", gloss=glossed, rank=hit.rank, de=de))
+        await interaction.followup.send(embed=reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
 class Feedback(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nb:fb:(?P<qid>\d+):(?P<vote>up|down)"
 ):
@@ -441,5 +484,5 @@ class Asking(commands.Cog):
 
 
 async def setup(bot: NewsBot) -> None:
-    bot.add_dynamic_items(MoreResults, ShowSource, Feedback, DidYouMean)
+    bot.add_dynamic_items(MoreResults, ShowSource, GlossButton, Feedback, DidYouMean)
     await bot.add_cog(Asking(bot))

@@ -73,7 +73,10 @@ async def test_ask_defers_then_answers_with_quote_citation_and_buttons(
     assert "commit to → verpflichten" in text
 
     labels = button_labels(message)
-    assert labels == [["More results", "👍", "👎"], ["Source [1]", "Source [2]", "Source [3]"]]
+    assert labels == [
+        ["More results", "👍", "👎", "Gloss"],
+        ["Source [1]", "Source [2]", "Source [3]"],
+    ]
     ids = custom_ids(message)
     qid = int(ids[0].split(":")[2])
     assert all(f":{qid}:" in i for i in ids)
@@ -157,7 +160,7 @@ async def test_mention_in_a_channel_gets_a_reply(api: DiscordStandIn, bot: NewsB
     assert "Das steht in den Artikeln:" in text  # a German question gets a German answer
     assert "Merz" in text and "Absatz" in text
     labels = button_labels(reply.json)
-    assert labels[0] == ["Weitere Stellen", "👍", "👎"]
+    assert labels[0] == ["Weitere Stellen", "👍", "👎"]  # no Gloss: the asker reads German
     assert labels[1] == ["Quelle [1]", "Quelle [2]", "Quelle [3]"]
     qid = int(custom_ids(reply.json)[0].split(":")[2])
     record = await bot.storage.question(qid)
@@ -260,7 +263,7 @@ async def test_source_buttons_on_the_more_results_page(
     await api.wait_followup(more, ANSWER_TIMEOUT)
     page = api.original(more)
     assert page is not None
-    assert button_labels(page) == [["Source [4]", "Source [5]", "Source [6]"]]
+    assert button_labels(page) == [["Gloss"], ["Source [4]", "Source [5]", "Source [6]"]]
     quotes = re.findall(r"\*\*\[4\]\*\* (.+)", description(page))
     assert quotes
 
@@ -268,6 +271,33 @@ async def test_source_buttons_on_the_more_results_page(
     shown = plain(description(body(source)))
     assert "no longer have that question" not in shown
     assert plain(quotes[0]).rstrip("…").strip()[:40] in shown
+    assert_no_mentions(api)
+
+
+GLOSS_NOTE = "Glosses are dictionary entries (Ding), not a translation."
+
+
+async def test_gloss_lists_the_first_quotes_words_with_their_dictionary_senses(
+    api: DiscordStandIn, bot: NewsBot
+) -> None:
+    interaction, _, _ = await ask(api, US_QUESTION)
+    answer = api.original(interaction)
+    assert answer is not None
+    qid = int(custom_ids(answer)[0].split(":")[2])
+
+    gloss, deferred = await click(api, f"nb:gloss:{qid}:1", answer)
+    assert deferred.json["type"] == 5 and deferred.json["data"]["flags"] & EPHEMERAL
+    reply = body(await api.wait_followup(gloss, ANSWER_TIMEOUT))
+    assert reply["flags"] & EPHEMERAL
+    text = description(reply)
+    lines = plain(text).splitlines()
+    assert lines[0] == "Words of quote [1] and their English senses"
+    # The sense the question matched comes first; each word once; the quote stays German.
+    assert any(line.startswith("• verpflichten — commit to; ") for line in lines)
+    assert sum(line.startswith("• verpflichten") for line in lines) == 1
+    assert "• USA — US (glossary)" in lines
+    assert f"-# {GLOSS_NOTE}" in text
+    assert any(line.startswith("• Nachrichtenagentur") and "compound:" in line for line in lines)
     assert_no_mentions(api)
 
 
@@ -289,6 +319,8 @@ async def test_buttons_work_after_a_restart(api: DiscordStandIn, harness: Harnes
         assert "**[4]**" in description(body(await api.wait_followup(more, ANSWER_TIMEOUT)))
         _, thanks = await click(api, f"nb:fb:{qid}:down", answer)
         assert thanks.content == "Thanks for the feedback 👎"
+        gloss, _ = await click(api, f"nb:gloss:{qid}:1", answer)
+        assert GLOSS_NOTE in description(body(await api.wait_followup(gloss, ANSWER_TIMEOUT)))
         assert (await bot.storage.question_stats())["thumbs_down"] == 1
     assert_no_mentions(api)
 

@@ -125,6 +125,23 @@ def test_reindex_of_an_empty_directory_is_one_line_and_keeps_the_index(
 # --- ask ----------------------------------------------------------------------------------
 
 
+def test_ask_gloss_lists_the_first_quotes_words_with_dictionary_senses(database: Path) -> None:
+    result = run(database, "ask", "What did Merz promise on air defence?", "--gloss")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    answer, gloss = result.stdout.split("Words of quote [1] and their English senses", 1)
+    assert "Luftverteidigung eine deutliche Steigerung zugesagt" in answer  # the quote, German
+    assert "• zugesagt — promise; " in gloss  # the question's sense first
+    assert "• Luftverteidigung — air defence; " in gloss
+    assert "(compound: Luft " in gloss and " + Verteidigung " in gloss
+    assert "Glosses are dictionary entries (Ding), not a translation." in gloss
+
+    german = run(database, "ask", "Was hat Merz bei der Luftverteidigung zugesagt?", "--gloss")
+    assert german.returncode == 0, german.stderr
+    assert "Wörter aus Zitat [1] und ihre englischen Bedeutungen" in german.stdout
+    assert "Glossen sind Wörterbucheinträge (Ding), keine Übersetzung." in german.stdout
+
+
 def test_ask_json(commit_json: Run, database: Path) -> None:
     assert commit_json.returncode == 0, commit_json.stderr
     assert_no_traceback(commit_json)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 import discord
 import pytest
 from hypothesis import given
@@ -18,7 +21,7 @@ from bot.messages import (
     fit_lines,
     label,
 )
-from bot.render import escape_markdown, render, truncate
+from bot.render import by_article, escape_markdown, render, truncate
 from index.engine import Engine, understood_line
 
 
@@ -147,9 +150,48 @@ def test_mention_in_question_never_renders_raw(seed_engine: Engine, target: str)
         assert "@everyone" not in text and "<@&123>" not in text
 
 
-def test_quotes_are_grouped_by_article_newest_first(seed_engine: Engine) -> None:
-    answer = seed_engine.answer("Truppen Macron USA", k=6)
-    assert len({r.article_id for r in answer.results}) == 2
+MACRON_QUESTION = "What did Macron say about Russia?"
+
+
+@pytest.mark.parametrize("target", ["discord", "terminal"])
+def test_quotes_print_in_rank_order_grouped_by_article(seed_engine: Engine, target: str) -> None:
+    # The Macron quote is [1] and stands in the undated article: it used to print last,
+    # under the dated article's Kremlin sentence ([2] … [3] … [1]).
+    answer = seed_engine.answer(MACRON_QUESTION)
+    assert answer.results[0].quote.startswith("Macron stellte klar")
+    assert answer.results[0].article_id != answer.results[1].article_id
+    text = render(
+        "answer.j2",
+        target,
+        answer=answer,
+        titles=[],
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    printed = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    assert printed == [1, 2, 3]
+
+
+def test_groups_follow_their_best_rank_and_ranks_ascend_within_a_group() -> None:
+    def result(rank: int, article: str, date: str | None) -> SimpleNamespace:
+        return SimpleNamespace(rank=rank, article_id=article, date=date)
+
+    results = [result(2, "new", "2026-02-01"), result(1, "old", None), result(3, "old", None)]
+    results += [result(4, "new", "2026-02-01")]
+    groups = by_article(list(reversed(results)))
+    assert [[r.rank for r in g] for g in groups] == [[1, 3], [2, 4]]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_citations_neither_repeat_the_quote_nor_say_date_unknown(
+    seed_engine: Engine, language: str
+) -> None:
+    question = (
+        "What did the US commit to?" if language == "en" else "Wozu verpflichten sich die USA?"
+    )
+    answer = seed_engine.answer(question)
+    assert {r.date for r in answer.results} == {"2026-01-06", None}  # both articles cited
     text = render(
         "answer.j2",
         "terminal",
@@ -159,7 +201,26 @@ def test_quotes_are_grouped_by_article_newest_first(seed_engine: Engine) -> None
         show_understood=False,
         quote_limit=700,
     )
-    citations = [line for line in text.splitlines() if "paragraph" in line or "Absatz" in line]
-    dated = [i for i, line in enumerate(citations) if "2026-01-06" in line]
-    undated = [i for i, line in enumerate(citations) if "2026-01-06" not in line]
-    assert dated and undated and max(dated) < min(undated)  # the dated article first
+    text = re.sub(r"\[/?(?:bold|italic|dim)\]", "", text)
+    assert "date unknown" not in text and "Datum unbekannt" not in text
+    word = "Absatz" if language == "de" else "paragraph"
+    citations = [line for line in text.splitlines() if f" · {word} " in line]
+    assert len(citations) == 3
+    assert f"AFP-Meldung vom 6. Januar 2026 · 2026-01-06 · {word} 1" in citations
+    assert not any("berichtet" in line for line in citations)  # not quote [1] again
+    assert any(line.startswith("26 Staaten wollen Truppen entsenden · Blick") for line in citations)
+
+
+def test_searched_line_lists_short_titles(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did China say about the talks?")
+    titles = [a.title for a in seed_engine.snapshot.articles.values()]
+    text = render(
+        "answer.j2",
+        "terminal",
+        answer=answer,
+        titles=titles,
+        understood="",
+        show_understood=False,
+        quote_limit=700,
+    )
+    assert "Searched: AFP-Meldung vom 6. Januar 2026 · 26 Staaten wollen Truppen entsenden" in text

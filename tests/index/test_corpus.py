@@ -34,8 +34,9 @@ def test_dated_feed_format() -> None:
     feed = next(a for a in articles if a.id.startswith("000_"))
     assert feed.date == dt.date(2026, 1, 6)
     assert feed.caption is not None and feed.caption.startswith("Der ukrainische Präsident")
-    assert "Yoan Valat" not in feed.title  # the caption is not the title
-    assert feed.title.startswith("Wie die Nachrichtenagentur AFP berichtet")
+    # No title line: the agency the text reports and the date, not the lead sentence (which
+    # would repeat quote [1] in its own citation) nor the photo credit.
+    assert feed.title == "AFP-Meldung vom 6. Januar 2026"
     assert len(feed.passages) == 7
     sections = [p.section for p in feed.passages]
     assert sections[:3] == [None, None, None]
@@ -271,3 +272,44 @@ def test_front_matter_with_windows_line_ends() -> None:
         "Italien sagte zu, zwei Fregatten zu stellen.",
         "Der zweite Absatz.",
     ]
+
+
+LEAD = "Wie die Nachrichtenagentur AFP berichtet, sagten die USA Hilfe zu. Mehr dazu später."
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # Agency and date: the agency's report of that day.
+        (
+            f"date 2026-01-06 Ein Foto. (dpa)\n\n{LEAD}\n\nZweiter Absatz.\n",
+            "AFP-Meldung vom 6. Januar 2026",
+        ),
+        # No agency: the photo caption's subject, without position marker and credit.
+        (
+            "date 2026-03-02 Bundeskanzler Merz (M) bei einer Pressekonferenz in Berlin. "
+            "(Kay Nietfeld / dpa)\n\nDer Kanzler sprach lange.\n\nZweiter Absatz.\n",
+            "Bundeskanzler Merz",
+        ),
+        # A caption whose subject is long is no title: the date then.
+        (
+            "date 2026-03-02 Der ukrainische Präsident Selenskyj und der französische Präsident "
+            "Emmanuel Macron beim Treffen. (AP)\n\nEs wurde lange beraten.\n\nMehr.\n",
+            "Artikel vom 2. März 2026",
+        ),
+        # Front matter without a title, no date: the agency alone.
+        (f"---\nsource: Beispielzeitung\n---\n{LEAD}\n\nZweiter Absatz.\n", "AFP-Meldung"),
+        # Nothing to go by: the article id, never the lead sentence cut off.
+        ("Es wurde lange beraten, und am Ende stand ein Ergebnis fest.\n", "Artikel notitle"),
+    ],
+    ids=["agency-and-date", "caption-subject", "long-caption", "agency-only", "generic"],
+)
+def test_an_untitled_article_gets_a_short_honest_title(text: str, title: str) -> None:
+    article = parse_article("notitle", text)
+    assert article.title == title
+    assert article.passages[0].text not in article.title
+
+
+def test_a_front_matter_title_wins_over_a_derived_one() -> None:
+    article = parse_article("rom", f"---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n{LEAD}\n")
+    assert article.title == "Gipfel in Rom"

@@ -163,7 +163,7 @@ async def test_snapshot_round_trip_answers_identically(
     # Articles keep their full text, titles and dates; passage offsets still cut the text.
     feed = loaded.articles["000_632348a179117fcd"]
     assert feed.date == "2026-01-06"
-    assert feed.title.startswith("Wie die Nachrichtenagentur AFP berichtet")
+    assert feed.title == "AFP-Meldung vom 6. Januar 2026"
     assert feed.text == (SEEDS / "000_632348a179117fcd.txt").read_text(encoding="utf-8")
     plain = loaded.articles["001_3254392af1d010b4"]
     assert plain.title == "26 Staaten wollen Truppen entsenden"
