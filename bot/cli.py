@@ -32,6 +32,7 @@ from index.storage import (
     NoIndexError,
     QuestionRecord,
     ReindexBusyError,
+    StaleIndexError,
     Storage,
     StorageError,
     reindex_lock_path,
@@ -78,11 +79,12 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
     try:
         try:
             snapshot = await storage.load_snapshot()
-        except NoIndexError:
+        except NoIndexError as missing:
             require_article_files(settings.articles_dir)  # say so before any note or bar
             notes = Console(stderr=True, soft_wrap=True)
+            what = "rebuilding" if isinstance(missing, StaleIndexError) else "building"
             notes.print(
-                render("note.j2", "terminal", what="building", articles_dir=settings.articles_dir),
+                render("note.j2", "terminal", what=what, articles_dir=settings.articles_dir),
                 highlight=False,
             )
             await run_reindex(storage, sources_from(settings), notes)

@@ -194,6 +194,11 @@ class NoIndexError(StorageError):
     """The database holds no index build yet."""
 
 
+class StaleIndexError(NoIndexError):
+    """The active build was made by another version's analyser: it must be rebuilt (the
+    command line and the bot do so on first use, as when there is none)."""
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionRecord:
     """One asked question, for the log."""
@@ -578,7 +583,7 @@ class Storage:
             raise StorageError(f"active build {build_id} is missing; run reindex --rebuild")
         if row[9] is None or row[1] != ANALYZER_VERSION:
             # Its terms were made by another analyser: questions would not meet them.
-            raise StorageError(
+            raise StaleIndexError(
                 "the stored index predates this version; run `python -m bot reindex`"
             )
         passage_rows, article_rows = await self._text_rows(build_id)
