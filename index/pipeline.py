@@ -278,6 +278,22 @@ async def build_in_child(
         queue.close()
 
 
+def _report(
+    info: BuildInfo, began: float, warnings: tuple[str, ...], **extra: Any
+) -> ReindexReport:
+    return ReindexReport(
+        info.build_id,
+        info.articles,
+        info.passages,
+        info.skipped,
+        round(time.perf_counter() - began, 3),
+        info.has_dictionary,
+        warnings,
+        built_at=info.built_at,
+        **extra,
+    )
+
+
 async def reindex(
     storage: Storage,
     sources: Sources,
@@ -306,17 +322,7 @@ async def reindex(
             info = active[0]
             if engine is not None and engine.snapshot.info.build_id != info.build_id:
                 engine.swap(await storage.load_snapshot())
-            return ReindexReport(
-                info.build_id,
-                info.articles,
-                info.passages,
-                info.skipped,
-                round(time.perf_counter() - began, 3),
-                info.has_dictionary,
-                warnings,
-                unchanged=True,
-                built_at=info.built_at,
-            )
+            return _report(info, began, warnings, unchanged=True)
         info, diff = await build_in_child(
             storage.path,
             sources,
@@ -328,14 +334,4 @@ async def reindex(
         await storage.activate(info.build_id)
         if engine is not None:
             engine.swap(await storage.load_snapshot())
-    return ReindexReport(
-        info.build_id,
-        info.articles,
-        info.passages,
-        info.skipped,
-        round(time.perf_counter() - began, 3),
-        info.has_dictionary,
-        warnings,
-        diff,
-        built_at=info.built_at,
-    )
+    return _report(info, began, warnings, diff=diff)
