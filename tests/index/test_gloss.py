@@ -38,7 +38,7 @@ def test_participles_get_their_verbs_senses_the_asked_one_first(seed_engine: Eng
     )
     assert english(promised)[0] == "promise" and promised.senses[0].matched
     assert not any(s.matched for s in promised.senses[1:])
-    assert {"agree", "accept"} <= set(english(promised))
+    assert "agree" in english(promised)  # a verb sense of "zusagen" besides the asked one
 
     gloss = seed_engine.gloss("What did the US commit to?", COMMITTED)
     committed = word(gloss, "verpflichtet")
