@@ -210,14 +210,16 @@ def stored_lemmas(
     whose lemma changes its term, and of every dictionary word whose lemma's term occurs in
     the articles (a question's "zugesagt" meets the articles' "zusagen")."""
     out: dict[str, str] = {}
+    for word, lemma in dictionary_lemmas(ding).items():
+        if analyzer.stem(lemma) in vocabulary and analyzer.stem(word) != analyzer.stem(lemma):
+            out[word] = lemma
     for surface in surfaces:
         folded = fold(surface)
         lemma = analyzer.lemma(surface)
-        if lemma != folded:
+        # The article's own word as the build analysed it, also where that is no change
+        # but the dictionary's folded entry would change it.
+        if lemma != folded or folded in out:
             out[surface] = lemma
-    for word, lemma in dictionary_lemmas(ding).items():
-        if analyzer.stem(lemma) in vocabulary and analyzer.stem(word) != analyzer.stem(lemma):
-            out.setdefault(word, lemma)
     return out
 
 
@@ -365,9 +367,10 @@ def build_snapshot(
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
     lexicon.names = proper_nouns(analysed.surface_counts, lexicon)
-    lexicon.lemmas = stored_lemmas(analysed.surface_counts, ding, analyzer, vocabulary)
     # Stored with the build, so that a loaded snapshot splits words as the build did.
     words = {w for article in analysed.articles.values() for w in WORD_RE.findall(article.text)}
+    # every word of the articles, headings and captions included
+    lexicon.lemmas = stored_lemmas(words, ding, analyzer, vocabulary)
     word_stems = {analyzer.stem(fold(w)) for w in words}
     lexicon.compound_parts = analysed.decompounder.kept_parts(
         lambda stem: stem in bm25.vocabulary or stem in word_stems
@@ -579,10 +582,17 @@ class Engine:
             return reply(False, [], 0.0, "out_of_scope")
 
         hits = [snap.bm25.concept_hits(c.terms, c.weight, c.boosts) for c in concepts]
-        scores = snap.bm25.score(hits)
+        own = len(query.concepts)
+        scores = snap.bm25.score(hits[:own])
+        if carried:
+            # Earlier questions of a thread refine the ranking among the passages that
+            # answer this one; they never outweigh it (at most context_weight of its score).
+            extra = snap.bm25.score(hits[own:]) - sum(snap.bm25.baseline(h) for h in hits[own:])
+            mine = scores - sum(snap.bm25.baseline(h) for h in hits[:own])
+            scores = scores + np.minimum(extra, self.config.context_weight * np.maximum(mine, 0))
         if mask is not None:
             scores[~mask] = -np.inf
-        baseline = sum(snap.bm25.baseline(h) for h in hits)
+        baseline = sum(snap.bm25.baseline(h) for h in hits[:own])
         depth = max(self.config.rerank_depth, offset + k)
         ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
         total = int((scores > baseline + 1e-12).sum())
@@ -602,7 +612,6 @@ class Engine:
         ]
         candidates.sort(key=lambda c: -c.final)
         # Only the question itself decides whether the articles cover it.
-        own = len(query.concepts)
         coverage = self._coverage(query.concepts, hits[:own], candidates[0].pid)
         if abstain and coverage < self.config.min_coverage:
             return reply(False, [], coverage, "not_covered", total)

@@ -478,12 +478,11 @@ def compile_lexicon(
     classes: dict[str, dict[str, str]] = {}
     if ding is not None:
         for key, phrases in ding.translations.items():
-            counts, kinds = _term_counts(phrases, ding.classes, term_of, vocab)
+            counts, kinds, top = _term_counts(phrases, ding.classes, term_of, vocab)
             if counts:
-                # Relative to the key's most frequent translation in the whole dictionary,
-                # not among those the articles happen to contain: a rare sense that alone
-                # occurs ("election" → möglich) must not weigh like the word's main sense.
-                top = max(max(phrases.values()), max(counts.values()))
+                # Relative to the key's most frequent one-word translation in the whole
+                # dictionary, not among those the articles happen to contain: a rare sense
+                # that alone occurs ("election" → möglich) must not weigh like the main one.
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 translations[key] = {t: round(n / top, 4) for t, n in ranked}
                 if kinds:
@@ -539,18 +538,22 @@ def _term_counts(
     phrase_classes: dict[tuple[str, ...], str],
     term_of: Callable[[str], str | None],
     vocab: set[str],
-) -> tuple[dict[str, int], dict[str, str]]:
+) -> tuple[dict[str, int], dict[str, str], int]:
+    """Sense counts of the key's one-word translations that occur in ``vocab``, their word
+    classes, and the largest count of any one-word translation, occurring or not."""
     counts: dict[str, int] = {}
+    every: dict[str, int] = {}
     kinds: dict[str, str] = {}
     for phrase, n in phrases.items():
         content = {t for w in phrase if (t := term_of(w))}
         if len(content) != 1:
             continue  # a phrase, not a word: see compile_lexicon
         (term,) = content
+        every[term] = every.get(term, 0) + n
         if term not in vocab:
             continue
         counts[term] = counts.get(term, 0) + n
         cls = phrase_classes.get(phrase, "")
         if cls:
             kinds[term] = "".join(sorted(set(kinds.get(term, "") + cls)))
-    return counts, kinds
+    return counts, kinds, max(every.values(), default=0)

@@ -300,6 +300,10 @@ class QueryBuilder:
             return []
         if language == "mixed" and (is_en_stop or is_de_stop):
             return []
+        # A German function word inside an English question ("… Und was sagten die …")
+        # is no topic, unless it is an English word too.
+        if language == "en" and is_de_stop and not getAllLemmas(folded):
+            return []
         if len(folded) < 2 and not folded.isdigit():
             return []
 
@@ -354,7 +358,10 @@ class QueryBuilder:
             fixed = self._repair(folded, language)
             if fixed is not None:
                 return [fixed]
-        return [Concept(word, (), "word", entity=entity, known=known and not entity)]
+        # Only a missing *noun* the dictionary knows ("inflation") is strong evidence that
+        # the articles do not cover the question; adjectives and verbs are often paraphrased.
+        noun = cls == "n" if language != "de" else word[:1].isupper()
+        return [Concept(word, (), "word", entity=entity, known=known and noun and not entity)]
 
     def _match_name(self, word: str) -> Concept | None:
         """A capitalised question word that is a name of the articles, spelled another way:
