@@ -105,6 +105,10 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: become the program
             try:
+                # As in a person's terminal, Ctrl-C interrupts: a test run started in the
+                # background by a shell without job control inherits SIGINT ignored.
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGQUIT, signal.SIG_DFL)
                 os.chdir(cwd)
                 os.execvpe(argv[0], argv, env)
             finally:
