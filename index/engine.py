@@ -223,20 +223,13 @@ def stored_lemmas(
     return out
 
 
-_DING_LEMMAS: dict[int, tuple[DingEntries, dict[str, str]]] = {}
-
-
 def dictionary_lemmas(ding: DingEntries | None) -> dict[str, str]:
-    """``ding.lemmas``, computed (once per dictionary object) when it was not stored."""
+    """``ding.lemmas``; computed and kept on ``ding`` when its store did not hold them."""
     if ding is None:
         return {}
-    if ding.lemmas is not None:
-        return ding.lemmas
-    cached = _DING_LEMMAS.get(id(ding))
-    if cached is None or cached[0] is not ding:
-        cached = (ding, german_lemmas(ding.german_words))
-        _DING_LEMMAS[id(ding)] = cached
-    return cached[1]
+    if ding.lemmas is None:
+        ding.lemmas = german_lemmas(ding.german_words)
+    return ding.lemmas
 
 
 def proper_nouns(surfaces: Counter[str], lexicon: Lexicon) -> tuple[str, ...]:

@@ -153,6 +153,7 @@ class QueryBuilder:
         self._names: dict[str, str] = {}
         for name in lexicon.names:  # most frequent first: it wins a shared key
             self._names.setdefault(name_key(name), name)
+        self._name_keys = list(self._names)
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
@@ -374,7 +375,7 @@ class QueryBuilder:
         if found is None and len(key) >= 5:
             near = extractOne(
                 key,
-                list(self._names),
+                self._name_keys,
                 scorer=OSA.distance,
                 score_cutoff=1 if len(key) <= 7 else 2,
             )
