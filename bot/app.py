@@ -6,6 +6,7 @@ Resources are opened in ``run_bot`` and passed in (discord.py's advanced_startup
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -21,9 +22,10 @@ from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
 from bot.settings import Settings
 from index.diff import passage_key
+from index.embedding import semantic_line
 from index.engine import Answer, Engine, Scope
 from index.lexicon import GlossaryEntry
-from index.pipeline import Sources
+from index.pipeline import Sources, encode_and_refresh
 from index.storage import QuestionRecord, Storage, StorageError
 from index.text import tokenize
 
@@ -62,6 +64,7 @@ class NewsBot(commands.Bot):
         engine.max_question_chars = settings.max_question_chars
         self.cooldowns = Cooldowns(settings.ask_cooldown_seconds)
         self.ask_channel_ids: set[int] = set(settings.ask_channel_ids)
+        self.encoding: asyncio.Task[None] | None = None
         self.tree.error(self.on_tree_error)
 
     @property
@@ -76,6 +79,7 @@ class NewsBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.refresh_ask_channels()
         await self.apply_synonyms()
+        self.start_encoding()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -121,7 +125,44 @@ class NewsBot(commands.Bot):
         # Questions in messages are handled by the asking cog; no prefix commands here.
         return
 
+    async def close(self) -> None:
+        if self.encoding is not None:
+            self.encoding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.encoding
+        await super().close()
+
     # -- shared services for the cogs -------------------------------------------------
+
+    def start_encoding(self) -> None:
+        """Encode what the index lacks in the background (a child process); answering goes
+        on meanwhile, hybrid for the passages already encoded, lexical for the rest."""
+        if self.engine.encoder is None or (self.encoding and not self.encoding.done()):
+            return
+        self.encoding = asyncio.create_task(self._encode(), name="newsbot-encode")
+
+    async def _encode(self) -> None:
+        shown = [-1]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            step = 10 * done // max(total, 1)
+            if step != shown[0]:
+                shown[0] = step
+                log.info("semantic index: encoded %d of %d texts", done, total)
+
+        try:
+            report = await encode_and_refresh(
+                self.storage,
+                self.engine,
+                self.settings.encoder,
+                self.settings.embedding_cache,
+                progress,
+            )
+        except Exception as exc:  # the bot keeps answering lexically
+            log.warning("semantic index incomplete (%s); answering lexically meanwhile", exc)
+            return
+        if report is not None:
+            log.info("%s", semantic_line(self.engine.semantic_status()))
 
     async def apply_synonyms(self) -> None:
         """Load the ``/synonym`` entries into the engine (no reindex needed)."""
@@ -188,6 +229,7 @@ class NewsBot(commands.Bot):
                     scope=scope.to_dict() if scope else None,
                     context=list(context),
                     passage_keys=[passage_key(r.article_id, r.passage) for r in answer.results],
+                    mode=answer.mode,
                 )
             )
         except StorageError:

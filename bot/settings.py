@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from index.encoder import DEFAULT_ENCODER, default_cache_path
 from index.lexicon import DING_DEFAULT_PATH
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     dictionary_path: Path = DING_DEFAULT_PATH
     glossary_path: Path | None = None
     cache_dir: Path = Path("data/cache")
+    encoder: str = DEFAULT_ENCODER
+    embedding_cache: Path | None = Field(default_factory=default_cache_path)
     # NoDecode: the value is "123,456" (or "123 456"), not JSON; parsed by the validator.
     ask_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     message_content_intent: bool = False
@@ -62,6 +65,13 @@ class Settings(BaseSettings):
             return [int(p) for p in parts]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("embedding_cache", mode="before")
+    @classmethod
+    def _cache_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"off", "none"}:
+            return None
         return value
 
     @field_validator("log_level", mode="before")

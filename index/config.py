@@ -79,6 +79,38 @@ class EngineConfig:
         "70 → 140: quote@1 +0.012 EN, +0.011 DE on the answer-span sets, hit@1 unchanged",
     )
 
+    # --- hybrid ranking (BM25 + the sentence encoder) -------------------------------------
+    dense_depth: int = _tunable(
+        20, "how many passages the encoder adds to BM25's candidates (its top N by cosine)"
+    )
+    dense_weight: float = _tunable(
+        14.0,
+        "fusion: lexical score / best lexical score + dense_weight × (cosine − best cosine); "
+        "12–20 within 0.01 hit@1 on xquad-dev EN and DE, seed best at 12–16 (EVALUATION.md)",
+    )
+    sentence_mix: float = _tunable(
+        0.6,
+        "a passage's cosine blends its own vector's (1 − mix) with its best sentence's (mix); "
+        "0.5–0.7 best on every dev set, 0 and 1 lose 0.01–0.05 hit@1 (EVALUATION.md)",
+    )
+    quote_similarity: float = _tunable(
+        0.0,
+        "quote choice: a sentence's cosine to the question, per unit, as a share of the "
+        "question's total lexical weight (swept on the answer-span sets, EVALUATION.md)",
+    )
+    abstain_weights: tuple[float, ...] = _tunable(
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        "logistic P(answerable) over (coverage, all names absent, best sentence cosine, "
+        "cosine contrast, fused margin, English question); fitted on every dev set's "
+        "answerable and unanswerable questions by scripts/calibrate.py",
+    )
+    abstain_bias: float = _tunable(0.0, "the logistic model's intercept (scripts/calibrate.py)")
+    abstain_below: float = _tunable(
+        0.35,
+        "hybrid mode abstains below this P(answerable): the operating point on the "
+        "precision/recall curve with ≤ 2 % false abstentions per language (EVALUATION.md)",
+    )
+
     def provenance(self) -> dict[str, tuple[Any, str]]:
         """Each tunable's value and how it was chosen (for ``EVALUATION.md`` and tests)."""
         return {f.name: (getattr(self, f.name), f.metadata["why"]) for f in fields(self)}

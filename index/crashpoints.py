@@ -21,6 +21,8 @@ CRASH_POINTS = (
     "before_activation",  # parent: the new build is complete, the old one still active
     "after_activation",  # parent: the switch is committed, the old build not yet removed
 )
+# After the build is active, the encoder's own child stores vectors batch by batch.
+ENCODE_CRASH_POINTS = ("mid_encode",)  # some vectors are committed, not all
 
 
 def crash_point(name: str) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer, germa
 from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.corpus import Article, SkippedFile
+from index.dense import DenseIndex, DenseView, dense_top, logistic, similarities
+from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import (
@@ -448,6 +451,11 @@ class Answer:
     total_hits: int
     offset: int = 0
     undated_excluded: int = 0  # articles without a date left out by a date filter
+    # "hybrid" (BM25 + encoder), "partial" (some passages still lack vectors: they are
+    # ranked lexically), "lexical" (no encoder, or none of its vectors yet), "dense"
+    mode: str = "lexical"
+    # what the abstention decided on (coverage, cosines, margin …) and P(answerable)
+    signals: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``python -m bot ask --json``."""
@@ -460,6 +468,8 @@ class Answer:
             "truncated": self.truncated,
             "total_hits": self.total_hits,
             "elapsed_ms": round(self.elapsed_ms, 3),
+            "mode": self.mode,
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "results": [
                 {
                     "rank": r.rank,
@@ -491,6 +501,10 @@ class _Candidate:
     quote: QuoteSpan
 
 
+RANKINGS = ("hybrid", "lexical", "dense")
+QUERY_CACHE_SIZE = 512
+
+
 class Engine:
     """Answers questions from the snapshot it currently holds."""
 
@@ -499,8 +513,13 @@ class Engine:
         snapshot: Snapshot,
         config: EngineConfig = DEFAULT_CONFIG,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        encoder: Encoder | None = None,
     ) -> None:
         self._snapshot = snapshot
+        self.encoder = encoder
+        self._dense: tuple[Snapshot, DenseIndex] | None = None
+        self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._encoding = threading.Lock()
         self._user_glossary: list[GlossaryEntry] = []
         self.config = config
         snapshot.builder.config = config
@@ -510,6 +529,23 @@ class Engine:
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    @property
+    def dense(self) -> DenseIndex | None:
+        """The vectors of the snapshot being served (None: none attached yet)."""
+        pair = self._dense
+        return pair[1] if pair is not None and pair[0] is self._snapshot else None
+
+    def attach_dense(self, snapshot: Snapshot, dense: DenseIndex) -> None:
+        """Use ``dense`` whenever ``snapshot`` is the one being served."""
+        self._dense = (snapshot, dense)
+
+    def semantic_status(self) -> tuple[int, int] | None:
+        """(passages with vectors, passages), or None when no encoder is configured."""
+        if self.encoder is None:
+            return None
+        dense = self.dense
+        return (dense.passages_done if dense else 0), len(self._snapshot.passages)
 
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
@@ -532,6 +568,7 @@ class Engine:
         *,
         context: Sequence[str] = (),
         scope: Scope | None = None,
+        ranking: str = "hybrid",
     ) -> Answer:
         """Answer ``question`` with up to ``k`` quotes, starting at result ``offset``.
 
@@ -540,14 +577,22 @@ class Engine:
         ``context`` holds earlier questions of the same conversation (oldest first): their
         concepts join the query at a lower weight, so "And Germany?" after "What did the US
         commit to?" looks for Germany's commitment. ``scope`` restricts the articles.
+        ``ranking`` "hybrid" (the default) fuses BM25 with the encoder's similarities when
+        vectors are there; "lexical" and "dense" rank by one side alone (for ``eval``).
         """
         began = time.perf_counter()
         snap = self._snapshot
+        dense = self.dense if ranking != "lexical" and self.encoder is not None else None
+        if dense is not None and not dense.passages_done:
+            dense = None
         query = snap.builder.build(question, self.max_question_chars)
         carried = self._carried_concepts(query.concepts, context)
         concepts = (*query.concepts, *carried)
         understood = tuple(_understood(c, snap) for c in concepts)
         mask, undated = snap.scope_mask(scope)
+
+        mode = "lexical"
+        signals: dict[str, float] = {}
 
         def reply(
             answered: bool, results: Sequence[Result], coverage: float, reason: str, total: int = 0
@@ -565,12 +610,16 @@ class Engine:
                 total,
                 offset,
                 undated,
+                mode,
+                signals,
             )
 
         if not snap.passages:
             return reply(False, [], 0.0, "empty_index")
-        if not query.searchable:
-            return reply(False, [], 0.0, "no_terms" if not query.concepts else "not_covered")
+        if not query.concepts:
+            return reply(False, [], 0.0, "no_terms")
+        if not query.searchable and dense is None:  # the encoder may still see a paraphrase
+            return reply(False, [], 0.0, "not_covered")
         if mask is not None and not mask.any():
             return reply(False, [], 0.0, "out_of_scope")
 
@@ -589,7 +638,7 @@ class Engine:
         depth = max(self.config.rerank_depth, offset + k)
         ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
         total = int((scores > baseline + 1e-12).sum())
-        if not ranked:
+        if not ranked and dense is None:
             return reply(False, [], 0.0, "not_covered")
 
         concept_terms = [_term_boosts(c) for c in concepts]
@@ -597,22 +646,154 @@ class Engine:
             c.weight * (h.idf if h.doc_ids.size else snap.bm25.unseen_idf())
             for c, h in zip(concepts, hits, strict=True)
         ]
-        candidates = [
-            self._candidate(
-                pid, float(scores[pid]) - baseline, concept_terms, weights, query.wants_number
-            )
-            for pid in ranked
-        ]
+
+        def candidate(pid: int) -> _Candidate:
+            lexical = max(float(scores[pid]) - baseline, 0.0)
+            return self._candidate(pid, lexical, concept_terms, weights, query.wants_number)
+
+        candidates = [candidate(pid) for pid in ranked]
         candidates.sort(key=lambda c: -c.final)
-        # Only the question itself decides whether the articles cover it.
-        coverage = self._coverage(query.concepts, hits[:own], candidates[0].pid)
-        if abstain and coverage < self.config.min_coverage:
+        # Only the question itself decides whether the articles cover it: the share of it
+        # the best lexical passage holds (before fusion, which may rank a paraphrase first).
+        coverage = (
+            self._coverage(query.concepts, hits[:own], candidates[0].pid) if candidates else 0.0
+        )
+        view: DenseView | None = None
+        if dense is not None:
+            assert self.encoder is not None
+            qvec = self._query_vector(query.question)
+            mode = "hybrid" if bool(dense.passage_has.all()) else "partial"
+            candidates, view, signals = self._fuse(
+                candidates, dense, qvec, mask, candidate, ranking
+            )
+            total = max(total, len(candidates))
+            if ranking == "dense":
+                mode = "dense"
+        if not candidates:
+            return reply(False, [], 0.0, "not_covered")
+        signals["coverage"] = coverage
+        declined = self._declines(query, coverage, signals, view is not None)
+        if abstain and declined:
             return reply(False, [], coverage, "not_covered", total)
+        shown = candidates[offset : offset + k]
+        if view is not None and self.config.quote_similarity:
+            shown = [self._requote(c, view, concept_terms, weights) for c in shown]
         results = [
-            self._result(rank, cand, concepts)
-            for rank, cand in enumerate(candidates[offset : offset + k], offset + 1)
+            self._result(rank, cand, concepts) for rank, cand in enumerate(shown, offset + 1)
         ]
         return reply(True, results, coverage, "answered", total)
+
+    def _query_vector(self, text: str) -> npt.NDArray[np.float32]:
+        """The question's vector; the last few hundred are kept (buttons, pages and
+        repeated questions encode nothing again)."""
+        assert self.encoder is not None
+        cache = self._query_vectors
+        with self._encoding:  # answers run in worker threads; one encoder call at a time
+            vector = cache.get(text)
+            if vector is None:
+                vector = cache[text] = self.encoder.query(text)
+                if len(cache) > QUERY_CACHE_SIZE:
+                    cache.popitem(last=False)
+            else:
+                cache.move_to_end(text)
+            return vector
+
+    def _fuse(
+        self,
+        lexical: list[_Candidate],
+        dense: DenseIndex,
+        qvec: npt.NDArray[np.float32],
+        mask: npt.NDArray[np.bool_] | None,
+        candidate: Callable[[int], _Candidate],
+        ranking: str,
+    ) -> tuple[list[_Candidate], DenseView, dict[str, float]]:
+        """BM25's candidates plus the encoder's top N, ranked by the calibrated fusion:
+        lexical score / best lexical score + dense_weight × (blended cosine − best).
+
+        A passage without its vector yet keeps the best cosine's place in the sum (it is
+        judged lexically alone, neither pushed down nor up).
+        """
+        cfg = self.config
+        sims = similarities(dense, qvec, mask)
+        pool = {c.pid: c for c in lexical}
+        for pid in dense_top(sims, cfg.dense_depth):
+            if pid not in pool:
+                pool[pid] = candidate(pid)
+        view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
+        blended = {pid: view.blended(pid, cfg.sentence_mix) for pid in pool}
+        known = [b for b in blended.values() if b == b]
+        best = max(known) if known else 0.0
+        top_lexical = max((c.final for c in lexical), default=0.0) or 1.0
+
+        def fused(c: _Candidate) -> float:
+            cosine = blended[c.pid] if blended[c.pid] == blended[c.pid] else best
+            if ranking == "dense":
+                return cosine
+            return c.final / top_lexical + cfg.dense_weight * (cosine - best)
+
+        order = sorted(pool.values(), key=lambda c: -fused(c))
+        ranked = [dataclasses.replace(c, final=fused(c)) for c in order]
+        margin = ranked[0].final - ranked[1].final if len(ranked) > 1 else 1.0
+        signals = {
+            "sentence_cosine": view.best_sentence(ranked[0].pid) if ranked else 0.0,
+            "contrast": view.contrast(mask),
+            "margin": margin,
+        }
+        return ranked, view, signals
+
+    def _declines(
+        self, query: Any, coverage: float, signals: dict[str, float], semantic: bool
+    ) -> bool:
+        """Whether the articles do not cover the question.
+
+        A question about a name the glossary knows (a country, a person) that the articles
+        never mention is declined whatever the similarities. Lexically, the rule is the
+        coverage threshold; with the encoder, a logistic model over coverage, absent names,
+        the best sentence's cosine, how far the best passage stands out, and the fused
+        margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
+        """
+        cfg = self.config
+        own = query.concepts
+        names = [c for c in own if c.entity]
+        signals["names_absent"] = float(bool(names) and all(not c.terms for c in names))
+        if any(c.kind == "name" and c.note and not c.terms for c in own):
+            return True
+        if not semantic:
+            return coverage < cfg.min_coverage
+        features = (
+            coverage,
+            signals["names_absent"],
+            signals["sentence_cosine"],
+            signals["contrast"],
+            signals["margin"],
+            float(query.language == "en"),
+        )
+        signals["p_answerable"] = p = logistic(features, cfg.abstain_weights, cfg.abstain_bias)
+        return p < cfg.abstain_below
+
+    def _requote(
+        self,
+        cand: _Candidate,
+        view: DenseView,
+        concept_terms: Sequence[ConceptTerms],
+        weights: list[float],
+    ) -> _Candidate:
+        """The candidate's quote chosen again, with each sentence's cosine to the question."""
+        snap = self._snapshot
+        passage = snap.passages[cand.pid]
+        article = snap.articles[passage.article_id]
+        quote = best_quote(
+            article.text,
+            passage.start,
+            passage.end,
+            snap.terms_of,
+            concept_terms,
+            weights,
+            self.config.short_sentence,
+            view.sentences.get(cand.pid),
+            self.config.quote_similarity,
+        )
+        return dataclasses.replace(cand, quote=quote)
 
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""

@@ -152,11 +152,20 @@ def first_hit(answer: Answer, expect_any: Iterable[str]) -> int | None:
     return None
 
 
-def evaluate(engine: Engine, questions: Iterable[EvalQuestion]) -> EvalReport:
-    """Ask every question; answerable ones are scored on the top ``EVAL_DEPTH`` results."""
+def evaluate(
+    engine: Engine,
+    questions: Iterable[EvalQuestion],
+    ranking: str = "hybrid",
+    abstain: bool = True,
+) -> EvalReport:
+    """Ask every question; answerable ones are scored on the top ``EVAL_DEPTH`` results.
+
+    ``ranking`` is the engine's ("hybrid", "lexical" or "dense"); without ``abstain``
+    every question is answered (what ``scripts/calibrate.py`` fits the abstention on).
+    """
     report = EvalReport()
     for q in questions:
-        answer = engine.answer(q.question, k=EVAL_DEPTH)
+        answer = engine.answer(q.question, k=EVAL_DEPTH, abstain=abstain, ranking=ranking)
         rank = first_hit(answer, q.expect_any) if answer.answered else None
         quote_hit = bool(
             answer.answered

@@ -33,6 +33,14 @@ from index.corpus import (
 )
 from index.crashpoints import crash_point
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
+from index.embedding import (
+    EncodeReport,
+    adopt_cached,
+    cache_for,
+    encode_missing,
+    refresh_vectors,
+)
+from index.encoder import load_encoder
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, digest, open_dictionary
@@ -192,7 +200,7 @@ class ReindexError(RuntimeError):
 
 
 def _child_build(
-    db_path: str, sources: Sources, queue: Any, busy_timeout_ms: int, inputs: str | None
+    queue: Any, db_path: str, sources: Sources, busy_timeout_ms: int, inputs: str | None
 ) -> None:
     """Child process: build the snapshot and write it as an inactive build."""
 
@@ -240,14 +248,70 @@ async def build_in_child(
     If anything goes wrong here (including an exception raised by ``progress``), the child
     is terminated and its build, never activated, is left for the next open to remove.
     """
+    done = await run_in_child(
+        _child_build,
+        (str(db_path), sources, busy_timeout_ms, inputs),
+        "newsbot-reindex",
+        progress,
+        timeout,
+    )
+    return done[0], done[1]
+
+
+def _child_encode(
+    queue: Any, db_path: str, encoder_spec: str, cache_path: Path | None, busy_timeout_ms: int
+) -> None:
+    """Child process: encode the active build's texts that have no stored vector."""
+
+    def progress(stage: str, done: int, total: int) -> None:
+        queue.put(("progress", stage, done, total))
+
+    async def run() -> EncodeReport:
+        encoder = load_encoder(encoder_spec)
+        if encoder is None:
+            raise ValueError("no encoder configured")
+        async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
+            return await encode_missing(storage, encoder, cache_for(cache_path), progress)
+
+    try:
+        queue.put(("done", asyncio.run(run())))
+    except BaseException as exc:
+        queue.put(("error", type(exc).__name__, str(exc)))
+
+
+async def encode_in_child(
+    db_path: Path,
+    encoder_spec: str,
+    cache_path: Path | None,
+    progress: Progress | None = None,
+    timeout: float = 24 * 3600,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> EncodeReport:
+    """Encode what the active build lacks, in a spawned process (the caller keeps serving:
+    it sees the vectors as they are stored, through ``refresh_vectors``)."""
+    done = await run_in_child(
+        _child_encode,
+        (str(db_path), encoder_spec, cache_path, busy_timeout_ms),
+        "newsbot-encode",
+        progress,
+        timeout,
+    )
+    report: EncodeReport = done[0]
+    return report
+
+
+async def run_in_child(
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    name: str,
+    progress: Progress | None,
+    timeout: float,
+) -> tuple[Any, ...]:
+    """Run ``target(queue, *args)`` in a spawned process and relay its messages:
+    ("progress", stage, done, total), then ("done", …) or ("error", type, text)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    child = context.Process(
-        target=_child_build,
-        args=(str(db_path), sources, queue, busy_timeout_ms, inputs),
-        name="newsbot-reindex",
-        daemon=True,
-    )
+    child = context.Process(target=target, args=(queue, *args), name=name, daemon=True)
     child.start()
     deadline = time.monotonic() + timeout
     try:
@@ -255,22 +319,23 @@ async def build_in_child(
             try:
                 message = await asyncio.to_thread(queue.get, True, 0.2)
             except queue_module.Empty:
+                what = name.removeprefix("newsbot-")
                 if not child.is_alive():
                     raise ReindexError(
-                        f"the reindex process died (exit code {child.exitcode})"
+                        f"the {what} process died (exit code {child.exitcode})"
                     ) from None
                 if time.monotonic() > deadline:
-                    raise ReindexError(f"the reindex took longer than {timeout:.0f} s") from None
+                    raise ReindexError(f"the {what} took longer than {timeout:.0f} s") from None
                 continue
             kind = message[0]
             if kind == "progress":
                 if progress is not None:
                     progress(message[1], message[2], message[3])
             elif kind == "done":
-                return message[1], message[2]
+                return tuple(message[1:])
             else:
-                name, text = message[1], message[2]
-                raise _ERRORS.get(name, ReindexError)(text)
+                error, text = message[1], message[2]
+                raise _ERRORS.get(error, ReindexError)(text)
     finally:
         if child.is_alive():
             child.terminate()
@@ -322,6 +387,7 @@ async def reindex(
             info = active[0]
             if engine is not None and engine.snapshot.info.build_id != info.build_id:
                 engine.swap(await storage.load_snapshot())
+                await refresh_vectors(storage, engine)
             return _report(info, began, warnings, unchanged=True)
         info, diff = await build_in_child(
             storage.path,
@@ -334,4 +400,47 @@ async def reindex(
         await storage.activate(info.build_id)
         if engine is not None:
             engine.swap(await storage.load_snapshot())
+            # unchanged passages keep their vectors (keyed by text): hybrid at once for them
+            await refresh_vectors(storage, engine)
     return _report(info, began, warnings, diff=diff)
+
+
+async def encode_and_refresh(
+    storage: Storage,
+    engine: Engine,
+    encoder_spec: str,
+    cache_path: Path | None,
+    progress: Progress | None = None,
+) -> EncodeReport | None:
+    """Encode what the active build lacks (in a child) while ``engine`` keeps answering,
+    taking up the vectors batch by batch; None when ``engine`` has no encoder."""
+    if engine.encoder is None:
+        return None
+    await adopt_cached(storage, engine, cache_for(cache_path))
+    dense = engine.dense
+    if dense is not None and dense.complete:
+        return None
+    stored = asyncio.Event()
+
+    def relay(stage: str, done: int, total: int) -> None:
+        stored.set()
+        if progress is not None:
+            progress(stage, done, total)
+
+    async def take_up() -> None:
+        while True:
+            await stored.wait()
+            stored.clear()
+            await refresh_vectors(storage, engine)
+
+    follower = asyncio.create_task(take_up())
+    try:
+        report = await encode_in_child(
+            storage.path, encoder_spec, cache_path, relay, busy_timeout_ms=storage.busy_timeout_ms
+        )
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    await refresh_vectors(storage, engine)
+    return report

@@ -52,12 +52,17 @@ def best_quote(
     concepts: Sequence[ConceptTerms],
     weights: Sequence[float],
     short_sentence: int = 70,
+    similarity: Sequence[float] | None = None,
+    similarity_weight: float = 0.0,
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
 
-    A sentence scores the summed weight of the distinct concepts it matches. The best
-    sentence is extended by a neighbour when that adds a concept the sentence lacks, or
-    when the sentence alone is shorter than ``short_sentence`` characters.
+    A sentence scores the summed weight of the distinct concepts it matches; with
+    ``similarity`` (each sentence's cosine to the question, NaN where unknown) it also
+    scores ``similarity_weight`` × the question's total weight per unit of cosine, counted
+    from the passage's most similar sentence. The best sentence is extended by a neighbour
+    when that adds a concept the sentence lacks, or when the sentence alone is shorter than
+    ``short_sentence`` characters.
     """
     spans = sentence_spans(text, start, end) or [(start, end)]
     matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
@@ -74,7 +79,12 @@ def best_quote(
         return sum(weights[i] * b for i, b in found.items() if not without or i not in without)
 
     per_sentence = [concepts_in(a, b) for a, b in spans]
-    best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]), -i))
+    semantic = [0.0] * len(spans)
+    known = [s for s in similarity or () if s == s]  # NaN is unknown
+    if similarity is not None and len(similarity) == len(spans) and known and similarity_weight:
+        scale, top = similarity_weight * sum(weights), max(known)
+        semantic = [scale * (s - top) if s == s else scale * -0.1 for s in similarity]
+    best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]) + semantic[i], -i))
     lo = hi = best
     found = set(per_sentence[best])
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]

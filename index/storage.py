@@ -183,6 +183,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE builds ADD COLUMN inputs TEXT;
     """,
+    # 9: sentence-encoder vectors of passages and sentences, keyed by model and text hash
+    # (shared by every build that holds the same text); which ranking answered a question
+    """
+    CREATE TABLE vectors (
+        model  TEXT NOT NULL,
+        hash   BLOB NOT NULL,
+        vector BLOB NOT NULL,
+        UNIQUE (model, hash)
+    );
+    ALTER TABLE questions ADD COLUMN mode TEXT;
+    """,
 )
 
 
@@ -217,6 +228,7 @@ class QuestionRecord:
     scope: dict[str, Any] | None = None  # filters the question was asked with
     context: Sequence[str] = ()  # earlier questions of its conversation
     passage_keys: Sequence[str] = ()  # stable ids of the quoted passages
+    mode: str | None = None  # which ranking answered: hybrid, partial, lexical
 
 
 def reindex_lock_path(database: Path) -> Path:
@@ -621,6 +633,59 @@ class Storage:
         )
         return passage_rows, article_rows
 
+    # --- sentence-encoder vectors ------------------------------------------------------
+
+    @_translated
+    async def vectors_after(
+        self, model: str, after_rowid: int = 0, hashes: set[bytes] | None = None
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """Vectors of ``model`` stored after row ``after_rowid`` (all: 0), optionally only
+        those of ``hashes``; and the last row read, to continue from."""
+        rows = await self._db.execute_fetchall(
+            "SELECT rowid, hash, vector FROM vectors WHERE model = ? AND rowid > ? ORDER BY rowid",
+            (model, after_rowid),
+        )
+        last = after_rowid
+        out: list[tuple[bytes, bytes]] = []
+        for rowid, h, v in rows:
+            last = max(last, int(rowid))
+            if hashes is None or bytes(h) in hashes:
+                out.append((bytes(h), bytes(v)))
+        return last, out
+
+    @_translated
+    async def vector_hashes(self, model: str) -> set[bytes]:
+        rows = await self._db.execute_fetchall("SELECT hash FROM vectors WHERE model = ?", (model,))
+        return {bytes(r[0]) for r in rows}
+
+    @_translated
+    async def put_vectors(self, model: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
+                [(model, h, v) for h, v in items],
+            )
+            await self._db.commit()
+        except BaseException:
+            await self._db.rollback()
+            raise
+
+    @_translated
+    async def prune_vectors(self, model: str, keep: set[bytes]) -> int:
+        """Drop ``model``'s vectors of texts no build holds any more; how many went."""
+        stale = [h for h in await self.vector_hashes(model) if h not in keep]
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.executemany(
+                "DELETE FROM vectors WHERE model = ? AND hash = ?", [(model, h) for h in stale]
+            )
+            await self._db.commit()
+        except BaseException:
+            await self._db.rollback()
+            raise
+        return len(stale)
+
     @_translated
     async def builds(self) -> list[dict[str, Any]]:
         rows = await self._db.execute_fetchall(
@@ -636,8 +701,8 @@ class Storage:
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, question, language, answered, reason,"
             " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id,"
-            " scope, context, passage_keys)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " scope, context, passage_keys, mode)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _now(),
                 record.question,
@@ -654,6 +719,7 @@ class Storage:
                 json.dumps(record.scope) if record.scope else None,
                 json.dumps(list(record.context)) if record.context else None,
                 json.dumps(list(record.passage_keys)) if record.passage_keys else None,
+                record.mode,
             ),
         )
         await self._db.commit()
@@ -717,9 +783,13 @@ class Storage:
             "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
             " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10"
         )
+        modes = await self._db.execute_fetchall(
+            "SELECT COALESCE(mode, 'lexical'), COUNT(*) FROM questions GROUP BY 1 ORDER BY 2 DESC"
+        )
         return {
             "asked": asked,
             "answered": answered,
+            "modes": [(str(m), int(n)) for m, n in modes],
             "thumbs_up": counts.get(1, 0),
             "thumbs_down": counts.get(-1, 0),
             "top_unanswered": [(q, int(n)) for q, n in unanswered],

@@ -28,6 +28,7 @@ from bot.options import refusal
 from bot.render import render
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.diff import passage_keys
+from index.embedding import semantic_line
 from index.engine import understood_line
 from index.pipeline import reindex
 from index.storage import ReindexBusyError
@@ -191,6 +192,7 @@ class Admin(commands.Cog):
             f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
         )
         await final(content=None, embed=embed(summary))
+        bot.start_encoding()  # the new passages' vectors, in the background
 
     @app_commands.command(name="stats")
     @app_commands.guild_only()
@@ -207,6 +209,7 @@ class Admin(commands.Cog):
         ]
         figures["quote_changed"] = len(stale)
         figures["quote_changed_with_feedback"] = sum(fb for _, fb in stale)
+        figures["semantic"] = semantic_line(self.bot.engine.semantic_status())
         await self.bot.storage.audit(interaction.guild_id, interaction.user.id, "stats", True)
         await interaction.response.send_message(
             embed=embed(render("stats.j2", "discord", s=figures), title="Usage"),

@@ -16,6 +16,7 @@ from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render
+from index.embedding import semantic_line
 from index.engine import Answer
 
 if TYPE_CHECKING:
@@ -242,7 +243,15 @@ class Lookups(commands.Cog):
         snap = self.bot.engine.snapshot
         articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
         await interaction.response.send_message(
-            embed=embed(render("sources.j2", "discord", info=snap.info, articles=articles)),
+            embed=embed(
+                render(
+                    "sources.j2",
+                    "discord",
+                    info=snap.info,
+                    articles=articles,
+                    semantic=semantic_line(self.bot.engine.semantic_status()),
+                )
+            ),
             allowed_mentions=NO_MENTIONS,
         )
 

