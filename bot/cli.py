@@ -25,7 +25,7 @@ from rich.table import Table
 from bot.render import render
 from bot.settings import Settings, SettingsProblem, load_settings
 from index.corpus import NoArticlesError, require_article_files
-from index.embedding import EncodeReport, refresh_vectors
+from index.embedding import EncodeReport, refresh_vectors, semantic_line
 from index.encoder import try_load_encoder
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import EvalQuestion, evaluate, load_questions
@@ -263,7 +263,14 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
             console.print(render("note.j2", "terminal", what="backup", backup=backup))
     async with await open_storage(settings) as storage:
         report = await run_reindex(storage, sources_from(settings, args.seeds), console)
-    console.print(render("reindex.j2", "terminal", report=report), highlight=False)
+        console.print(render("reindex.j2", "terminal", report=report), highlight=False)
+        encoder, why_not = try_load_encoder(settings.encoder)
+        if why_not:
+            console.print(f"note: {why_not}", highlight=False)
+        if encoder is not None:  # the new text's vectors, now: the index is then complete
+            engine = Engine(await storage.load_snapshot(), encoder=encoder)
+            await run_encode(storage, engine, settings, console)
+            console.print(semantic_line(engine.semantic_status()), highlight=False)
     return 0
 
 

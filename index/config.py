@@ -99,16 +99,19 @@ class EngineConfig:
         "question's total lexical weight (swept on the answer-span sets, EVALUATION.md)",
     )
     abstain_weights: tuple[float, ...] = _tunable(
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        (6.038, -0.097, 64.930, 1.688, 0.840, 3.098),
         "logistic P(answerable) over (coverage, all names absent, best sentence cosine, "
         "cosine contrast, fused margin, English question); fitted on every dev set's "
         "answerable and unanswerable questions by scripts/calibrate.py",
     )
-    abstain_bias: float = _tunable(0.0, "the logistic model's intercept (scripts/calibrate.py)")
+    abstain_bias: float = _tunable(
+        -61.494, "the logistic model's intercept (scripts/calibrate.py)"
+    )
     abstain_below: float = _tunable(
-        0.35,
-        "hybrid mode abstains below this P(answerable): the operating point on the "
-        "precision/recall curve with ≤ 2 % false abstentions per language (EVALUATION.md)",
+        0.40,
+        "hybrid mode abstains below this P(answerable): the highest point of the 5-fold "
+        "cross-validated precision/recall curve with ≤ 1.5 % false abstentions in every set "
+        "and language (scripts/calibrate.py; the curve is in EVALUATION.md)",
     )
 
     def provenance(self) -> dict[str, tuple[Any, str]]:

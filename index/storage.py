@@ -729,7 +729,7 @@ class Storage:
     async def question(self, question_id: int) -> dict[str, Any] | None:
         cursor = await self._db.execute(
             "SELECT id, asked_at, question, language, answered, reason, top_passages,"
-            " latency_ms, build_id, origin, scope, context FROM questions WHERE id = ?",
+            " latency_ms, build_id, origin, scope, context, mode FROM questions WHERE id = ?",
             (question_id,),
         )
         row = await cursor.fetchone()
@@ -748,6 +748,7 @@ class Storage:
             "origin",
             "scope",
             "context",
+            "mode",
         )
         out = dict(zip(keys, row, strict=True))
         out["top_passages"] = json.loads(out["top_passages"])

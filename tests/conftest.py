@@ -92,4 +92,6 @@ def no_settings_from_the_environment() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for name in names:
             patch.delenv(name, raising=False)
+        # Encoded vectors are shared by the tests' databases, never the user's cache.
+        patch.setenv("NEWSBOT_EMBEDDING_CACHE", str(cache_dir() / "embeddings.sqlite3"))
         yield

@@ -28,6 +28,7 @@ from bot.standin import (
     DiscordStandIn,
     Request,
 )
+from index.encoder import Encoder
 from index.engine import Engine, Snapshot
 from index.storage import Storage
 from tests.conftest import cache_dir, dictionary_path
@@ -103,8 +104,9 @@ class Harness:
         return Snapshot(stored.info, stored.articles, stored.passages, stored.bm25, stored.lexicon)
 
     @contextlib.asynccontextmanager
-    async def run(self, **overrides: Any) -> AsyncIterator[NewsBot]:
-        """A ready bot; closed, and its storage closed, when the block ends."""
+    async def run(self, encoder: Encoder | None = None, **overrides: Any) -> AsyncIterator[NewsBot]:
+        """A ready bot (lexical unless given an ``encoder``); closed, and its storage
+        closed, when the block ends."""
         settings = self.settings(**overrides)
         if self.template is not None and not settings.database_path.exists():
             shutil.copyfile(self.template, settings.database_path)
@@ -113,7 +115,7 @@ class Harness:
             active = await storage.active_build_id()
             if active is None:
                 await storage.save_snapshot(self.seed)
-            engine = Engine(await self._load(storage, active))
+            engine = Engine(await self._load(storage, active), encoder=encoder)
             bot = NewsBot(settings, storage, engine, guild_ready_timeout=0.1)
             async with self.api.running(bot):
                 yield bot

