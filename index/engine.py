@@ -676,7 +676,7 @@ class Engine:
         if abstain and declined:
             return reply(False, [], coverage, "not_covered", total)
         shown = candidates[offset : offset + k]
-        if view is not None and self.config.quote_similarity:
+        if view is not None and (self.config.quote_similarity or self.config.neighbour_gap >= 0):
             shown = [self._requote(c, view, concept_terms, weights) for c in shown]
         results = [
             self._result(rank, cand, concepts) for rank, cand in enumerate(shown, offset + 1)
@@ -792,6 +792,7 @@ class Engine:
             self.config.short_sentence,
             view.sentences.get(cand.pid),
             self.config.quote_similarity,
+            self.config.neighbour_gap,
         )
         return dataclasses.replace(cand, quote=quote)
 

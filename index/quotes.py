@@ -54,6 +54,7 @@ def best_quote(
     short_sentence: int = 70,
     similarity: Sequence[float] | None = None,
     similarity_weight: float = 0.0,
+    neighbour_gap: float = -1.0,
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
 
@@ -61,8 +62,10 @@ def best_quote(
     ``similarity`` (each sentence's cosine to the question, NaN where unknown) it also
     scores ``similarity_weight`` × the question's total weight per unit of cosine, counted
     from the passage's most similar sentence. The best sentence is extended by a neighbour
-    when that adds a concept the sentence lacks, or when the sentence alone is shorter than
-    ``short_sentence`` characters.
+    when that adds a concept the sentence lacks, when the sentence alone is shorter than
+    ``short_sentence`` characters, or (with ``similarity`` and ``neighbour_gap`` ≥ 0) when
+    the neighbour is within ``neighbour_gap`` of the best sentence's cosine: it then likely
+    carries part of the answer too.
     """
     spans = sentence_spans(text, start, end) or [(start, end)]
     matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
@@ -91,6 +94,11 @@ def best_quote(
     gains = {i: value(per_sentence[i], per_sentence[best]) for i in neighbours}
     extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
     short = spans[best][1] - spans[best][0] < short_sentence
+    if extra is not None and not (gains[extra] > 0 or short) and neighbour_gap >= 0 and known:
+        assert similarity is not None
+        near = [i for i in neighbours if similarity[i] >= max(known) - neighbour_gap]
+        if near:
+            extra, short = max(near, key=lambda i: similarity[i]), True
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])

@@ -1,13 +1,16 @@
-"""Sweep the quote choice's sentence-similarity weight on the answer-span dev sets.
+"""Sweep one tunable of the quote choice on the answer-span dev sets.
 
-    .venv/bin/python scripts/sweep_quotes.py
+    .venv/bin/python scripts/sweep_quotes.py --field quote_similarity --values 0,0.5,1,2
+    .venv/bin/python scripts/sweep_quotes.py --field neighbour_gap --values=-1,0.01,0.02
 
-quote@1 (the first quote holds the gold answer span) per language, for each
-``quote_similarity``; everything else as configured. Nothing is written.
+quote@1 (the first quote holds the gold answer span) and the first quote's mean length
+per language for each value;
+everything else as configured. Nothing is written.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import sys
@@ -22,10 +25,14 @@ from bot.settings import load_settings  # noqa: E402
 from index.evaluation import evaluate, load_questions  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "eval" / "xquad-dev"
-WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--field", default="quote_similarity", help="an EngineConfig field")
+    parser.add_argument("--values", default="0,0.25,0.5,1,2,4", help="comma separated")
+    args = parser.parse_args()
+    values = [float(v) for v in args.values.split(",")]
     with tempfile.TemporaryDirectory(prefix="newsbot-sweep-") as tmp:
         settings = load_settings(None).model_copy(
             update={"articles_dir": XQUAD / "articles", "database_path": Path(tmp) / "x.db"}
@@ -34,13 +41,15 @@ async def main() -> int:
         await storage.close()
     sets = {name: load_questions(XQUAD / f"{name}.jsonl") for name in ("en-answer", "de-answer")}
     base = engine.config
-    for weight in WEIGHTS:
-        engine.config = dataclasses.replace(base, quote_similarity=weight)
-        cells = [
-            f"{name} quote@1 {evaluate(engine, questions).quote_at_1:.3f}"
-            for name, questions in sets.items()
-        ]
-        print(f"quote_similarity {weight:4.2f}  " + " · ".join(cells), flush=True)
+    for value in values:
+        engine.config = dataclasses.replace(base, **{args.field: value})
+        cells = []
+        for name, questions in sets.items():
+            report = evaluate(engine, questions)
+            firsts = [o.answer.results[0].quote for o in report.outcomes if o.answer.results]
+            mean = sum(map(len, firsts)) / max(len(firsts), 1)
+            cells.append(f"{name} quote@1 {report.quote_at_1:.3f} ({mean:.0f} chars)")
+        print(f"{args.field} {value:5.3f}  " + " · ".join(cells), flush=True)
     return 0
 
 

@@ -24,5 +24,11 @@ def test_small_benchmark_runs_and_checks_exactness(tmp_path: Path) -> None:
             assert {"p50", "p95"} <= set(report["latency_ms"][system])
         assert report["reindex_s"] > 0 and report["cold_start_s"] > 0
         assert report["serve_peak_rss_mb"] > 0 and report["disk_mb"] > 0
+        assert report["hybrid"]["answer_p95_ms"] > 0 and report["hybrid"]["vectors_mb"] > 0
+        assert report["hybrid"]["serve_peak_rss_mb"] > report["serve_peak_rss_mb"] * 0.5
     assert data["sizes"][SIZES[-1]]["under_reindex"]["questions"] == 50
+    semantic = data["semantic"]
+    assert semantic["passages_per_s"] > 0 and semantic["sentences_per_s"] > 0
+    assert semantic["answers_while_encoding"] > 0
+    assert semantic["add_article_texts_encoded"] > 0
     assert "rank-bm25" in result.stdout and "FTS5" in result.stdout

