@@ -359,7 +359,7 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
             highlight=False,
         )
     rows = [
-        (path.name, ranking, lang, r.summary())
+        (path.stem, ranking, lang, r.summary())
         for path, ranking, report in reports
         for lang, r in report.by_language().items()
     ]
