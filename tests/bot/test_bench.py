@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.botcli import run_bot
+
+pytestmark = pytest.mark.long  # about a minute: `make test-long`, and `make bench` in full
 
 SIZES = ("500",)  # one size: the run end to end is the point, not the figures
 
