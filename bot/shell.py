@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from bot.render import render
+from index.embedding import semantic_line
 from index.engine import Answer, Engine, understood_line
 from index.text import clean_question
 
@@ -92,7 +93,11 @@ class Session:
     def run(self, history: Path | None) -> int:
         """Read and answer questions until ``:quit``, end of input or Ctrl-C; exit status."""
         self.titles = [a.title for a in self.engine.snapshot.articles.values()]
-        self.say("banner", info=self.engine.snapshot.info)
+        self.say(
+            "banner",
+            info=self.engine.snapshot.info,
+            semantic=semantic_line(self.engine.semantic_status()),
+        )
         interactive = sys.stdin.isatty()
         prompt = _TERMINAL_PROMPT if interactive and sys.stdout.isatty() else "? "
         editing = line_editing(history) if interactive else contextlib.nullcontext()

