@@ -498,7 +498,7 @@ class _Candidate:
     pid: int
     bm25: float
     final: float
-    quote: QuoteSpan
+    quote: QuoteSpan | None  # None: not chosen yet (a candidate only the encoder brought)
 
 
 RANKINGS = ("hybrid", "lexical", "dense")
@@ -664,7 +664,7 @@ class Engine:
             qvec = self._query_vector(query.question)
             mode = "hybrid" if bool(dense.passage_has.all()) else "partial"
             candidates, view, signals = self._fuse(
-                candidates, dense, qvec, mask, candidate, ranking
+                candidates, dense, qvec, mask, np.maximum(scores - baseline, 0.0), ranking
             )
             total = max(total, len(candidates))
             if ranking == "dense":
@@ -678,6 +678,10 @@ class Engine:
         shown = candidates[offset : offset + k]
         if view is not None and (self.config.quote_similarity or self.config.neighbour_gap >= 0):
             shown = [self._requote(c, view, concept_terms, weights) for c in shown]
+        shown = [
+            c if c.quote is not None else dataclasses.replace(c, quote=candidate(c.pid).quote)
+            for c in shown
+        ]
         results = [
             self._result(rank, cand, concepts) for rank, cand in enumerate(shown, offset + 1)
         ]
@@ -704,7 +708,7 @@ class Engine:
         dense: DenseIndex,
         qvec: npt.NDArray[np.float32],
         mask: npt.NDArray[np.bool_] | None,
-        candidate: Callable[[int], _Candidate],
+        lexical_scores: npt.NDArray[np.float64],
         ranking: str,
     ) -> tuple[list[_Candidate], DenseView, dict[str, float]]:
         """BM25's candidates plus the encoder's top N, ranked by the calibrated fusion:
@@ -717,8 +721,9 @@ class Engine:
         sims = similarities(dense, qvec, mask)
         pool = {c.pid: c for c in lexical}
         for pid in dense_top(sims, cfg.dense_depth):
-            if pid not in pool:
-                pool[pid] = candidate(pid)
+            if pid not in pool:  # its quote is chosen only if it is shown
+                score = float(lexical_scores[pid])
+                pool[pid] = _Candidate(pid, score, score, None)
         view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
         blended = {pid: view.blended(pid, cfg.sentence_mix) for pid in pool}
         known = [b for b in blended.values() if b == b]
@@ -907,6 +912,7 @@ class Engine:
         passage = snap.passages[cand.pid]
         article = snap.articles[passage.article_id]
         quote = cand.quote
+        assert quote is not None  # chosen for every shown candidate
         return Result(
             rank=rank,
             passage_id=cand.pid,
