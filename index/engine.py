@@ -664,7 +664,7 @@ class Engine:
             qvec = self._query_vector(query.question)
             mode = "hybrid" if bool(dense.passage_has.all()) else "partial"
             candidates, view, signals = self._fuse(
-                candidates, dense, qvec, mask, np.maximum(scores - baseline, 0.0), ranking
+                candidates, dense, qvec, mask, scores, baseline, ranking
             )
             total = max(total, len(candidates))
             if ranking == "dense":
@@ -675,12 +675,18 @@ class Engine:
         declined = self._declines(query, coverage, signals, view is not None)
         if abstain and declined:
             return reply(False, [], coverage, "not_covered", total)
-        shown = candidates[offset : offset + k]
-        if view is not None and (self.config.quote_similarity or self.config.neighbour_gap >= 0):
-            shown = [self._requote(c, view, concept_terms, weights) for c in shown]
+        # The quotes shown are chosen again with the sentences' cosines (and chosen at all
+        # for a candidate only the encoder brought).
         shown = [
-            c if c.quote is not None else dataclasses.replace(c, quote=candidate(c.pid).quote)
-            for c in shown
+            c
+            if c.quote is not None and view is None
+            else dataclasses.replace(
+                c,
+                quote=self._quote(
+                    c.pid, concept_terms, weights, view.sentences.get(c.pid) if view else None
+                ),
+            )
+            for c in candidates[offset : offset + k]
         ]
         results = [
             self._result(rank, cand, concepts) for rank, cand in enumerate(shown, offset + 1)
@@ -708,7 +714,8 @@ class Engine:
         dense: DenseIndex,
         qvec: npt.NDArray[np.float32],
         mask: npt.NDArray[np.bool_] | None,
-        lexical_scores: npt.NDArray[np.float64],
+        scores: npt.NDArray[np.float64],
+        baseline: float,
         ranking: str,
     ) -> tuple[list[_Candidate], DenseView, dict[str, float]]:
         """BM25's candidates plus the encoder's top N, ranked by the calibrated fusion:
@@ -722,7 +729,7 @@ class Engine:
         pool = {c.pid: c for c in lexical}
         for pid in dense_top(sims, cfg.dense_depth):
             if pid not in pool:  # its quote is chosen only if it is shown
-                score = float(lexical_scores[pid])
+                score = max(float(scores[pid]) - baseline, 0.0)
                 pool[pid] = _Candidate(pid, score, score, None)
         view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
         blended = {pid: view.blended(pid, cfg.sentence_mix) for pid in pool}
@@ -775,31 +782,6 @@ class Engine:
         )
         signals["p_answerable"] = p = logistic(features, cfg.abstain_weights, cfg.abstain_bias)
         return p < cfg.abstain_below
-
-    def _requote(
-        self,
-        cand: _Candidate,
-        view: DenseView,
-        concept_terms: Sequence[ConceptTerms],
-        weights: list[float],
-    ) -> _Candidate:
-        """The candidate's quote chosen again, with each sentence's cosine to the question."""
-        snap = self._snapshot
-        passage = snap.passages[cand.pid]
-        article = snap.articles[passage.article_id]
-        quote = best_quote(
-            article.text,
-            passage.start,
-            passage.end,
-            snap.terms_of,
-            concept_terms,
-            weights,
-            self.config.short_sentence,
-            view.sentences.get(cand.pid),
-            self.config.quote_similarity,
-            self.config.neighbour_gap,
-        )
-        return dataclasses.replace(cand, quote=quote)
 
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""
@@ -863,22 +845,36 @@ class Engine:
         is the better answer, so the quote's share of the question weight scales the score.
         A question asking "how many" prefers a sentence with a number in it.
         """
+        quote = self._quote(pid, concept_terms, weights)
+        share = quote.core_value / (sum(weights) or 1.0)
+        if wants_number and quote.has_number:
+            share += self.config.number_bonus
+        return _Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
+
+    def _quote(
+        self,
+        pid: int,
+        concept_terms: Sequence[ConceptTerms],
+        weights: Sequence[float],
+        similarity: Sequence[float] | None = None,
+    ) -> QuoteSpan:
+        """Passage ``pid``'s best quote; with ``similarity`` (each sentence's cosine to the
+        question) the encoder has a say in which sentences it is."""
         snap = self._snapshot
         passage = snap.passages[pid]
-        article = snap.articles[passage.article_id]
-        quote = best_quote(
-            article.text,
+        cfg = self.config
+        return best_quote(
+            snap.articles[passage.article_id].text,
             passage.start,
             passage.end,
             snap.terms_of,
             concept_terms,
             weights,
-            self.config.short_sentence,
+            cfg.short_sentence,
+            similarity,
+            cfg.quote_similarity,
+            cfg.neighbour_gap,
         )
-        share = quote.core_value / (sum(weights) or 1.0)
-        if wants_number and quote.has_number:
-            share += self.config.number_bonus
-        return _Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
 
     def _coverage(self, concepts: Sequence[Concept], hits: Sequence[Any], top: int) -> float:
         """Share of the question's idf weight that the top passage matches.

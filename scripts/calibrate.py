@@ -129,7 +129,6 @@ def curve(rows: list[Row]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true", help="sweep the fusion weights too")
-    parser.add_argument("--dump", type=Path, help="also write the fitted rows (pickle)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsbot-calibrate-") as tmp:
         built = asyncio.run(engines(Path(tmp)))
@@ -150,11 +149,6 @@ def main() -> int:
             engine.config = type(engine.config)()
     rows = [row for name, engine in built.items() for row in collect(engine, name)]
     kept = [r for r in rows if scored(r)]
-    if args.dump:
-        import pickle
-
-        with open(args.dump, "wb") as out:
-            pickle.dump(rows, out)
     raw, bias = fit(np.array([r[3] for r in kept]), np.array([float(r[2]) for r in kept]))
     threshold = curve(rows)
     weights = ", ".join(f"{w:.3f}" for w in raw)
