@@ -1,4 +1,4 @@
-"""The Discord bot: a ``commands.Bot`` holding the engine and the storage, one cog per area.
+"""The Discord bot: a ``commands.Bot`` holding the engine and the stores, one cog per area.
 
 Resources are opened in ``run_bot`` and passed in (discord.py's advanced_startup pattern).
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -20,13 +19,14 @@ from discord.ext import commands
 
 from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
+from bot.service import Asked
 from bot.settings import Settings
-from index.diff import passage_key
+from bot.state import BotState, LoggedQuestion
 from index.embedding import semantic_line
-from index.engine import Answer, Engine, Scope
+from index.engine import Engine
 from index.lexicon import GlossaryEntry
 from index.pipeline import Sources, encode_and_refresh
-from index.storage import QuestionRecord, Storage, StorageError
+from index.store import IndexStore
 from index.text import tokenize
 
 log = logging.getLogger("newsbot")
@@ -36,12 +36,13 @@ COMMANDS_HASH_KEY = "discord_commands_hash"
 
 
 class NewsBot(commands.Bot):
-    """The bot. Cogs reach the engine, storage and settings through it."""
+    """The bot. Cogs reach the engine, the stores and the settings through it."""
 
     def __init__(
         self,
         settings: Settings,
-        storage: Storage,
+        store: IndexStore,
+        state: BotState,
         engine: Engine,
         *,
         guild_ready_timeout: float = 2.0,
@@ -58,7 +59,8 @@ class NewsBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self.storage = storage
+        self.store = store
+        self.state = state
         self.engine = engine
         # MAX_QUESTION_CHARS holds for every question the bot answers.
         engine.max_question_chars = settings.max_question_chars
@@ -100,11 +102,11 @@ class NewsBot(commands.Bot):
         digest = hashlib.sha256(
             json.dumps([target, payload], sort_keys=True).encode("utf-8")
         ).hexdigest()
-        if await self.storage.get_meta(COMMANDS_HASH_KEY) == digest:
+        if await self.state.get_meta(COMMANDS_HASH_KEY) == digest:
             log.info("slash commands unchanged; not syncing")
             return False
         synced = await self.tree.sync(guild=guild)
-        await self.storage.set_meta(COMMANDS_HASH_KEY, digest)
+        await self.state.set_meta(COMMANDS_HASH_KEY, digest)
         log.info("synced %d slash commands (%s)", len(synced), scope)
         return True
 
@@ -113,7 +115,7 @@ class NewsBot(commands.Bot):
         log.info(
             "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)
         )
-        configured = set(self.settings.ask_channel_ids) | await self.storage.ask_channels()
+        configured = set(self.settings.ask_channel_ids) | await self.state.ask_channels()
         if configured and not self.intents.message_content:
             log.warning(
                 "ask-channels are configured but the Message Content intent is off: the bot "
@@ -152,7 +154,7 @@ class NewsBot(commands.Bot):
 
         try:
             report = await encode_and_refresh(
-                self.storage,
+                self.store,
                 self.engine,
                 self.settings.encoder,
                 self.settings.embedding_cache,
@@ -168,87 +170,12 @@ class NewsBot(commands.Bot):
         """Load the ``/synonym`` entries into the engine (no reindex needed)."""
         entries = [
             GlossaryEntry((term,), tuple(means), "synonym")
-            for term, means in await self.storage.synonyms()
+            for term, means in await self.state.synonyms()
         ]
         self.engine.set_user_glossary(entries)
 
     async def refresh_ask_channels(self) -> None:
-        self.ask_channel_ids = (
-            set(self.settings.ask_channel_ids) | await self.storage.ask_channels()
-        )
-
-    async def engine_answer(
-        self,
-        question: str,
-        *,
-        k: int = 3,
-        offset: int = 0,
-        abstain: bool = True,
-        scope: Scope | None = None,
-        context: Sequence[str] = (),
-    ) -> Answer:
-        """The engine's answer, computed in a worker thread (the loop keeps serving)."""
-        return await asyncio.to_thread(
-            functools.partial(
-                self.engine.answer, question, k, offset, abstain, scope=scope, context=context
-            )
-        )
-
-    async def ask(
-        self,
-        question: str,
-        *,
-        k: int = 3,
-        offset: int = 0,
-        abstain: bool = True,
-        origin: str,
-        user_id: int | None = None,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        scope: Scope | None = None,
-        context: Sequence[str] = (),
-    ) -> tuple[Answer, int]:
-        """Answer off the event loop and log the question; returns (answer, log id)."""
-        answer = await self.engine_answer(
-            question, k=k, offset=offset, abstain=abstain, scope=scope, context=context
-        )
-        try:
-            qid = await self.storage.log_question(
-                QuestionRecord(
-                    question=answer.question,
-                    language=answer.language,
-                    answered=answer.answered,
-                    reason=answer.reason,
-                    top_passages=[f"{r.article_id}#{r.paragraph}" for r in answer.results],
-                    latency_ms=answer.elapsed_ms,
-                    build_id=self.engine.snapshot.info.build_id,
-                    origin=origin,
-                    user_id=str(user_id) if user_id else None,
-                    guild_id=str(guild_id) if guild_id else None,
-                    channel_id=str(channel_id) if channel_id else None,
-                    scope=scope.to_dict() if scope else None,
-                    context=list(context),
-                    passage_keys=[passage_key(r.article_id, r.passage) for r in answer.results],
-                    mode=answer.mode,
-                )
-            )
-        except StorageError:
-            log.exception("could not log a question")
-            qid = 0
-        return answer, qid
-
-    async def answer_logged(
-        self, record: dict[str, Any], *, k: int, offset: int = 0, abstain: bool = True
-    ) -> Answer:
-        """Answer a question from the log again, with the filters and context it had."""
-        return await self.engine_answer(
-            record["question"],
-            k=k,
-            offset=offset,
-            abstain=abstain,
-            scope=Scope.from_dict(record.get("scope")),
-            context=record.get("context") or (),
-        )
+        self.ask_channel_ids = set(self.settings.ask_channel_ids) | await self.state.ask_channels()
 
     def frames_german(self, question: str) -> bool:
         """Whether to frame a reply about ``question`` in German: the question's language,
@@ -286,15 +213,27 @@ class NewsBot(commands.Bot):
         await send_ephemeral(interaction, text)
 
 
+def client(interaction: discord.Interaction) -> NewsBot:
+    """The bot an interaction came to (a button's callback is typed for any client)."""
+    bot = interaction.client
+    if not isinstance(bot, NewsBot):
+        raise TypeError(f"interaction for {type(bot).__name__}, not NewsBot")
+    return bot
+
+
+def asked(interaction: discord.Interaction, origin: str) -> Asked:
+    """Who asked, where, for the question log."""
+    return Asked(origin, interaction.user.id, interaction.guild_id, interaction.channel_id)
+
+
 def locale_is_german(interaction: discord.Interaction) -> bool:
     """Whether the user's Discord client is set to German."""
     return str(interaction.locale).startswith("de")
 
 
-async def logged_question(interaction: discord.Interaction, qid: int) -> dict[str, Any] | None:
+async def logged_question(interaction: discord.Interaction, qid: int) -> LoggedQuestion | None:
     """The logged question a button refers to; None (after telling the user) if it is gone."""
-    bot: NewsBot = interaction.client  # type: ignore[assignment]
-    record = await bot.storage.question(qid)
+    record = await client(interaction).state.question(qid)
     if record is None:
         await interaction.response.send_message(
             content("gone.j2", de=locale_is_german(interaction)), ephemeral=True

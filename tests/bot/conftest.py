@@ -14,7 +14,7 @@ import pytest
 from bot.app import NewsBot
 from bot.standin import DiscordStandIn
 from index.engine import Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.bot.botfixtures import Harness, capture_errors
 from tests.conftest import SEEDS
 
@@ -48,7 +48,7 @@ def seed_database(
     path = tmp_path_factory.mktemp("seed-database") / "db.sqlite3"
 
     async def write() -> Snapshot:
-        async with await Storage.open(path) as storage:
+        async with await IndexStore.open(path) as storage:
             await storage.save_snapshot(seed_snapshot)
             return await storage.load_snapshot()
 

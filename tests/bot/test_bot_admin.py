@@ -106,7 +106,7 @@ def article_files(directory: Path) -> list[str]:
 async def test_reindex_by_a_member_is_refused_and_audited(
     api: DiscordStandIn, harness: Harness, bot: NewsBot
 ) -> None:
-    before = await bot.storage.active_build_id()
+    before = await bot.store.active_build_id()
     files = article_files(harness.articles_dir)
     interaction = await slash(
         api, "reindex", {"file": Attach("rom.txt", ROME_ARTICLE.encode())}, user=api.member
@@ -114,19 +114,19 @@ async def test_reindex_by_a_member_is_refused_and_audited(
     assert NOT_ADMIN in await refused(api, interaction)
     await api.settle()  # the bot has done all it will do with the interaction
     assert not edits_of(api, interaction)
-    assert await bot.storage.active_build_id() == before
+    assert await bot.store.active_build_id() == before
     assert article_files(harness.articles_dir) == files
     assert not [r for r in api.requests if r.path.startswith("/attachments/")]  # not fetched
-    (row, *_) = await bot.storage.audit_log()
-    assert row["action"] == "reindex" and row["allowed"] == 0
-    assert row["user_id"] == str(api.member.id) and row["guild_id"] == str(api.guild.id)
+    (row, *_) = await bot.state.audit_log()
+    assert row.action == "reindex" and row.allowed == 0
+    assert row.user_id == str(api.member.id) and row.guild_id == str(api.guild.id)
     assert_no_mentions(api)
 
 
 async def test_reindex_with_an_upload_adds_the_article(
     api: DiscordStandIn, harness: Harness, bot: NewsBot
 ) -> None:
-    before = await bot.storage.active_build_id()
+    before = await bot.store.active_build_id()
     interaction, final = await reindex(api, Attach("gipfel-rom.txt", ROME_ARTICLE.encode()))
 
     progress = [r for r in edits_of(api, interaction) if r is not final]
@@ -140,12 +140,12 @@ async def test_reindex_with_an_upload_adds_the_article(
     assert saved.read_text(encoding="utf-8") == ROME_ARTICLE
     assert [p.name for p in harness.articles_dir.iterdir() if p.name.startswith(".")] == []
 
-    after = await bot.storage.active_build_id()
+    after = await bot.store.active_build_id()
     assert after is not None and after != before
     assert bot.engine.snapshot.info.build_id == after
-    (row, *_) = await bot.storage.audit_log()
-    assert row["action"] == "reindex" and row["allowed"] == 1
-    assert "uploaded gipfel-rom.txt" in row["detail"] and "3 articles" in row["detail"]
+    (row, *_) = await bot.state.audit_log()
+    assert row.action == "reindex" and row.allowed == 1
+    assert "uploaded gipfel-rom.txt" in row.detail and "3 articles" in row.detail
 
     _, _, followup = await ask(api, ITALY_QUESTION)
     answer = plain(description(body(followup)))
@@ -192,7 +192,7 @@ async def test_upload_path_traversal_stays_inside_the_articles_dir(
 async def test_failed_reindex_says_why_and_keeps_the_index(
     api: DiscordStandIn, harness: Harness, bot: NewsBot
 ) -> None:
-    before = await bot.storage.active_build_id()
+    before = await bot.store.active_build_id()
     shutil.rmtree(harness.articles_dir)
     interaction = await slash(api, "reindex", user=api.admin)
     failed = await api.wait_for(
@@ -204,10 +204,10 @@ async def test_failed_reindex_says_why_and_keeps_the_index(
     assert "previous index stays in use" in text
     shown = api.original(interaction)
     assert shown is not None and shown["content"] == failed.json["content"]  # not "Reindexing…"
-    assert await bot.storage.active_build_id() == before
-    (row, *_) = await bot.storage.audit_log()
-    assert row["action"] == "reindex" and row["allowed"] == 0
-    assert row["detail"].startswith("failed: articles directory not found")
+    assert await bot.store.active_build_id() == before
+    (row, *_) = await bot.state.audit_log()
+    assert row.action == "reindex" and row.allowed == 0
+    assert row.detail.startswith("failed: articles directory not found")
     _, _, followup = await ask(api, US_QUESTION)
     assert "verpflichten sich die USA" in plain(description(body(followup)))
     assert_no_mentions(api)
@@ -227,7 +227,7 @@ async def test_a_second_reindex_meanwhile_is_turned_away(
     await api.wait_for(
         lambda r: is_edit_of(r, first) and bool(r.json.get("embeds")), REINDEX_TIMEOUT
     )
-    details = [(r["allowed"], r["detail"]) for r in await bot.storage.audit_log()]
+    details = [(r.allowed, r.detail) for r in await bot.state.audit_log()]
     assert (0, "busy: another reindex was running") in details
     assert [a for a, _ in details].count(1) == 1
     assert_no_mentions(api)
@@ -252,15 +252,13 @@ async def test_unusable_uploads_are_refused_and_change_nothing(
     data: bytes,
     expected: str,
 ) -> None:
-    before = await bot.storage.active_build_id()
+    before = await bot.store.active_build_id()
     files = article_files(harness.articles_dir)
     text = await upload_error(api, Attach(filename, data))
     assert expected in text
-    assert await bot.storage.active_build_id() == before
+    assert await bot.store.active_build_id() == before
     assert article_files(harness.articles_dir) == files
-    assert await bot.storage.builds() == [
-        b for b in await bot.storage.builds() if b["build_id"] == before
-    ]
+    assert await bot.store.builds() == [b for b in await bot.store.builds() if b.build_id == before]
     assert_no_mentions(api)
 
 
@@ -268,15 +266,15 @@ async def test_oversized_upload_is_refused_before_download(
     api: DiscordStandIn, harness: Harness
 ) -> None:
     async with harness.run(max_upload_bytes=40) as bot:
-        before = await bot.storage.active_build_id()
+        before = await bot.store.active_build_id()
         text = await upload_error(api, Attach("gross.txt", ROME_ARTICLE.encode()))
         size = len(ROME_ARTICLE.encode())
         assert text == f"That file is {size:,} bytes; the limit is 40."
-        assert await bot.storage.active_build_id() == before
+        assert await bot.store.active_build_id() == before
         assert not (harness.articles_dir / "gross.txt").exists()
         assert not [r for r in api.requests if r.path.startswith("/attachments/")]
-        (row, *_) = await bot.storage.audit_log()
-        assert row["allowed"] == 0 and "too large" in row["detail"]
+        (row, *_) = await bot.state.audit_log()
+        assert row.allowed == 0 and "too large" in row.detail
     assert_no_mentions(api)
 
 
@@ -298,7 +296,7 @@ async def test_stats_for_the_admin_only(api: DiscordStandIn, bot: NewsBot) -> No
     text = plain(shown["description"])
     assert "Questions: 2 asked · 1 answered (50 %)" in text
     assert "1× What did China say about the talks?" in text
-    actions = [(r["action"], r["allowed"]) for r in await bot.storage.audit_log()]
+    actions = [(r.action, r.allowed) for r in await bot.state.audit_log()]
     assert actions == [("stats", 1), ("stats", 0)]
     assert_no_mentions(api)
 
@@ -310,7 +308,7 @@ async def test_config_ask_channel(api: DiscordStandIn, harness: Harness) -> None
             api, "config ask-channel", {"channel": channel, "enabled": True}, user=api.member
         )
         assert NOT_ADMIN in await refused(api, denied)
-        assert await bot.storage.ask_channels() == set()
+        assert await bot.state.ask_channels() == set()
 
         allowed = await slash(
             api, "config ask-channel", {"channel": channel, "enabled": True}, user=api.admin
@@ -320,7 +318,7 @@ async def test_config_ask_channel(api: DiscordStandIn, harness: Harness) -> None
         shown = embed(body(callback))
         assert shown["title"] == "Configuration"
         assert f"<#{channel.id}>" in shown["description"]
-        assert await bot.storage.ask_channels(api.guild.id) == {channel.id}
+        assert await bot.state.ask_channels(api.guild.id) == {channel.id}
         assert channel.id in bot.ask_channel_ids
 
         # Every message there is a question now.
@@ -337,7 +335,7 @@ async def test_config_ask_channel(api: DiscordStandIn, harness: Harness) -> None
             api, "config ask-channel", {"channel": channel, "enabled": False}, user=api.admin
         )
         await api.wait_callback(off)
-        assert await bot.storage.ask_channels() == set()
+        assert await bot.state.ask_channels() == set()
         assert channel.id not in bot.ask_channel_ids
     assert_no_mentions(api)
 
@@ -367,12 +365,12 @@ async def test_config_admin_role_lets_its_members_in(api: DiscordStandIn, harnes
 
         denied = await slash(api, "config admin-role", {"role": helpers}, user=api.member)
         assert NOT_ADMIN in await refused(api, denied)
-        assert await bot.storage.admin_role(api.guild.id) is None
+        assert await bot.state.admin_role(api.guild.id) is None
 
         allowed = await slash(api, "config admin-role", {"role": helpers}, user=api.admin)
         callback = await api.wait_callback(allowed)
         assert f"<@&{helpers.id}>" in description(body(callback))
-        assert await bot.storage.admin_role(api.guild.id) == helpers.id
+        assert await bot.state.admin_role(api.guild.id) == helpers.id
 
         with_role = await slash(api, "stats", user=api.member, member_roles=member_roles)
         assert embed(body(await api.wait_callback(with_role)))["title"] == "Usage"
@@ -381,7 +379,7 @@ async def test_config_admin_role_lets_its_members_in(api: DiscordStandIn, harnes
 
         cleared = await slash(api, "config admin-role", user=api.admin)
         assert "none" in description(body(await api.wait_callback(cleared)))
-        assert await bot.storage.admin_role(api.guild.id) is None
+        assert await bot.state.admin_role(api.guild.id) is None
         after = await slash(api, "stats", user=api.member, member_roles=member_roles)
         assert NOT_ADMIN in await refused(api, after)
     assert_no_mentions(api)
@@ -391,12 +389,12 @@ async def test_config_admin_role_lets_its_members_in(api: DiscordStandIn, harnes
 async def test_admin_commands_are_refused_in_dms(
     api: DiscordStandIn, bot: NewsBot, command: str
 ) -> None:
-    before = await bot.storage.active_build_id()
+    before = await bot.store.active_build_id()
     interaction = api.dm_slash_command(command, user=api.admin)
     await api.dispatch("INTERACTION_CREATE", interaction)
     text = await refused(api, interaction)
     assert "only works in a server" in text
-    assert await bot.storage.active_build_id() == before
-    (row, *_) = await bot.storage.audit_log()
-    assert row["allowed"] == 0 and row["guild_id"] is None
+    assert await bot.store.active_build_id() == before
+    (row, *_) = await bot.state.audit_log()
+    assert row.allowed == 0 and row.guild_id is None
     assert_no_mentions(api)

@@ -80,9 +80,9 @@ async def test_ask_defers_then_answers_with_quote_citation_and_buttons(
     ids = custom_ids(message)
     qid = int(ids[0].split(":")[2])
     assert all(f":{qid}:" in i for i in ids)
-    record = await bot.storage.question(qid)
-    assert record is not None and record["question"] == US_QUESTION and record["answered"]
-    assert record["origin"] == "slash"
+    record = await bot.state.question(qid)
+    assert record is not None and record.question == US_QUESTION and record.answered
+    assert record.origin == "slash"
     # The follow-up replaced the "thinking…" message: that is what the channel shows.
     original = api.original(interaction)
     assert original is not None and original["embeds"] == message["embeds"]
@@ -109,7 +109,7 @@ async def test_ask_in_a_dm(api: DiscordStandIn, bot: NewsBot) -> None:
     assert shown is not None and "guild_id" not in shown
     _, thanks = await click(api, f"nb:fb:{qid}:up", shown)
     assert thanks.content == "Thanks for the feedback 👍"
-    assert (await bot.storage.question_stats())["thumbs_up"] == 1
+    assert (await bot.state.question_stats()).thumbs_up == 1
     assert_no_mentions(api)
 
 
@@ -123,8 +123,8 @@ async def test_unanswerable_question_abstains_without_buttons(
     for article in seed_snapshot.articles.values():
         assert article.title in text
     assert not message.get("components")
-    stats = await bot.storage.question_stats()
-    assert stats["asked"] == 1 and stats["answered"] == 0
+    stats = await bot.state.question_stats()
+    assert stats.asked == 1 and stats.answered == 0
     assert_no_mentions(api)
 
 
@@ -163,9 +163,9 @@ async def test_mention_in_a_channel_gets_a_reply(api: DiscordStandIn, bot: NewsB
     assert labels[0] == ["Weitere Stellen", "👍", "👎"]  # no Gloss: the asker reads German
     assert labels[1] == ["Quelle [1]", "Quelle [2]", "Quelle [3]"]
     qid = int(custom_ids(reply.json)[0].split(":")[2])
-    record = await bot.storage.question(qid)
-    assert record is not None and record["question"] == MEETING_QUESTION
-    assert record["origin"] == "mention"
+    record = await bot.state.question(qid)
+    assert record is not None and record.question == MEETING_QUESTION
+    assert record.origin == "mention"
     assert_no_mentions(api)
 
 
@@ -185,8 +185,8 @@ async def test_messages_without_mention_and_from_bots_are_ignored_dms_answered(
     assert str(reply.json["message_reference"]["message_id"]) == dm["id"]
     assert US_QUOTE in plain(description(reply.json))
     assert api.channel_messages(api.channel.id) == []
-    stats = await bot.storage.question_stats()
-    assert stats["asked"] == 1
+    stats = await bot.state.question_stats()
+    assert stats.asked == 1
     assert_no_mentions(api)
 
 
@@ -194,7 +194,7 @@ async def test_bare_mention_gets_help(api: DiscordStandIn, bot: NewsBot) -> None
     await api.dispatch("MESSAGE_CREATE", api.message_create(api.bot_user.mention))
     reply = await api.wait_channel_message(api.channel.id)
     assert "/ask" in (reply.content or "")
-    assert (await bot.storage.question_stats())["asked"] == 0
+    assert (await bot.state.question_stats()).asked == 0
     assert_no_mentions(api)
 
 
@@ -210,7 +210,7 @@ async def test_ask_channel_answers_without_mention(api: DiscordStandIn, harness:
         # Its own answer, echoed back into the ask-channel, is not a question.
         await api.settle()
         assert len(api.channel_messages(api.channel.id)) == 1
-        assert (await bot.storage.question_stats())["asked"] == 1
+        assert (await bot.state.question_stats()).asked == 1
     assert api.intents is not None and api.intents & (1 << 15)  # MESSAGE_CONTENT requested
     assert_no_mentions(api)
 
@@ -243,12 +243,12 @@ async def test_more_results_source_and_feedback_buttons(
     _, thanks = await click(api, f"nb:fb:{qid}:up", answer)
     assert thanks.json["type"] == 4 and thanks.json["data"]["flags"] & EPHEMERAL
     assert thanks.content == "Thanks for the feedback 👍"
-    stats = await bot.storage.question_stats()
-    assert (stats["thumbs_up"], stats["thumbs_down"]) == (1, 0)
+    stats = await bot.state.question_stats()
+    assert (stats.thumbs_up, stats.thumbs_down) == (1, 0)
     # The same user changing their mind replaces the vote.
     await click(api, f"nb:fb:{qid}:down", answer)
-    stats = await bot.storage.question_stats()
-    assert (stats["thumbs_up"], stats["thumbs_down"]) == (0, 1)
+    stats = await bot.state.question_stats()
+    assert (stats.thumbs_up, stats.thumbs_down) == (0, 1)
     assert_no_mentions(api)
 
 
@@ -321,7 +321,7 @@ async def test_buttons_work_after_a_restart(api: DiscordStandIn, harness: Harnes
         assert thanks.content == "Thanks for the feedback 👎"
         gloss, _ = await click(api, f"nb:gloss:{qid}:1", answer)
         assert GLOSS_NOTE in description(body(await api.wait_followup(gloss, ANSWER_TIMEOUT)))
-        assert (await bot.storage.question_stats())["thumbs_down"] == 1
+        assert (await bot.state.question_stats()).thumbs_down == 1
     assert_no_mentions(api)
 
 

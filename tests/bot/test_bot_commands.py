@@ -35,7 +35,7 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
 ) -> None:
     async with harness.run() as bot:
         assert api.sync_count == 1
-        digest = await bot.storage.get_meta(COMMANDS_HASH_KEY)
+        digest = await bot.state.get_meta(COMMANDS_HASH_KEY)
         assert digest
     synced = api.commands(api.guild.id)
     assert {c["name"] for c in synced} == COMMANDS
@@ -43,7 +43,7 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
 
     async with harness.run() as bot:
         assert api.sync_count == 1  # unchanged commands: no second sync
-        assert await bot.storage.get_meta(COMMANDS_HASH_KEY) == digest
+        assert await bot.state.get_meta(COMMANDS_HASH_KEY) == digest
         # The commands synced by the first run still reach the second one.
         _, _, followup = await ask(api, "What did the US commit to?")
         assert "verpflichten sich die USA" in plain(description(body(followup)))

@@ -84,8 +84,8 @@ async def test_the_question_log_survives_sql_in_questions(
 ) -> None:
     interaction = await slash(api, "ask", {"question": HOSTILE["sql"]})
     await api.wait_followup(interaction, ANSWER_TIMEOUT)
-    stats = await bot.storage.question_stats()
-    assert stats["asked"] == 1  # the table is still there, and the row is the question
+    stats = await bot.state.question_stats()
+    assert stats.asked == 1  # the table is still there, and the row is the question
 
 
 async def test_admin_command_from_a_forged_guild_is_refused(
@@ -94,11 +94,11 @@ async def test_admin_command_from_a_forged_guild_is_refused(
     interaction = api.slash_command("stats", user=api.admin)
     interaction["guild_id"] = str(snowflake())  # a server the bot is not in
     interaction["member"]["permissions"] = str(0x20 | 0x8)  # claims Manage Server + Admin
-    before = await bot.storage.builds()
+    before = await bot.store.builds()
     await api.dispatch("INTERACTION_CREATE", interaction)
     callback = await api.wait_callback(interaction, ANSWER_TIMEOUT)
     assert callback.json["data"]["flags"] & 64
     assert "Usage" not in str(callback.json)
-    (row, *_) = await bot.storage.audit_log()
-    assert row["allowed"] == 0 and row["action"] == "stats"
-    assert await bot.storage.builds() == before
+    (row, *_) = await bot.state.audit_log()
+    assert row.allowed == 0 and row.action == "stats"
+    assert await bot.store.builds() == before

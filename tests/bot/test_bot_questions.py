@@ -40,8 +40,8 @@ async def test_max_question_chars_is_the_limit(api: DiscordStandIn, harness: Har
         text = plain(description(body(followup)))
         assert SHORTENED in text
         assert US_QUOTE in text  # the beginning, which was read, is answered
-        record = await bot.storage.question(logged_id(body(followup)))
-        assert record is not None and len(record["question"]) <= 50
+        record = await bot.state.question(logged_id(body(followup)))
+        assert record is not None and len(record.question) <= 50
 
 
 def logged_id(message: dict[str, Any]) -> int:
@@ -113,9 +113,9 @@ async def test_discord_markup_is_not_searched_from_any_entry_point(
     ask_channels = [api.channel.id] if entry == "ask-channel" else []
     async with harness.run(ask_channel_ids=ask_channels, message_content_intent=True) as bot:
         reply = await reply_by(api, entry)
-        record = await bot.storage.question(logged_id(reply))
+        record = await bot.state.question(logged_id(reply))
         assert record is not None
-        assert record["question"] == CLEANED
+        assert record.question == CLEANED
         text = plain(description(reply))
         assert US_QUOTE in text
         (understood,) = [line for line in text.splitlines() if "Understood as:" in line]
@@ -153,7 +153,7 @@ async def test_a_question_of_invisible_characters_is_refused_before_logging(
         refused = await api.wait_callback(search, ANSWER_TIMEOUT)
         assert refused.json["data"]["flags"] & EPHEMERAL
 
-        assert (await bot.storage.question_stats())["asked"] == 0
+        assert (await bot.state.question_stats()).asked == 0
         stats = await slash(api, "stats", user=api.admin)
         shown = plain(description(body(await api.wait_callback(stats, ANSWER_TIMEOUT))))
         assert "1×" not in shown and "No unanswered questions yet." in shown

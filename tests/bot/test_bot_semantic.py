@@ -31,8 +31,8 @@ async def test_the_bot_encodes_in_the_background_and_answers_hybrid(
 
         _, _, followup = await ask(api, "Did Merz attend in person?")
         qid = int(custom_ids(body(followup))[0].split(":")[2])
-        record = await bot.storage.question(qid)
-        assert record is not None and record["mode"] == "hybrid"
+        record = await bot.state.question(qid)
+        assert record is not None and record.mode == "hybrid"
 
 
 async def test_a_lexical_bot_says_nothing_of_a_semantic_index(

@@ -45,9 +45,7 @@ async def test_a_miss_then_synonym_add_then_a_hit(api: DiscordStandIn, harness: 
 
         listed = await admin(api, "synonym list")
         assert "Fritz" in listed and "Merz" in listed
-        assert any(
-            r["action"] == "synonym add" and r["allowed"] for r in await bot.storage.audit_log()
-        )
+        assert any(r.action == "synonym add" and r.allowed for r in await bot.state.audit_log())
 
     async with harness.run():  # the synonym survives a restart
         _, _, again = await ask(api, QUESTION)
@@ -67,7 +65,7 @@ async def test_synonyms_are_for_admins_and_must_meet_the_articles(
             api, "synonym add", {"term": "Fritz", "means": "Merz"}, user=api.member
         )
         assert "Only admins" in plain(str((await api.wait_callback(refused)).json))
-        assert await bot.storage.synonyms() == []
+        assert await bot.state.synonyms() == []
         useless = await admin(api, "synonym add", {"term": "Fritz", "means": "Fußball"})
         assert "None of those words occur in the articles" in useless
-        assert await bot.storage.synonyms() == []
+        assert await bot.state.synonyms() == []

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_discord_errors")
 async def conversation(api: DiscordStandIn, bot: NewsBot, thread_id: int) -> list[str]:
     """The thread's questions, once the bot has done all it will do (and recorded them)."""
     await api.settle()
-    return await bot.storage.conversation(thread_id) or []
+    return await bot.state.conversation(thread_id) or []
 
 
 async def enable_threads(api: DiscordStandIn) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from index.corpus import load_articles
 from index.engine import Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.botcli import Run, assert_no_traceback, run_bot
 from tests.conftest import DEV_SET, SEEDS
 
@@ -251,7 +251,7 @@ def damaged_database(tmp_path: Path, seed_snapshot: Snapshot) -> Path:
     database = tmp_path / "newsbot.sqlite3"
 
     async def build() -> None:
-        async with await Storage.open(database) as storage:
+        async with await IndexStore.open(database) as storage:
             await storage.save_snapshot(seed_snapshot)
 
     asyncio.run(build())
@@ -264,7 +264,7 @@ def damaged_database(tmp_path: Path, seed_snapshot: Snapshot) -> Path:
     database.write_bytes(bytes(data))
 
     async def still_opens() -> None:  # the damage is inside: opening alone does not see it
-        async with await Storage.open(database):
+        async with await IndexStore.open(database):
             pass
 
     asyncio.run(still_opens())

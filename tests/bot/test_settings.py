@@ -12,7 +12,7 @@ import pytest
 
 from bot.settings import Settings, SettingsProblem, load_settings
 from index.engine import Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.conftest import REPO, SEEDS
 
 TIMEOUT = 300
@@ -145,7 +145,7 @@ async def test_a_fresh_clone_with_env_example_copied_as_env_works(
     shutil.copy(REPO / ".env.example", tmp_path / ".env")
     shutil.copytree(SEEDS, tmp_path / "seeds")
     # The index the first start would build (stored here to spare the dictionary parse).
-    async with await Storage.open(tmp_path / "data" / "newsbot.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "data" / "newsbot.sqlite3") as storage:
         await storage.save_snapshot(seed_snapshot)
 
     asked = run_in(tmp_path, "ask", "What did the US commit to?")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from index.engine import Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.bot.test_cli import assert_no_traceback, run
 from tests.botcli import Run, bot_environment
 from tests.conftest import REPO
@@ -36,7 +36,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x01\x02]")
 async def own_database(tmp_path: Path, seed_snapshot: Snapshot) -> Path:
     """A database holding the seed index, in a data directory of this test's own."""
     database = tmp_path / "data" / "newsbot.sqlite3"
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         await storage.save_snapshot(seed_snapshot)
     return database
 

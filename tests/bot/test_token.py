@@ -21,7 +21,7 @@ from bot.cli import CliError, cmd_run
 from bot.settings import Settings
 from bot.standin import DiscordStandIn
 from index.engine import Snapshot
-from index.storage import Storage
+from index.store import IndexStore
 from tests.conftest import cache_dir, dictionary_path
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GsEcRt.ThisIsNotARealTokenButLooksLikeOne_0123456"
@@ -42,7 +42,7 @@ def settings(tmp_path: Path, token: str | None) -> Settings:
 async def test_rejected_token_is_one_clear_line_and_never_logged(
     tmp_path: Path, seed_snapshot: Snapshot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         await storage.save_snapshot(seed_snapshot)
     out = io.StringIO()
     caplog.set_level(logging.DEBUG)
@@ -80,7 +80,7 @@ async def test_no_network_is_one_clear_line(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         await storage.save_snapshot(seed_snapshot)
     port = closed_port()
     monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")

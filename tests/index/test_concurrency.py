@@ -14,7 +14,7 @@ from pathlib import Path
 
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import Sources, reindex
-from index.storage import Storage
+from index.store import IndexStore
 from index.synthetic import synthetic_articles, write_corpus
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 
@@ -33,7 +33,7 @@ CEILING = 300  # seconds: a hung reindex, not a slow one (it takes seconds)
 async def test_fifty_questions_during_a_reindex(tmp_path: Path, seed_snapshot: Snapshot) -> None:
     corpus = tmp_path / "corpus"
     write_corpus(synthetic_articles(PASSAGES, SEEDS), corpus)
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         await storage.save_snapshot(seed_snapshot)
         engine = Engine(await storage.load_snapshot())
         old_build = engine.snapshot.info.build_id

@@ -15,7 +15,7 @@ from index.corpus import (
     require_article_files,
 )
 from index.pipeline import Sources, reindex
-from index.storage import Storage
+from index.store import IndexStore
 from tests.conftest import REPO, SEEDS
 
 
@@ -186,7 +186,7 @@ async def test_reindex_of_an_empty_directory_fails_before_building_and_keeps_the
     (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
     sources = Sources(articles_dir=articles, dictionary_path=None)
     stages: list[str] = []
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         first = await reindex(storage, sources)
         (articles / "a.md").unlink()
         with pytest.raises(NoArticlesError, match="no articles"):
@@ -200,7 +200,7 @@ async def test_reindex_where_every_file_is_skipped_is_one_clear_error(tmp_path: 
     articles.mkdir()
     (articles / "a.md").write_text("Titel\nEin Absatz über Fregatten.\n", encoding="utf-8")
     sources = Sources(articles_dir=articles, dictionary_path=None)
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         first = await reindex(storage, sources)
         (articles / "a.md").write_bytes(b"\xff\xfe not UTF-8")
         with pytest.raises(Exception, match="no usable articles") as failed:

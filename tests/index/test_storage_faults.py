@@ -22,15 +22,12 @@ from typing import Any
 
 import pytest
 
+from bot.state import BotState, QuestionRecord
+from index.database import StorageError
 from index.engine import Answer, Engine, Snapshot
+from index.locks import ReindexBusyError, reindex_file_lock
 from index.pipeline import ReindexReport, Sources, reindex
-from index.storage import (
-    QuestionRecord,
-    ReindexBusyError,
-    Storage,
-    StorageError,
-    reindex_file_lock,
-)
+from index.store import IndexStore
 from index.synthetic import synthetic_articles, write_corpus
 from tests.botcli import TIMEOUT, Run, run_bot
 from tests.conftest import SEEDS
@@ -184,7 +181,8 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "newsbot.sqlite3"
-    async with await Storage.open(database, busy_timeout_ms=300) as storage:
+    async with await IndexStore.open(database, busy_timeout_ms=300) as storage:
+        state = await BotState.on(storage.database)
         old = await reindex(storage, NO_DICTIONARY)
         engine = Engine(await storage.load_snapshot())
         serving = engine.snapshot
@@ -198,7 +196,7 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
             # Meanwhile: reads go on in WAL mode, from this connection and from a new one.
             assert fingerprints(engine) == before
             assert (await storage.load_snapshot()).info.build_id == old.build_id
-            async with await Storage.open(database, busy_timeout_ms=300) as reader:
+            async with await IndexStore.open(database, busy_timeout_ms=300) as reader:
                 assert (await reader.load_snapshot()).info.build_id == old.build_id
 
             with pytest.raises(Exception) as caught:
@@ -216,16 +214,16 @@ async def test_reindex_of_a_locked_database_fails_soon_and_the_old_index_serves(
 
             # Writing the question log fails with a StorageError, not a raw sqlite3 error.
             with pytest.raises(StorageError, match="locked"):
-                await storage.log_question(record())
+                await state.log_question(record())
 
         # Once the lock is released, a reindex goes through.
         report = await reindex(storage, NO_DICTIONARY, engine, force=True)
         assert engine.snapshot.info.build_id == report.build_id != old.build_id
-        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [
+        assert [(b.build_id, b.state) for b in await storage.builds()] == [
             (report.build_id, "ready")
         ]
         assert fingerprints(engine) == before
-        assert await storage.log_question(record()) > 0
+        assert await state.log_question(record()) > 0
     assert integrity(database) == ["ok"]
 
 
@@ -346,8 +344,8 @@ def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(
 async def test_two_reindexes_at_once_one_runs_and_one_is_refused(tmp_path: Path) -> None:
     database = tmp_path / "newsbot.sqlite3"
     async with (
-        await Storage.open(database) as first,
-        await Storage.open(database) as second,
+        await IndexStore.open(database) as first,
+        await IndexStore.open(database) as second,
     ):
         outcomes = await asyncio.gather(
             reindex(first, NO_DICTIONARY),
@@ -359,7 +357,7 @@ async def test_two_reindexes_at_once_one_runs_and_one_is_refused(tmp_path: Path)
         assert len(done) == 1 and len(refused) == 1, outcomes
         assert isinstance(refused[0], ReindexBusyError), repr(refused[0])
         assert "already running" in str(refused[0]) or "another" in str(refused[0])
-        assert [(b["build_id"], b["state"]) for b in await first.builds()] == [
+        assert [(b.build_id, b.state) for b in await first.builds()] == [
             (done[0].build_id, "ready")
         ]
     assert builds(database) == [(done[0].build_id, "ready")]
@@ -367,7 +365,7 @@ async def test_two_reindexes_at_once_one_runs_and_one_is_refused(tmp_path: Path)
 
 async def test_two_reindexes_that_wait_run_one_after_the_other(tmp_path: Path) -> None:
     database = tmp_path / "newsbot.sqlite3"
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         reports = await asyncio.gather(
             reindex(storage, NO_DICTIONARY, wait=True, force=True),
             reindex(storage, NO_DICTIONARY, wait=True, force=True),
@@ -376,7 +374,7 @@ async def test_two_reindexes_that_wait_run_one_after_the_other(tmp_path: Path) -
         assert len(ids) == 2
         active = await storage.active_build_id()
         assert active in ids
-        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [(active, "ready")]
+        assert [(b.build_id, b.state) for b in await storage.builds()] == [(active, "ready")]
         assert Engine(await storage.load_snapshot()).answer(QUESTION).answered
     assert builds(database) == [(active, "ready")]
 
@@ -393,7 +391,7 @@ async def test_cli_reindex_during_an_in_process_reindex_is_refused_politely(
         if not cli:
             cli.append(run(database, "reindex"))
 
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         report = await reindex(storage, NO_DICTIONARY, progress=progress)
         assert len(cli) == 1
         message = one_line_error(cli[0])
@@ -415,7 +413,7 @@ async def test_killed_after_activation_leaves_only_the_new_build_on_next_open(
     A kill between the two leaves the old build's rows; the next open must remove them,
     as it removes every other leftover of a killed reindex."""
     database = tmp_path / "newsbot.sqlite3"
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         old = await reindex(storage, NO_DICTIONARY)
         snapshot = await storage.load_snapshot()
         new = renamed(snapshot, "activated001")
@@ -428,9 +426,9 @@ async def test_killed_after_activation_leaves_only_the_new_build_on_next_open(
         conn.commit()
     assert sorted(builds(database)) == sorted([(old.build_id, "ready"), ("activated001", "ready")])
 
-    async with await Storage.open(database) as storage:
+    async with await IndexStore.open(database) as storage:
         assert await storage.active_build_id() == "activated001"
-        assert [(b["build_id"], b["state"]) for b in await storage.builds()] == [
+        assert [(b.build_id, b.state) for b in await storage.builds()] == [
             ("activated001", "ready")
         ]
         loaded = await storage.load_snapshot()

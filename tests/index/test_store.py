@@ -1,4 +1,4 @@
-"""The SQLite storage on real database files: migrations, snapshots, reindex safety, log."""
+"""The index store on real database files: migrations, snapshots, reindex safety."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-import index.storage as storage_module
+import index.store as storage_module
+from index.database import StorageError
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import Sources, reindex
-from index.storage import MIGRATIONS, NoIndexError, QuestionRecord, Storage, StorageError
+from index.store import MIGRATIONS, IndexStore, NoIndexError
 from index.text import WORD_RE
 from tests.conftest import SEEDS
 
@@ -101,35 +102,43 @@ def db_path(tmp_path: Path) -> Path:
 
 
 async def test_new_database_is_migrated_and_in_wal_mode(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         assert await storage.schema_version() == len(MIGRATIONS)
         assert await storage.active_build_id() is None
         assert await storage.builds() == []
     assert db_path.is_file()  # the data directory was created too
     with raw(db_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "builds", "articles", "passages", "questions", "feedback"} <= tables
+        versions = dict(conn.execute("SELECT store, version FROM schema_versions"))
+    assert {"meta", "builds", "articles", "passages", "vectors"} <= tables
+    assert "questions" not in tables  # the bot's state is another store (bot.state)
+    assert versions == {"index": len(MIGRATIONS)}
 
 
-async def test_reopening_does_not_rerun_migrations(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
-        qid = await storage.log_question(
-            QuestionRecord("Wer?", "de", False, "not_covered", [], 1.0, None)
-        )
+async def test_reopening_does_not_rerun_migrations(db_path: Path, seed_snapshot: Snapshot) -> None:
+    async with await IndexStore.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
     with raw(db_path) as conn:
         schema_before = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     # A second migration run would fail on CREATE TABLE or wipe the data; neither happens.
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         assert await storage.schema_version() == len(MIGRATIONS)
-        record = await storage.question(qid)
-        assert record is not None and record["question"] == "Wer?"
+        assert await storage.active_build_id() == seed_snapshot.info.build_id
     with raw(db_path) as conn:
         assert conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == (
             schema_before
         )
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+async def test_a_database_from_a_newer_program_is_refused_clearly(db_path: Path) -> None:
+    async with await IndexStore.open(db_path):
+        pass
+    with raw(db_path) as conn:
+        conn.execute("UPDATE schema_versions SET version = 99 WHERE store = 'index'")
+        conn.commit()
+    with pytest.raises(StorageError, match="newer than this program"):
+        await IndexStore.open(db_path)
 
 
 # --- snapshots ----------------------------------------------------------------------
@@ -138,11 +147,11 @@ async def test_reopening_does_not_rerun_migrations(db_path: Path) -> None:
 async def test_snapshot_round_trip_answers_identically(
     db_path: Path, seed_snapshot: Snapshot, seed_engine: Engine
 ) -> None:
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
         assert await storage.active_build_id() == seed_snapshot.info.build_id
     # Load through a fresh connection, as another process (the bot) would.
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         loaded = await storage.load_snapshot()
 
     assert loaded is not seed_snapshot
@@ -181,7 +190,7 @@ async def test_snapshot_round_trip_answers_identically(
 
 
 async def test_load_snapshot_on_empty_database_raises_no_index(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         with pytest.raises(NoIndexError, match="reindex"):
             await storage.load_snapshot()
 
@@ -189,12 +198,12 @@ async def test_load_snapshot_on_empty_database_raises_no_index(db_path: Path) ->
 async def test_an_unreadable_stored_index_is_a_clear_error_and_reindex_recovers(
     db_path: Path, seed_snapshot: Snapshot
 ) -> None:
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
     with closing(sqlite3.connect(db_path)) as db:  # as if written by another version
         db.execute("UPDATE builds SET lexicon = ?", (b"not zlib at all",))
         db.commit()
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         with pytest.raises(StorageError, match="cannot be read by this version"):
             await storage.load_snapshot()
         report = await reindex(storage, Sources(SEEDS, None))  # the diff is best-effort
@@ -206,12 +215,12 @@ async def test_saving_a_second_build_replaces_the_first(
     db_path: Path, seed_snapshot: Snapshot
 ) -> None:
     second = renamed(seed_snapshot, "second000000")
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
         await storage.save_snapshot(second)
         assert await storage.active_build_id() == "second000000"
         builds = await storage.builds()
-        assert [(b["build_id"], b["state"]) for b in builds] == [("second000000", "ready")]
+        assert [(b.build_id, b.state) for b in builds] == [("second000000", "ready")]
         assert (await storage.load_snapshot()).info.build_id == "second000000"
     old = seed_snapshot.info.build_id
     assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", old) == 0
@@ -225,7 +234,7 @@ async def test_failed_reindex_leaves_the_old_index_serving(
     db_path: Path, seed_snapshot: Snapshot
 ) -> None:
     old_id = seed_snapshot.info.build_id
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
         engine = Engine(await storage.load_snapshot())
         serving = engine.snapshot
@@ -249,15 +258,15 @@ async def test_failed_reindex_leaves_the_old_index_serving(
         assert fingerprints(engine) == before
         assert (await storage.load_snapshot()).info.build_id == old_id
 
-        half = [b for b in await storage.builds() if b["build_id"] != old_id]
-        assert [b["state"] for b in half] == ["building"]
-        failed_id = half[0]["build_id"]
+        half = [b for b in await storage.builds() if b.build_id != old_id]
+        assert [b.state for b in half] == ["building"]
+        failed_id = half[0].build_id
         assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", failed_id) > 0
 
     # The next open removes the half-written build, rows and all.
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         builds = await storage.builds()
-        assert [(b["build_id"], b["state"]) for b in builds] == [(old_id, "ready")]
+        assert [(b.build_id, b.state) for b in builds] == [(old_id, "ready")]
         assert await storage.active_build_id() == old_id
         reloaded = await storage.load_snapshot()
     for table in ("builds", "articles", "passages"):
@@ -267,11 +276,11 @@ async def test_failed_reindex_leaves_the_old_index_serving(
     assert fingerprints(Engine(reloaded)) == before
 
     # And a later reindex that succeeds takes over.
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         report = await reindex(storage, Sources(articles_dir=SEEDS, dictionary_path=None), engine)
         assert await storage.active_build_id() == report.build_id != old_id
         assert engine.snapshot.info.build_id == report.build_id
-        assert [b["build_id"] for b in await storage.builds()] == [report.build_id]
+        assert [b.build_id for b in await storage.builds()] == [report.build_id]
 
 
 async def test_failure_between_passage_chunks_leaves_the_old_build_active(
@@ -289,7 +298,7 @@ async def test_failure_between_passage_chunks_leaves_the_old_build_active(
         if done > 0:  # the first chunk is committed
             raise InjectedFailure("killed")
 
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
         with pytest.raises(InjectedFailure):
             await storage.save_snapshot(renamed(seed_snapshot, "halfwritten0"), progress)
@@ -300,8 +309,8 @@ async def test_failure_between_passage_chunks_leaves_the_old_build_active(
         assert count(db_path, sql, old_id) == total
         assert (await storage.load_snapshot()).info.build_id == old_id
 
-    async with await Storage.open(db_path) as storage:
-        assert [b["build_id"] for b in await storage.builds()] == [old_id]
+    async with await IndexStore.open(db_path) as storage:
+        assert [b.build_id for b in await storage.builds()] == [old_id]
         loaded = await storage.load_snapshot()
     assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", "halfwritten0") == 0
     assert loaded.passages == seed_snapshot.passages
@@ -316,7 +325,7 @@ async def test_opening_the_database_during_a_reindex_keeps_both_builds(
     seen_by_reader: list[str] = []
 
     async def open_as_reader() -> None:
-        async with await Storage.open(db_path) as reader:
+        async with await IndexStore.open(db_path) as reader:
             seen_by_reader.append((await reader.load_snapshot()).info.build_id)
 
     def progress(done: int, total: int) -> None:
@@ -327,110 +336,15 @@ async def test_opening_the_database_during_a_reindex_keeps_both_builds(
         thread.start()
         thread.join()
 
-    async with await Storage.open(db_path) as storage:
+    async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
         await storage.save_snapshot(new, progress)
         assert seen_by_reader == [seed_snapshot.info.build_id]
         assert await storage.active_build_id() == "concurrent00"
         loaded = await storage.load_snapshot()  # the active build must exist
-        assert [b["build_id"] for b in await storage.builds()] == ["concurrent00"]
+        assert [b.build_id for b in await storage.builds()] == ["concurrent00"]
     assert loaded.info.build_id == "concurrent00"
     assert loaded.passages == seed_snapshot.passages
-
-
-# --- question log and feedback -----------------------------------------------------------
-
-
-def record(question: str, answered: bool, **extra: Any) -> QuestionRecord:
-    return QuestionRecord(
-        question=question,
-        language="en" if question.startswith("What") else "de",
-        answered=answered,
-        reason="answered" if answered else "not_covered",
-        top_passages=["000_632348a179117fcd#1"] if answered else [],
-        latency_ms=3.5,
-        build_id="b1",
-        **extra,
-    )
-
-
-async def test_question_log_and_feedback(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
-        first = await storage.log_question(
-            record(
-                "What did the US commit to?",
-                True,
-                origin="discord",
-                user_id="42",
-                guild_id="7",
-                channel_id="8",
-            )
-        )
-        assert first > 0
-        stored = await storage.question(first)
-        assert stored is not None
-        assert stored["id"] == first
-        assert stored["question"] == "What did the US commit to?"
-        assert stored["language"] == "en"
-        assert stored["answered"] is True
-        assert stored["reason"] == "answered"
-        assert stored["top_passages"] == ["000_632348a179117fcd#1"]
-        assert stored["latency_ms"] == 3.5
-        assert stored["build_id"] == "b1"
-        assert stored["origin"] == "discord"
-        assert stored["asked_at"]
-        assert await storage.question(first + 1000) is None
-
-        unanswered = [
-            "Wer hat die WM gewonnen?",
-            "Wie wird das Wetter?",
-            "Wer hat die WM gewonnen?",
-            "Wer hat die WM gewonnen?",
-            "Wie wird das Wetter?",
-            "Was kostet Brot?",
-        ]
-        ids = [await storage.log_question(record(q, False)) for q in unanswered]
-        assert len(set(ids)) == len(ids) and first not in ids
-        second = await storage.log_question(record("Wer nahm an dem Treffen teil?", True))
-        assert (await storage.question(ids[0]) or {})["answered"] is False
-
-        await storage.add_feedback(first, "alice", 1)
-        await storage.add_feedback(first, "bob", 1)
-        await storage.add_feedback(second, "alice", -1)
-        # A second vote by the same user on the same question replaces the first.
-        await storage.add_feedback(first, "bob", -1)
-        with pytest.raises(ValueError):
-            await storage.add_feedback(first, "carol", 0)
-        with pytest.raises(ValueError):
-            await storage.add_feedback(first, "carol", 2)
-
-        stats = await storage.question_stats()
-    assert stats["asked"] == 8
-    assert stats["answered"] == 2
-    assert stats["thumbs_up"] == 1
-    assert stats["thumbs_down"] == 2
-    assert stats["top_unanswered"] == [
-        ("Wer hat die WM gewonnen?", 3),
-        ("Wie wird das Wetter?", 2),
-        ("Was kostet Brot?", 1),
-    ]
-    with raw(db_path) as conn:
-        votes = conn.execute(
-            "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
-        ).fetchall()
-    assert votes == [("alice", 1), ("bob", -1)]
-
-
-async def test_question_stats_on_empty_log(db_path: Path) -> None:
-    async with await Storage.open(db_path) as storage:
-        assert await storage.question_stats() == {
-            "asked": 0,
-            "answered": 0,
-            "thumbs_up": 0,
-            "thumbs_down": 0,
-            "top_unanswered": [],
-            "modes": [],
-        }
 
 
 # --- unusable files -------------------------------------------------------------------
@@ -440,7 +354,7 @@ async def test_garbage_file_raises_storage_error_naming_rebuild(db_path: Path) -
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(bytes(range(1, 256)) * 64)
     with pytest.raises(StorageError) as caught:
-        await Storage.open(db_path)
+        await IndexStore.open(db_path)
     assert not isinstance(caught.value, NoIndexError)
     assert "reindex --rebuild" in str(caught.value)
     assert str(db_path) in str(caught.value)

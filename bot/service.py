@@ -1,0 +1,218 @@
+"""What the bot does, apart from Discord: ask and log, look up what a logged answer
+quoted, check and save an uploaded article, and the figures behind ``/stats``.
+
+The command line and every Discord entry point (slash commands, mentions, buttons) call
+these; the cogs only turn Discord input into calls and results into replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.state import BotState, LoggedQuestion, QuestionRecord
+from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
+from index.database import StorageError
+from index.diff import passage_key, passage_keys
+from index.engine import Answer, Engine, IndexedArticle, IndexedPassage, Scope
+from index.text import WORD_RE
+
+log = logging.getLogger("newsbot")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Refused(Exception):
+    """A user's input refused; ``reason`` names the message in ``refusal.j2``."""
+
+    def __init__(self, reason: str, **context: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.context = context
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """Where a question came from, for the log."""
+
+    origin: str = "cli"
+    user_id: int | None = None
+    guild_id: int | None = None
+    channel_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question with everything that shapes its answer."""
+
+    text: str
+    k: int = 3
+    offset: int = 0
+    abstain: bool = True
+    scope: Scope | None = None
+    context: Sequence[str] = field(default_factory=tuple)
+
+
+async def answer(engine: Engine, q: Question) -> Answer:
+    """The engine's answer, computed in a worker thread (an event loop keeps serving)."""
+    return await asyncio.to_thread(
+        functools.partial(
+            engine.answer, q.text, q.k, q.offset, q.abstain, scope=q.scope, context=q.context
+        )
+    )
+
+
+async def ask(engine: Engine, state: BotState, q: Question, asked: Asked) -> tuple[Answer, int]:
+    """Answer ``q`` and log it; returns the answer and its log id (0 when the log could
+    not be written: the log is a record, not a reason to fail an answer)."""
+    reply = await answer(engine, q)
+    record = QuestionRecord(
+        question=reply.question,
+        language=reply.language,
+        answered=reply.answered,
+        reason=reply.reason,
+        top_passages=[f"{r.article_id}#{r.paragraph}" for r in reply.results],
+        latency_ms=reply.elapsed_ms,
+        build_id=engine.snapshot.info.build_id,
+        origin=asked.origin,
+        user_id=str(asked.user_id) if asked.user_id else None,
+        guild_id=str(asked.guild_id) if asked.guild_id else None,
+        channel_id=str(asked.channel_id) if asked.channel_id else None,
+        scope=q.scope.to_dict() if q.scope else None,
+        context=list(q.context),
+        passage_keys=[passage_key(r.article_id, r.passage) for r in reply.results],
+        quote_spans=[(r.quote_start, r.quote_end) for r in reply.results],
+        mode=reply.mode,
+    )
+    try:
+        qid = await state.log_question(record)
+    except StorageError as exc:
+        log.warning("could not log a question: %s", exc)
+        qid = 0
+    return reply, qid
+
+
+def again(record: LoggedQuestion, *, k: int, offset: int = 0, abstain: bool = True) -> Question:
+    """A logged question, to answer again with the filters and context it had."""
+    return Question(
+        record.question,
+        k=k,
+        offset=offset,
+        abstain=abstain,
+        scope=Scope.from_dict(record.scope),
+        context=tuple(record.context),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The paragraph behind one quote of a logged answer."""
+
+    article: IndexedArticle
+    passage: IndexedPassage
+    quote: tuple[int, int] | None  # the quote's span, while the paragraph is unchanged
+    marks: tuple[tuple[int, int], ...]  # the question's words in the paragraph
+
+    @property
+    def quote_text(self) -> str | None:
+        return self.article.text[self.quote[0] : self.quote[1]] if self.quote else None
+
+
+async def logged_source(engine: Engine, record: LoggedQuestion, rank: int) -> Source | None:
+    """What quote [rank] of a logged answer cites, from the log: only a rank past the
+    logged first page (a "More results" page) is answered again. None when the article
+    or its paragraph is gone; ``quote`` is None when the paragraph changed since."""
+    if rank < 1:
+        return None
+    quote: tuple[int, int] | None
+    logged = min(len(record.top_passages), len(record.quote_spans), len(record.passage_keys))
+    if rank <= logged:
+        article_id, _, paragraph = record.top_passages[rank - 1].rpartition("#")
+        quote, key = record.quote_spans[rank - 1], record.passage_keys[rank - 1]
+    else:  # a later page, or a question logged before quotes were
+        reply = await answer(engine, again(record, k=rank, abstain=False))
+        hit = next((r for r in reply.results if r.rank == rank), None)
+        if hit is None:
+            return None
+        article_id, paragraph = hit.article_id, str(hit.paragraph)
+        quote, key = (hit.quote_start, hit.quote_end), passage_key(hit.article_id, hit.passage)
+    try:
+        article, passage, marks = engine.passage_view(article_id, int(paragraph), record.question)
+    except (KeyError, ValueError):
+        return None
+    if quote is not None:  # the quote stands where it stood only in the same paragraph text
+        current = passage_key(article.id, article.text[passage.start : passage.end])
+        if current != key or not passage.start <= quote[0] < quote[1] <= passage.end:
+            quote = None
+    return Source(article, passage, quote, marks)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleQuotes:
+    """Answers whose quoted paragraphs are no longer in the index as they were."""
+
+    changed: int
+    with_feedback: int
+
+
+async def stale_quotes(engine: Engine, state: BotState) -> StaleQuotes:
+    current = set(passage_keys(engine.snapshot).values())
+    stale = [
+        q for q in await state.quoted_passages() if any(k not in current for k in q.passage_keys)
+    ]
+    return StaleQuotes(len(stale), sum(q.has_feedback for q in stale))
+
+
+def words_in_articles(engine: Engine, words: Sequence[str]) -> list[str]:
+    """Those of ``words`` that the index holds (what a ``/synonym`` may point to)."""
+    snap = engine.snapshot
+    return [
+        w
+        for w in words
+        if any(
+            (t := snap.analyzer.term_of(tok)) is not None and t in snap.bm25.vocabulary
+            for tok in WORD_RE.findall(w)
+        )
+    ]
+
+
+def safe_article_name(filename: str) -> str:
+    """A file name that stays inside the articles directory: no path, no odd characters."""
+    base = os.path.basename(filename.replace("\\", "/"))
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
+        raise Refused("upload_type")
+    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
+    if not stem:
+        raise Refused("upload_name")
+    return f"{stem}.{suffix.lower()}"
+
+
+def validate_upload(name: str, data: bytes, limit: int) -> str:
+    """Check an uploaded article; returns its text or raises ``Refused`` with the reason."""
+    if len(data) > limit:
+        raise Refused("upload_size", size=len(data), limit=limit)
+    try:
+        text = decode_article(data, name)
+        parse_article(Path(name).stem, text, name)
+    except ArticleError as exc:
+        raise Refused("upload_unusable", value=name, detail=str(exc)) from None
+    return text
+
+
+def save_article(directory: Path, name: str, text: str) -> Path:
+    """Write atomically (temp file + rename) inside ``directory``."""
+    target = (directory / name).resolve()
+    if target.parent != directory.resolve():
+        raise Refused("upload_outside")
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.upload")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,223 @@
+"""The bot's state on real database files: its migrations (also from a database made
+before the index store and the bot state were split), the question log and feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import state as state_module
+from bot.state import BotState, QuestionRecord, QuestionStats
+from index import store as store_module
+from index.database import Database, StorageError
+from index.store import IndexStore
+from tests.conftest import REPO
+
+LEGACY = json.loads((REPO / "tests" / "data" / "legacy-migrations.json").read_text())
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "newsbot.sqlite3"
+
+
+@asynccontextmanager
+async def stores(path: Path) -> AsyncIterator[tuple[IndexStore, BotState]]:
+    """Both stores on one connection, as the bot and the command line open them."""
+    async with await IndexStore.open(path) as store:
+        yield store, await BotState.on(store.database)
+
+
+def schema(path: Path) -> dict[str, set[str]]:
+    """Each table's columns: what two ways of reaching the same schema must agree on."""
+    with closing(sqlite3.connect(path)) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_versions'"
+            )
+        ]
+        return {t: {c[1] for c in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def record(question: str, answered: bool, **extra: Any) -> QuestionRecord:
+    return QuestionRecord(
+        question=question,
+        language="en" if question.startswith("What") else "de",
+        answered=answered,
+        reason="answered" if answered else "not_covered",
+        top_passages=["000_632348a179117fcd#1"] if answered else [],
+        latency_ms=3.5,
+        build_id="b1",
+        **extra,
+    )
+
+
+async def test_each_store_has_its_own_version(db_path: Path) -> None:
+    async with stores(db_path) as (store, state):
+        assert await store.schema_version() == len(store_module.MIGRATIONS)
+        assert await state.schema_version() == len(state_module.MIGRATIONS)
+    with closing(sqlite3.connect(db_path)) as conn:
+        versions = dict(conn.execute("SELECT store, version FROM schema_versions"))
+    assert versions == {
+        "index": len(store_module.MIGRATIONS),
+        "bot": len(state_module.MIGRATIONS),
+    }
+
+
+@pytest.mark.parametrize("legacy_version", range(len(LEGACY["migrations"]) + 1))
+async def test_a_database_from_before_the_split_keeps_its_data_and_ends_in_todays_schema(
+    tmp_path: Path, legacy_version: int
+) -> None:
+    """A database made by the single-schema program, at any of its versions, opens with
+    both stores migrated on from where it stood: the same tables and columns as a new
+    database, and the question it logged still there."""
+    fresh = tmp_path / "fresh.sqlite3"
+    async with stores(fresh):
+        pass
+    old = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(old)) as conn:
+        for statements in LEGACY["migrations"][:legacy_version]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {legacy_version}")
+        if legacy_version:
+            conn.execute(
+                "INSERT INTO questions (asked_at, question, language, answered, reason,"
+                " top_passages, latency_ms, origin) VALUES ('2026-01-01', 'Wer?', 'de', 0,"
+                " 'not_covered', '[]', 1.0, 'cli')"
+            )
+        conn.commit()
+    async with stores(old) as (_, state):
+        logged = await state.question(1)
+        assert (logged is not None and logged.question == "Wer?") == bool(legacy_version)
+        assert await state.log_question(record("Noch eine Frage?", False)) > 0
+    assert schema(old) == schema(fresh)
+
+
+async def test_reopening_does_not_rerun_migrations(db_path: Path) -> None:
+    async with stores(db_path) as (_, state):
+        qid = await state.log_question(record("Wer?", False))
+    async with stores(db_path) as (_, state):
+        logged = await state.question(qid)
+        assert logged is not None and logged.question == "Wer?"
+
+
+async def test_a_failing_migration_changes_nothing(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each step is one transaction: a step that fails leaves the schema where it was."""
+    database = await Database.open(db_path)
+    try:
+        broken = (
+            *state_module.MIGRATIONS[:2],
+            state_module.Migration(3, ("CREATE TABLE x (a)", "NOT SQL")),
+        )
+        with pytest.raises(StorageError):
+            await database.migrate("bot", broken)
+        assert await database.version("bot") == 2
+        tables = {
+            r[0] for r in await database.conn.execute_fetchall("SELECT name FROM sqlite_master")
+        }
+        assert "x" not in tables and "guild_settings" in tables
+    finally:
+        await database.close()
+
+
+async def test_question_log_and_feedback(db_path: Path) -> None:
+    async with stores(db_path) as (_, state):
+        first = await state.log_question(
+            record(
+                "What did the US commit to?",
+                True,
+                origin="discord",
+                user_id="42",
+                guild_id="7",
+                channel_id="8",
+                passage_keys=["k1"],
+                quote_spans=[(10, 42)],
+            )
+        )
+        assert first > 0
+        stored = await state.question(first)
+        assert stored is not None
+        assert stored.id == first
+        assert stored.question == "What did the US commit to?"
+        assert stored.language == "en"
+        assert stored.answered is True
+        assert stored.reason == "answered"
+        assert stored.top_passages == ["000_632348a179117fcd#1"]
+        assert stored.passage_keys == ["k1"] and stored.quote_spans == [(10, 42)]
+        assert stored.latency_ms == 3.5
+        assert stored.build_id == "b1"
+        assert stored.origin == "discord"
+        assert stored.asked_at
+        assert await state.question(first + 1000) is None
+
+        unanswered = [
+            "Wer hat die WM gewonnen?",
+            "Wie wird das Wetter?",
+            "Wer hat die WM gewonnen?",
+            "Wer hat die WM gewonnen?",
+            "Wie wird das Wetter?",
+            "Was kostet Brot?",
+        ]
+        ids = [await state.log_question(record(q, False)) for q in unanswered]
+        assert len(set(ids)) == len(ids) and first not in ids
+        second = await state.log_question(record("Wer nahm an dem Treffen teil?", True))
+        again = await state.question(ids[0])
+        assert again is not None and again.answered is False
+
+        await state.add_feedback(first, "alice", 1)
+        await state.add_feedback(first, "bob", 1)
+        await state.add_feedback(second, "alice", -1)
+        # A second vote by the same user on the same question replaces the first.
+        await state.add_feedback(first, "bob", -1)
+        with pytest.raises(ValueError):
+            await state.add_feedback(first, "carol", 0)
+        with pytest.raises(ValueError):
+            await state.add_feedback(first, "carol", 2)
+
+        stats = await state.question_stats()
+    assert stats.asked == 8
+    assert stats.answered == 2
+    assert stats.thumbs_up == 1
+    assert stats.thumbs_down == 2
+    assert stats.top_unanswered == [
+        ("Wer hat die WM gewonnen?", 3),
+        ("Wie wird das Wetter?", 2),
+        ("Was kostet Brot?", 1),
+    ]
+    with closing(sqlite3.connect(db_path)) as conn:
+        votes = conn.execute(
+            "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
+        ).fetchall()
+    assert votes == [("alice", 1), ("bob", -1)]
+
+
+async def test_question_stats_on_empty_log(db_path: Path) -> None:
+    async with stores(db_path) as (_, state):
+        assert await state.question_stats() == QuestionStats(0, 0, 0, 0)
+
+
+async def test_concurrent_writers_on_one_connection_never_meet_an_open_transaction(
+    db_path: Path, seed_snapshot: Any
+) -> None:
+    """The bot logs questions while a reindex writes a build on the same connection: the
+    writes are serialised, none fails with "cannot start a transaction within a
+    transaction", and every row lands."""
+    async with stores(db_path) as (store, state):
+        questions = [state.log_question(record(f"Frage {i}?", False)) for i in range(40)]
+        audits = [state.audit(1, 2, "stats", True) for _ in range(20)]
+        await asyncio.gather(store.save_snapshot(seed_snapshot), *questions, *audits)
+        assert (await state.question_stats()).asked == 40
+        assert len(await state.audit_log(100)) == 20
+        assert await store.active_build_id() == seed_snapshot.info.build_id
