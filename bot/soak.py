@@ -23,9 +23,9 @@ from typing import Any
 
 from bot.app import NewsBot
 from bot.settings import Settings
-from bot.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 from index.engine import Engine, Snapshot
 from index.storage import Storage
+from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 
 QUESTIONS = (
     "What did the US commit to?",

@@ -19,10 +19,10 @@ from rich.console import Console
 
 from bot.cli import CliError, cmd_run
 from bot.settings import Settings
-from bot.standin import DiscordStandIn
 from index.engine import Snapshot
 from index.storage import Storage
 from tests.conftest import cache_dir, dictionary_path
+from tests.support.standin import DiscordStandIn
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GsEcRt.ThisIsNotARealTokenButLooksLikeOne_0123456"
 
