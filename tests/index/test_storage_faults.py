@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import ReindexReport, Sources, reindex
 from index.storage import (
@@ -31,7 +32,6 @@ from index.storage import (
     StorageError,
     reindex_file_lock,
 )
-from index.synthetic import synthetic_articles, write_corpus
 from tests.botcli import TIMEOUT, Run, run_bot
 from tests.conftest import SEEDS
 
