@@ -415,24 +415,6 @@ async def cmd_bench(args: argparse.Namespace, settings: Settings, console: Conso
     return 0
 
 
-async def cmd_soak(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    import tempfile
-
-    from bot.soak import soak
-
-    if not 1 <= args.questions <= 1_000_000:
-        raise CliError("--questions must be between 1 and 1,000,000", 2)
-    storage, engine = await open_engine(settings)
-    await storage.close()
-    console.print(render("note.j2", "terminal", what="soak", questions=args.questions))
-    with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
-        report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
-    console.print(render("soak.j2", "terminal", r=report), highlight=False)
-    if args.json:
-        args.json.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
-    return 0 if report.errors == 0 and report.lost == 0 else 1
-
-
 async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Start the Discord bot."""
     import aiohttp
@@ -548,12 +530,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="1k and 10k passages only")
     bench.add_argument("--json", type=Path, default=None, help="write all figures to FILE")
     bench.set_defaults(handler=cmd_bench)
-
-    soak = sub.add_parser("soak", help="N questions through a local Discord stand-in")
-    soak.add_argument("--questions", type=int, default=1000, help="how many (default 1000)")
-    soak.add_argument("--no-faults", action="store_true", help="no dropped sockets, no 429s")
-    soak.add_argument("--json", type=Path, default=None, help="write the report to FILE")
-    soak.set_defaults(handler=cmd_soak)
 
     run = sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(handler=cmd_run)
