@@ -48,7 +48,7 @@ soak: $(STAMP) dictionary
 	$(PY) -m benchmarks.soak --questions 10000 --json benchmarks/soak-10000-$$(date +%F).json
 
 bench: $(STAMP) dictionary
-	$(PY) -m bot bench --json benchmarks/results-$$(date +%F).json
+	$(PY) -m benchmarks.bench --json benchmarks/results-$$(date +%F).json
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

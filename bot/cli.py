@@ -385,36 +385,6 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
             runner.run(storage.close())
 
 
-async def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from bot.bench import BenchError, run_bench
-    from index.lexicon import load_ding
-    from index.pipeline import dictionary_warning
-
-    ding_path: Path | None = settings.dictionary_path
-    ding = None
-    if dictionary_warning(ding_path) is None and ding_path is not None:
-        ding = await asyncio.to_thread(load_ding, ding_path, settings.cache_dir)
-    else:
-        ding_path = None
-    sizes = [1_000, 10_000] if args.quick else args.sizes
-    dev_set = Path("..") / "shared" / "eval" / "questions.jsonl"
-    try:
-        await asyncio.to_thread(
-            run_bench,
-            sizes,
-            seeds=settings.articles_dir,
-            ding_path=ding_path,
-            ding=ding,
-            cache_dir=settings.cache_dir,
-            dev_set=dev_set,
-            json_path=args.json,
-            console=console,
-        )
-    except BenchError as exc:
-        raise CliError(f"benchmark failed: {exc}") from exc
-    return 0
-
-
 async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Start the Discord bot."""
     import aiohttp
@@ -520,17 +490,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(handler=cmd_eval)
 
-    bench = sub.add_parser("bench", help="speed and memory against rank-bm25 and FTS5")
-    bench.add_argument(
-        "--sizes",
-        type=_sizes,
-        default=[1_000, 10_000, 100_000],
-        help="comma-separated corpus sizes in passages",
-    )
-    bench.add_argument("--quick", action="store_true", help="1k and 10k passages only")
-    bench.add_argument("--json", type=Path, default=None, help="write all figures to FILE")
-    bench.set_defaults(handler=cmd_bench)
-
     run = sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(handler=cmd_run)
 
@@ -542,16 +501,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=_k, default=3, help="quotes per answer")
         p.set_defaults(handler=handler)
     return parser
-
-
-def _sizes(value: str) -> list[int]:
-    try:
-        sizes = [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
-    if not sizes or any(n < 100 or n > 1_000_000 for n in sizes):
-        raise argparse.ArgumentTypeError("sizes must be between 100 and 1,000,000")
-    return sizes
 
 
 def _k(value: str) -> int:
