@@ -45,10 +45,10 @@ crash: $(STAMP)
 	$(PY) scripts/crash_reindex.py --trials 50
 
 soak: $(STAMP) dictionary
-	$(PY) -m bot soak --questions 10000 --json benchmarks/soak-10000-$$(date +%F).json
+	$(PY) -m benchmarks.soak --questions 10000 --json benchmarks/soak-10000-$$(date +%F).json
 
 bench: $(STAMP) dictionary
-	$(PY) -m bot bench --json benchmarks/results-$$(date +%F).json
+	$(PY) -m benchmarks.bench --json benchmarks/results-$$(date +%F).json
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -46,7 +46,7 @@ class DenseIndex:
     passage_has: npt.NDArray[np.bool_] = field(init=False)
     sentence_vectors: npt.NDArray[np.float16] = field(init=False)
     sentence_has: npt.NDArray[np.bool_] = field(init=False)
-    watermark: int = 0  # the last stored vector row read (see Storage.vectors_after)
+    watermark: int = 0  # the last stored vector row read (see IndexStore.vectors_after)
     _where: dict[bytes, list[tuple[bool, int]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

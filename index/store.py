@@ -2,7 +2,7 @@
 sentence-encoder vectors.
 
 All of the index's SQL lives in this module, always with ``?`` parameters; the schema is
-changed by the numbered migrations below (see ``index.database``). The bot's own state
+changed by the numbered migrations in ``index.schema``. The bot's own state
 (question log, settings, …) is another store, ``bot.state``, which may share the file.
 
 A reindex writes the new build under its own ``build_id`` while the old one keeps
@@ -26,100 +26,16 @@ from index.analysis import ANALYZER_VERSION
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, Database, Migration, StorageError, translated
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated
 from index.diff import BuildTexts
 from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
 from index.locks import ReindexBusyError, reindex_file_lock
+from index.schema import MIGRATIONS
 
 STORE = "index"
 _WRITE_CHUNK = 2_000  # passages per insert transaction (and per progress step)
 _ARTICLE_CHUNK = 1_000  # articles (with their full text) per insert transaction
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        (
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            """CREATE TABLE builds (
-                build_id       TEXT PRIMARY KEY,
-                state          TEXT NOT NULL CHECK (state IN ('building', 'ready')),
-                built_at       TEXT NOT NULL,
-                analyzer       TEXT NOT NULL,
-                params         TEXT NOT NULL,
-                articles       INTEGER NOT NULL,
-                passages       INTEGER NOT NULL,
-                seconds        REAL NOT NULL,
-                skipped        TEXT NOT NULL,
-                has_dictionary INTEGER NOT NULL,
-                lexicon        BLOB
-            )""",
-            """CREATE TABLE articles (
-                build_id TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
-                id       TEXT NOT NULL,
-                title    TEXT NOT NULL,
-                date     TEXT,
-                source   TEXT,
-                path     TEXT NOT NULL,
-                caption  TEXT,
-                text     TEXT NOT NULL,
-                sha256   TEXT NOT NULL,
-                PRIMARY KEY (build_id, id)
-            )""",
-            """CREATE TABLE passages (
-                build_id   TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
-                id         INTEGER NOT NULL,
-                article_id TEXT NOT NULL,
-                ordinal    INTEGER NOT NULL,
-                section    TEXT,
-                start      INTEGER NOT NULL,
-                "end"      INTEGER NOT NULL,
-                terms      TEXT NOT NULL,
-                PRIMARY KEY (build_id, id)
-            )""",
-        ),
-        legacy=1,
-    ),
-    # postings stored as arrays with the build; passages no longer carry their terms
-    Migration(
-        2,
-        (
-            "DELETE FROM meta WHERE key = 'active_build'",
-            "DELETE FROM builds",
-            "ALTER TABLE builds ADD COLUMN postings BLOB",
-            "DROP TABLE passages",
-            """CREATE TABLE passages (
-                build_id   TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
-                id         INTEGER NOT NULL,
-                article_id TEXT NOT NULL,
-                ordinal    INTEGER NOT NULL,
-                section    TEXT,
-                start      INTEGER NOT NULL,
-                "end"      INTEGER NOT NULL,
-                PRIMARY KEY (build_id, id)
-            )""",
-        ),
-        legacy=3,
-    ),
-    # what a build was made from (a hash of its inputs): a reindex can tell nothing changed
-    Migration(3, ("ALTER TABLE builds ADD COLUMN inputs TEXT",), legacy=8),
-    # sentence-encoder vectors of passages and sentences, keyed by model and text hash
-    # (shared by every build that holds the same text)
-    Migration(
-        4,
-        (
-            """CREATE TABLE vectors (
-                model  TEXT NOT NULL,
-                hash   BLOB NOT NULL,
-                vector BLOB NOT NULL,
-                UNIQUE (model, hash)
-            )""",
-        ),
-        legacy=9,
-    ),
-    # the bot's settings moved to its own store (bot.state)
-    Migration(5, ("DELETE FROM meta WHERE key <> 'active_build'",)),
-)
 
 
 class NoIndexError(StorageError):

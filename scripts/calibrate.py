@@ -26,8 +26,8 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.cli import open_engine  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.startup import open_engine  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluation import EvalQuestion, evaluate, first_hit, load_questions  # noqa: E402
 

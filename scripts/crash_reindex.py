@@ -52,13 +52,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 
+from benchmarks.synthetic import synthetic_articles, write_corpus  # noqa: E402
 from index.corpus import load_articles  # noqa: E402
 from index.crashpoints import CRASH_ENV, CRASH_POINTS  # noqa: E402
 from index.database import StorageError  # noqa: E402
 from index.engine import Answer, Engine  # noqa: E402
 from index.locks import ReindexBusyError, reindex_file_lock  # noqa: E402
 from index.store import IndexStore  # noqa: E402
-from index.synthetic import synthetic_articles, write_corpus  # noqa: E402
 
 QUESTIONS = (
     "Wer nahm an dem Treffen teil?",

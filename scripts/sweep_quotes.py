@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.cli import open_engine  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.startup import open_engine  # noqa: E402
 from index.evaluation import evaluate, load_questions  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "eval" / "xquad-dev"

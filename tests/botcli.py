@@ -78,12 +78,14 @@ def run_bot(
     stdin: str | None = None,
     cwd: Path | None = None,
     preexec_fn: Callable[[], None] | None = None,
+    module: str = "bot",
     **settings: str,
 ) -> Run:
-    """Run ``python -m bot ARGS`` to completion (in an empty directory unless ``cwd``)."""
+    """Run ``python -m bot ARGS`` (or another ``module``, e.g. ``benchmarks.bench``) to
+    completion, in an empty directory unless ``cwd``."""
     with tempfile.TemporaryDirectory(prefix="newsbot-cli-") as empty:
         proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
+            [sys.executable, "-m", module, *args],
             cwd=cwd or empty,
             env=bot_environment(database, **settings),
             input=stdin,

@@ -18,7 +18,12 @@ from typing import Any
 
 from bot.app import NewsBot
 from bot.settings import Settings
-from bot.standin import (
+from bot.state import BotState
+from index.encoder import Encoder
+from index.engine import Engine, Snapshot
+from index.store import IndexStore
+from tests.conftest import cache_dir, dictionary_path
+from tests.support.standin import (
     CALLBACK_RE,
     CHANNEL_MESSAGE_RE,
     CHANNEL_MESSAGES_RE,
@@ -28,11 +33,6 @@ from bot.standin import (
     DiscordStandIn,
     Request,
 )
-from bot.state import BotState
-from index.encoder import Encoder
-from index.engine import Engine, Snapshot
-from index.store import IndexStore
-from tests.conftest import cache_dir, dictionary_path
 
 JSON = dict[str, Any]
 

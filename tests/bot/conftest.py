@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import DiscordStandIn
 from index.engine import Snapshot
 from index.store import IndexStore
 from tests.bot.botfixtures import Harness, capture_errors
 from tests.conftest import SEEDS
+from tests.support.standin import DiscordStandIn
 
 
 @pytest.fixture

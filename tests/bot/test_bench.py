@@ -1,4 +1,4 @@
-"""``python -m bot bench`` runs end to end on a small corpus (a smoke test: no timing
+"""``python -m benchmarks.bench`` runs end to end on a small corpus (a smoke test: no timing
 assertions; ``make bench`` is the full run)."""
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ SIZES = ("500",)  # one size: the run end to end is the point, not the figures
 
 def test_small_benchmark_runs_and_checks_exactness(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    result = run_bot(tmp_path / "db", "bench", "--sizes", ",".join(SIZES), "--json", str(out))
+    result = run_bot(
+        tmp_path / "db", "--sizes", ",".join(SIZES), "--json", str(out), module="benchmarks.bench"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = json.loads(out.read_text())
     assert set(data["sizes"]) == set(SIZES)

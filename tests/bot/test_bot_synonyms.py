@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin import DiscordStandIn
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     Harness,
@@ -15,6 +14,7 @@ from tests.bot.botfixtures import (
     plain,
     slash,
 )
+from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
 

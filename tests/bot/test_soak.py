@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.soak import soak
+from benchmarks.soak import soak
 from index.engine import Snapshot
 
 

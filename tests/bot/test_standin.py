@@ -19,7 +19,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.standin import Attach, DiscordStandIn, ThreadChannel, capture_discord_errors
+from tests.support.standin import Attach, DiscordStandIn, ThreadChannel, capture_discord_errors
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot import state as state_module
+from bot import schema as state_module
 from bot.state import BotState, QuestionRecord, QuestionStats
-from index import store as store_module
+from index import schema as store_module
 from index.database import Database, StorageError
 from index.store import IndexStore
 from tests.conftest import REPO

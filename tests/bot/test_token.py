@@ -17,12 +17,13 @@ import yarl
 from pydantic import SecretStr
 from rich.console import Console
 
-from bot.cli import CliError, cmd_run
+from bot.cli import cmd_run
 from bot.settings import Settings
-from bot.standin import DiscordStandIn
+from bot.startup import CliError
 from index.engine import Snapshot
 from index.store import IndexStore
 from tests.conftest import cache_dir, dictionary_path
+from tests.support.standin import DiscordStandIn
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GsEcRt.ThisIsNotARealTokenButLooksLikeOne_0123456"
 

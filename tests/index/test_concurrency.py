@@ -3,7 +3,7 @@
 The questions are asked when the reindex's steps begin (its progress events), so they are
 asked during the reindex by construction, on any machine, whatever the corpus size; each
 is answered before the reindex is over. Only correctness and order are asserted here; the
-latencies and the event-loop lag under reindex are measured by ``python -m bot bench``.
+latencies and the event-loop lag under reindex are measured by ``python -m benchmarks.bench``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import asyncio
 import time
 from pathlib import Path
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import Sources, reindex
 from index.store import IndexStore
-from index.synthetic import synthetic_articles, write_corpus
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 
 QUESTIONS = [

@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from bot.state import BotState, QuestionRecord
 from index.database import StorageError
 from index.engine import Answer, Engine, Snapshot
 from index.locks import ReindexBusyError, reindex_file_lock
 from index.pipeline import ReindexReport, Sources, reindex
 from index.store import IndexStore
-from index.synthetic import synthetic_articles, write_corpus
 from tests.botcli import TIMEOUT, Run, run_bot
 from tests.conftest import SEEDS
 

@@ -17,7 +17,8 @@ import index.store as storage_module
 from index.database import StorageError
 from index.engine import Answer, Engine, Snapshot
 from index.pipeline import Sources, reindex
-from index.store import MIGRATIONS, IndexStore, NoIndexError
+from index.schema import MIGRATIONS
+from index.store import IndexStore, NoIndexError
 from index.text import WORD_RE
 from tests.conftest import SEEDS
 

