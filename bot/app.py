@@ -193,11 +193,7 @@ class NewsBot(commands.Bot):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         """One handler for every slash command: users get a short reply, we get the log."""
-        if isinstance(error, app_commands.CommandOnCooldown):
-            text = content(
-                "cooldown.j2", seconds=error.retry_after, de=locale_is_german(interaction)
-            )
-        elif isinstance(error, NotAdmin):
+        if isinstance(error, NotAdmin):
             text = content("not_admin.j2", de=locale_is_german(interaction))
         elif isinstance(error, app_commands.NoPrivateMessage):
             text = content("guild_only.j2", de=locale_is_german(interaction))

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot ask|search|reindex|eval|shell|start``.
+"""Command line: ``python -m bot ask|reindex|eval|shell|run|start``.
 
 Every command opens the database named in the settings; messages meant for people are
 rendered from the same templates as the Discord replies.
@@ -113,7 +113,9 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
         console.print(render("reindex.j2", "terminal", report=report), highlight=False)
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
-            console.print(f"note: {why_not}", highlight=False)
+            console.print(
+                render("note.j2", "terminal", what="lexical", reason=why_not), highlight=False
+            )
         if encoder is not None:  # the new text's vectors, now: the index is then complete
             engine = Engine(await storage.load_snapshot(), encoder=encoder)
             await run_encode(storage, engine, settings, console)

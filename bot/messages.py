@@ -68,15 +68,9 @@ def embed(
     return result
 
 
-def rendered_embed(
-    template: str,
-    *,
-    title: str | None = None,
-    footer: str | None = None,
-    colour: discord.Colour = BRAND,
-    **context: Any,
-) -> discord.Embed:
-    return embed(render(template, "discord", **context), title=title, footer=footer, colour=colour)
+def title(what: str, de: bool = False) -> str:
+    """An embed's title, from ``label.j2``."""
+    return render("label.j2", "discord", what=what, de=de)
 
 
 def content(template: str, **context: Any) -> str:

@@ -103,7 +103,10 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
             snapshot = await storage.load_snapshot()
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
-            Console(stderr=True, soft_wrap=True).print(f"note: {why_not}", highlight=False)
+            notes = Console(stderr=True, soft_wrap=True)
+            notes.print(
+                render("note.j2", "terminal", what="lexical", reason=why_not), highlight=False
+            )
         engine = Engine(snapshot, max_question_chars=settings.max_question_chars, encoder=encoder)
         if wait_for_vectors:
             await run_encode(storage, engine, settings, Console(stderr=True))
@@ -138,7 +141,7 @@ async def run_encode(
                 storage, engine, settings.encoder, settings.embedding_cache, progress
             )
         except (ReindexError, StorageError, ValueError, OSError) as exc:
-            console.print(f"note: semantic index incomplete ({exc}); answering lexically")
+            console.print(render("note.j2", "terminal", what="encoding_failed", reason=str(exc)))
             return None
 
 

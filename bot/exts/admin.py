@@ -21,7 +21,7 @@ from discord.ext import commands
 
 from bot import service
 from bot.app import NewsBot
-from bot.messages import NO_MENTIONS, content, embed
+from bot.messages import NO_MENTIONS, content, embed, title
 from bot.options import refusal
 from bot.permissions import admin_only
 from bot.render import render
@@ -173,7 +173,7 @@ class Admin(commands.Cog):
         )
         await bot.state.audit(interaction.guild_id, interaction.user.id, "stats", True)
         await interaction.response.send_message(
-            embed=embed(text, title="Usage"),
+            embed=embed(text, title=title("usage")),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -198,7 +198,7 @@ class Admin(commands.Cog):
             )
         await bot.state.audit(interaction.guild_id, interaction.user.id, "gaps", True)
         await interaction.response.send_message(
-            embed=embed(render("gaps.j2", "discord", rows=rows), title="Gaps"),
+            embed=embed(render("gaps.j2", "discord", rows=rows), title=title("gaps")),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -264,7 +264,8 @@ class Admin(commands.Cog):
         entries = await self.bot.state.synonyms()
         await interaction.response.send_message(
             embed=embed(
-                render("synonyms.j2", "discord", entries=entries, note=note), title="Synonyms"
+                render("synonyms.j2", "discord", entries=entries, note=note),
+                title=title("synonyms"),
             ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -356,7 +357,9 @@ class Admin(commands.Cog):
             threads=await self.bot.state.threads_enabled(interaction.guild_id),
         )
         await interaction.response.send_message(
-            embed=embed(text, title="Configuration"), ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=embed(text, title=title("configuration")),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     def _settings_channels(self, guild_id: int, stored: list[int]) -> tuple[list[int], list[int]]:

@@ -241,7 +241,7 @@ class GlossButton(
         self.qid, self.rank = qid, rank
         super().__init__(
             discord.ui.Button(
-                label=label("Gloss"),
+                label=label(render("label.j2", "discord", what="gloss")),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"nb:gloss:{qid}:{rank}",
                 row=0,

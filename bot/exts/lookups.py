@@ -29,7 +29,12 @@ def search_message(answer: Answer, qid: int) -> tuple[discord.Embed, discord.ui.
     shown = len(answer.results)
     first = answer.offset + 1
     title = render("search_title.j2", "discord", answer=answer)
-    footer = f"{first}–{answer.offset + shown} / {answer.total_hits}" if shown else None
+    last, total = answer.offset + shown, answer.total_hits
+    footer = (
+        render("label.j2", "discord", what="page", first=first, last=last, total=total)
+        if shown
+        else None
+    )
     body = embed(
         render("search.j2", "discord", answer=answer),
         title=title,
