@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot.checks import Cooldowns, NotAdmin, UserFacingError
 from bot.messages import NO_MENTIONS, content
+from bot.questions import clean_question
 from bot.service import Asked
 from bot.settings import Settings
 from bot.state import BotState, LoggedQuestion
@@ -220,6 +221,17 @@ def client(interaction: discord.Interaction) -> NewsBot:
 def asked(interaction: discord.Interaction, origin: str) -> Asked:
     """Who asked, where, for the question log."""
     return Asked(origin, interaction.user.id, interaction.guild_id, interaction.channel_id)
+
+
+async def asked_text(interaction: discord.Interaction, text: str) -> str:
+    """A slash command's question without Discord markup; empty (after telling the user
+    how to ask) when nothing is left: only mentions, links or invisible characters."""
+    question = clean_question(text)
+    if not question:
+        await send_ephemeral(
+            interaction, content("mention_help.j2", de=locale_is_german(interaction))
+        )
+    return question
 
 
 def locale_is_german(interaction: discord.Interaction) -> bool:

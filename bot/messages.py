@@ -78,8 +78,22 @@ def content(template: str, **context: Any) -> str:
     return fit_lines(render(template, "discord", **context), CONTENT_LIMIT)
 
 
-def label(text: str) -> str:
-    return truncate(text, LABEL_LIMIT)
+def button(
+    custom_id: str,
+    *,
+    label: str | None = None,
+    emoji: str | None = None,
+    primary: bool = False,
+    row: int | None = None,
+) -> discord.ui.Button[Any]:
+    """A button for a ``DynamicItem``: its label within Discord's limit."""
+    return discord.ui.Button(
+        label=truncate(label, LABEL_LIMIT) if label is not None else None,
+        emoji=emoji,
+        style=discord.ButtonStyle.primary if primary else discord.ButtonStyle.secondary,
+        custom_id=custom_id,
+        row=row,
+    )
 
 
 def unstored(view: discord.ui.View) -> discord.ui.View:

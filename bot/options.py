@@ -16,6 +16,12 @@ from index.engine import Scope
 from index.text import fold
 
 CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
+# How ``/ask`` and ``/search`` describe their filters.
+SCOPE_OPTIONS = {
+    "source": "Only this article",
+    "since": "Only articles from this date on (YYYY-MM-DD)",
+    "until": "Only articles up to this date (YYYY-MM-DD)",
+}
 
 
 def article_choices(bot: NewsBot, current: str) -> list[app_commands.Choice[str]]:

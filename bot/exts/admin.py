@@ -44,6 +44,22 @@ class _Progress:
     shown: float = 0.0
 
 
+def admin_group(name: str, description: str) -> app_commands.Group:
+    """A group of admin commands, hidden in DMs and from members without Manage Server."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+
+async def _private(interaction: Interaction, reply: discord.Embed) -> None:
+    await interaction.response.send_message(
+        embed=reply, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
 class Admin(commands.Cog):
     """Keep the index current and see how the bot is used."""
 
@@ -84,8 +100,14 @@ class Admin(commands.Cog):
         await self._run_reindex(interaction, detail)
 
     async def _refuse(self, interaction: Interaction, detail: str) -> None:
+        await self._audit(interaction, "reindex", False, detail)
+
+    async def _audit(
+        self, interaction: Interaction, action: str, allowed: bool, detail: str = ""
+    ) -> None:
+        """Record an admin action (or its refusal) in the audit table."""
         await self.bot.state.audit(
-            interaction.guild_id, interaction.user.id, "reindex", False, detail
+            interaction.guild_id, interaction.user.id, action, allowed, detail
         )
 
     async def _run_reindex(self, interaction: Interaction, detail: str) -> None:
@@ -128,9 +150,8 @@ class Admin(commands.Cog):
         try:
             report = await reindex(bot.store, bot.sources, bot.engine, progress)
         except ReindexBusyError:
-            await bot.state.audit(
-                interaction.guild_id,
-                interaction.user.id,
+            await self._audit(
+                interaction,
                 "reindex",
                 False,
                 "busy: another reindex was running",
@@ -141,15 +162,12 @@ class Admin(commands.Cog):
             # A missing articles directory, an unreadable glossary, a failed build: the
             # previous index keeps serving. Say why, instead of leaving "Reindexing…" up.
             log.warning("reindex failed: %s", exc)
-            await bot.state.audit(
-                interaction.guild_id, interaction.user.id, "reindex", False, f"failed: {exc}"
-            )
+            await self._audit(interaction, "reindex", False, f"failed: {exc}")
             await final(content=content("reindex_failed.j2", reason=str(exc)))
             return
         summary = render("reindex.j2", "discord", report=report)
-        await bot.state.audit(
-            interaction.guild_id,
-            interaction.user.id,
+        await self._audit(
+            interaction,
             "reindex",
             True,
             f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
@@ -171,12 +189,8 @@ class Admin(commands.Cog):
             stale=await service.stale_quotes(bot.engine, bot.state),
             semantic=semantic_line(bot.engine.semantic_status()),
         )
-        await bot.state.audit(interaction.guild_id, interaction.user.id, "stats", True)
-        await interaction.response.send_message(
-            embed=embed(text, title=title("usage")),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
+        await self._audit(interaction, "stats", True)
+        await _private(interaction, embed(text, title=title("usage")))
 
     @app_commands.command(name="gaps")
     @app_commands.guild_only()
@@ -196,18 +210,13 @@ class Admin(commands.Cog):
                     "understood": understood_line(answer.understood_as, answer.language),
                 }
             )
-        await bot.state.audit(interaction.guild_id, interaction.user.id, "gaps", True)
-        await interaction.response.send_message(
-            embed=embed(render("gaps.j2", "discord", rows=rows), title=title("gaps")),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
+        await self._audit(interaction, "gaps", True)
+        await _private(
+            interaction, embed(render("gaps.j2", "discord", rows=rows), title=title("gaps"))
         )
 
-    synonym = app_commands.Group(
-        name="synonym",
-        description="Words the bot should understand (applied at once, no reindex)",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+    synonym = admin_group(
+        "synonym", "Words the bot should understand (applied at once, no reindex)"
     )
 
     @synonym.command(name="add")
@@ -228,9 +237,8 @@ class Admin(commands.Cog):
             raise refusal("synonym_unknown_words")
         await self.bot.state.set_synonym(term.strip(), words, interaction.user.id)
         await self.bot.apply_synonyms()
-        await self.bot.state.audit(
-            interaction.guild_id,
-            interaction.user.id,
+        await self._audit(
+            interaction,
             "synonym add",
             True,
             f"{term.strip()} = {', '.join(words)}",
@@ -248,9 +256,7 @@ class Admin(commands.Cog):
         if not await self.bot.state.remove_synonym(term.strip()):
             raise refusal("synonym_missing", value=term)
         await self.bot.apply_synonyms()
-        await self.bot.state.audit(
-            interaction.guild_id, interaction.user.id, "synonym remove", True, term.strip()
-        )
+        await self._audit(interaction, "synonym remove", True, term.strip())
         removed = render("note.j2", "discord", what="synonym_removed", term=term.strip())
         await self._reply_synonyms(interaction, removed)
 
@@ -262,21 +268,15 @@ class Admin(commands.Cog):
 
     async def _reply_synonyms(self, interaction: Interaction, note: str) -> None:
         entries = await self.bot.state.synonyms()
-        await interaction.response.send_message(
-            embed=embed(
+        await _private(
+            interaction,
+            embed(
                 render("synonyms.j2", "discord", entries=entries, note=note),
                 title=title("synonyms"),
             ),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
-    config = app_commands.Group(
-        name="config",
-        description="Bot settings for this server",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    config = admin_group("config", "Bot settings for this server")
 
     @config.command(name="show")
     @admin_only()
@@ -294,9 +294,8 @@ class Admin(commands.Cog):
         assert interaction.guild_id is not None
         changed = await self.bot.state.set_ask_channel(interaction.guild_id, channel.id, enabled)
         await self.bot.refresh_ask_channels()
-        await self.bot.state.audit(
-            interaction.guild_id,
-            interaction.user.id,
+        await self._audit(
+            interaction,
             "config ask-channel",
             True,
             f"{channel.id} {'on' if enabled else 'off'}",
@@ -311,9 +310,8 @@ class Admin(commands.Cog):
         """Open a follow-up thread on answers in this server (or stop doing so)."""
         assert interaction.guild_id is not None
         await self.bot.state.set_threads(interaction.guild_id, enabled)
-        await self.bot.state.audit(
-            interaction.guild_id,
-            interaction.user.id,
+        await self._audit(
+            interaction,
             "config threads",
             True,
             "on" if enabled else "off",
@@ -331,9 +329,8 @@ class Admin(commands.Cog):
         """Set or clear the role that may use the admin commands."""
         assert interaction.guild_id is not None
         await self.bot.state.set_admin_role(interaction.guild_id, role.id if role else None)
-        await self.bot.state.audit(
-            interaction.guild_id,
-            interaction.user.id,
+        await self._audit(
+            interaction,
             "config admin-role",
             True,
             str(role.id) if role else "cleared",
@@ -356,11 +353,7 @@ class Admin(commands.Cog):
             intent=self.bot.intents.message_content,
             threads=await self.bot.state.threads_enabled(interaction.guild_id),
         )
-        await interaction.response.send_message(
-            embed=embed(text, title=title("configuration")),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
+        await _private(interaction, embed(text, title=title("configuration")))
 
     def _settings_channels(self, guild_id: int, stored: list[int]) -> tuple[list[int], list[int]]:
         """``ASK_CHANNEL_IDS`` as this server sees them: its own channels there, and the ids

@@ -17,9 +17,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import service
-from bot.app import NewsBot, asked, client, locale_is_german, logged_question, send_ephemeral
-from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label, unstored
-from bot.options import autocomplete_article, scope_from_options
+from bot.app import (
+    NewsBot,
+    asked,
+    asked_text,
+    client,
+    locale_is_german,
+    logged_question,
+    send_ephemeral,
+)
+from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, button, content, embed, unstored
+from bot.options import SCOPE_OPTIONS, autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render, truncate
 from bot.service import Asked, Question
@@ -93,13 +101,7 @@ class DidYouMean(
 
     def __init__(self, qid: int, index: int, text: str = "?") -> None:
         self.qid, self.index = qid, index
-        super().__init__(
-            discord.ui.Button(
-                label=label(text),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nb:dym:{qid}:{index}",
-            )
-        )
+        super().__init__(button(f"nb:dym:{qid}:{index}", label=text, primary=True))
 
     @classmethod
     async def from_custom_id(
@@ -139,10 +141,9 @@ class MoreResults(
     def __init__(self, qid: int, offset: int, de: bool = False) -> None:
         self.qid, self.offset = qid, offset
         super().__init__(
-            discord.ui.Button(
-                label=label(render("label.j2", "discord", what="more", de=de)),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nb:more:{qid}:{offset}",
+            button(
+                f"nb:more:{qid}:{offset}",
+                label=render("label.j2", "discord", what="more", de=de),
                 row=0,
             )
         )
@@ -177,10 +178,9 @@ class ShowSource(
     def __init__(self, qid: int, rank: int, de: bool = False) -> None:
         self.qid, self.rank = qid, rank
         super().__init__(
-            discord.ui.Button(
-                label=label(render("label.j2", "discord", what="source", rank=rank, de=de)),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nb:src:{qid}:{rank}",
+            button(
+                f"nb:src:{qid}:{rank}",
+                label=render("label.j2", "discord", what="source", rank=rank, de=de),
                 row=1,
             )
         )
@@ -240,11 +240,8 @@ class GlossButton(
     def __init__(self, qid: int, rank: int) -> None:
         self.qid, self.rank = qid, rank
         super().__init__(
-            discord.ui.Button(
-                label=label(render("label.j2", "discord", what="gloss")),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nb:gloss:{qid}:{rank}",
-                row=0,
+            button(
+                f"nb:gloss:{qid}:{rank}", label=render("label.j2", "discord", what="gloss"), row=0
             )
         )
 
@@ -279,10 +276,9 @@ class Feedback(
     def __init__(self, qid: int, vote: int) -> None:
         self.qid, self.vote = qid, vote
         super().__init__(
-            discord.ui.Button(
+            button(
+                f"nb:fb:{qid}:{'up' if vote > 0 else 'down'}",
                 emoji="👍" if vote > 0 else "👎",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nb:fb:{qid}:{'up' if vote > 0 else 'down'}",
                 row=0,
             )
         )
@@ -314,9 +310,7 @@ class Asking(commands.Cog):
     @app_commands.describe(
         question="Your question, in English or German",
         private="Only you see the answer (default: no)",
-        source="Only this article",
-        since="Only articles from this date on (YYYY-MM-DD)",
-        until="Only articles up to this date (YYYY-MM-DD)",
+        **SCOPE_OPTIONS,
     )
     @app_commands.autocomplete(source=autocomplete_article)
     async def ask(
@@ -329,11 +323,8 @@ class Asking(commands.Cog):
         until: str | None = None,
     ) -> None:
         """Ask a question about the articles; the answer quotes them verbatim."""
-        question = clean_question(question)
-        if not question:  # only mentions, links or invisible characters
-            await send_ephemeral(
-                interaction, content("mention_help.j2", de=locale_is_german(interaction))
-            )
+        question = await asked_text(interaction, question)
+        if not question:
             return
         scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         wait = self.bot.cooldowns.retry_after(interaction.user.id)

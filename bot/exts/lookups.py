@@ -12,10 +12,16 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
 from bot import service
-from bot.app import NewsBot, asked, client, locale_is_german, logged_question, send_ephemeral
-from bot.messages import MUTED, NO_MENTIONS, content, embed, label, unstored
-from bot.options import article_choices, autocomplete_article, scope_from_options
-from bot.questions import clean_question
+from bot.app import (
+    NewsBot,
+    asked,
+    asked_text,
+    client,
+    locale_is_german,
+    logged_question,
+)
+from bot.messages import MUTED, NO_MENTIONS, button, content, embed, unstored
+from bot.options import SCOPE_OPTIONS, article_choices, autocomplete_article, scope_from_options
 from bot.render import render
 from bot.service import Question
 from index.embedding import semantic_line
@@ -57,13 +63,7 @@ class SearchPage(
 
     def __init__(self, qid: int, offset: int, arrow: str) -> None:
         self.qid, self.offset = qid, offset
-        super().__init__(
-            discord.ui.Button(
-                label=label(arrow),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nb:page:{qid}:{offset}:{arrow}",
-            )
-        )
+        super().__init__(button(f"nb:page:{qid}:{offset}:{arrow}", label=arrow))
 
     @classmethod
     async def from_custom_id(
@@ -99,13 +99,7 @@ class ArticleButton(
 
     def __init__(self, article_id: str, title: str = "?") -> None:
         self.article_id = article_id
-        super().__init__(
-            discord.ui.Button(
-                label=label(title),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nb:art:{article_id}"[:100],
-            )
-        )
+        super().__init__(button(f"nb:art:{article_id}"[:100], label=title, primary=True))
 
     @classmethod
     async def from_custom_id(
@@ -133,12 +127,7 @@ class Lookups(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="search")
-    @app_commands.describe(
-        query="Words to look for, in English or German",
-        source="Only this article",
-        since="Only articles from this date on (YYYY-MM-DD)",
-        until="Only articles up to this date (YYYY-MM-DD)",
-    )
+    @app_commands.describe(query="Words to look for, in English or German", **SCOPE_OPTIONS)
     @app_commands.autocomplete(source=autocomplete_article)
     async def search(
         self,
@@ -149,11 +138,8 @@ class Lookups(commands.Cog):
         until: str | None = None,
     ) -> None:
         """List the passages that match, best first, a page at a time."""
-        query = clean_question(query)
-        if not query:  # only mentions, links or invisible characters
-            await send_ephemeral(
-                interaction, content("mention_help.j2", de=locale_is_german(interaction))
-            )
+        query = await asked_text(interaction, query)
+        if not query:
             return
         scope = scope_from_options(self.bot, source, since, until, locale_is_german(interaction))
         await interaction.response.defer(thinking=True)

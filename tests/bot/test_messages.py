@@ -16,10 +16,10 @@ from bot.messages import (
     EMBED_TOTAL_LIMIT,
     FIELDS_LIMIT,
     LABEL_LIMIT,
+    button,
     content,
     embed,
     fit_lines,
-    label,
 )
 from bot.render import by_article, escape_markdown, render, truncate
 from index.engine import Engine, understood_line
@@ -72,7 +72,9 @@ def test_embed_limits() -> None:
 
 
 def test_content_and_labels() -> None:
-    assert len(label("Quelle " * 30)) <= LABEL_LIMIT
+    made = button("nb:src:1:1", label="Quelle " * 30)
+    assert made.label is not None and len(made.label) <= LABEL_LIMIT
+    assert made.custom_id == "nb:src:1:1" and made.style is discord.ButtonStyle.secondary
     text = content("cooldown.j2", seconds=4.2, de=False)
     assert "5 s" in text and len(text) <= CONTENT_LIMIT
 
