@@ -23,9 +23,10 @@ from bot.messages import NO_MENTIONS, content
 from bot.settings import Settings
 from index.diff import passage_key
 from index.embedding import semantic_line
-from index.engine import Answer, Engine, Scope
+from index.engine import Engine
 from index.lexicon import GlossaryEntry
 from index.pipeline import Sources, encode_and_refresh
+from index.records import Answer, Scope
 from index.storage import QuestionRecord, Storage, StorageError
 from index.text import tokenize
 

@@ -27,9 +27,10 @@ from bot.settings import Settings, SettingsProblem, load_settings
 from index.corpus import NoArticlesError, require_article_files
 from index.embedding import EncodeReport, refresh_vectors, semantic_line
 from index.encoder import try_load_encoder
-from index.engine import Answer, Engine, understood_line
+from index.engine import Engine
 from index.evaluation import EvalQuestion, evaluate, load_questions
 from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
+from index.records import Answer, understood_line
 from index.storage import (
     NoIndexError,
     QuestionRecord,

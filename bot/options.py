@@ -11,7 +11,7 @@ from discord import app_commands
 from bot.checks import UserFacingError
 from bot.messages import content
 from bot.render import truncate
-from index.engine import Scope
+from index.records import Scope
 from index.text import fold
 
 if TYPE_CHECKING:

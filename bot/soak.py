@@ -24,7 +24,8 @@ from typing import Any
 from bot.app import NewsBot
 from bot.settings import Settings
 from bot.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.storage import Storage
 
 QUESTIONS = (

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from index.bm25 import BM25Params
+from index.build import DEFAULT_PARAMS, build_snapshot
 from index.corpus import (
     SkippedFile,
     article_files,
@@ -41,9 +42,10 @@ from index.embedding import (
     refresh_vectors,
 )
 from index.encoder import load_encoder
-from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
+from index.engine import Engine
 from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, digest, open_dictionary
+from index.records import BuildInfo, Snapshot
 from index.storage import (
     BUSY_TIMEOUT_MS,
     ReindexBusyError,

@@ -35,8 +35,8 @@ from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
 from index.diff import BuildTexts
-from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
+from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 
 BUSY_TIMEOUT_MS = 5_000
 _WRITE_CHUNK = 2_000  # passages per insert transaction (and per progress step)

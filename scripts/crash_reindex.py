@@ -54,7 +54,8 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
 
 from index.corpus import load_articles  # noqa: E402
 from index.crashpoints import CRASH_ENV, CRASH_POINTS  # noqa: E402
-from index.engine import Answer, Engine  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.records import Answer  # noqa: E402
 from index.storage import ReindexBusyError, Storage, StorageError, reindex_file_lock  # noqa: E402
 from index.synthetic import synthetic_articles, write_corpus  # noqa: E402
 

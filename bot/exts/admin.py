@@ -29,8 +29,8 @@ from bot.render import render
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.diff import passage_keys
 from index.embedding import semantic_line
-from index.engine import understood_line
 from index.pipeline import reindex
+from index.records import understood_line
 from index.storage import ReindexBusyError
 from index.text import WORD_RE
 

@@ -21,7 +21,7 @@ from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, content, embed, label,
 from bot.options import autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render, truncate
-from index.engine import Answer, understood_line
+from index.records import Answer, understood_line
 from index.storage import StorageError
 
 if TYPE_CHECKING:

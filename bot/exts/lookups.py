@@ -17,7 +17,7 @@ from bot.options import article_choices, autocomplete_article, scope_from_option
 from bot.questions import clean_question
 from bot.render import render
 from index.embedding import semantic_line
-from index.engine import Answer
+from index.records import Answer
 
 if TYPE_CHECKING:
     from bot.app import NewsBot

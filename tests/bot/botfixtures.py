@@ -29,7 +29,8 @@ from bot.standin import (
     Request,
 )
 from index.encoder import Encoder
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.storage import Storage
 from tests.conftest import cache_dir, dictionary_path
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import NewsBot
 from bot.standin import DiscordStandIn
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.storage import Storage
 from tests.bot.botfixtures import Harness, capture_errors
 from tests.conftest import SEEDS

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import NewsBot
 from bot.standin import DiscordStandIn, Role, User, snowflake
-from index.engine import Snapshot
+from index.records import Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     CHINA_QUESTION,

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import NewsBot
 from bot.standin import DiscordStandIn
-from index.engine import IndexedArticle, Snapshot
+from index.records import IndexedArticle, Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     EPHEMERAL,

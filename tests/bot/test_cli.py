@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from index.corpus import load_articles
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.storage import Storage
 from tests.botcli import Run, assert_no_traceback, run_bot
 from tests.conftest import DEV_SET, SEEDS

@@ -20,7 +20,7 @@ from rich.console import Console
 from bot.cli import CliError, cmd_run
 from bot.settings import Settings
 from bot.standin import DiscordStandIn
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.storage import Storage
 from tests.conftest import cache_dir, dictionary_path
 

@@ -12,8 +12,9 @@ import asyncio
 import time
 from pathlib import Path
 
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
 from index.pipeline import Sources, reindex
+from index.records import Answer, Snapshot
 from index.storage import Storage
 from index.synthetic import synthetic_articles, write_corpus
 from tests.conftest import SEEDS, cache_dir, dictionary_path

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from index.analysis import GermanAnalyzer
+from index.build import build_snapshot
 from index.corpus import Article, parse_article
-from index.engine import build_snapshot
 from index.lexicon import DingEntries, Lexicon, default_glossary, parse_ding
 from index.lexicon_cache import (
     StoredDictionary,

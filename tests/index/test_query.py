@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from index.engine import Engine, Snapshot, understood_line
+from index.engine import Engine
 from index.query import Concept, Query, english_classes, name_key
+from index.records import Snapshot, understood_line
 
 
 def build(snapshot: Snapshot, question: str) -> Query:

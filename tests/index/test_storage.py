@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 import index.storage as storage_module
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
 from index.pipeline import Sources, reindex
+from index.records import Answer, Snapshot
 from index.storage import MIGRATIONS, NoIndexError, QuestionRecord, Storage, StorageError
 from index.text import WORD_RE
 from tests.conftest import SEEDS

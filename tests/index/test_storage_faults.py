@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
 from index.pipeline import ReindexReport, Sources, reindex
+from index.records import Answer, Snapshot
 from index.storage import (
     QuestionRecord,
     ReindexBusyError,
