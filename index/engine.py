@@ -12,18 +12,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from index.bm25 import ConceptHits, FloatArray
 from index.config import DEFAULT_CONFIG, EngineConfig
-from index.dense import DenseIndex, DenseView, dense_top, logistic, similarities
+from index.dense import DenseIndex
 from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
-from index.query import MAX_QUESTION_CHARS, Concept
+from index.query import MAX_QUESTION_CHARS, Concept, Query
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
+from index.ranking import Candidate, Ranked, coverage, declines, fuse
 from index.records import (
     Answer,
     IndexedArticle,
@@ -36,14 +37,20 @@ from index.records import (
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
-    pid: int
-    bm25: float
-    final: float
-    quote: QuoteSpan | None  # None: not chosen yet (a candidate only the encoder brought)
+class _Asked:
+    """One question as ``Engine.answer`` understood it."""
+
+    snap: Snapshot
+    query: Query
+    concepts: tuple[Concept, ...]  # the question's own, then those carried from its thread
+    understood: tuple[Understood, ...]
+    mask: npt.NDArray[np.bool_] | None  # the passages in scope (None: all)
+    undated: int  # articles without a date that a date filter left out
+    dense: DenseIndex | None  # the vectors to rank with (None: BM25 alone)
+    offset: int  # the first result wanted
+    began: float  # time.perf_counter() when it was asked
 
 
-RANKINGS = ("hybrid", "lexical", "dense")
 QUERY_CACHE_SIZE = 512
 
 
@@ -122,118 +129,186 @@ class Engine:
         ``ranking`` "hybrid" (the default) fuses BM25 with the encoder's similarities when
         vectors are there; "lexical" and "dense" rank by one side alone (for ``eval``).
         """
+        asked = self._understand(question, offset, context, scope, ranking)
+        if (refusal := self._refusal(asked)) is not None:
+            return self._reply(asked, refusal)
+        ranked = self._rank(asked, max(self.config.rerank_depth, offset + k), ranking)
+        if not ranked.candidates:
+            return self._reply(asked, "not_covered", ranked)
+        declined = declines(asked.query, ranked, self.config)  # judged even when not abstaining
+        if abstain and declined:
+            return self._reply(asked, "not_covered", ranked)
+        return self._reply(asked, "answered", ranked, self._results(asked, ranked, k))
+
+    def _understand(
+        self,
+        question: str,
+        offset: int,
+        context: Sequence[str],
+        scope: Scope | None,
+        ranking: str,
+    ) -> _Asked:
+        """The question as concepts (its own, then those carried from ``context``), the
+        passages in ``scope``, and the vectors to rank with, if any."""
         began = time.perf_counter()
         snap = self._snapshot
         dense = self.dense if ranking != "lexical" and self.encoder is not None else None
         if dense is not None and not dense.passages_done:
             dense = None
         query = snap.builder.build(question, self.max_question_chars)
-        carried = self._carried_concepts(query.concepts, context)
-        concepts = (*query.concepts, *carried)
-        understood = tuple(_understood(c, snap) for c in concepts)
+        concepts = (*query.concepts, *self._carried_concepts(query.concepts, context))
         mask, undated = snap.scope_mask(scope)
+        return _Asked(
+            snap=snap,
+            query=query,
+            concepts=concepts,
+            understood=tuple(_understood(c, snap) for c in concepts),
+            mask=mask,
+            undated=undated,
+            dense=dense,
+            offset=offset,
+            began=began,
+        )
 
-        mode = "lexical"
-        signals: dict[str, float] = {}
+    def _refusal(self, asked: _Asked) -> str | None:
+        """Why no passage can answer, if that is clear before scoring any."""
+        if not asked.snap.passages:
+            return "empty_index"
+        if not asked.query.concepts:
+            return "no_terms"
+        if not asked.query.searchable and asked.dense is None:
+            return "not_covered"  # with vectors, the encoder may still see a paraphrase
+        if asked.mask is not None and not asked.mask.any():
+            return "out_of_scope"
+        return None
 
-        def reply(
-            answered: bool, results: Sequence[Result], coverage: float, reason: str, total: int = 0
-        ) -> Answer:
-            return Answer(
-                query.question,
-                query.language,
-                answered,
-                tuple(results),
-                understood,
-                coverage,
-                reason,
-                query.truncated,
-                (time.perf_counter() - began) * 1000,
-                total,
-                offset,
-                undated,
-                mode,
-                signals,
-            )
+    def _rank(self, asked: _Asked, depth: int, ranking: str) -> Ranked:
+        """The candidates, best first: BM25's ``depth`` best passages, each scored again by
+        its best quote, and with vectors, fused with the encoder's nearest passages."""
+        bm25 = asked.snap.bm25
+        hits = [bm25.concept_hits(c.terms, c.weight, c.boosts) for c in asked.concepts]
+        scores = self._lexical_scores(asked, hits)
+        baseline = sum(bm25.baseline(h) for h in hits[: len(asked.query.concepts)])
+        ranked = self._rerank(asked, hits, scores, baseline, depth)
+        if asked.dense is None:
+            return ranked
+        qvec = self._query_vector(asked.query.question)
+        fused, view, signals = fuse(
+            ranked.candidates, asked.dense, qvec, asked.mask, scores, baseline, ranking, self.config
+        )
+        if ranking == "dense":
+            mode = "dense"
+        else:
+            mode = "hybrid" if bool(asked.dense.passage_has.all()) else "partial"
+        return dataclasses.replace(
+            ranked,
+            candidates=fused,
+            total=max(ranked.total, len(fused)),
+            mode=mode,
+            signals=signals,
+            view=view,
+        )
 
-        if not snap.passages:
-            return reply(False, [], 0.0, "empty_index")
-        if not query.concepts:
-            return reply(False, [], 0.0, "no_terms")
-        if not query.searchable and dense is None:  # the encoder may still see a paraphrase
-            return reply(False, [], 0.0, "not_covered")
-        if mask is not None and not mask.any():
-            return reply(False, [], 0.0, "out_of_scope")
-
-        hits = [snap.bm25.concept_hits(c.terms, c.weight, c.boosts) for c in concepts]
-        own = len(query.concepts)
-        scores = snap.bm25.score(hits[:own])
-        if carried:
-            # Earlier questions of a thread refine the ranking among the passages that
-            # answer this one; they never outweigh it (at most context_weight of its score).
-            extra = snap.bm25.score(hits[own:]) - sum(snap.bm25.baseline(h) for h in hits[own:])
-            mine = scores - sum(snap.bm25.baseline(h) for h in hits[:own])
-            scores = scores + np.minimum(extra, self.config.context_weight * np.maximum(mine, 0))
-        if mask is not None:
-            scores[~mask] = -np.inf
-        baseline = sum(snap.bm25.baseline(h) for h in hits[:own])
-        depth = max(self.config.rerank_depth, offset + k)
-        ranked = [int(i) for i in snap.bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
-        total = int((scores > baseline + 1e-12).sum())
-        if not ranked and dense is None:
-            return reply(False, [], 0.0, "not_covered")
-
-        concept_terms = [_term_boosts(c) for c in concepts]
+    def _rerank(
+        self,
+        asked: _Asked,
+        hits: Sequence[ConceptHits],
+        scores: FloatArray,
+        baseline: float,
+        depth: int,
+    ) -> Ranked:
+        """The ``depth`` best passages by BM25 that match the question at all, ranked again
+        by how much of it their best quote holds (``_candidate``)."""
+        bm25 = asked.snap.bm25
+        matching = [int(i) for i in bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
+        concept_terms = [_term_boosts(c) for c in asked.concepts]
         weights = [
-            c.weight * (h.idf if h.doc_ids.size else snap.bm25.unseen_idf())
-            for c, h in zip(concepts, hits, strict=True)
+            c.weight * (h.idf if h.doc_ids.size else bm25.unseen_idf())
+            for c, h in zip(asked.concepts, hits, strict=True)
         ]
-
-        def candidate(pid: int) -> _Candidate:
-            lexical = max(float(scores[pid]) - baseline, 0.0)
-            return self._candidate(pid, lexical, concept_terms, weights, query.wants_number)
-
-        candidates = [candidate(pid) for pid in ranked]
+        wants_number = asked.query.wants_number
+        candidates = [
+            self._candidate(
+                pid, max(float(scores[pid]) - baseline, 0.0), concept_terms, weights, wants_number
+            )
+            for pid in matching
+        ]
         candidates.sort(key=lambda c: -c.final)
         # Only the question itself decides whether the articles cover it: the share of it
         # the best lexical passage holds (before fusion, which may rank a paraphrase first).
-        coverage = (
-            self._coverage(query.concepts, hits[:own], candidates[0].pid) if candidates else 0.0
+        own = asked.query.concepts
+        covered = (
+            coverage(own, hits[: len(own)], candidates[0].pid, bm25.unseen_idf(), self.config)
+            if candidates
+            else 0.0
         )
-        view: DenseView | None = None
-        if dense is not None:
-            assert self.encoder is not None
-            qvec = self._query_vector(query.question)
-            mode = "hybrid" if bool(dense.passage_has.all()) else "partial"
-            candidates, view, signals = self._fuse(
-                candidates, dense, qvec, mask, scores, baseline, ranking
-            )
-            total = max(total, len(candidates))
-            if ranking == "dense":
-                mode = "dense"
-        if not candidates:
-            return reply(False, [], 0.0, "not_covered")
-        signals["coverage"] = coverage
-        declined = self._declines(query, coverage, signals, view is not None)
-        if abstain and declined:
-            return reply(False, [], coverage, "not_covered", total)
-        # The quotes shown are chosen again with the sentences' cosines (and chosen at all
-        # for a candidate only the encoder brought).
+        total = int((scores > baseline + 1e-12).sum())
+        return Ranked(candidates, total, covered, concept_terms, weights)
+
+    def _lexical_scores(self, asked: _Asked, hits: Sequence[ConceptHits]) -> FloatArray:
+        """Every passage's BM25 score for the question (-inf outside its scope).
+
+        Earlier questions of a thread refine the ranking among the passages that answer
+        this one; they never outweigh it (at most ``context_weight`` of its score).
+        """
+        bm25 = asked.snap.bm25
+        own = len(asked.query.concepts)
+        scores = bm25.score(hits[:own])
+        if len(hits) > own:
+            extra = bm25.score(hits[own:]) - sum(bm25.baseline(h) for h in hits[own:])
+            mine = scores - sum(bm25.baseline(h) for h in hits[:own])
+            scores = scores + np.minimum(extra, self.config.context_weight * np.maximum(mine, 0))
+        if asked.mask is not None:
+            scores[~asked.mask] = -np.inf
+        return scores
+
+    def _results(self, asked: _Asked, ranked: Ranked, k: int) -> list[Result]:
+        """Results ``offset + 1`` to ``offset + k``. Their quotes are chosen again with the
+        sentences' cosines (and chosen at all for a candidate only the encoder brought)."""
+        view = ranked.view
         shown = [
             c
             if c.quote is not None and view is None
             else dataclasses.replace(
                 c,
                 quote=self._quote(
-                    c.pid, concept_terms, weights, view.sentences.get(c.pid) if view else None
+                    c.pid,
+                    ranked.concept_terms,
+                    ranked.weights,
+                    view.sentences.get(c.pid) if view else None,
                 ),
             )
-            for c in candidates[offset : offset + k]
+            for c in ranked.candidates[asked.offset : asked.offset + k]
         ]
-        results = [
-            self._result(rank, cand, concepts) for rank, cand in enumerate(shown, offset + 1)
+        return [
+            self._result(rank, cand, asked.concepts)
+            for rank, cand in enumerate(shown, asked.offset + 1)
         ]
-        return reply(True, results, coverage, "answered", total)
+
+    def _reply(
+        self,
+        asked: _Asked,
+        reason: str,
+        ranked: Ranked | None = None,
+        results: Sequence[Result] = (),
+    ) -> Answer:
+        """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not."""
+        return Answer(
+            question=asked.query.question,
+            language=asked.query.language,
+            answered=reason == "answered",
+            results=tuple(results),
+            understood_as=asked.understood,
+            coverage=ranked.coverage if ranked else 0.0,
+            reason=reason,
+            truncated=asked.query.truncated,
+            elapsed_ms=(time.perf_counter() - asked.began) * 1000,
+            total_hits=ranked.total if ranked else 0,
+            offset=asked.offset,
+            undated_excluded=asked.undated,
+            mode=ranked.mode if ranked else "lexical",
+            signals=ranked.signals if ranked else {},
+        )
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The question's vector; the last few hundred are kept (buttons, pages and
@@ -249,81 +324,6 @@ class Engine:
             else:
                 cache.move_to_end(text)
             return vector
-
-    def _fuse(
-        self,
-        lexical: list[_Candidate],
-        dense: DenseIndex,
-        qvec: npt.NDArray[np.float32],
-        mask: npt.NDArray[np.bool_] | None,
-        scores: npt.NDArray[np.float64],
-        baseline: float,
-        ranking: str,
-    ) -> tuple[list[_Candidate], DenseView, dict[str, float]]:
-        """BM25's candidates plus the encoder's top N, ranked by the calibrated fusion:
-        lexical score / best lexical score + dense_weight × (blended cosine − best).
-
-        A passage without its vector yet keeps the best cosine's place in the sum (it is
-        judged lexically alone, neither pushed down nor up).
-        """
-        cfg = self.config
-        sims = similarities(dense, qvec, mask)
-        pool = {c.pid: c for c in lexical}
-        for pid in dense_top(sims, cfg.dense_depth):
-            if pid not in pool:  # its quote is chosen only if it is shown
-                score = max(float(scores[pid]) - baseline, 0.0)
-                pool[pid] = _Candidate(pid, score, score, None)
-        view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
-        blended = {pid: view.blended(pid, cfg.sentence_mix) for pid in pool}
-        known = [b for b in blended.values() if b == b]
-        best = max(known) if known else 0.0
-        top_lexical = max((c.final for c in lexical), default=0.0) or 1.0
-
-        def fused(c: _Candidate) -> float:
-            cosine = blended[c.pid] if blended[c.pid] == blended[c.pid] else best
-            if ranking == "dense":
-                return cosine
-            return c.final / top_lexical + cfg.dense_weight * (cosine - best)
-
-        order = sorted(pool.values(), key=lambda c: -fused(c))
-        ranked = [dataclasses.replace(c, final=fused(c)) for c in order]
-        margin = ranked[0].final - ranked[1].final if len(ranked) > 1 else 1.0
-        signals = {
-            "sentence_cosine": view.best_sentence(ranked[0].pid) if ranked else 0.0,
-            "contrast": view.contrast(mask),
-            "margin": margin,
-        }
-        return ranked, view, signals
-
-    def _declines(
-        self, query: Any, coverage: float, signals: dict[str, float], semantic: bool
-    ) -> bool:
-        """Whether the articles do not cover the question.
-
-        A question about a name the glossary knows (a country, a person) that the articles
-        never mention is declined whatever the similarities. Lexically, the rule is the
-        coverage threshold; with the encoder, a logistic model over coverage, absent names,
-        the best sentence's cosine, how far the best passage stands out, and the fused
-        margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
-        """
-        cfg = self.config
-        own = query.concepts
-        names = [c for c in own if c.entity]
-        signals["names_absent"] = float(bool(names) and all(not c.terms for c in names))
-        if any(c.kind == "name" and c.note and not c.terms for c in own):
-            return True
-        if not semantic:
-            return coverage < cfg.min_coverage
-        features = (
-            coverage,
-            signals["names_absent"],
-            signals["sentence_cosine"],
-            signals["contrast"],
-            signals["margin"],
-            float(query.language == "en"),
-        )
-        signals["p_answerable"] = p = logistic(features, cfg.abstain_weights, cfg.abstain_bias)
-        return p < cfg.abstain_below
 
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""
@@ -379,7 +379,7 @@ class Engine:
         concept_terms: Sequence[ConceptTerms],
         weights: list[float],
         wants_number: bool,
-    ) -> _Candidate:
+    ) -> Candidate:
         """Score a passage by BM25 and by how much of the question its best quote holds.
 
         Two passages that share the question's words are told apart badly by length
@@ -391,7 +391,7 @@ class Engine:
         share = quote.core_value / (sum(weights) or 1.0)
         if wants_number and quote.has_number:
             share += self.config.number_bonus
-        return _Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
+        return Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
 
     def _quote(
         self,
@@ -418,34 +418,7 @@ class Engine:
             cfg.neighbour_gap,
         )
 
-    def _coverage(self, concepts: Sequence[Concept], hits: Sequence[Any], top: int) -> float:
-        """Share of the question's idf weight that the top passage matches.
-
-        A concept that matches nothing in the articles counts with the idf of an unseen
-        term, scaled: an unmatched *name* counts double, as a question about a name the
-        articles never mention is almost surely not covered; an unmatched ordinary word
-        counts half, as it is often just a gap in the dictionary.
-        """
-        bm25 = self._snapshot.bm25
-        total = matched = 0.0
-        for concept, h in zip(concepts, hits, strict=True):
-            if h.doc_ids.size:
-                weight = concept.weight * max(h.idf, 1e-9)
-                total += weight
-                if top in h.doc_ids:
-                    matched += weight
-            else:
-                cfg = self.config
-                if concept.entity:
-                    factor = cfg.entity_miss_factor
-                elif concept.known:
-                    factor = cfg.known_miss_factor
-                else:
-                    factor = cfg.word_miss_factor
-                total += concept.weight * bm25.unseen_idf() * factor
-        return matched / total if total else 0.0
-
-    def _result(self, rank: int, cand: _Candidate, concepts: Sequence[Concept]) -> Result:
+    def _result(self, rank: int, cand: Candidate, concepts: Sequence[Concept]) -> Result:
         snap = self._snapshot
         passage = snap.passages[cand.pid]
         article = snap.articles[passage.article_id]
