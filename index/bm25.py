@@ -273,13 +273,6 @@ class BM25Index:
         """The idf of a term no document contains (the most specific a term can be)."""
         return float(self.formula.idf(np.zeros(1), self.corpus_size)[0])
 
-    def postings(self, term: str) -> tuple[IntArray, npt.NDArray[np.float32]]:
-        tid = self.term_ids.get(term)
-        if tid is None:
-            return _EMPTY_IDS, np.zeros(0, np.float32)
-        lo, hi = self.ptr[tid], self.ptr[tid + 1]
-        return self.doc_ids[lo:hi], self.tfs[lo:hi]
-
     # -- scoring -----------------------------------------------------------------------
 
     def concept_hits(
