@@ -27,9 +27,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from index.artifacts import ArtifactFormat
+
 Variant = Literal["okapi", "l", "plus"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
+# The layout of ``BM25Index.to_bytes`` (stored with each build); bump it when that changes.
+POSTINGS_FORMAT = ArtifactFormat("postings", b"NBPS", 2)
 
 
 # --- the variants' formulas ------------------------------------------------------------
@@ -235,11 +239,12 @@ class BM25Index:
             tfs=self.tfs.astype(np.uint16) if self.tfs.max(initial=0) < 65_536 else self.tfs,
             doc_len=self.doc_len.astype(np.uint32),
         )
-        return buffer.getvalue()
+        return POSTINGS_FORMAT.wrap(buffer.getvalue())
 
     @classmethod
     def from_bytes(cls, blob: bytes, params: BM25Params | None = None) -> BM25Index:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        """The index ``to_bytes`` wrote; ``ArtifactFormatError`` if another version did."""
+        with np.load(io.BytesIO(POSTINGS_FORMAT.unwrap(blob)), allow_pickle=False) as data:
             text = str(data["terms"])
             return cls(
                 text.split("\n") if text else [],

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lemminflect import getAllLemmas
 
+from index.artifacts import ArtifactFormat
 from index.text import fold, tokenize
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
@@ -33,6 +34,8 @@ _PARSER_VERSION = "ding-10"
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
 LEXICON_VERSION = "2"
+# The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
+LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 2)
 
 # Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
 # would otherwise split a synonym in two.
@@ -427,15 +430,17 @@ class Lexicon:
             "hop_keys": "\n".join(sorted(self.hop_keys)),
             "lemmas": self.lemmas,
         }
-        return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
+        compressed = zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
+        return LEXICON_FORMAT.wrap(compressed)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Lexicon:
-        payload = json.loads(zlib.decompress(blob).decode("utf-8"))
+        """The lexicon ``to_bytes`` wrote; ``ArtifactFormatError`` if another version did."""
+        payload = json.loads(zlib.decompress(LEXICON_FORMAT.unwrap(blob)).decode("utf-8"))
         return cls(
             translations=payload["translations"],
-            classes=payload.get("classes", {}),
-            german_names=frozenset(_lines(payload.get("german_names", ""))),
+            classes=payload["classes"],
+            german_names=frozenset(_lines(payload["german_names"])),
             glossary=[GlossaryEntry(tuple(v), tuple(t), s) for v, t, s in payload["glossary"]],
             english_words=frozenset(_lines(payload["english_words"])),
             german_words=frozenset(_lines(payload["german_words"])),
@@ -443,16 +448,14 @@ class Lexicon:
             display=payload["display"],
             surfaces=payload["surfaces"],
             repair_english=payload["repair_english"],
-            compound_parts=frozenset(_lines(payload.get("compound_parts", ""))),
-            names=tuple(_lines(payload.get("names", ""))),
-            hop_keys=frozenset(_lines(payload.get("hop_keys", ""))),
-            lemmas=payload.get("lemmas", {}),
+            compound_parts=frozenset(_lines(payload["compound_parts"])),
+            names=tuple(_lines(payload["names"])),
+            hop_keys=frozenset(_lines(payload["hop_keys"])),
+            lemmas=payload["lemmas"],
         )
 
 
-def _lines(value: str | list[str]) -> list[str]:
-    if isinstance(value, list):  # written by an earlier version
-        return value
+def _lines(value: str) -> list[str]:
     return value.split("\n") if value else []
 
 

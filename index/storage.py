@@ -31,6 +31,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import aiosqlite
 
 from index.analysis import ANALYZER_VERSION
+from index.artifacts import ArtifactFormatError
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
@@ -603,6 +604,8 @@ class Storage:
             return await asyncio.to_thread(
                 _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
             )
+        except ArtifactFormatError as exc:  # written by another version: stale, as above
+            raise StaleIndexError(f"{exc} with `python -m bot reindex`") from exc
         except (KeyError, TypeError, ValueError, AttributeError, zlib.error) as exc:
             raise StorageError(
                 f"the stored index cannot be read by this version ({type(exc).__name__}); "
