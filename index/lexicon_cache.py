@@ -41,10 +41,12 @@ from typing import Any
 import index
 import index.analysis
 import index.config
+import index.ding
 import index.lexicon
 import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
-from index.lexicon import LEXICON_VERSION, DingEntries, GlossaryEntry, Lexicon, load_ding
+from index.ding import DingEntries, load_ding
+from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
 
 CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
@@ -121,7 +123,7 @@ def code_digest() -> str:
     ``term_of`` (folding, stop words, stemming); editing any of them must invalidate the
     caches, whether or not someone remembered to bump a version constant.
     """
-    modules = (index.analysis, index.config, index.lexicon, index.text)
+    modules = (index.analysis, index.config, index.ding, index.lexicon, index.text)
     files = [Path(str(m.__file__)) for m in modules]
     files += sorted((Path(str(index.__file__)).parent / "data").glob("*.txt"))
     return digest(*(f.read_bytes() for f in files))

@@ -34,6 +34,7 @@ from index.corpus import (
 )
 from index.crashpoints import crash_point
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
+from index.ding import DingEntries
 from index.embedding import (
     EncodeReport,
     adopt_cached,
@@ -43,7 +44,7 @@ from index.embedding import (
 )
 from index.encoder import load_encoder
 from index.engine import Engine
-from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
+from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, digest, open_dictionary
 from index.records import BuildInfo, Snapshot
 from index.storage import (

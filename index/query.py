@@ -29,14 +29,8 @@ from index.analysis import (
     load_words,
 )
 from index.config import DEFAULT_CONFIG, EngineConfig
-from index.lexicon import (
-    MAX_PHRASE_WORDS,
-    GlossaryEntry,
-    Lexicon,
-    english_key,
-    english_lemma_keys,
-    variant_matcher,
-)
+from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
+from index.lexicon import GlossaryEntry, Lexicon, variant_matcher
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]

@@ -8,7 +8,8 @@ from pathlib import Path
 from index.analysis import Decompounder, GermanAnalyzer
 from index.build import analyse_articles
 from index.corpus import Article
-from index.lexicon import DingEntries, Lexicon
+from index.ding import DingEntries
+from index.lexicon import Lexicon
 from index.records import Snapshot
 from index.text import WORD_RE, fold
 

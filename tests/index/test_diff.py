@@ -7,7 +7,8 @@ import dataclasses
 from index.build import build_snapshot
 from index.corpus import Article, parse_article
 from index.diff import diff_snapshots, passage_key
-from index.lexicon import DingEntries, default_glossary
+from index.ding import DingEntries
+from index.lexicon import default_glossary
 from index.records import Snapshot
 
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from index.build import build_snapshot
 from index.corpus import parse_article
+from index.ding import DingEntries
 from index.engine import Engine
-from index.lexicon import DingEntries, default_glossary
+from index.lexicon import default_glossary
 from index.records import Answer, Scope, understood_line
 
 FEED = "000_632348a179117fcd"

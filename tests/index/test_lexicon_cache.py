@@ -16,7 +16,8 @@ import pytest
 from index.analysis import GermanAnalyzer
 from index.build import build_snapshot
 from index.corpus import Article, parse_article
-from index.lexicon import DingEntries, Lexicon, default_glossary, parse_ding
+from index.ding import DingEntries, parse_ding
+from index.lexicon import Lexicon, default_glossary
 from index.lexicon_cache import (
     StoredDictionary,
     cached_lexicon,
