@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from index.engine import Engine
-from index.query import Concept, Query, english_classes, name_key
+from index.english import english_classes
+from index.query import Concept, Query, name_key
 from index.records import Snapshot, understood_line
 
 
