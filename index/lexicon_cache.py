@@ -17,8 +17,8 @@ Two kinds of files live in ``CACHE_DIR``:
 of how compiling works. Bump ``index.lexicon.LEXICON_VERSION`` when the compiled lexicon
 changes meaning; editing the modules it is built by invalidates the caches as well.
 
-Every write is atomic (a temporary file, then a rename) and every file carries a checksum,
-so a file cut short by a kill or a full disk reads as missing and is rebuilt. Caching is an
+Every write is atomic and every file carries a checksum (``index.cache_files``), so a file
+cut short by a kill or a full disk reads as missing and is rebuilt. Caching is an
 optimisation only: without a usable cache directory everything still works, only slower.
 """
 
@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import marshal
-import os
 import pickle
-import tempfile
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -45,74 +41,18 @@ import index.ding
 import index.lexicon
 import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
+from index.cache_files import digest, prune, read_checked, write_atomic
 from index.ding import DingEntries, load_ding
 from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
 
 CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
-_MAGIC = b"NBC1"
-_HEADER = len(_MAGIC) + 4  # magic, CRC-32 of the payload
 
 Progress = Callable[[str, int, int], None]
 
 
-# --- files ------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, payload: bytes) -> bool:
-    """Write ``payload`` (with a checksum) to ``path`` atomically; False if that failed."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big"))
-            fh.write(payload)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        return False  # caching is an optimisation only
-
-
-def read_checked(path: Path) -> bytes | None:
-    """The payload of a file written by ``write_atomic``; None if missing or damaged."""
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None
-    payload = blob[_HEADER:]
-    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : _HEADER] != zlib.crc32(payload).to_bytes(
-        4, "big"
-    ):
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: pruned last
-    return payload
-
-
-def _prune(directory: Path, pattern: str, keep: int) -> None:
-    """Remove all but the ``keep`` most recently used files matching ``pattern``."""
-    with contextlib.suppress(OSError):
-        files = sorted(directory.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[keep:]:
-            old.unlink(missing_ok=True)
-
-
 # --- keys -------------------------------------------------------------------------------
-
-
-def digest(*parts: str | bytes) -> str:
-    """A short hash of ``parts`` (each length-prefixed, so no two sequences collide)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.hexdigest()[:32]
 
 
 @functools.cache
@@ -430,7 +370,7 @@ def open_dictionary(
     if payload is None:
         return entries
     write_atomic(file, payload)
-    _prune(file.parent, "dictionary-*.bin", KEEP_DICTIONARIES)
+    prune(file.parent, "dictionary-*.bin", KEEP_DICTIONARIES)
     return StoredDictionary(pickle.loads(payload), identity)
 
 
@@ -523,5 +463,5 @@ def cached_lexicon(
                 return loaded
     lexicon = compile()
     if write_atomic(file, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)):
-        _prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
+        prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
     return lexicon

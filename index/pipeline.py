@@ -25,6 +25,7 @@ from typing import Any
 
 from index.bm25 import BM25Params
 from index.build import DEFAULT_PARAMS, build_snapshot
+from index.cache_files import digest
 from index.corpus import (
     SkippedFile,
     article_files,
@@ -45,7 +46,7 @@ from index.embedding import (
 from index.encoder import load_encoder
 from index.engine import Engine
 from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
-from index.lexicon_cache import dictionary_identity, digest, open_dictionary
+from index.lexicon_cache import dictionary_identity, open_dictionary
 from index.records import BuildInfo, Snapshot
 from index.storage import (
     BUSY_TIMEOUT_MS,

@@ -18,12 +18,7 @@ from index.build import build_snapshot
 from index.corpus import Article, parse_article
 from index.ding import DingEntries, parse_ding
 from index.lexicon import Lexicon, default_glossary
-from index.lexicon_cache import (
-    StoredDictionary,
-    cached_lexicon,
-    open_dictionary,
-    store_bytes,
-)
+from index.lexicon_cache import StoredDictionary, cached_lexicon, open_dictionary, store_bytes
 from tests.conftest import DATA
 
 SAMPLE = DATA / "ding-sample.txt"
