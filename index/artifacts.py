@@ -1,11 +1,11 @@
-"""The format header of the binary artifacts stored with an index build.
+"""The format header of the binary artifacts stored with an index build, and of the caches.
 
 An artifact (the compiled lexicon, the BM25 postings) starts with an 8-byte header: four
 bytes of magic naming what it is, then its format version as a 4-byte big-endian unsigned
 integer. A reader accepts only its own magic and version; anything else, an artifact
 written before the formats carried a version included, is an ``ArtifactFormatError``,
-which loading a build turns into "the index is stale: rebuild it". No reader guesses at
-an older layout.
+which loading a build turns into "the index is stale: rebuild it" (and reading a cache
+file into a miss, ``index.cache_files``). No reader guesses at an older layout.
 """
 
 from __future__ import annotations

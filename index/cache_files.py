@@ -1,9 +1,11 @@
-"""Cache files: written atomically behind a checksum, read back only when whole.
+"""Cache files: written atomically behind a header and a checksum, read back only when whole.
 
-A write goes to a temporary file that is then renamed, and every file starts with a magic
-and the CRC-32 of its payload, so a file cut short by a kill or a full disk reads as
-missing and the caller rebuilds it. Caching is an optimisation only: a write that fails
-is no error. ``digest`` makes the keys the files are named by.
+A write goes to a temporary file that is then renamed. A file starts with its format's
+header (``index.artifacts``: what it holds, in which version), then the CRC-32 of its
+payload. A file cut short by a kill or a full disk, damaged otherwise, or written in
+another format reads as missing, and the caller rebuilds it: caching is an optimisation
+only, and a write that fails is no error either. ``digest`` makes the keys the files are
+named by.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ import tempfile
 import zlib
 from pathlib import Path
 
-_MAGIC = b"NBC1"
-_HEADER = len(_MAGIC) + 4  # magic, CRC-32 of the payload
+from index.artifacts import ArtifactFormat, ArtifactFormatError
 
 
-def write_atomic(path: Path, payload: bytes) -> bool:
-    """Write ``payload`` (with a checksum) to ``path`` atomically; False if that failed."""
+def write_atomic(path: Path, payload: bytes, form: ArtifactFormat) -> bool:
+    """Write ``payload`` in ``form`` (with a checksum) to ``path`` atomically; False if
+    that failed."""
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big"))
+            fh.write(form.wrap(zlib.crc32(payload).to_bytes(4, "big")))
             fh.write(payload)
         os.replace(tmp, path)
         return True
@@ -37,16 +39,19 @@ def write_atomic(path: Path, payload: bytes) -> bool:
         return False  # caching is an optimisation only
 
 
-def read_checked(path: Path) -> bytes | None:
-    """The payload of a file written by ``write_atomic``; None if missing or damaged."""
+def read_checked(path: Path, form: ArtifactFormat) -> bytes | None:
+    """The payload of a file ``write_atomic`` wrote in ``form``; None if it is missing,
+    damaged, or in another format."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    payload = blob[_HEADER:]
-    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : _HEADER] != zlib.crc32(payload).to_bytes(
-        4, "big"
-    ):
+    try:
+        body = form.unwrap(blob)
+    except ArtifactFormatError:
+        return None
+    checksum, payload = body[:4], body[4:]
+    if checksum != zlib.crc32(payload).to_bytes(4, "big"):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last

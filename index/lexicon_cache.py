@@ -41,11 +41,15 @@ import index.ding
 import index.lexicon
 import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
+from index.artifacts import ArtifactFormat
 from index.cache_files import digest, prune, read_checked, write_atomic
 from index.ding import DingEntries, load_ding
 from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
 
-CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
+# The files below; bump a version when the layout of what it holds changes (the version is
+# part of the files' keys too, so code versions that differ in it never share a file).
+STORE_FORMAT = ArtifactFormat("dictionary store", b"NBDS", 5)
+LEXICON_CACHE_FORMAT = ArtifactFormat("compiled lexicon", b"NBCL", 5)
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
 
@@ -346,13 +350,12 @@ def open_dictionary(
     pass (seconds), not a parse.
     """
     identity = dictionary_identity(path)
-    key = digest(CACHE_FORMAT, identity, code_digest(), str(marshal.version))
+    version = f"{STORE_FORMAT.name}-{STORE_FORMAT.version}"
+    key = digest(version, identity, code_digest(), str(marshal.version))
     file = cache_dir / f"dictionary-{key}.bin" if cache_dir is not None else None
-    if file is not None and (payload := read_checked(file)) is not None:
-        with contextlib.suppress(Exception):  # a file this version cannot read: rebuild
-            data = pickle.loads(payload)
-            if isinstance(data, dict) and "term_keys" in data:
-                return StoredDictionary(data, identity)
+    if file is not None and (payload := read_checked(file, STORE_FORMAT)) is not None:
+        with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
+            return StoredDictionary(pickle.loads(payload), identity)
 
     # Parsing is about 80 % of the work, indexing the terms the rest.
     def parsing(done: int, total: int) -> None:
@@ -369,7 +372,7 @@ def open_dictionary(
     payload = store_bytes(entries, GermanAnalyzer(), indexing)
     if payload is None:
         return entries
-    write_atomic(file, payload)
+    write_atomic(file, payload, STORE_FORMAT)
     prune(file.parent, "dictionary-*.bin", KEEP_DICTIONARIES)
     return StoredDictionary(pickle.loads(payload), identity)
 
@@ -430,7 +433,7 @@ def lexicon_inputs(
     if ding is not None and not isinstance(ding, StoredDictionary):
         return None
     return {
-        "cache": CACHE_FORMAT,
+        "cache": f"{LEXICON_CACHE_FORMAT.name}-{LEXICON_CACHE_FORMAT.version}",
         "lexicon": LEXICON_VERSION,
         "analyzer": ANALYZER_VERSION,
         "code": code_digest(),
@@ -455,13 +458,13 @@ def cached_lexicon(
         return compile()
     key = digest(*(f"{name}={value}" for name, value in sorted(inputs.items())))
     file = cache_dir / f"lexicon-{key}.pickle"
-    payload = read_checked(file)
+    payload = read_checked(file, LEXICON_CACHE_FORMAT)
     if payload is not None:
-        with contextlib.suppress(Exception):  # stale class layout, truncated pickle, …
-            loaded = pickle.loads(payload)
-            if isinstance(loaded, Lexicon):
-                return loaded
+        with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
+            loaded: Lexicon = pickle.loads(payload)
+            return loaded
     lexicon = compile()
-    if write_atomic(file, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)):
+    blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
+    if write_atomic(file, blob, LEXICON_CACHE_FORMAT):
         prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
     return lexicon
