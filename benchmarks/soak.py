@@ -33,7 +33,8 @@ from bot.render import render
 from bot.settings import Settings
 from bot.startup import CliError, open_engine
 from bot.state import BotState
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
 

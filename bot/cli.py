@@ -35,8 +35,9 @@ from bot.startup import (
 from index.database import StorageError
 from index.embedding import semantic_line
 from index.encoder import try_load_encoder
-from index.engine import Answer, Engine, understood_line
+from index.engine import Engine
 from index.evaluation import EvalQuestion, evaluate, load_questions
+from index.records import Answer, understood_line
 from index.text import clean_question
 
 MAX_K = 50

@@ -12,7 +12,7 @@ from bot.app import NewsBot
 from bot.checks import UserFacingError
 from bot.messages import content
 from bot.render import truncate
-from index.engine import Scope
+from index.records import Scope
 from index.text import fold
 
 CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value

@@ -21,7 +21,8 @@ from bot.state import BotState, LoggedQuestion, QuestionRecord
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.database import StorageError
 from index.diff import passage_key, passage_keys
-from index.engine import Answer, Engine, IndexedArticle, IndexedPassage, Scope
+from index.engine import Engine
+from index.records import Answer, IndexedArticle, IndexedPassage, Scope
 from index.text import WORD_RE
 
 log = logging.getLogger("newsbot")

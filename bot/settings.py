@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from index.ding import DING_DEFAULT_PATH
 from index.encoder import DEFAULT_ENCODER
-from index.lexicon import DING_DEFAULT_PATH
 from index.vector_cache import default_cache_path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

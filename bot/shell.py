@@ -22,7 +22,8 @@ from rich.console import Console
 from bot.render import render
 from bot.service import Question
 from index.embedding import semantic_line
-from index.engine import Answer, Engine, understood_line
+from index.engine import Engine
+from index.records import Answer, understood_line
 from index.text import clean_question
 
 HISTORY_FILE = "shell_history"

@@ -99,7 +99,9 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
                 render("note.j2", "terminal", what=what, articles_dir=settings.articles_dir),
                 highlight=False,
             )
-            await run_reindex(storage, sources_from(settings), notes)
+            # A stale build may have the same inputs (only its format is old): force it.
+            stale = isinstance(missing, StaleIndexError)
+            await run_reindex(storage, sources_from(settings), notes, force=stale)
             snapshot = await storage.load_snapshot()
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
@@ -164,7 +166,11 @@ _BAR_COLUMNS = (
 
 
 async def run_reindex(
-    storage: IndexStore, sources: Sources, console: Console, engine: Engine | None = None
+    storage: IndexStore,
+    sources: Sources,
+    console: Console,
+    engine: Engine | None = None,
+    force: bool = False,
 ) -> ReindexReport:
     with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -175,7 +181,7 @@ async def run_reindex(
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
         try:
-            return await reindex(storage, sources, engine, progress)
+            return await reindex(storage, sources, engine, progress, force=force)
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise CliError(str(exc)) from exc
         except ReindexBusyError as exc:

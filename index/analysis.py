@@ -229,9 +229,6 @@ class GermanAnalyzer:
     def _stem_uncached(self, folded: str) -> str:
         return str(self._stemmer.stemWord(folded))
 
-    def is_stopword(self, folded: str) -> bool:
-        return folded in GERMAN_STOPWORDS
-
     def term_of(self, word: str) -> str | None:
         """The index term of one word, or None for a stop word or a lone character.
 

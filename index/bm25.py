@@ -10,22 +10,125 @@ checks the equality against rank-bm25 itself, and the benchmark checks it at 100
 Queries are weighted *concepts*: a concept's term frequency in a document is the sum over
 its alternative terms, and its document frequency the largest of its terms' (Lucene's
 SynonymQuery). A one-term concept with weight 1 is exactly a rank-bm25 query term.
+
+Each variant is two small formulas, an idf and a term-frequency component, as bm25s
+(xhluca/bm25s, ``scoring.py``) writes them; ``FORMULAS`` maps a variant's name to them.
+Kamphuis et al. (2020) compare the variants: "Which BM25 Do You Mean? A Large-Scale
+Reproducibility Study of Scoring Variants", ECIR 2020.
 """
 
 from __future__ import annotations
 
 import io
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from index.artifacts import ArtifactFormat
+
 Variant = Literal["okapi", "l", "plus"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
+# The layout of ``BM25Index.to_bytes`` (stored with each build); bump it when that changes.
+POSTINGS_FORMAT = ArtifactFormat("postings", b"NBPS", 2)
+
+
+# --- the variants' formulas ------------------------------------------------------------
+#
+# ``df`` holds document frequencies and ``n`` is the number of documents; ``tf`` holds a
+# term's frequencies in some documents and ``length`` those documents' length relative to
+# the average, L = 1 − b + b · |d| / avgdl. Every formula works on arrays of any size.
+
+
+def okapi_idf(df: FloatArray, n: int) -> FloatArray:
+    """log((N − df + 0.5) / (df + 0.5)): the Robertson–Spärck Jones weight.
+
+    Robertson et al., "Okapi at TREC-3" (1994); Kamphuis et al. (2020), variant
+    "Robertson". Negative for a term in more than half of the documents: rank-bm25's
+    ``BM25Okapi`` then uses ``epsilon`` × the mean idf instead (``Formula.floors_idf``).
+    """
+    out: FloatArray = np.log(n - df + 0.5) - np.log(df + 0.5)
+    return out
+
+
+def okapi_tf(tf: FloatArray, length: FloatArray, k1: float, delta: float) -> FloatArray:
+    """(k1 + 1) · tf / (tf + k1 · L).
+
+    Robertson et al., "Okapi at TREC-3" (1994), as rank-bm25's ``BM25Okapi`` and ATIRE
+    compute it (Kamphuis et al. 2020: their "Robertson" variant leaves out the constant
+    k1 + 1, which changes no ranking). ``delta`` is unused.
+    """
+    out: FloatArray = tf * (k1 + 1) / (tf + k1 * length)
+    return out
+
+
+def bm25l_idf(df: FloatArray, n: int) -> FloatArray:
+    """log((N + 1) / (df + 0.5)).
+
+    Lv and Zhai, "When documents are very long, BM25 fails!" (SIGIR 2011); Kamphuis et al.
+    (2020), variant "BM25L"; rank-bm25's ``BM25L``.
+    """
+    out: FloatArray = np.log(n + 1) - np.log(df + 0.5)
+    return out
+
+
+def bm25l_tf(tf: FloatArray, length: FloatArray, k1: float, delta: float) -> FloatArray:
+    """tf · (k1 + 1) · (c + δ) / (k1 + c + δ), with c = tf / L.
+
+    Lv and Zhai (SIGIR 2011), variant "BM25L" in Kamphuis et al. (2020), times tf as
+    rank-bm25's ``BM25L`` computes it: so a document without the term gets nothing for it,
+    where the paper's formula would give it (k1 + 1) · δ / (k1 + δ).
+    """
+    ctd = tf / length
+    out: FloatArray = tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+    return out
+
+
+def bm25plus_idf(df: FloatArray, n: int) -> FloatArray:
+    """log((N + 1) / df); a df of 0 counts as 1 (the most specific a term can be).
+
+    Lv and Zhai, "Lower-bounding term frequency normalization" (CIKM 2011); Kamphuis et al.
+    (2020), variant "BM25+"; rank-bm25's ``BM25Plus``.
+    """
+    out: FloatArray = np.log((n + 1) / np.maximum(df, 1))
+    return out
+
+
+def bm25plus_tf(tf: FloatArray, length: FloatArray, k1: float, delta: float) -> FloatArray:
+    """(k1 + 1) · tf / (k1 · L + tf), the part of BM25+'s component that needs the term.
+
+    Lv and Zhai (CIKM 2011), variant "BM25+" in Kamphuis et al. (2020), rank-bm25's
+    ``BM25Plus``. The lower bound δ of the component is what every document gets, holding
+    the term or not: ``BM25Index.baseline`` adds it (``Formula.lower_bound``).
+    """
+    out: FloatArray = tf * (k1 + 1) / (k1 * length + tf)
+    return out
+
+
+IdfFormula = Callable[[FloatArray, int], FloatArray]
+TfFormula = Callable[[FloatArray, FloatArray, float, float], FloatArray]
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """One variant: a term's score in a document is idf × tf component (× the concept's
+    weight), plus idf × δ in every document when the variant has a lower bound."""
+
+    idf: IdfFormula
+    tf: TfFormula
+    delta: float = 0.0  # δ when the parameters give none (rank-bm25's defaults)
+    floors_idf: bool = False  # a negative idf becomes epsilon × the mean idf (Okapi)
+    lower_bound: bool = False  # every document gets idf × δ (BM25+)
+
+
+FORMULAS: dict[Variant, Formula] = {
+    "okapi": Formula(okapi_idf, okapi_tf, floors_idf=True),
+    "l": Formula(bm25l_idf, bm25l_tf, delta=0.5),
+    "plus": Formula(bm25plus_idf, bm25plus_tf, delta=1.0, lower_bound=True),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +139,7 @@ class BM25Params:
     k1: float = 1.5
     b: float = 0.75
     epsilon: float = 0.25  # Okapi: negative idf is floored at epsilon × mean idf
-    delta: float | None = None  # BM25L: 0.5, BM25+: 1.0 when None
-
-    @property
-    def effective_delta(self) -> float:
-        if self.delta is not None:
-            return self.delta
-        return 0.5 if self.variant == "l" else 1.0
+    delta: float | None = None  # BM25L: 0.5, BM25+: 1.0 when None (Formula.delta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +176,11 @@ class BM25Index:
         doc_len: FloatArray,
         params: BM25Params | None = None,
     ) -> None:
-        self.params = params or BM25Params()
+        self.params = p = params or BM25Params()
+        if p.variant not in FORMULAS:
+            raise ValueError(f"unknown BM25 variant {p.variant!r} (one of {', '.join(FORMULAS)})")
+        self.formula = FORMULAS[p.variant]
+        self.delta = self.formula.delta if p.delta is None else p.delta
         self.terms = terms
         self.term_ids = {t: i for i, t in enumerate(terms)}
         self.ptr = ptr
@@ -89,19 +190,13 @@ class BM25Index:
         self.corpus_size = int(doc_len.size)
         self.avgdl = float(doc_len.sum() / self.corpus_size) if self.corpus_size else 0.0
         self.df = np.diff(ptr).astype(np.int64)
-        raw = self._raw_idf_array(self.df)
+        raw = self.formula.idf(self.df.astype(np.float64), self.corpus_size)
         self.average_idf = float(raw.mean()) if raw.size else 0.0
-        if self.params.variant == "okapi":
-            raw = np.where(raw < 0, self.params.epsilon * self.average_idf, raw)
-        self.idf_array: FloatArray = raw
-        p = self.params
-        # The per-document length factor of the BM25 denominator, computed once.
-        if self.avgdl:
-            self._norm = p.k1 * (1 - p.b + p.b * doc_len / self.avgdl)
-            self._ctd_norm = 1 - p.b + p.b * doc_len / self.avgdl
-        else:
-            self._norm = np.zeros(self.corpus_size)
-            self._ctd_norm = np.ones(self.corpus_size)
+        self.idf_array: FloatArray = self._floored(raw)
+        # Each document's length relative to the average (L), computed once.
+        self._length: FloatArray = (
+            1 - p.b + p.b * doc_len / self.avgdl if self.avgdl else np.ones(self.corpus_size)
+        )
 
     # -- construction -----------------------------------------------------------------
 
@@ -144,11 +239,12 @@ class BM25Index:
             tfs=self.tfs.astype(np.uint16) if self.tfs.max(initial=0) < 65_536 else self.tfs,
             doc_len=self.doc_len.astype(np.uint32),
         )
-        return buffer.getvalue()
+        return POSTINGS_FORMAT.wrap(buffer.getvalue())
 
     @classmethod
     def from_bytes(cls, blob: bytes, params: BM25Params | None = None) -> BM25Index:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        """The index ``to_bytes`` wrote; ``ArtifactFormatError`` if another version did."""
+        with np.load(io.BytesIO(POSTINGS_FORMAT.unwrap(blob)), allow_pickle=False) as data:
             text = str(data["terms"])
             return cls(
                 text.split("\n") if text else [],
@@ -161,36 +257,17 @@ class BM25Index:
 
     # -- statistics -------------------------------------------------------------------
 
-    def _raw_idf_array(self, df: npt.NDArray[np.int64]) -> FloatArray:
-        n = self.corpus_size
-        d = df.astype(np.float64)
-        if self.params.variant == "okapi":
-            return np.log(n - d + 0.5) - np.log(d + 0.5)
-        if self.params.variant == "l":
-            out: FloatArray = np.log(n + 1) - np.log(d + 0.5)
+    def _floored(self, raw: FloatArray) -> FloatArray:
+        """``raw`` idf values, negative ones floored as the variant does (Okapi)."""
+        if self.formula.floors_idf:
+            out: FloatArray = np.where(raw < 0, self.params.epsilon * self.average_idf, raw)
             return out
-        out = np.where(d > 0, np.log((n + 1) / np.maximum(d, 1)), 0.0)
-        return out
-
-    def raw_idf(self, df: int) -> float:
-        """The variant's idf for a document frequency, before Okapi's floor."""
-        n = self.corpus_size
-        if self.params.variant == "okapi":
-            return math.log(n - df + 0.5) - math.log(df + 0.5)
-        if self.params.variant == "l":
-            return math.log(n + 1) - math.log(df + 0.5)
-        return math.log((n + 1) / df) if df else 0.0
+        return raw
 
     def idf_of_df(self, df: int) -> float:
         """The idf rank-bm25 would give a term with document frequency ``df``."""
-        idf = self.raw_idf(df)
-        if self.params.variant == "okapi" and idf < 0:
-            return self.params.epsilon * self.average_idf
-        return idf
-
-    @property
-    def idf(self) -> dict[str, float]:
-        return {t: float(self.idf_array[i]) for i, t in enumerate(self.terms)}
+        raw = self.formula.idf(np.array([df], dtype=np.float64), self.corpus_size)
+        return float(self._floored(raw)[0])
 
     @property
     def vocabulary(self) -> dict[str, int]:
@@ -199,16 +276,7 @@ class BM25Index:
 
     def unseen_idf(self) -> float:
         """The idf of a term no document contains (the most specific a term can be)."""
-        if self.params.variant == "plus":
-            return math.log(self.corpus_size + 1)
-        return self.raw_idf(0)
-
-    def postings(self, term: str) -> tuple[IntArray, npt.NDArray[np.float32]]:
-        tid = self.term_ids.get(term)
-        if tid is None:
-            return _EMPTY_IDS, np.zeros(0, np.float32)
-        lo, hi = self.ptr[tid], self.ptr[tid + 1]
-        return self.doc_ids[lo:hi], self.tfs[lo:hi]
+        return float(self.formula.idf(np.zeros(1), self.corpus_size)[0])
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -247,24 +315,15 @@ class BM25Index:
         return ConceptHits(uniq.astype(np.int32), summed, self.idf_of_df(df), weight)
 
     def contribution(self, hits: ConceptHits) -> FloatArray:
-        """The concept's score in each of ``hits.doc_ids`` (rank-bm25's formula)."""
-        p = self.params
-        tf = hits.tfs
-        if p.variant == "okapi":
-            part = tf * (p.k1 + 1) / (tf + self._norm[hits.doc_ids])
-        elif p.variant == "l":
-            ctd = tf / self._ctd_norm[hits.doc_ids]
-            delta = p.effective_delta
-            # rank-bm25's BM25L multiplies by tf as well, so absent terms add nothing.
-            part = tf * (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta)
-        else:
-            part = tf * (p.k1 + 1) / (self._norm[hits.doc_ids] + tf)
+        """The concept's score in each of ``hits.doc_ids`` (rank-bm25's formula), less the
+        ``baseline`` every document gets."""
+        part = self.formula.tf(hits.tfs, self._length[hits.doc_ids], self.params.k1, self.delta)
         return hits.weight * hits.idf * part
 
     def baseline(self, hits: ConceptHits) -> float:
         """What rank-bm25 adds to *every* document for this concept (BM25+ only)."""
-        if self.params.variant == "plus":
-            return hits.weight * hits.idf * self.params.effective_delta
+        if self.formula.lower_bound:
+            return hits.weight * hits.idf * self.delta
         return 0.0
 
     def score(self, concepts: Sequence[ConceptHits]) -> FloatArray:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from index.engine import IndexedArticle, IndexedPassage
+from index.records import IndexedArticle, IndexedPassage
 
 SAMPLE = 3
 

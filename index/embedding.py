@@ -19,7 +19,8 @@ from index.crashpoints import crash_point
 from index.dense import DenseIndex, sentence_table
 from index.diff import BuildTexts
 from index.encoder import Encoder, text_hash, to_blob
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.engine import Answer, Engine
+from index.engine import Engine
+from index.records import Answer
 
 EVAL_DEPTH = 10
 

@@ -20,7 +20,8 @@ from lemminflect import getAllLemmas
 from wordfreq import zipf_frequency
 
 from index.analysis import GERMAN_STOPWORDS, GermanAnalyzer
-from index.lexicon import Lexicon, english_key, english_lemma_keys
+from index.ding import english_key, english_lemma_keys
+from index.lexicon import Lexicon
 from index.query import Concept
 from index.text import WORD_RE, fold
 

@@ -1,327 +1,28 @@
-"""English → German lexicon: the Ding dictionary (Debian ``trans-de-en``) plus a glossary.
+"""English → German lexicon: the Ding dictionary's translations plus a glossary, compiled
+against the indexed vocabulary.
 
-Ding lines look like ``GERMAN :: ENGLISH``; both sides split by `` | `` into parallel
-senses, and senses by ``; `` into synonyms. The first senses of an entry are usually the
-headword and its inflected forms (``versprechen | versprochen :: to promise | promised``).
-Keys are *stemmed* English phrases, so "promise" and "promised" share one key and with it
-every German form of the entry, which is what lets "What did they promise?" meet
-"hatte … versprochen".
-
-Parsing all of Ding takes seconds, so it happens at reindex time only: ``compile_lexicon``
-keeps just the translations whose German side occurs in the indexed articles, and the
-result is stored with the index build.
+``compile_lexicon`` keeps just the translations whose German side occurs in the indexed
+articles (``index.ding`` parses the dictionary); the result, a ``Lexicon``, is stored with
+the index build. The glossary adds names and spellings the dictionary lacks.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
-import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
-from lemminflect import getAllLemmas
-
+from index.artifacts import ArtifactFormat
+from index.ding import DingEntries, english_key
 from index.text import fold, tokenize
 
-DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
-MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-10"
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
 LEXICON_VERSION = "2"
-
-# Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
-# would otherwise split a synonym in two.
-_ABBREVIATIONS_RE = re.compile(r"(?<=\s)/[^/|:]*/(?=[\s;|]|$)")
-_BRACKETS_RE = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
-_DE_NOISE = frozenset(
-    [
-        "etw.",
-        "jdn.",
-        "jdm.",
-        "jds.",
-        "etw",
-        "jdn",
-        "jdm",
-        "jds",
-        "sich",
-        "er/sie",
-        "ich/er/sie",
-        "es/sie",
-        "hat/hatte",
-        "ist/war",
-        "wir/sie",
-        "ihr",
-        "sie/sie",
-        "…",
-        "~",
-    ]
-)
-_EN_NOISE = frozenset(
-    [
-        "sth.",
-        "sb.",
-        "sb.'s",
-        "sth.'s",
-        "sb's",
-        "sth's",
-        "yourself",
-        "oneself",
-        "himself",
-        "herself",
-        "itself",
-        "themselves",
-        "one's",
-        "i/he/she",
-        "he/she/it",
-        "he/she",
-        "has/had",
-        "have/has",
-        "is/was",
-        "was/were",
-        "we/they",
-        "you/they",
-        "…",
-        "~",
-    ]
-)
-
-
-def english_key(words: Iterable[str]) -> str:
-    """The lookup key of an English word sequence: the folded words, joined.
-
-    Keys are words, not Snowball stems, so that unrelated words stay apart
-    (position/positive, election/elective); inflected question words reach their
-    dictionary form through ``english_lemma_keys``.
-    """
-    return " ".join(fold(w) for w in words)
-
-
-def english_lemma_keys(words: Sequence[str], pos: str | None = None) -> list[str]:
-    """Keys of ``words`` with the last word lemmatised (lemminflect), by part of speech.
-
-    "promised" → "promise", "elections" → "election", "committed to" → "commit to".
-    With ``pos`` ("VERB", "NOUN", "ADJ") only that part of speech's lemmas are used.
-    """
-    out: list[str] = []
-    for i in range(len(words) - 1, -1, -1):
-        word = words[i]
-        if not word.isalpha():
-            continue
-        lemmas = getAllLemmas(word.lower())
-        for upos, forms in lemmas.items():
-            if pos is not None and upos != pos:
-                continue
-            for form in forms:
-                if form == word.lower():
-                    continue
-                key = english_key([*words[:i], form, *words[i + 1 :]])
-                if key not in out:
-                    out.append(key)
-        if out:
-            break
-    return out
-
-
-@dataclass
-class DingEntries:
-    """The parsed dictionary: English key → German phrases (each a tuple of words)."""
-
-    # English key → German phrase → how many senses of the dictionary give it
-    translations: dict[str, dict[tuple[str, ...], int]] = field(default_factory=dict)
-    # German phrase → its word classes in the dictionary ("n", "v", "a"; see WORD_CLASSES)
-    classes: dict[tuple[str, ...], str] = field(default_factory=dict)
-    # German words the dictionary gives for English proper nouns only ("Spanien" → Spain)
-    german_names: set[str] = field(default_factory=set)
-    # English key → the other English keys of the same senses ("ceasefire" → "truce")
-    synonyms: dict[str, set[str]] = field(default_factory=dict)
-    # folded German word → its folded lemma, where they differ (None: not computed yet)
-    lemmas: dict[str, str] | None = None
-    english_words: set[str] = field(default_factory=set)
-    german_words: set[str] = field(default_factory=set)
-    german_nouns: set[str] = field(default_factory=set)
-
-
-_DE_OBJECT_RE = re.compile(r"\b(?:etw|jdn|jdm|jds)\. zu (?:tun|machen)\b")
-
-
-WORD_CLASSES = {
-    "m": "n",
-    "f": "n",
-    "n": "n",
-    "pl": "n",
-    "vt": "v",
-    "vi": "v",
-    "vr": "v",
-    "v": "v",
-    "adj": "a",
-    "adv": "a",
-}
-_CLASS_RE = re.compile(r"\{([a-z]+)(?:[;,] ?[a-z]+)*\}")
-
-
-def _word_class(synonym: str) -> str:
-    """The word classes Ding marks on one German synonym (``{vt}`` → "v", ``{f}`` → "n")."""
-    found = {
-        WORD_CLASSES[t]
-        for t in re.findall(r"[a-z]+", " ".join(_CLASS_RE.findall(synonym)))
-        if t in WORD_CLASSES
-    }
-    return "".join(sorted(found))
-
-
-def _clean_german(synonym: str) -> tuple[str, ...]:
-    text = _DE_OBJECT_RE.sub(" ", synonym)
-    text = _BRACKETS_RE.sub(" ", text).replace(",", " ")
-    words = [w for w in text.split() if w not in _DE_NOISE]
-    return tuple(
-        part
-        for w in words
-        for part in w.split("/")
-        if part and not part.endswith(".") and not any(c in part for c in "()[]{}<>…")
-    )
-
-
-def _clean_english(synonym: str) -> tuple[str, ...]:
-    text = _BRACKETS_RE.sub(" ", synonym).strip()
-    kept = " ".join(w for w in text.replace(",", " ").split() if w.lower() not in _EN_NOISE)
-    words = [t.surface for t in tokenize(kept)]
-    if words and words[0] == "to" and len(words) > 1:
-        words = words[1:]  # infinitive marker of a verb entry
-    return tuple(words)
-
-
-def _is_example(synonym: str) -> bool:
-    """Example sentences and long explanations are no translation pairs."""
-    stripped = _BRACKETS_RE.sub("", synonym).strip()
-    return (
-        len(stripped.split()) > 6
-        or stripped.endswith(("!", "?"))
-        or (
-            stripped.endswith(".")
-            and not stripped.endswith(("sth.", "sb.", "etw.", "jdn.", "jdm."))
-        )
-    )
-
-
-_NOUN_RE = re.compile(r"([^\s;|(){}\[\]]+) \{(?:m|f|n|pl)\}")
-
-
-def parse_ding(lines: Iterable[str]) -> DingEntries:
-    """Parse Ding dictionary lines into English keys and German phrases."""
-    out = DingEntries()
-    for line in lines:
-        if not line or line.startswith("#") or " :: " not in line:
-            continue
-        german, english = _ABBREVIATIONS_RE.sub("", line.rstrip("\n")).split(" :: ", 1)
-        for noun in _NOUN_RE.findall(german):
-            out.german_nouns.add(fold(noun))
-        for de_sense, en_sense in zip(german.split(" | "), english.split(" | "), strict=False):
-            de_phrases: dict[tuple[str, ...], str] = {}
-            for syn in de_sense.split("; "):
-                if not _is_example(syn) and (p := _clean_german(syn)):
-                    de_phrases[p] = de_phrases.get(p, "") + _word_class(syn)
-            if not de_phrases:
-                continue
-            english_is_verb = any(e.strip().startswith("to ") for e in en_sense.split("; "))
-            for phrase, cls in de_phrases.items():
-                out.german_words.update(fold(w) for w in phrase)
-                if english_is_verb and not cls:
-                    cls = "v"
-                if cls:
-                    known = out.classes.get(phrase, "")
-                    out.classes[phrase] = "".join(sorted(set(known + cls)))
-            english_syns = [e for e in en_sense.split("; ") if not _is_example(e)]
-            cleaned = [w for e in english_syns if (w := _clean_english(e))]
-            # A sense whose English side is only proper nouns ("Spain") names a place, a
-            # people or a person: its German headwords are names too ("Spanien").
-            if cleaned and all(w[0][:1].isupper() and len(w) <= 2 for w in cleaned):
-                out.german_names.update(
-                    fold(p[0]) for p in de_phrases if p[0][:1].isupper() and p[0].isalpha()
-                )
-            sense_keys = {english_key(w) for w in cleaned if len(w) <= MAX_PHRASE_WORDS}
-            if len(sense_keys) > 1:
-                for key in sense_keys:
-                    out.synonyms.setdefault(key, set()).update(sense_keys - {key})
-            for words in cleaned:
-                if len(words) > MAX_PHRASE_WORDS:
-                    continue
-                out.english_words.update(fold(w) for w in words if w.isalpha())
-                for key in _keys(words):
-                    counts = out.translations.setdefault(key, {})
-                    for phrase in de_phrases:
-                        counts[phrase] = counts.get(phrase, 0) + 1
-    return out
-
-
-_OBJECT_TAILS = (("to", "do"), ("doing",), ("to",))
-
-
-def _keys(words: tuple[str, ...]) -> Iterator[str]:
-    """The entry's key, and for "ask sb. to do sth." also the bare verb "ask" (and
-    "commit to" for "commit to do"): questions rarely repeat the object pattern."""
-    yield english_key(words)
-    lowered = tuple(w.lower() for w in words)
-    for tail in _OBJECT_TAILS:
-        if len(words) > len(tail) and lowered[-len(tail) :] == tail:
-            yield english_key(words[: -len(tail)])
-            if tail == ("to", "do"):
-                yield english_key(words[:-1])
-            break
-
-
-def load_ding(
-    path: Path,
-    cache_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> DingEntries:
-    """Parse the Ding file, reusing a pickled copy in ``cache_dir`` when it is current.
-
-    ``progress(done, total)`` is told how far parsing has come (bytes read of the file).
-    """
-    stat = path.stat()
-    cache = None
-    if cache_dir is not None:
-        tag = f"{_PARSER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}"
-        cache = cache_dir / f"ding-{tag}.pickle"
-        if cache.exists():
-            try:
-                with cache.open("rb") as fh:
-                    loaded = pickle.load(fh)
-                if isinstance(loaded, DingEntries):
-                    return loaded
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-                pass  # a stale or broken cache is simply rebuilt
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        entries = parse_ding(_reporting(fh, stat.st_size, progress))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cache)
-        except OSError:
-            pass  # caching is an optimisation only
-    return entries
-
-
-def _reporting(
-    lines: Iterable[str], size: int, progress: Callable[[int, int], None] | None
-) -> Iterator[str]:
-    """``lines``, telling ``progress`` every 2,000 lines how much of ``size`` was read."""
-    read = 0
-    for number, line in enumerate(lines):
-        read += len(line)  # characters, not bytes: close enough for a progress bar
-        if progress is not None and number % 2_000 == 0:
-            progress(min(read, size), max(size, 1))
-        yield line
-    if progress is not None:
-        progress(max(size, 1), max(size, 1))
+# The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
+LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 2)
 
 
 # --- glossary -------------------------------------------------------------------------
@@ -427,15 +128,17 @@ class Lexicon:
             "hop_keys": "\n".join(sorted(self.hop_keys)),
             "lemmas": self.lemmas,
         }
-        return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
+        compressed = zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
+        return LEXICON_FORMAT.wrap(compressed)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Lexicon:
-        payload = json.loads(zlib.decompress(blob).decode("utf-8"))
+        """The lexicon ``to_bytes`` wrote; ``ArtifactFormatError`` if another version did."""
+        payload = json.loads(zlib.decompress(LEXICON_FORMAT.unwrap(blob)).decode("utf-8"))
         return cls(
             translations=payload["translations"],
-            classes=payload.get("classes", {}),
-            german_names=frozenset(_lines(payload.get("german_names", ""))),
+            classes=payload["classes"],
+            german_names=frozenset(_lines(payload["german_names"])),
             glossary=[GlossaryEntry(tuple(v), tuple(t), s) for v, t, s in payload["glossary"]],
             english_words=frozenset(_lines(payload["english_words"])),
             german_words=frozenset(_lines(payload["german_words"])),
@@ -443,16 +146,14 @@ class Lexicon:
             display=payload["display"],
             surfaces=payload["surfaces"],
             repair_english=payload["repair_english"],
-            compound_parts=frozenset(_lines(payload.get("compound_parts", ""))),
-            names=tuple(_lines(payload.get("names", ""))),
-            hop_keys=frozenset(_lines(payload.get("hop_keys", ""))),
-            lemmas=payload.get("lemmas", {}),
+            compound_parts=frozenset(_lines(payload["compound_parts"])),
+            names=tuple(_lines(payload["names"])),
+            hop_keys=frozenset(_lines(payload["hop_keys"])),
+            lemmas=payload["lemmas"],
         )
 
 
-def _lines(value: str | list[str]) -> list[str]:
-    if isinstance(value, list):  # written by an earlier version
-        return value
+def _lines(value: str) -> list[str]:
     return value.split("\n") if value else []
 
 

@@ -17,8 +17,8 @@ Two kinds of files live in ``CACHE_DIR``:
 of how compiling works. Bump ``index.lexicon.LEXICON_VERSION`` when the compiled lexicon
 changes meaning; editing the modules it is built by invalidates the caches as well.
 
-Every write is atomic (a temporary file, then a rename) and every file carries a checksum,
-so a file cut short by a kill or a full disk reads as missing and is rebuilt. Caching is an
+Every write is atomic and every file carries a checksum (``index.cache_files``), so a file
+cut short by a kill or a full disk reads as missing and is rebuilt. Caching is an
 optimisation only: without a usable cache directory everything still works, only slower.
 """
 
@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import marshal
-import os
 import pickle
-import tempfile
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -41,76 +37,26 @@ from typing import Any
 import index
 import index.analysis
 import index.config
+import index.ding
 import index.lexicon
 import index.text
 from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
-from index.lexicon import LEXICON_VERSION, DingEntries, GlossaryEntry, Lexicon, load_ding
+from index.artifacts import ArtifactFormat
+from index.cache_files import digest, prune, read_checked, write_atomic
+from index.ding import DingEntries, load_ding
+from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
 
-CACHE_FORMAT = "newsbot-cache-4"  # the layout of the files below
+# The files below; bump a version when the layout of what it holds changes (the version is
+# part of the files' keys too, so code versions that differ in it never share a file).
+STORE_FORMAT = ArtifactFormat("dictionary store", b"NBDS", 5)
+LEXICON_CACHE_FORMAT = ArtifactFormat("compiled lexicon", b"NBCL", 5)
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
-_MAGIC = b"NBC1"
-_HEADER = len(_MAGIC) + 4  # magic, CRC-32 of the payload
 
 Progress = Callable[[str, int, int], None]
 
 
-# --- files ------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, payload: bytes) -> bool:
-    """Write ``payload`` (with a checksum) to ``path`` atomically; False if that failed."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + zlib.crc32(payload).to_bytes(4, "big"))
-            fh.write(payload)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        return False  # caching is an optimisation only
-
-
-def read_checked(path: Path) -> bytes | None:
-    """The payload of a file written by ``write_atomic``; None if missing or damaged."""
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None
-    payload = blob[_HEADER:]
-    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : _HEADER] != zlib.crc32(payload).to_bytes(
-        4, "big"
-    ):
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: pruned last
-    return payload
-
-
-def _prune(directory: Path, pattern: str, keep: int) -> None:
-    """Remove all but the ``keep`` most recently used files matching ``pattern``."""
-    with contextlib.suppress(OSError):
-        files = sorted(directory.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[keep:]:
-            old.unlink(missing_ok=True)
-
-
 # --- keys -------------------------------------------------------------------------------
-
-
-def digest(*parts: str | bytes) -> str:
-    """A short hash of ``parts`` (each length-prefixed, so no two sequences collide)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.hexdigest()[:32]
 
 
 @functools.cache
@@ -121,7 +67,7 @@ def code_digest() -> str:
     ``term_of`` (folding, stop words, stemming); editing any of them must invalidate the
     caches, whether or not someone remembered to bump a version constant.
     """
-    modules = (index.analysis, index.config, index.lexicon, index.text)
+    modules = (index.analysis, index.config, index.ding, index.lexicon, index.text)
     files = [Path(str(m.__file__)) for m in modules]
     files += sorted((Path(str(index.__file__)).parent / "data").glob("*.txt"))
     return digest(*(f.read_bytes() for f in files))
@@ -404,13 +350,12 @@ def open_dictionary(
     pass (seconds), not a parse.
     """
     identity = dictionary_identity(path)
-    key = digest(CACHE_FORMAT, identity, code_digest(), str(marshal.version))
+    version = f"{STORE_FORMAT.name}-{STORE_FORMAT.version}"
+    key = digest(version, identity, code_digest(), str(marshal.version))
     file = cache_dir / f"dictionary-{key}.bin" if cache_dir is not None else None
-    if file is not None and (payload := read_checked(file)) is not None:
-        with contextlib.suppress(Exception):  # a file this version cannot read: rebuild
-            data = pickle.loads(payload)
-            if isinstance(data, dict) and "term_keys" in data:
-                return StoredDictionary(data, identity)
+    if file is not None and (payload := read_checked(file, STORE_FORMAT)) is not None:
+        with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
+            return StoredDictionary(pickle.loads(payload), identity)
 
     # Parsing is about 80 % of the work, indexing the terms the rest.
     def parsing(done: int, total: int) -> None:
@@ -427,8 +372,8 @@ def open_dictionary(
     payload = store_bytes(entries, GermanAnalyzer(), indexing)
     if payload is None:
         return entries
-    write_atomic(file, payload)
-    _prune(file.parent, "dictionary-*.bin", KEEP_DICTIONARIES)
+    write_atomic(file, payload, STORE_FORMAT)
+    prune(file.parent, "dictionary-*.bin", KEEP_DICTIONARIES)
     return StoredDictionary(pickle.loads(payload), identity)
 
 
@@ -488,7 +433,7 @@ def lexicon_inputs(
     if ding is not None and not isinstance(ding, StoredDictionary):
         return None
     return {
-        "cache": CACHE_FORMAT,
+        "cache": f"{LEXICON_CACHE_FORMAT.name}-{LEXICON_CACHE_FORMAT.version}",
         "lexicon": LEXICON_VERSION,
         "analyzer": ANALYZER_VERSION,
         "code": code_digest(),
@@ -513,13 +458,13 @@ def cached_lexicon(
         return compile()
     key = digest(*(f"{name}={value}" for name, value in sorted(inputs.items())))
     file = cache_dir / f"lexicon-{key}.pickle"
-    payload = read_checked(file)
+    payload = read_checked(file, LEXICON_CACHE_FORMAT)
     if payload is not None:
-        with contextlib.suppress(Exception):  # stale class layout, truncated pickle, …
-            loaded = pickle.loads(payload)
-            if isinstance(loaded, Lexicon):
-                return loaded
+        with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
+            loaded: Lexicon = pickle.loads(payload)
+            return loaded
     lexicon = compile()
-    if write_atomic(file, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)):
-        _prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
+    blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
+    if write_atomic(file, blob, LEXICON_CACHE_FORMAT):
+        prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
     return lexicon

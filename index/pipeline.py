@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from index.bm25 import BM25Params
+from index.build import DEFAULT_PARAMS, build_snapshot
+from index.cache_files import digest
 from index.corpus import (
     SkippedFile,
     article_files,
@@ -34,6 +36,7 @@ from index.corpus import (
 from index.crashpoints import crash_point
 from index.database import BUSY_TIMEOUT_MS, StorageError
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
+from index.ding import DingEntries
 from index.embedding import (
     EncodeReport,
     adopt_cached,
@@ -42,10 +45,11 @@ from index.embedding import (
     refresh_vectors,
 )
 from index.encoder import load_encoder
-from index.engine import DEFAULT_PARAMS, BuildInfo, Engine, Snapshot, build_snapshot
-from index.lexicon import DingEntries, GlossaryEntry, default_glossary, parse_glossary
-from index.lexicon_cache import dictionary_identity, digest, open_dictionary
+from index.engine import Engine
+from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
+from index.lexicon_cache import dictionary_identity, open_dictionary
 from index.locks import ReindexBusyError, reindex_file_lock
+from index.records import BuildInfo, Snapshot
 from index.store import IndexStore
 
 Progress = Callable[[str, int, int], None]

@@ -26,17 +26,11 @@ from index.analysis import (
     GERMAN_STOPWORDS,
     Decompounder,
     GermanAnalyzer,
-    load_words,
 )
 from index.config import DEFAULT_CONFIG, EngineConfig
-from index.lexicon import (
-    MAX_PHRASE_WORDS,
-    GlossaryEntry,
-    Lexicon,
-    english_key,
-    english_lemma_keys,
-    variant_matcher,
-)
+from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
+from index.english import country_us, english_classes, strip_possessive
+from index.lexicon import GlossaryEntry, Lexicon, variant_matcher
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
@@ -46,59 +40,6 @@ MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
-_POSSESSIVE_RE = re.compile(r"(?<=\w)(?:['’]s|s['’])$|(?<=\w)['’]$")
-_UPOS_CLASS = {"VERB": "v", "AUX": "v", "NOUN": "n", "ADJ": "a", "ADV": "a"}
-# Words before an English noun-or-verb that make it a noun, and those that make it a verb.
-_DETERMINERS = load_words("english_noun_cues.txt")
-_VERB_CUES = load_words("english_verb_cues.txt")
-
-
-def strip_possessive(word: str) -> str:
-    """``Zelensky's`` → ``Zelensky``, ``Panthers'`` → ``Panthers``."""
-    return _POSSESSIVE_RE.sub("", word) or word
-
-
-def english_classes(words: Sequence[str]) -> list[str | None]:
-    """A word class ("n", "v", "a") for each English question word where it is clear.
-
-    lemminflect lists the classes a word form can have; where it can be a noun and a
-    verb, the word before decides: after a determiner or preposition a noun, after
-    "to", an auxiliary or a pronoun a verb, and the first such word after an auxiliary
-    ("What did the US promise?") a verb.
-    """
-    out: list[str | None] = []
-    after_auxiliary = False
-    verb_seen = False
-    for i, word in enumerate(words):
-        lower = word.lower()
-        classes = {c for u in getAllLemmas(lower) if (c := _UPOS_CLASS.get(u))}
-        prev = words[i - 1].lower() if i else ""
-        cls: str | None = None
-        if len(classes) == 1:
-            (cls,) = classes
-        elif classes:
-            if prev in _DETERMINERS:
-                cls = "n" if "n" in classes else None
-            elif prev in _VERB_CUES or (after_auxiliary and not verb_seen):
-                cls = "v" if "v" in classes else None
-        if lower in {
-            "did",
-            "does",
-            "do",
-            "will",
-            "would",
-            "can",
-            "could",
-            "should",
-            "has",
-            "have",
-            "had",
-        }:
-            after_auxiliary = True
-        elif cls == "v" and after_auxiliary:
-            verb_seen = True
-        out.append(cls)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +136,7 @@ class QueryBuilder:
             cut = text.rfind(" ", 0, max_chars)
             text = text[: cut if cut > 0 else max_chars]
         tokens = [Token(strip_possessive(t.surface), t.start, t.end) for t in tokenize(text)]
-        tokens = _country_us(tokens)
+        tokens = country_us(tokens)
         language = self.detect_language(tokens)
         classes = english_classes([t.surface for t in tokens]) if language != "de" else []
         consumed = [False] * len(tokens)
@@ -491,20 +432,6 @@ def name_key(word: str) -> str:
     for old, new in _NAME_RULES:
         key = key.replace(old, new)
     return re.sub(r"(.)\1+", r"\1", key)
-
-
-def _country_us(tokens: list[Token]) -> list[Token]:
-    """Lowercase "us" as the country where the context says so: "the us", "us troops"."""
-    out = list(tokens)
-    for i, tok in enumerate(tokens):
-        if tok.surface != "us":
-            continue
-        prev = tokens[i - 1].surface.lower() if i else ""
-        nxt = tokens[i + 1].surface.lower() if i + 1 < len(tokens) else ""
-        nxt_classes = set(getAllLemmas(nxt)) if nxt else set()
-        if prev == "the" or "NOUN" in nxt_classes:
-            out[i] = Token("US", tok.start, tok.end)
-    return out
 
 
 def _replace_word(question: str, word: str, replacement: str) -> str:

@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from index.analysis import ANALYZER_VERSION
+from index.artifacts import ArtifactFormatError
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
 from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated
 from index.diff import BuildTexts
-from index.engine import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.lexicon import Lexicon
 from index.locks import ReindexBusyError, reindex_file_lock
+from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.schema import MIGRATIONS
 
 STORE = "index"
@@ -287,6 +288,8 @@ class IndexStore:
             return await asyncio.to_thread(
                 _assemble_snapshot, build_id, tuple(row), list(passage_rows), list(article_rows)
             )
+        except ArtifactFormatError as exc:  # written by another version: stale, as above
+            raise StaleIndexError(f"{exc} with `python -m bot reindex`") from exc
         except (KeyError, TypeError, ValueError, AttributeError, zlib.error) as exc:
             raise StorageError(
                 f"the stored index cannot be read by this version ({type(exc).__name__}); "

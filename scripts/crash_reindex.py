@@ -56,8 +56,9 @@ from benchmarks.synthetic import synthetic_articles, write_corpus  # noqa: E402
 from index.corpus import load_articles  # noqa: E402
 from index.crashpoints import CRASH_ENV, CRASH_POINTS  # noqa: E402
 from index.database import StorageError  # noqa: E402
-from index.engine import Answer, Engine  # noqa: E402
+from index.engine import Engine  # noqa: E402
 from index.locks import ReindexBusyError, reindex_file_lock  # noqa: E402
+from index.records import Answer  # noqa: E402
 from index.store import IndexStore  # noqa: E402
 
 QUESTIONS = (

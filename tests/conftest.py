@@ -15,10 +15,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from bot.settings import Settings
+from index.build import build_snapshot
 from index.corpus import Article, load_articles
-from index.engine import Engine, Snapshot, build_snapshot
-from index.lexicon import DING_DEFAULT_PATH, DingEntries, default_glossary
+from index.ding import DING_DEFAULT_PATH, DingEntries
+from index.engine import Engine
+from index.lexicon import default_glossary
 from index.lexicon_cache import open_dictionary
+from index.records import Snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

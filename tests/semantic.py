@@ -9,7 +9,8 @@ import numpy as np
 
 from index.embedding import empty_index, texts_to_encode
 from index.encoder import Encoder, to_blob
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.vector_cache import EmbeddingCache
 from tests.conftest import cache_dir
 

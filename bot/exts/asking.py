@@ -33,7 +33,7 @@ from bot.render import render, truncate
 from bot.service import Asked, Question
 from bot.state import LoggedQuestion
 from index.database import StorageError
-from index.engine import Answer, understood_line
+from index.records import Answer, understood_line
 
 log = logging.getLogger("newsbot.asking")
 Interaction = discord.Interaction[NewsBot]

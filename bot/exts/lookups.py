@@ -25,7 +25,7 @@ from bot.options import SCOPE_OPTIONS, article_choices, autocomplete_article, sc
 from bot.render import render
 from bot.service import Question
 from index.embedding import semantic_line
-from index.engine import Answer
+from index.records import Answer
 
 SEARCH_PAGE = 5
 Interaction = discord.Interaction[NewsBot]

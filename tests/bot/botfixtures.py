@@ -20,7 +20,8 @@ from bot.app import NewsBot
 from bot.settings import Settings
 from bot.state import BotState
 from index.encoder import Encoder
-from index.engine import Engine, Snapshot
+from index.engine import Engine
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.conftest import cache_dir, dictionary_path
 from tests.support.standin import (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import NewsBot
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.bot.botfixtures import Harness, capture_errors
 from tests.conftest import SEEDS

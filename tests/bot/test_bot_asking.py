@@ -11,7 +11,7 @@ import re
 import pytest
 
 from bot.app import NewsBot
-from index.engine import Snapshot
+from index.records import Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     CHINA_QUESTION,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import NewsBot
-from index.engine import IndexedArticle, Snapshot
+from index.records import IndexedArticle, Snapshot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     EPHEMERAL,

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from index.artifacts import HEADER_SIZE
 from index.corpus import load_articles
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.botcli import Run, assert_no_traceback, run_bot
 from tests.conftest import DEV_SET, SEEDS
@@ -224,6 +225,24 @@ def test_ask_before_any_reindex_builds_the_index_first(tmp_path: Path) -> None:
     # Built once: the next question uses the stored index.
     again = run(database, "ask", COMMIT, ARTICLES_DIR=str(articles))
     assert again.returncode == 0 and "building" not in again.stderr, again.stderr
+
+
+def test_an_index_stored_in_an_older_format_is_rebuilt_on_first_use(
+    database: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(old)) as copy:
+        source.backup(copy)
+        # as the version before versioned formats wrote it: postings without a header, and
+        # another fingerprint of the inputs (the code was another)
+        (blob,) = copy.execute("SELECT postings FROM builds").fetchone()  # the one build
+        copy.execute("UPDATE builds SET postings = ?, inputs = 'older'", (blob[HEADER_SIZE:],))
+        copy.commit()
+    result = run(old, "ask", COMMIT, "--json")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "built by an older version: rebuilding" in " ".join(result.stderr.split())
+    assert json.loads(result.stdout)["answered"] is True
 
 
 @pytest.mark.parametrize("command", ["ask", "eval", "shell"])

@@ -22,7 +22,8 @@ from bot.messages import (
     fit_lines,
 )
 from bot.render import by_article, escape_markdown, render, truncate
-from index.engine import Engine, understood_line
+from index.engine import Engine
+from index.records import understood_line
 
 
 def embed_size(e: discord.Embed) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsProblem, load_settings
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.conftest import REPO, SEEDS
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.bot.test_cli import assert_no_traceback, run
 from tests.botcli import Run, bot_environment

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.soak import soak
-from index.engine import Snapshot
+from index.records import Snapshot
 
 
 async def test_soak_500_with_faults(tmp_path: Path, seed_snapshot: Snapshot) -> None:

@@ -20,7 +20,7 @@ from rich.console import Console
 from bot.cli import cmd_run
 from bot.settings import Settings
 from bot.startup import CliError
-from index.engine import Snapshot
+from index.records import Snapshot
 from index.store import IndexStore
 from tests.conftest import cache_dir, dictionary_path
 from tests.support.standin import DiscordStandIn

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from index.analysis import Decompounder, GermanAnalyzer
-from index.lexicon import DingEntries
+from index.ding import DingEntries
 from index.text import fold
 
 

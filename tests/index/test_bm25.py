@@ -78,3 +78,13 @@ def test_top_k_orders_by_score_then_document() -> None:
     scores = np.array([0.5, 2.0, 2.0, 0.1, 3.0])
     assert list(index.top_k(scores, 3)) == [4, 1, 2]
     assert list(index.top_k(scores, 0)) == []
+
+
+@pytest.mark.parametrize("variant", ["okapi", "l", "plus"])
+def test_one_formula_serves_one_value_and_the_vocabulary(variant: str) -> None:
+    """A concept's idf (one document frequency) is the vocabulary's idf for a term with it,
+    Okapi's floor for a term in most documents included."""
+    corpus = [["a", "a", "b"], ["a", "c"], ["a"], ["d", "b"]]
+    index = BM25Index.from_documents(corpus, BM25Params(variant=variant))  # type: ignore[arg-type]
+    for tid in index.vocabulary.values():
+        assert index.idf_of_df(int(index.df[tid])) == index.idf_array[tid]

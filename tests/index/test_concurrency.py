@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from benchmarks.synthetic import synthetic_articles, write_corpus
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
 from index.pipeline import Sources, reindex
+from index.records import Answer, Snapshot
 from index.store import IndexStore
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.analysis import Decompounder, GermanAnalyzer
+from index.build import analyse_articles
 from index.corpus import Article
-from index.engine import Snapshot, analyse_articles
-from index.lexicon import DingEntries, Lexicon
+from index.ding import DingEntries
+from index.lexicon import Lexicon
+from index.records import Snapshot
 from index.text import WORD_RE, fold
 
 WORDS = Path(__file__).parent.parent / "data" / "decompound.tsv"

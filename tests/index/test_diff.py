@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from index.build import build_snapshot
 from index.corpus import Article, parse_article
 from index.diff import diff_snapshots, passage_key
-from index.engine import Snapshot, build_snapshot
-from index.lexicon import DingEntries, default_glossary
+from index.ding import DingEntries
+from index.lexicon import default_glossary
+from index.records import Snapshot
 
 
 def test_stable_ids_depend_on_article_and_text_only() -> None:

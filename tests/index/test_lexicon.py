@@ -3,14 +3,11 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import GermanAnalyzer
+from index.ding import DingEntries, english_key, english_lemma_keys, parse_ding
 from index.lexicon import (
-    DingEntries,
     Lexicon,
     compile_lexicon,
     default_glossary,
-    english_key,
-    english_lemma_keys,
-    parse_ding,
     parse_glossary,
     variant_matcher,
 )

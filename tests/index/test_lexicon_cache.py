@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 
 from index.analysis import GermanAnalyzer
+from index.artifacts import HEADER_SIZE
+from index.build import build_snapshot
 from index.corpus import Article, parse_article
-from index.engine import build_snapshot
-from index.lexicon import DingEntries, Lexicon, default_glossary, parse_ding
+from index.ding import DingEntries, parse_ding
+from index.lexicon import Lexicon, default_glossary
 from index.lexicon_cache import (
+    LEXICON_CACHE_FORMAT,
+    STORE_FORMAT,
     StoredDictionary,
     cached_lexicon,
     open_dictionary,
@@ -106,6 +110,13 @@ def test_open_dictionary_stores_once_and_rebuilds_a_damaged_store(tmp_path: Path
     assert rebuilt.translations == first.translations
     assert len(store.read_bytes()) > 1000
 
+    payload = store.read_bytes()[HEADER_SIZE:]  # a store of another format version
+    store.write_bytes(STORE_FORMAT.magic + (STORE_FORMAT.version + 1).to_bytes(4, "big") + payload)
+    events.clear()
+    assert open_dictionary(dictionary, cache, lambda *e: events.append(e)).translations
+    assert events  # not read: parsed and stored again
+    assert store.read_bytes()[:HEADER_SIZE] == STORE_FORMAT.wrap(b"")
+
     dictionary.write_text(SAMPLE.read_text(encoding="utf-8") + "neu {adj} :: new\n")
     changed = open_dictionary(dictionary, cache)
     assert "new" in changed.translations
@@ -136,8 +147,14 @@ def test_cached_lexicon_compiles_once_per_inputs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [b"", b"NBC1\x00\x00\x00\x00garbage", b"not a cache file at all"],
-    ids=["empty", "bad-checksum", "garbage"],
+    [
+        b"",
+        LEXICON_CACHE_FORMAT.wrap(b"\x00\x00\x00\x00garbage"),
+        b"not a cache file at all",
+        b"NBC1\x00\x00\x00\x00garbage",  # the header before cache files had a version
+        b"NBCL\x00\x00\x00\x04\x00\x00\x00\x00garbage",  # another version
+    ],
+    ids=["empty", "bad-checksum", "garbage", "unversioned", "other-version"],
 )
 def test_a_damaged_lexicon_file_is_compiled_again(tmp_path: Path, damage: bytes) -> None:
     inputs = {"vocabulary": "a"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from index.engine import Engine, Snapshot, understood_line
-from index.query import Concept, Query, english_classes, name_key
+from index.engine import Engine
+from index.english import english_classes
+from index.query import Concept, Query, name_key
+from index.records import Snapshot, understood_line
 
 
 def build(snapshot: Snapshot, question: str) -> Query:

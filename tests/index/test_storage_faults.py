@@ -25,9 +25,10 @@ import pytest
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from bot.state import BotState, QuestionRecord
 from index.database import StorageError
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
 from index.locks import ReindexBusyError, reindex_file_lock
 from index.pipeline import ReindexReport, Sources, reindex
+from index.records import Answer, Snapshot
 from index.store import IndexStore
 from tests.botcli import TIMEOUT, Run, run_bot
 from tests.conftest import SEEDS

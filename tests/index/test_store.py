@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 
 import index.store as storage_module
+from index.bm25 import POSTINGS_FORMAT
 from index.database import StorageError
-from index.engine import Answer, Engine, Snapshot
+from index.engine import Engine
+from index.lexicon import LEXICON_FORMAT
 from index.pipeline import Sources, reindex
+from index.records import Answer, Snapshot
 from index.schema import MIGRATIONS
-from index.store import IndexStore, NoIndexError
+from index.store import IndexStore, NoIndexError, StaleIndexError
 from index.text import WORD_RE
 from tests.conftest import SEEDS
 
@@ -201,8 +204,8 @@ async def test_an_unreadable_stored_index_is_a_clear_error_and_reindex_recovers(
 ) -> None:
     async with await IndexStore.open(db_path) as storage:
         await storage.save_snapshot(seed_snapshot)
-    with closing(sqlite3.connect(db_path)) as db:  # as if written by another version
-        db.execute("UPDATE builds SET lexicon = ?", (b"not zlib at all",))
+    with closing(sqlite3.connect(db_path)) as db:  # its header is right, the rest is not
+        db.execute("UPDATE builds SET lexicon = ?", (LEXICON_FORMAT.wrap(b"not zlib at all"),))
         db.commit()
     async with await IndexStore.open(db_path) as storage:
         with pytest.raises(StorageError, match="cannot be read by this version"):
@@ -210,6 +213,28 @@ async def test_an_unreadable_stored_index_is_a_clear_error_and_reindex_recovers(
         report = await reindex(storage, Sources(SEEDS, None))  # the diff is best-effort
         assert report.passages == len(seed_snapshot.passages)
         assert (await storage.load_snapshot()).info.build_id == report.build_id
+
+
+@pytest.mark.parametrize(
+    ("column", "blob", "message"),
+    [
+        ("postings", POSTINGS_FORMAT.magic + (1).to_bytes(4, "big"), "postings format 1 is not"),
+        ("lexicon", b"x\x9c", "no lexicon format header"),  # before formats had a version
+    ],
+)
+async def test_a_build_in_another_artifact_format_is_stale(
+    db_path: Path, seed_snapshot: Snapshot, column: str, blob: bytes, message: str
+) -> None:
+    """Stale, as an index made by another analyser is: the command line rebuilds it."""
+    async with await IndexStore.open(db_path) as storage:
+        await storage.save_snapshot(seed_snapshot)
+    with closing(sqlite3.connect(db_path)) as db:
+        db.execute(f"UPDATE builds SET {column} = ?", (blob,))
+        db.commit()
+    async with await IndexStore.open(db_path) as storage:
+        with pytest.raises(StaleIndexError, match=message) as raised:
+            await storage.load_snapshot()
+        assert "rebuild the index with `python -m bot reindex`" in str(raised.value)
 
 
 async def test_saving_a_second_build_replaces_the_first(

@@ -1,0 +1,76 @@
+"""Cache files: written atomically behind a header and a checksum, read back only when whole.
+
+A write goes to a temporary file that is then renamed. A file starts with its format's
+header (``index.artifacts``: what it holds, in which version), then the CRC-32 of its
+payload. A file cut short by a kill or a full disk, damaged otherwise, or written in
+another format reads as missing, and the caller rebuilds it: caching is an optimisation
+only, and a write that fails is no error either. ``digest`` makes the keys the files are
+named by.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+from index.artifacts import ArtifactFormat, ArtifactFormatError
+
+
+def write_atomic(path: Path, payload: bytes, form: ArtifactFormat) -> bool:
+    """Write ``payload`` in ``form`` (with a checksum) to ``path`` atomically; False if
+    that failed."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(form.wrap(zlib.crc32(payload).to_bytes(4, "big")))
+            fh.write(payload)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False  # caching is an optimisation only
+
+
+def read_checked(path: Path, form: ArtifactFormat) -> bytes | None:
+    """The payload of a file ``write_atomic`` wrote in ``form``; None if it is missing,
+    damaged, or in another format."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        body = form.unwrap(blob)
+    except ArtifactFormatError:
+        return None
+    checksum, payload = body[:4], body[4:]
+    if checksum != zlib.crc32(payload).to_bytes(4, "big"):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: pruned last
+    return payload
+
+
+def prune(directory: Path, pattern: str, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used files matching ``pattern``."""
+    with contextlib.suppress(OSError):
+        files = sorted(directory.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[keep:]:
+            old.unlink(missing_ok=True)
+
+
+def digest(*parts: str | bytes) -> str:
+    """A short hash of ``parts`` (each length-prefixed, so no two sequences collide)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()[:32]

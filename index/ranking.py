@@ -1,0 +1,154 @@
+"""Ranking one question's candidate passages and judging whether they answer it.
+
+The engine scores passages (BM25, the best quote, the encoder's cosines); this module turns
+those scores into a ranking and a verdict: the fusion of the lexical and the dense scores,
+the share of the question the best passage covers, and the abstention rule over both.
+Every number that shapes them lives in ``index.config.EngineConfig``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from index.bm25 import ConceptHits, FloatArray
+from index.config import EngineConfig
+from index.dense import DenseIndex, DenseView, dense_top, logistic, similarities
+from index.query import Concept, Query
+from index.quotes import ConceptTerms, QuoteSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A passage that may answer: its BM25 score, its score as ranked, its best quote."""
+
+    pid: int
+    bm25: float
+    final: float
+    quote: QuoteSpan | None  # None: not chosen yet (a candidate only the encoder brought)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """The candidates for one question, best first, and what choosing their quotes needs."""
+
+    candidates: list[Candidate]
+    total: int  # how many passages match at all
+    coverage: float  # the share of the question the best lexical passage holds
+    concept_terms: Sequence[ConceptTerms]
+    weights: Sequence[float]  # each concept's weight × idf
+    mode: str = "lexical"  # see Answer.mode
+    signals: dict[str, float] = field(default_factory=dict)  # see Answer.signals
+    view: DenseView | None = None  # the encoder's similarities (None: ranked lexically)
+
+
+def fuse(
+    lexical: list[Candidate],
+    dense: DenseIndex,
+    qvec: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_] | None,
+    scores: FloatArray,
+    baseline: float,
+    ranking: str,
+    config: EngineConfig,
+) -> tuple[list[Candidate], DenseView, dict[str, float]]:
+    """BM25's candidates plus the encoder's top N, ranked by the calibrated fusion:
+    lexical score / best lexical score + dense_weight × (blended cosine − best).
+
+    A passage without its vector yet keeps the best cosine's place in the sum (it is
+    judged lexically alone, neither pushed down nor up).
+    """
+    sims = similarities(dense, qvec, mask)
+    pool = {c.pid: c for c in lexical}
+    for pid in dense_top(sims, config.dense_depth):
+        if pid not in pool:  # its quote is chosen only if it is shown
+            score = max(float(scores[pid]) - baseline, 0.0)
+            pool[pid] = Candidate(pid, score, score, None)
+    view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
+    blended = {pid: view.blended(pid, config.sentence_mix) for pid in pool}
+    known = [b for b in blended.values() if b == b]
+    best = max(known) if known else 0.0
+    top_lexical = max((c.final for c in lexical), default=0.0) or 1.0
+
+    def fused(c: Candidate) -> float:
+        cosine = blended[c.pid] if blended[c.pid] == blended[c.pid] else best
+        if ranking == "dense":
+            return cosine
+        return c.final / top_lexical + config.dense_weight * (cosine - best)
+
+    order = sorted(pool.values(), key=lambda c: -fused(c))
+    ranked = [dataclasses.replace(c, final=fused(c)) for c in order]
+    margin = ranked[0].final - ranked[1].final if len(ranked) > 1 else 1.0
+    signals = {
+        "sentence_cosine": view.best_sentence(ranked[0].pid) if ranked else 0.0,
+        "contrast": view.contrast(mask),
+        "margin": margin,
+    }
+    return ranked, view, signals
+
+
+def coverage(
+    concepts: Sequence[Concept],
+    hits: Sequence[ConceptHits],
+    top: int,
+    unseen_idf: float,
+    config: EngineConfig,
+) -> float:
+    """Share of the question's idf weight that the top passage matches.
+
+    A concept that matches nothing in the articles counts with the idf of an unseen
+    term, scaled: an unmatched *name* counts double, as a question about a name the
+    articles never mention is almost surely not covered; an unmatched ordinary word
+    counts half, as it is often just a gap in the dictionary.
+    """
+    total = matched = 0.0
+    for concept, h in zip(concepts, hits, strict=True):
+        if h.doc_ids.size:
+            weight = concept.weight * max(h.idf, 1e-9)
+            total += weight
+            if top in h.doc_ids:
+                matched += weight
+        else:
+            if concept.entity:
+                factor = config.entity_miss_factor
+            elif concept.known:
+                factor = config.known_miss_factor
+            else:
+                factor = config.word_miss_factor
+            total += concept.weight * unseen_idf * factor
+    return matched / total if total else 0.0
+
+
+def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
+    """Whether the articles do not cover the question; what it was decided on is
+    recorded in ``ranked.signals``.
+
+    A question about a name the glossary knows (a country, a person) that the articles
+    never mention is declined whatever the similarities. Lexically, the rule is the
+    coverage threshold; with the encoder, a logistic model over coverage, absent names,
+    the best sentence's cosine, how far the best passage stands out, and the fused
+    margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
+    """
+    signals = ranked.signals
+    signals["coverage"] = ranked.coverage
+    own = query.concepts
+    names = [c for c in own if c.entity]
+    signals["names_absent"] = float(bool(names) and all(not c.terms for c in names))
+    if any(c.kind == "name" and c.note and not c.terms for c in own):
+        return True
+    if ranked.view is None:
+        return ranked.coverage < config.min_coverage
+    features = (
+        ranked.coverage,
+        signals["names_absent"],
+        signals["sentence_cosine"],
+        signals["contrast"],
+        signals["margin"],
+        float(query.language == "en"),
+    )
+    signals["p_answerable"] = p = logistic(features, config.abstain_weights, config.abstain_bias)
+    return p < config.abstain_below

@@ -1,0 +1,273 @@
+"""The index's records: what a build holds and what an answer says.
+
+A ``Snapshot`` is one build (its articles, passages, BM25 postings and compiled lexicon),
+never mutated once made; ``Scope`` restricts the articles a question searches. An
+``Answer`` holds the ``Result`` passages of one question with their verbatim quotes, and
+``Understood`` says how each of the question's concepts was searched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.analysis import Decompounder, GermanAnalyzer
+from index.bm25 import BM25Index, BM25Params
+from index.corpus import SkippedFile
+from index.lexicon import Lexicon
+from index.query import QueryBuilder
+from index.text import fold
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """An article as the index holds it (the full original text is kept)."""
+
+    id: str
+    title: str
+    date: str | None  # ISO date
+    source: str | None
+    path: str
+    caption: str | None
+    text: str
+    sha256: str
+    passage_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedPassage:
+    """A passage by its global id; ``start``/``end`` index into the article text."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    section: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """Facts about one index build."""
+
+    build_id: str
+    built_at: str
+    analyzer: str
+    params: dict[str, Any]
+    articles: int
+    passages: int
+    seconds: float
+    skipped: tuple[SkippedFile, ...] = ()
+    has_dictionary: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which articles to search: some ids, and/or a date range (inclusive)."""
+
+    article_ids: frozenset[str] | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_ids": sorted(self.article_ids) if self.article_ids is not None else None,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Scope | None:
+        if not data:
+            return None
+        ids = data.get("article_ids")
+        since, until = data.get("since"), data.get("until")
+        return cls(
+            frozenset(ids) if ids is not None else None,
+            dt.date.fromisoformat(since) if since else None,
+            dt.date.fromisoformat(until) if until else None,
+        )
+
+
+@dataclass
+class Snapshot:
+    """Everything needed to answer questions; never mutated after construction."""
+
+    info: BuildInfo
+    articles: dict[str, IndexedArticle]
+    passages: list[IndexedPassage]
+    bm25: BM25Index
+    lexicon: Lexicon
+    builder: QueryBuilder = field(init=False)
+    analyzer: GermanAnalyzer = field(init=False)
+
+    def __post_init__(self) -> None:
+        vocab = self.bm25.vocabulary
+        lex = self.lexicon
+        self.analyzer = GermanAnalyzer(
+            Decompounder(lex.compound_parts, lex.german_words, lex.english_words), lex.lemmas
+        )
+        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
+
+    @property
+    def params(self) -> BM25Params:
+        return self.bm25.params
+
+    def scope_mask(self, scope: Scope | None) -> tuple[npt.NDArray[np.bool_] | None, int]:
+        """Passages inside ``scope`` (None: all), and how many undated articles a date
+        filter left out."""
+        if scope is None or (scope.article_ids is None and not scope.dated):
+            return None, 0
+        allowed = np.zeros(len(self.passages), dtype=bool)
+        undated = 0
+        for article in self.articles.values():
+            if scope.article_ids is not None and article.id not in scope.article_ids:
+                continue
+            if scope.dated:
+                if article.date is None:
+                    undated += 1
+                    continue
+                day = dt.date.fromisoformat(article.date)
+                if (scope.since and day < scope.since) or (scope.until and day > scope.until):
+                    continue
+            allowed[list(article.passage_ids)] = True
+        return allowed, undated
+
+    def text_of(self, passage: IndexedPassage) -> str:
+        return self.articles[passage.article_id].text[passage.start : passage.end]
+
+    def terms_of(self, surface: str) -> tuple[str, ...]:
+        """A word's term and its compound parts' terms, as the index saw them."""
+        return self.analyzer.surface_terms(surface)
+
+    def display(self, term: str) -> str:
+        return self.lexicon.display.get(term, term)
+
+    def find_article(self, key: str) -> IndexedArticle | None:
+        """An article by id, id prefix, or (part of) its title."""
+        if key in self.articles:
+            return self.articles[key]
+        folded = fold(key.strip())
+        for article in self.articles.values():
+            if article.id.startswith(key.strip()) or folded in fold(article.title):
+                return article
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """How one concept of the question was understood, for display."""
+
+    source: str
+    terms: tuple[str, ...]  # German words as they appear in the articles
+    kind: str
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """Whether it was searched as something other than the word asked: another form,
+        a translation, a part, a repaired spelling, or nothing at all."""
+        return [fold(t) for t in self.terms] != [fold(self.source)]
+
+    def __str__(self) -> str:
+        return self.line("en")
+
+    def line(self, language: str) -> str:
+        missing = "(nicht in den Artikeln)" if language == "de" else "(not in the articles)"
+        return f"{self.source} → {', '.join(self.terms) if self.terms else missing}"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One answering passage with its verbatim quote and citation."""
+
+    rank: int
+    passage_id: int
+    article_id: str
+    title: str
+    date: str | None
+    section: str | None
+    paragraph: int
+    quote: str
+    quote_start: int
+    quote_end: int
+    passage: str
+    passage_start: int
+    passage_end: int
+    highlights: tuple[tuple[int, int], ...]
+    score: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The engine's reply to one question."""
+
+    question: str
+    language: str
+    answered: bool
+    results: tuple[Result, ...]
+    understood_as: tuple[Understood, ...]
+    coverage: float
+    reason: str  # "answered", "not_covered", "no_terms", "empty_index", "out_of_scope"
+    truncated: bool
+    elapsed_ms: float
+    total_hits: int
+    offset: int = 0
+    undated_excluded: int = 0  # articles without a date left out by a date filter
+    # "hybrid" (BM25 + encoder), "partial" (some passages still lack vectors: they are
+    # ranked lexically), "lexical" (no encoder, or none of its vectors yet), "dense"
+    mode: str = "lexical"
+    # what the abstention decided on (coverage, cosines, margin …) and P(answerable)
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``python -m bot ask --json``."""
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answered": self.answered,
+            "reason": self.reason,
+            "coverage": round(self.coverage, 4),
+            "truncated": self.truncated,
+            "total_hits": self.total_hits,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "mode": self.mode,
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "results": [
+                {
+                    "rank": r.rank,
+                    "passage_id": r.passage_id,
+                    "article_id": r.article_id,
+                    "title": r.title,
+                    "date": r.date,
+                    "section": r.section,
+                    "paragraph": r.paragraph,
+                    "quote": r.quote,
+                    "quote_start": r.quote_start,
+                    "quote_end": r.quote_end,
+                    "passage": r.passage,
+                    "highlights": [list(h) for h in r.highlights],
+                    "matched": list(r.matched),
+                    "score": round(r.score, 6),
+                }
+                for r in self.results
+            ],
+            "understood_as": [str(u) for u in self.understood_as],
+        }
+
+
+def understood_line(items: Iterable[Understood], language: str = "en") -> str:
+    """``US → USA; commit to → verpflichten``. A German question echoes only what was
+    searched differently from how it was asked (a form, a part, a name's spelling)."""
+    shown = [u for u in items if u.changed] if language == "de" else list(items)
+    return "; ".join(u.line(language) for u in shown)
