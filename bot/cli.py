@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -352,9 +352,12 @@ def _k(value: str) -> int:
     return k
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+Handler = Callable[[argparse.Namespace, Settings, Console], int | Coroutine[Any, Any, int]]
+
+
+def run_command(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command with the settings and a console; any error is one line. Returns the
+    exit status (the benchmark commands run through here too)."""
     # Wrap at word boundaries for a terminal (or a width given in COLUMNS); piped output
     # keeps one line per paragraph, for other programs to read.
     wrap = sys.stdout.isatty() or "COLUMNS" in os.environ
@@ -366,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"error: {exc}", highlight=False, markup=False)
         return 2
     try:
-        outcome = args.handler(args, settings, console)
+        outcome = handler(args, settings, console)
         if asyncio.iscoroutine(outcome):
             outcome = asyncio.run(outcome)
         return int(outcome)
@@ -378,3 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_command(args.handler, args)
