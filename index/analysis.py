@@ -76,6 +76,22 @@ class _Part:
     surface: str  # the part as written, linking element excluded
 
 
+def part_stems(words: Iterable[str]) -> dict[str, str]:
+    """The words that may be parts of a compound, each with its Snowball stem: long
+    enough, letters only, no stop word, no derivational ending."""
+    kept = sorted(
+        {
+            p
+            for p in words
+            if len(p) >= _MIN_PART
+            and p.isalpha()
+            and p not in GERMAN_STOPWORDS
+            and not is_suffix_like(p)
+        }
+    )
+    return dict(zip(kept, _STEMMER.stemWords(kept), strict=True))
+
+
 class Decompounder:
     """Split German compounds into known words, as Lucene's dictionary decompounder does.
 
@@ -96,19 +112,16 @@ class Decompounder:
         parts: Iterable[str],
         german_words: Collection[str] = frozenset(),
         english_words: Collection[str] = frozenset(),
+        *,
+        stems: Mapping[str, str] | None = None,
     ) -> None:
-        self.parts = frozenset(
-            p
-            for p in parts
-            if len(p) >= _MIN_PART
-            and p.isalpha()
-            and p not in GERMAN_STOPWORDS
-            and not is_suffix_like(p)
-        )
+        # ``stems``: ``part_stems`` of most of ``parts``, made earlier (the dictionary
+        # store keeps its nouns'); only the other parts are checked and stemmed here.
+        self._stem_of = dict(stems) if stems else {}
+        self._stem_of.update(part_stems(p for p in parts if p not in self._stem_of))
+        self.parts = frozenset(self._stem_of)
         self._german = german_words
         self._english = english_words
-        ordered = sorted(self.parts)
-        self._stem_of = dict(zip(ordered, _STEMMER.stemWords(ordered), strict=True))
         self._noun_stems = frozenset(self._stem_of.values())
         self.split = lru_cache(maxsize=200_000)(self._split)
         self._segmentations = lru_cache(maxsize=200_000)(self._segment)

@@ -24,6 +24,7 @@ from index.corpus import Article, SkippedFile
 from index.ding import DingEntries
 from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import (
+    StoredDictionary,
     cached_lexicon,
     lexicon_inputs,
     phrase_words,
@@ -49,7 +50,8 @@ def _index_decompounder(ding: DingEntries | None, articles: Sequence[Article]) -
         )
     if ding is None:
         return Decompounder(known)
-    return Decompounder(known, ding.german_words, ding.english_words)
+    stems = ding.noun_part_stems if isinstance(ding, StoredDictionary) else None
+    return Decompounder(known, ding.german_words, ding.english_words, stems=stems)
 
 
 def stored_lemmas(

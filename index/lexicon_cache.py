@@ -40,7 +40,7 @@ import index.config
 import index.ding
 import index.lexicon
 import index.text
-from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas
+from index.analysis import ANALYZER_VERSION, GermanAnalyzer, german_lemmas, part_stems
 from index.artifacts import ArtifactFormat
 from index.cache_files import digest, prune, read_checked, write_atomic
 from index.ding import DingEntries, load_ding
@@ -48,7 +48,7 @@ from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
 
 # The files below; bump a version when the layout of what it holds changes (the version is
 # part of the files' keys too, so code versions that differ in it never share a file).
-STORE_FORMAT = ArtifactFormat("dictionary store", b"NBDS", 5)
+STORE_FORMAT = ArtifactFormat("dictionary store", b"NBDS", 6)
 LEXICON_CACHE_FORMAT = ArtifactFormat("compiled lexicon", b"NBCL", 5)
 KEEP_DICTIONARIES = 4  # stores of other dictionary files or code versions (worktrees) kept
 KEEP_LEXICONS = 16
@@ -167,6 +167,16 @@ class StoredDictionary(DingEntries):
     @classes.setter
     def classes(self, value: dict[tuple[str, ...], str]) -> None:
         self._set("classes", value)
+
+    @property
+    def noun_part_stems(self) -> dict[str, str]:
+        """``part_stems`` of the dictionary's nouns, made with the store (a second's work
+        that every build's decompounder would otherwise repeat)."""
+        if "noun_part_stems" not in self._parts:
+            parts, stems = _split(self._data["noun_parts"]), _split(self._data["noun_stems"])
+            self._parts["noun_part_stems"] = dict(zip(parts, stems, strict=True))
+        found: dict[str, str] = self._parts["noun_part_stems"]
+        return found
 
     @property
     def lemmas(self) -> dict[str, str] | None:
@@ -314,6 +324,7 @@ def store_bytes(
     for term in ordered:
         term_keys.extend(terms[term])
         term_ptr.append(len(term_keys))
+    noun_stems = part_stems(entries.german_nouns)  # sorted, as _join sorts
     data = {
         "english_words": _join(entries.english_words),
         "german_words": _join(entries.german_words),
@@ -323,6 +334,8 @@ def store_bytes(
         "synonyms": dict(entries.synonyms),
         # the lemmas of the dictionary's German words, computed once with the store
         "lemmas": german_lemmas(entries.german_words),
+        "noun_parts": _join(noun_stems),
+        "noun_stems": "\n".join(noun_stems.values()),
         "keys": "\n".join(keys),
         "entries": b"".join(blobs),
         "entry_ptr": entry_ptr.tobytes(),

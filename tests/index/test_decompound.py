@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.analysis import Decompounder, GermanAnalyzer
+from index.analysis import Decompounder, GermanAnalyzer, part_stems
 from index.build import analyse_articles
 from index.corpus import Article
 from index.ding import DingEntries
@@ -71,3 +71,17 @@ def test_the_stored_parts_split_as_the_build_did(
 
 def test_questions_use_the_index_splitter(seed_snapshot: Snapshot) -> None:
     assert seed_snapshot.builder._query_splitter is seed_snapshot.analyzer.decompounder
+
+
+def test_stems_made_earlier_split_as_a_fresh_decompounder_does(ding: DingEntries) -> None:
+    """The dictionary store keeps its nouns' ``part_stems`` so that a build need not stem
+    them again; a decompounder given them is the same as one that made them."""
+    nouns = set(ding.german_nouns)
+    extra = {"selenskyj", "koalitionsgipfel", "ab", "ungs"}  # a name, a compound, unusable
+    fresh = Decompounder(nouns | extra, ding.german_words, ding.english_words)
+    given = Decompounder(
+        nouns | extra, ding.german_words, ding.english_words, stems=part_stems(nouns)
+    )
+    assert given.parts == fresh.parts and "selenskyj" in given.parts and "ab" not in given.parts
+    for word, _ in word_list():
+        assert given.split(fold(word)) == fresh.split(fold(word)), word
