@@ -35,6 +35,8 @@ def fold(word: str) -> str:
     Snowball German stemmer does at its end anyway; folding first also lets questions
     typed without umlauts (``Prasident``) meet the articles.
     """
+    if word.isascii():  # most words: nothing to decompose (ASCII casefold is lower)
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
