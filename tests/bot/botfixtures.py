@@ -8,10 +8,9 @@ functions below read the JSON bodies the bot sent to the stand-in.
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from tests.support.standin import (
     CHANNEL_MESSAGES_RE,
     FOLLOWUP_RE,
     WEBHOOK_MESSAGE_RE,
-    DiscordErrorLog,
     DiscordStandIn,
     Request,
 )
@@ -123,24 +121,6 @@ class Harness:
                 yield bot
         finally:
             await storage.close()
-
-
-@contextlib.contextmanager
-def capture_errors(names: Sequence[str] = ERROR_LOGGERS) -> Iterator[DiscordErrorLog]:
-    """Collect the ERROR records of the ``names`` loggers while the block runs."""
-    handler = DiscordErrorLog()
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        if not logger.isEnabledFor(logging.ERROR):
-            logger.setLevel(logging.ERROR)
-        logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
 
 
 # ------------------------------------------------------------------------------ driving

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,7 +42,7 @@ _active: DiscordStandIn | None = None
 
 
 class DiscordErrorLog(logging.Handler):
-    """Collects ERROR records of the ``discord`` loggers."""
+    """Collects the ERROR records of the loggers it is added to."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
@@ -57,18 +57,22 @@ class DiscordErrorLog(logging.Handler):
 
 
 @contextlib.contextmanager
-def capture_discord_errors() -> Iterator[DiscordErrorLog]:
-    logger = logging.getLogger("discord")
+def capture_errors(names: Sequence[str] = ("discord",)) -> Iterator[DiscordErrorLog]:
+    """Collect the ERROR records of the ``names`` loggers (discord.py's unless told) while
+    the block runs."""
     handler = DiscordErrorLog()
-    old_level = logger.level
-    if not logger.isEnabledFor(logging.ERROR):
-        logger.setLevel(logging.ERROR)
-    logger.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        if not logger.isEnabledFor(logging.ERROR):
+            logger.setLevel(logging.ERROR)
+        logger.addHandler(handler)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 class DiscordStandIn(Events, Rest, FaultInjection):
