@@ -45,13 +45,8 @@ NOT_ADMIN = "Only admins can do that"
 
 def is_edit_of(request: Request, interaction: dict[str, Any]) -> bool:
     """A successful PATCH of a message of the interaction (its progress and result)."""
-    match = WEBHOOK_MESSAGE_RE.fullmatch(request.path)
-    return (
-        request.ok
-        and request.method == "PATCH"
-        and match is not None
-        and match.group(2) == interaction["token"]
-    )
+    match = request.matched("PATCH", WEBHOOK_MESSAGE_RE)
+    return match is not None and match.group(2) == interaction["token"]
 
 
 def edits_of(api: DiscordStandIn, interaction: dict[str, Any]) -> list[Request]:

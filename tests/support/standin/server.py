@@ -224,13 +224,8 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         """The first successful POST /channels/{channel_id}/messages (any channel if None)."""
 
         def wanted(request: Request) -> bool:
-            match = CHANNEL_MESSAGES_RE.fullmatch(request.path)
-            return (
-                request.ok
-                and request.method == "POST"
-                and match is not None
-                and (channel_id is None or match.group(1) == str(channel_id))
-            )
+            match = request.matched("POST", CHANNEL_MESSAGES_RE)
+            return match is not None and (channel_id is None or match.group(1) == str(channel_id))
 
         return await self.wait_for(wanted, timeout)
 
@@ -243,13 +238,8 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         """
 
         def wanted(request: Request) -> bool:
-            match = THREAD_START_RE.fullmatch(request.path)
-            return (
-                request.ok
-                and request.method == "POST"
-                and match is not None
-                and (parent_id is None or match.group(1) == str(parent_id))
-            )
+            match = request.matched("POST", THREAD_START_RE)
+            return match is not None and (parent_id is None or match.group(1) == str(parent_id))
 
         return await self.wait_for(wanted, timeout)
 
@@ -306,9 +296,7 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         return "\n".join(lines) or "  (no requests)"
 
     def _successful(self, method: str, pattern: re.Pattern[str]) -> list[Request]:
-        return [
-            r for r in self.requests if r.ok and r.method == method and pattern.fullmatch(r.path)
-        ]
+        return [r for r in self.requests if r.matched(method, pattern)]
 
     def callbacks(self, interaction: Mapping[str, Any] | None = None) -> list[Request]:
         found = self._successful("POST", CALLBACK_RE)
