@@ -148,6 +148,12 @@ async def ask(
     return interaction, callback, followup
 
 
+async def assert_answers_the_us_question(api: DiscordStandIn) -> None:
+    """``/ask`` the US question: the answer quotes the seed article (the index serves)."""
+    _, _, followup = await ask(api, US_QUESTION)
+    assert US_QUOTE in reply_text(followup)
+
+
 async def click(
     api: DiscordStandIn, custom_id: str, message: Mapping[str, Any], **kwargs: Any
 ) -> tuple[JSON, Request]:
@@ -187,6 +193,11 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
+def reply_text(request: Request) -> str:
+    """The text of the embed in the message a request carries, as a reader sees it."""
+    return plain(description(body(request)))
+
+
 def button_rows(message: Mapping[str, Any]) -> list[list[JSON]]:
     rows = message.get("components") or []
     return [[c for c in row.get("components", []) if c.get("type") == 2] for row in rows]
@@ -202,6 +213,13 @@ def button_labels(message: Mapping[str, Any]) -> list[list[str]]:
 
 def custom_ids(message: Mapping[str, Any]) -> list[str]:
     return [str(b["custom_id"]) for row in button_rows(message) for b in row]
+
+
+def logged_id(message: Mapping[str, Any]) -> int:
+    """The question-log id that an answer's buttons carry (every one the same)."""
+    ids = {int(i.split(":")[2]) for i in custom_ids(message)}
+    assert len(ids) == 1, ids
+    return ids.pop()
 
 
 def texts(message: Mapping[str, Any]) -> list[str]:
