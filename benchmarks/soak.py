@@ -15,20 +15,19 @@ import argparse
 import asyncio
 import gc
 import json
-import logging
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from benchmarks.command import run_command
+from benchmarks.measure import percentile, rss_mb
 from bot.app import NewsBot
+from bot.cli import run_command
 from bot.render import render
 from bot.settings import Settings
 from bot.startup import CliError, open_engine
@@ -36,7 +35,7 @@ from bot.state import BotState
 from index.engine import Engine
 from index.records import Snapshot
 from index.store import IndexStore
-from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
+from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request, capture_errors
 
 QUESTIONS = (
     "What did the US commit to?",
@@ -78,44 +77,6 @@ class SoakReport:
         return asdict(self)
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process (VmRSS)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class _ErrorCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def counting_errors() -> Iterator[_ErrorCounter]:
-    """Count ERROR records of discord.py, the bot and asyncio during the run."""
-    counter = _ErrorCounter()
-    loggers = [logging.getLogger(n) for n in ("discord", "newsbot", "asyncio")]
-    for logger in loggers:
-        logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        for logger in loggers:
-            logger.removeHandler(counter)
-
-
-def _percentile(ordered: list[float], q: float) -> float:
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else 0.0
-
-
 async def soak(
     n_questions: int,
     snapshot: Snapshot,
@@ -152,7 +113,7 @@ async def soak(
         )
         state = await BotState.on(storage.database)
         bot = NewsBot(settings, storage, state, engine, guild_ready_timeout=0.1)
-        with counting_errors() as errors:
+        with capture_errors(("discord", "newsbot", "asyncio")) as errors:
             async with api.running(bot):
                 await _drive(api, report, n_questions, faults, concurrency, deadline_s)
         report.errors += len(errors.records) + len(api.internal_errors)
@@ -261,8 +222,8 @@ async def _drive(
     if report.rss_start_mb:
         report.rss_growth_pct = round(100 * (report.rss_end_mb / report.rss_start_mb - 1), 2)
     ordered = sorted(latencies)
-    report.p50_ms = round(_percentile(ordered, 0.5), 1)
-    report.p95_ms = round(_percentile(ordered, 0.95), 1)
+    report.p50_ms = round(percentile(ordered, 0.5), 1)
+    report.p95_ms = round(percentile(ordered, 0.95), 1)
     report.max_ms = round(ordered[-1], 1) if ordered else 0.0
     report.throughput_per_s = round(report.replies / report.seconds, 1) if report.seconds else 0
 
@@ -283,9 +244,7 @@ async def _exchange(
         def replied(r: Request) -> bool:
             ref = (r.json or {}).get("message_reference") if isinstance(r.json, dict) else None
             return (
-                r.ok
-                and r.method == "POST"
-                and CHANNEL_MESSAGES_RE.fullmatch(r.path) is not None
+                r.matched("POST", CHANNEL_MESSAGES_RE) is not None
                 and isinstance(ref, dict)
                 and str(ref.get("message_id")) == str(message["id"])
             )

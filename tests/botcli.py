@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,30 @@ def bot_environment(database: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def run_module(
+    module: str,
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdin: str | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Run:
+    """Run ``python -m MODULE ARGS`` in ``cwd`` with exactly ``env``, to completion."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+        preexec_fn=preexec_fn,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
 def run_bot(
     database: Path,
     *args: str,
@@ -84,19 +108,10 @@ def run_bot(
     """Run ``python -m bot ARGS`` (or another ``module``, e.g. ``benchmarks.bench``) to
     completion, in an empty directory unless ``cwd``."""
     with tempfile.TemporaryDirectory(prefix="newsbot-cli-") as empty:
-        proc = subprocess.run(
-            [sys.executable, "-m", module, *args],
-            cwd=cwd or empty,
-            env=bot_environment(database, **settings),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=TIMEOUT,
-            check=False,
-            preexec_fn=preexec_fn,
+        env = bot_environment(database, **settings)
+        return run_module(
+            module, *args, cwd=cwd or Path(empty), env=env, stdin=stdin, preexec_fn=preexec_fn
         )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 def assert_no_traceback(result: Run) -> None:

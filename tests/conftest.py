@@ -27,6 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SEEDS = DATA / "articles"  # the seed articles, copied: never the repo's seeds/
 DEV_SET = REPO.parent / "shared" / "eval" / "questions.jsonl"
+# The keys every result of an answer as JSON has (``Answer.to_dict``, ``bot ask --json``).
+RESULT_KEYS = frozenset(
+    {"rank", "article_id", "title", "date", "section", "paragraph", "quote", "passage", "score"}
+)
 
 # Hypothesis profiles, chosen with `--hypothesis-profile=NAME` (`make test` passes `ci`):
 # ci    400 examples per property, derandomized: the same examples on every run, so a CI

@@ -8,10 +8,9 @@ functions below read the JSON bodies the bot sent to the stand-in.
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from tests.support.standin import (
     CHANNEL_MESSAGES_RE,
     FOLLOWUP_RE,
     WEBHOOK_MESSAGE_RE,
-    DiscordErrorLog,
     DiscordStandIn,
     Request,
 )
@@ -126,24 +124,6 @@ class Harness:
             await storage.close()
 
 
-@contextlib.contextmanager
-def capture_errors(names: Sequence[str] = ERROR_LOGGERS) -> Iterator[DiscordErrorLog]:
-    """Collect the ERROR records of the ``names`` loggers while the block runs."""
-    handler = DiscordErrorLog()
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        if not logger.isEnabledFor(logging.ERROR):
-            logger.setLevel(logging.ERROR)
-        logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
-
-
 # ------------------------------------------------------------------------------ driving
 
 
@@ -167,6 +147,12 @@ async def ask(
     callback = await api.wait_callback(interaction, ANSWER_TIMEOUT)
     followup = await api.wait_followup(interaction, ANSWER_TIMEOUT)
     return interaction, callback, followup
+
+
+async def assert_answers_the_us_question(api: DiscordStandIn) -> None:
+    """``/ask`` the US question: the answer quotes the seed article (the index serves)."""
+    _, _, followup = await ask(api, US_QUESTION)
+    assert US_QUOTE in reply_text(followup)
 
 
 async def click(
@@ -208,6 +194,11 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
+def reply_text(request: Request) -> str:
+    """The text of the embed in the message a request carries, as a reader sees it."""
+    return plain(description(body(request)))
+
+
 def button_rows(message: Mapping[str, Any]) -> list[list[JSON]]:
     rows = message.get("components") or []
     return [[c for c in row.get("components", []) if c.get("type") == 2] for row in rows]
@@ -223,6 +214,13 @@ def button_labels(message: Mapping[str, Any]) -> list[list[str]]:
 
 def custom_ids(message: Mapping[str, Any]) -> list[str]:
     return [str(b["custom_id"]) for row in button_rows(message) for b in row]
+
+
+def logged_id(message: Mapping[str, Any]) -> int:
+    """The question-log id that an answer's buttons carry (every one the same)."""
+    ids = {int(i.split(":")[2]) for i in custom_ids(message)}
+    assert len(ids) == 1, ids
+    return ids.pop()
 
 
 def texts(message: Mapping[str, Any]) -> list[str]:

@@ -14,9 +14,9 @@ import pytest
 from bot.app import NewsBot
 from index.records import Snapshot
 from index.store import IndexStore
-from tests.bot.botfixtures import Harness, capture_errors
+from tests.bot.botfixtures import ERROR_LOGGERS, Harness
 from tests.conftest import SEEDS
-from tests.support.standin import DiscordStandIn
+from tests.support.standin import DiscordStandIn, capture_errors
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def no_discord_errors() -> Iterator[None]:
     discord.py only logs an exception in an event handler or a view callback, and the bot's
     tree error handler turns one in a command into an apology plus an ERROR log record.
     """
-    with capture_errors() as log:
+    with capture_errors(ERROR_LOGGERS) as log:
         yield
     if log.records:
         pytest.fail("errors were logged:\n" + log.report())

@@ -22,11 +22,13 @@ from tests.bot.botfixtures import (
     US_QUESTION,
     Harness,
     ask,
+    assert_answers_the_us_question,
     assert_no_mentions,
     body,
     description,
     embed,
     plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import (
@@ -45,13 +47,8 @@ NOT_ADMIN = "Only admins can do that"
 
 def is_edit_of(request: Request, interaction: dict[str, Any]) -> bool:
     """A successful PATCH of a message of the interaction (its progress and result)."""
-    match = WEBHOOK_MESSAGE_RE.fullmatch(request.path)
-    return (
-        request.ok
-        and request.method == "PATCH"
-        and match is not None
-        and match.group(2) == interaction["token"]
-    )
+    match = request.matched("PATCH", WEBHOOK_MESSAGE_RE)
+    return match is not None and match.group(2) == interaction["token"]
 
 
 def edits_of(api: DiscordStandIn, interaction: dict[str, Any]) -> list[Request]:
@@ -140,7 +137,7 @@ async def test_reindex_with_an_upload_adds_the_article(
     assert progress, "no progress was shown"
     assert all(r.path.endswith("/messages/@original") for r in edits_of(api, interaction))
     assert all((r.json.get("content") or "").startswith("**Reindexing…**") for r in progress)
-    summary = plain(description(final.json))
+    summary = reply_text(final)
     assert "3 articles" in summary
     assert final.json.get("content") is None
     saved = harness.articles_dir / "gipfel-rom.txt"
@@ -155,7 +152,7 @@ async def test_reindex_with_an_upload_adds_the_article(
     assert "uploaded gipfel-rom.txt" in row.detail and "3 articles" in row.detail
 
     _, _, followup = await ask(api, ITALY_QUESTION)
-    answer = plain(description(body(followup)))
+    answer = reply_text(followup)
     assert "Fregatten" in answer and "Gipfel in Rom · 2026-02-01" in answer.replace("*", "")
 
     # Late progress edits must not overwrite the result.
@@ -171,9 +168,8 @@ async def test_reindex_without_upload_rebuilds(
     api: DiscordStandIn, harness: Harness, bot: NewsBot
 ) -> None:
     _, final = await reindex(api)
-    assert "2 articles" in plain(description(final.json))
-    _, _, followup = await ask(api, US_QUESTION)
-    assert "verpflichten sich die USA" in plain(description(body(followup)))
+    assert "2 articles" in reply_text(final)
+    await assert_answers_the_us_question(api)
     assert_no_mentions(api)
 
 
@@ -189,7 +185,7 @@ async def test_upload_path_traversal_stays_inside_the_articles_dir(
     assert attachment["filename"] == "../../evil.txt"
     attachment["url"] = api.add_attachment("upload/evil.txt", ROME_ARTICLE.encode())
     _, final = await reindex(api, interaction=interaction)
-    assert "3 articles" in plain(description(final.json))
+    assert "3 articles" in reply_text(final)
     assert (harness.articles_dir / "evil.txt").read_text(encoding="utf-8") == ROME_ARTICLE
     assert not (harness.articles_dir / "../../evil.txt").resolve().exists()
     assert not (harness.tmp_path / "evil.txt").exists()
@@ -215,8 +211,7 @@ async def test_failed_reindex_says_why_and_keeps_the_index(
     (row, *_) = await bot.state.audit_log()
     assert row.action == "reindex" and row.allowed == 0
     assert row.detail.startswith("failed: articles directory not found")
-    _, _, followup = await ask(api, US_QUESTION)
-    assert "verpflichten sich die USA" in plain(description(body(followup)))
+    await assert_answers_the_us_question(api)
     assert_no_mentions(api)
 
 
@@ -332,12 +327,12 @@ async def test_config_ask_channel(api: DiscordStandIn, harness: Harness) -> None
         question = api.message_create("Wer nahm an dem Treffen teil?")
         await api.dispatch("MESSAGE_CREATE", question)
         reply = await api.wait_channel_message(channel.id, ANSWER_TIMEOUT)
-        assert "Merz" in plain(description(reply.json))
+        assert "Merz" in reply_text(reply)
 
         again = await slash(
             api, "config ask-channel", {"channel": channel, "enabled": True}, user=api.admin
         )
-        assert "(no change)" in plain(description(body(await api.wait_callback(again))))
+        assert "(no change)" in reply_text(await api.wait_callback(again))
         off = await slash(
             api, "config ask-channel", {"channel": channel, "enabled": False}, user=api.admin
         )

@@ -16,18 +16,21 @@ from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     CHINA_QUESTION,
     EPHEMERAL,
+    JSON,
     MEETING_QUESTION,
     US_QUESTION,
     US_QUOTE,
     Harness,
     ask,
+    assert_answers_the_us_question,
     assert_no_mentions,
     body,
     button_labels,
     click,
-    custom_ids,
     description,
+    logged_id,
     plain,
+    reply_text,
     slash,
     texts,
 )
@@ -49,6 +52,14 @@ def paragraph(snapshot: Snapshot, article_id: str, ordinal: int) -> str:
 def first_article(snapshot: Snapshot) -> str:
     """The id of the article dated 2026-01-06 (the one that says what the US committed to)."""
     return next(a.id for a in snapshot.articles.values() if a.date == "2026-01-06")
+
+
+async def answered(api: DiscordStandIn, question: str) -> tuple[JSON, int]:
+    """``/ask``: the answer as the channel shows it (with its buttons) and its question id."""
+    interaction, _, _ = await ask(api, question)
+    answer = api.original(interaction)
+    assert answer is not None
+    return answer, logged_id(answer)
 
 
 # ------------------------------------------------------------------------------ /ask
@@ -77,9 +88,7 @@ async def test_ask_defers_then_answers_with_quote_citation_and_buttons(
         ["More results", "👍", "👎", "Gloss"],
         ["Source [1]", "Source [2]", "Source [3]"],
     ]
-    ids = custom_ids(message)
-    qid = int(ids[0].split(":")[2])
-    assert all(f":{qid}:" in i for i in ids)
+    qid = logged_id(message)  # the same on every button
     record = await bot.state.question(qid)
     assert record is not None and record.question == US_QUESTION and record.answered
     assert record.origin == "slash"
@@ -94,7 +103,7 @@ async def test_private_ask_is_ephemeral(api: DiscordStandIn, bot: NewsBot) -> No
     assert callback.json["type"] == 5
     assert callback.json["data"]["flags"] & EPHEMERAL
     assert body(followup)["flags"] & EPHEMERAL
-    assert US_QUOTE in plain(description(body(followup)))
+    assert US_QUOTE in reply_text(followup)
     assert_no_mentions(api)
 
 
@@ -104,7 +113,7 @@ async def test_ask_in_a_dm(api: DiscordStandIn, bot: NewsBot) -> None:
     followup = await api.wait_followup(interaction, ANSWER_TIMEOUT)
     message = body(followup)
     assert US_QUOTE in plain(description(message))
-    qid = int(custom_ids(message)[0].split(":")[2])
+    qid = logged_id(message)
     shown = api.original(interaction)
     assert shown is not None and "guild_id" not in shown
     _, thanks = await click(api, f"nb:fb:{qid}:up", shown)
@@ -156,13 +165,13 @@ async def test_mention_in_a_channel_gets_a_reply(api: DiscordStandIn, bot: NewsB
     reply = await api.wait_channel_message(api.channel.id, ANSWER_TIMEOUT)
     assert str(reply.json["message_reference"]["message_id"]) == message["id"]
     assert reply.json["allowed_mentions"] == {"parse": [], "replied_user": False}
-    text = plain(description(reply.json))
+    text = reply_text(reply)
     assert "Das steht in den Artikeln:" in text  # a German question gets a German answer
     assert "Merz" in text and "Absatz" in text
     labels = button_labels(reply.json)
     assert labels[0] == ["Weitere Stellen", "👍", "👎"]  # no Gloss: the asker reads German
     assert labels[1] == ["Quelle [1]", "Quelle [2]", "Quelle [3]"]
-    qid = int(custom_ids(reply.json)[0].split(":")[2])
+    qid = logged_id(reply.json)
     record = await bot.state.question(qid)
     assert record is not None and record.question == MEETING_QUESTION
     assert record.origin == "mention"
@@ -183,7 +192,7 @@ async def test_messages_without_mention_and_from_bots_are_ignored_dms_answered(
     await api.dispatch("MESSAGE_CREATE", dm)
     reply = await api.wait_channel_message(int(dm["channel_id"]), ANSWER_TIMEOUT)
     assert str(reply.json["message_reference"]["message_id"]) == dm["id"]
-    assert US_QUOTE in plain(description(reply.json))
+    assert US_QUOTE in reply_text(reply)
     assert api.channel_messages(api.channel.id) == []
     stats = await bot.state.question_stats()
     assert stats.asked == 1
@@ -206,7 +215,7 @@ async def test_ask_channel_answers_without_mention(api: DiscordStandIn, harness:
         await api.dispatch("MESSAGE_CREATE", message)
         reply = await api.wait_channel_message(api.channel.id, ANSWER_TIMEOUT)
         assert str(reply.json["message_reference"]["message_id"]) == message["id"]
-        assert "Merz" in plain(description(reply.json))
+        assert "Merz" in reply_text(reply)
         # Its own answer, echoed back into the ask-channel, is not a question.
         await api.settle()
         assert len(api.channel_messages(api.channel.id)) == 1
@@ -221,10 +230,7 @@ async def test_ask_channel_answers_without_mention(api: DiscordStandIn, harness:
 async def test_more_results_source_and_feedback_buttons(
     api: DiscordStandIn, bot: NewsBot, seed_snapshot: Snapshot
 ) -> None:
-    interaction, _, _ = await ask(api, US_QUESTION)
-    answer = api.original(interaction)
-    assert answer is not None
-    qid = int(custom_ids(answer)[0].split(":")[2])
+    answer, qid = await answered(api, US_QUESTION)
 
     more, deferred = await click(api, f"nb:more:{qid}:3", answer)
     assert deferred.json["type"] == 5 and deferred.json["data"]["flags"] & EPHEMERAL
@@ -236,7 +242,7 @@ async def test_more_results_source_and_feedback_buttons(
 
     _, source = await click(api, f"nb:src:{qid}:1", answer)
     assert source.json["type"] == 4 and source.json["data"]["flags"] & EPHEMERAL
-    shown = plain(description(body(source)))
+    shown = reply_text(source)
     assert paragraph(seed_snapshot, first_article(seed_snapshot), 1) in shown
     assert "paragraph 1" in shown
 
@@ -255,10 +261,7 @@ async def test_more_results_source_and_feedback_buttons(
 async def test_source_buttons_on_the_more_results_page(
     api: DiscordStandIn, bot: NewsBot, seed_snapshot: Snapshot
 ) -> None:
-    interaction, _, _ = await ask(api, US_QUESTION)
-    answer = api.original(interaction)
-    assert answer is not None
-    qid = int(custom_ids(answer)[0].split(":")[2])
+    answer, qid = await answered(api, US_QUESTION)
     more, _ = await click(api, f"nb:more:{qid}:3", answer)
     await api.wait_followup(more, ANSWER_TIMEOUT)
     page = api.original(more)
@@ -268,7 +271,7 @@ async def test_source_buttons_on_the_more_results_page(
     assert quotes
 
     _, source = await click(api, f"nb:src:{qid}:4", page)
-    shown = plain(description(body(source)))
+    shown = reply_text(source)
     assert "no longer have that question" not in shown
     assert plain(quotes[0]).rstrip("…").strip()[:40] in shown
     assert_no_mentions(api)
@@ -280,10 +283,7 @@ GLOSS_NOTE = "Glosses are dictionary entries (Ding), not a translation."
 async def test_gloss_lists_the_first_quotes_words_with_their_dictionary_senses(
     api: DiscordStandIn, bot: NewsBot
 ) -> None:
-    interaction, _, _ = await ask(api, US_QUESTION)
-    answer = api.original(interaction)
-    assert answer is not None
-    qid = int(custom_ids(answer)[0].split(":")[2])
+    answer, qid = await answered(api, US_QUESTION)
 
     gloss, deferred = await click(api, f"nb:gloss:{qid}:1", answer)
     assert deferred.json["type"] == 5 and deferred.json["data"]["flags"] & EPHEMERAL
@@ -303,17 +303,14 @@ async def test_gloss_lists_the_first_quotes_words_with_their_dictionary_senses(
 
 async def test_buttons_work_after_a_restart(api: DiscordStandIn, harness: Harness) -> None:
     async with harness.run():
-        interaction, _, _ = await ask(api, US_QUESTION)
-    answer = api.original(interaction)
-    assert answer is not None
-    qid = int(custom_ids(answer)[0].split(":")[2])
+        answer, qid = await answered(api, US_QUESTION)
     assert api.identify_count == 1
 
     # A new process: a new bot, a new connection to the same database, the same Discord.
     async with harness.run() as bot:
         assert api.identify_count == 2
         _, source = await click(api, f"nb:src:{qid}:1", answer)
-        assert US_QUOTE in plain(description(body(source)))
+        assert US_QUOTE in reply_text(source)
         more, deferred = await click(api, f"nb:more:{qid}:3", answer)
         assert deferred.json["type"] == 5
         assert "**[4]**" in description(body(await api.wait_followup(more, ANSWER_TIMEOUT)))
@@ -341,7 +338,7 @@ async def test_mentions_inside_questions_are_defused(api: DiscordStandIn, bot: N
     role = Role(snowflake(), "Everybody")
     question = f"@everyone @here {role.mention} {US_QUESTION}"
     _, _, followup = await ask(api, question)
-    assert US_QUOTE in plain(description(body(followup)))
+    assert US_QUOTE in reply_text(followup)
 
     mention = api.message_create(f"{api.bot_user.mention} @everyone {MEETING_QUESTION}")
     await api.dispatch("MESSAGE_CREATE", mention)
@@ -366,7 +363,7 @@ async def test_rate_limited_callback_is_retried(api: DiscordStandIn, bot: NewsBo
     api.fail_next("POST", CALLBACK, status=429, retry_after=0.05)
     _, callback, followup = await ask(api, US_QUESTION)
     assert callback.json["type"] == 5
-    assert US_QUOTE in plain(description(body(followup)))
+    assert US_QUOTE in reply_text(followup)
     attempts = [r.status for r in api.requests if re.match(CALLBACK, r.path)]
     assert attempts == [429, 200]
 
@@ -377,8 +374,7 @@ async def test_answers_after_the_gateway_resumes(api: DiscordStandIn, bot: NewsB
     await api.wait_ready()
     assert api.resume_count == 1 and api.identify_count == 1
     assert api.resume_payloads[0]["session_id"] == session
-    _, _, followup = await ask(api, US_QUESTION)
-    assert US_QUOTE in plain(description(body(followup)))
+    await assert_answers_the_us_question(api)
 
     # A question asked while the bot is away arrives with the RESUME.
     missed = api.slash_command("ask", {"question": MEETING_QUESTION})
@@ -387,7 +383,7 @@ async def test_answers_after_the_gateway_resumes(api: DiscordStandIn, bot: NewsB
         await api.settle()  # the bot has done all it can: the event is not delivered
         assert not api.callbacks(missed)
     assert api.resume_count == 2 and api.replayed_count >= 1
-    assert "Merz" in plain(description(body(await api.wait_followup(missed, ANSWER_TIMEOUT))))
+    assert "Merz" in reply_text(await api.wait_followup(missed, ANSWER_TIMEOUT))
     assert_no_mentions(api)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.app import COMMANDS_HASH_KEY
-from tests.bot.botfixtures import Harness, ask, body, description, plain
+from tests.bot.botfixtures import Harness, assert_answers_the_us_question
 from tests.support.standin import MANAGE_GUILD, DiscordStandIn, snowflake
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
@@ -45,8 +45,7 @@ async def test_commands_sync_once_and_not_again_after_a_restart(
         assert api.sync_count == 1  # unchanged commands: no second sync
         assert await bot.state.get_meta(COMMANDS_HASH_KEY) == digest
         # The commands synced by the first run still reach the second one.
-        _, _, followup = await ask(api, "What did the US commit to?")
-        assert "verpflichten sich die USA" in plain(description(body(followup)))
+        await assert_answers_the_us_question(api)
     assert api.identify_count == 2
 
     # A different scope (global instead of the dev guild) is a change: synced once more.

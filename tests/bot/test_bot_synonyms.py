@@ -9,9 +9,8 @@ from tests.bot.botfixtures import (
     Harness,
     ask,
     assert_no_mentions,
-    body,
-    description,
     plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import DiscordStandIn
@@ -32,7 +31,7 @@ async def admin(api: DiscordStandIn, name: str, options: dict[str, str] | None =
 async def test_a_miss_then_synonym_add_then_a_hit(api: DiscordStandIn, harness: Harness) -> None:
     async with harness.run() as bot:
         _, _, missed = await ask(api, QUESTION)
-        assert "The articles don't say" in plain(description(body(missed)))
+        assert "The articles don't say" in reply_text(missed)
 
         gaps = await admin(api, "gaps")
         assert QUESTION in gaps and "Fritz → (not in the articles)" in gaps  # how it was understood
@@ -40,7 +39,7 @@ async def test_a_miss_then_synonym_add_then_a_hit(api: DiscordStandIn, harness: 
         added = await admin(api, "synonym add", {"term": "Fritz", "means": "Merz"})
         assert "Fritz → Merz" in added
         _, _, hit = await ask(api, QUESTION)  # at once, without a reindex
-        text = plain(description(body(hit)))
+        text = reply_text(hit)
         assert "Merz" in text and "Fritz → Merz" in text
 
         listed = await admin(api, "synonym list")
@@ -49,11 +48,11 @@ async def test_a_miss_then_synonym_add_then_a_hit(api: DiscordStandIn, harness: 
 
     async with harness.run():  # the synonym survives a restart
         _, _, again = await ask(api, QUESTION)
-        assert "Merz" in plain(description(body(again)))
+        assert "Merz" in reply_text(again)
         removed = await admin(api, "synonym remove", {"term": "Fritz"})
         assert "Removed: Fritz" in removed
         _, _, gone = await ask(api, QUESTION)
-        assert "The articles don't say" in plain(description(body(gone)))
+        assert "The articles don't say" in reply_text(gone)
     assert_no_mentions(api)
 
 

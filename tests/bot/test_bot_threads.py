@@ -11,10 +11,9 @@ from tests.bot.botfixtures import (
     Harness,
     ask,
     assert_no_mentions,
-    body,
     click,
-    description,
     plain,
+    reply_text,
     slash,
 )
 from tests.support.standin import DiscordStandIn
@@ -45,7 +44,7 @@ async def test_two_turn_conversation_in_a_thread(api: DiscordStandIn, harness: H
         follow_up = api.message_create("And Germany?", channel_id=thread_id)
         await api.dispatch("MESSAGE_CREATE", follow_up)
         reply = await api.wait_channel_message(thread_id, ANSWER_TIMEOUT)
-        text = plain(description(body(reply)))
+        text = reply_text(reply)
         assert "Deutschlands Beitrag bleibt begrenzt" in text  # the German contribution
         assert await conversation(api, bot, thread_id) == [
             "What did the US commit to?",

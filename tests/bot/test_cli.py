@@ -18,21 +18,10 @@ from index.corpus import load_articles
 from index.records import Snapshot
 from index.store import IndexStore
 from tests.botcli import Run, assert_no_traceback, run_bot
-from tests.conftest import DEV_SET, SEEDS
+from tests.conftest import DEV_SET, RESULT_KEYS, SEEDS
 
 COMMIT = "What did the US commit to?"
 WORLD_CUP = "Wer hat die Fußball-Weltmeisterschaft gewonnen?"
-RESULT_KEYS = {
-    "rank",
-    "article_id",
-    "title",
-    "date",
-    "section",
-    "paragraph",
-    "quote",
-    "passage",
-    "score",
-}
 
 
 def run(database: Path, *args: str, stdin: str | None = None, **settings: str) -> Run:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 import discord
@@ -21,13 +22,33 @@ from bot.messages import (
     embed,
     fit_lines,
 )
-from bot.render import by_article, escape_markdown, render, truncate
+from bot.render import Target, by_article, escape_markdown, render, truncate
 from index.engine import Engine
-from index.records import understood_line
+from index.records import Answer, understood_line
 
 
 def embed_size(e: discord.Embed) -> int:
     return len(e)  # discord.py counts title, description, fields, footer, author
+
+
+def rendered(
+    answer: Answer,
+    target: Target = "discord",
+    *,
+    titles: Sequence[str] = (),
+    understood: bool = False,
+    quote_limit: int = 700,
+) -> str:
+    """``answer.j2`` for ``target``; the "Understood as" line only when ``understood``."""
+    return render(
+        "answer.j2",
+        target,
+        answer=answer,
+        titles=list(titles),
+        understood=understood_line(answer.understood_as) if understood else "",
+        show_understood=understood,
+        quote_limit=quote_limit,
+    )
 
 
 def test_escape_markdown_and_mentions() -> None:
@@ -82,15 +103,7 @@ def test_content_and_labels() -> None:
 
 def test_answer_template_for_discord(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did the US commit to?")
-    text = render(
-        "answer.j2",
-        "discord",
-        answer=answer,
-        titles=["T"],
-        understood=understood_line(answer.understood_as),
-        show_understood=True,
-        quote_limit=700,
-    )
+    text = rendered(answer, titles=["T"], understood=True)
     assert "**[1]**" in text and "**verpflichten**" in text and "**USA**" in text
     assert "-# Understood as: US → USA" in text
     assert "paragraph 1" in text and "2026-01-06" in text
@@ -98,57 +111,25 @@ def test_answer_template_for_discord(seed_engine: Engine) -> None:
 
 def test_answer_quotes_are_truncated_with_an_ellipsis(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did the US commit to?")
-    text = render(
-        "answer.j2",
-        "discord",
-        answer=answer,
-        titles=[],
-        understood="",
-        show_understood=False,
-        quote_limit=60,
-    )
+    text = rendered(answer, quote_limit=60)
     assert text.count("…") >= 1
     assert all(len(line) < 200 for line in text.splitlines() if line.startswith(">"))
 
 
 def test_abstention_lists_the_articles_in_the_question_language(seed_engine: Engine) -> None:
     de = seed_engine.answer("Wer hat die Fußball-Weltmeisterschaft gewonnen?")
-    text = render(
-        "answer.j2",
-        "discord",
-        answer=de,
-        titles=["Titel A", "Titel B"],
-        understood="",
-        show_understood=False,
-        quote_limit=700,
-    )
+    text = rendered(de, titles=["Titel A", "Titel B"])
     assert text.startswith("Dazu steht nichts in den Artikeln.")
     assert "Titel A" in text and "Titel B" in text
     en = seed_engine.answer("What did China say about the talks?")
-    text = render(
-        "answer.j2",
-        "discord",
-        answer=en,
-        titles=["A"],
-        understood="",
-        show_understood=False,
-        quote_limit=700,
-    )
+    text = rendered(en, titles=["A"])
     assert text.startswith("The articles don't say.")
 
 
 @pytest.mark.parametrize("target", ["discord", "terminal"])
-def test_mention_in_question_never_renders_raw(seed_engine: Engine, target: str) -> None:
+def test_mention_in_question_never_renders_raw(seed_engine: Engine, target: Target) -> None:
     answer = seed_engine.answer("@everyone <@&123> What did the US commit to?")
-    text = render(
-        "answer.j2",
-        target,
-        answer=answer,
-        titles=[],  # type: ignore[arg-type]
-        understood=understood_line(answer.understood_as),
-        show_understood=True,
-        quote_limit=700,
-    )
+    text = rendered(answer, target, understood=True)
     if target == "discord":
         assert "@everyone" not in text and "<@&123>" not in text
 
@@ -157,21 +138,13 @@ MACRON_QUESTION = "What did Macron say about Russia?"
 
 
 @pytest.mark.parametrize("target", ["discord", "terminal"])
-def test_quotes_print_in_rank_order_grouped_by_article(seed_engine: Engine, target: str) -> None:
+def test_quotes_print_in_rank_order_grouped_by_article(seed_engine: Engine, target: Target) -> None:
     # The Macron quote is [1] and stands in the undated article: it used to print last,
     # under the dated article's Kremlin sentence ([2] … [3] … [1]).
     answer = seed_engine.answer(MACRON_QUESTION)
     assert answer.results[0].quote.startswith("Macron stellte klar")
     assert answer.results[0].article_id != answer.results[1].article_id
-    text = render(
-        "answer.j2",
-        target,
-        answer=answer,
-        titles=[],
-        understood="",
-        show_understood=False,
-        quote_limit=700,
-    )
+    text = rendered(answer, target)
     printed = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
     assert printed == [1, 2, 3]
 
@@ -195,15 +168,7 @@ def test_citations_neither_repeat_the_quote_nor_say_date_unknown(
     )
     answer = seed_engine.answer(question)
     assert {r.date for r in answer.results} == {"2026-01-06", None}  # both articles cited
-    text = render(
-        "answer.j2",
-        "terminal",
-        answer=answer,
-        titles=[],
-        understood="",
-        show_understood=False,
-        quote_limit=700,
-    )
+    text = rendered(answer, "terminal")
     text = re.sub(r"\[/?(?:bold|italic|dim)\]", "", text)
     assert "date unknown" not in text and "Datum unbekannt" not in text
     word = "Absatz" if language == "de" else "paragraph"
@@ -217,13 +182,5 @@ def test_citations_neither_repeat_the_quote_nor_say_date_unknown(
 def test_searched_line_lists_short_titles(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did China say about the talks?")
     titles = [a.title for a in seed_engine.snapshot.articles.values()]
-    text = render(
-        "answer.j2",
-        "terminal",
-        answer=answer,
-        titles=titles,
-        understood="",
-        show_understood=False,
-        quote_limit=700,
-    )
+    text = rendered(answer, "terminal", titles=titles)
     assert "Searched: AFP-Meldung vom 6. Januar 2026 · 26 Staaten wollen Truppen entsenden" in text

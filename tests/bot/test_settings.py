@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,9 @@ import pytest
 from bot.settings import Settings, SettingsProblem, load_settings
 from index.records import Snapshot
 from index.store import IndexStore
+from tests.botcli import Run, run_module
 from tests.conftest import REPO, SEEDS
 
-TIMEOUT = 300
 KEYS = [name.upper() for name in Settings.model_fields]
 
 
@@ -124,18 +122,9 @@ def test_a_bad_token_value_is_never_echoed(tmp_path: Path) -> None:
     assert "sekrit" not in str(problem.value)
 
 
-def run_in(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=clean_environment(),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
-    )
+def run_in(cwd: Path, *args: str, stdin: str = "") -> Run:
+    """``python -m bot ARGS`` in ``cwd``, with no setting in the environment."""
+    return run_module("bot", *args, cwd=cwd, env=clean_environment(), stdin=stdin)
 
 
 async def test_a_fresh_clone_with_env_example_copied_as_env_works(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -19,7 +19,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.support.standin import Attach, DiscordStandIn, ThreadChannel, capture_discord_errors
+from tests.support.standin import Attach, DiscordStandIn, ThreadChannel
+
+pytestmark = pytest.mark.usefixtures("no_discord_errors")
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 
@@ -202,21 +204,6 @@ class StandInBot(commands.Bot):
 
     async def on_resumed(self) -> None:
         self.resumed_count += 1
-
-
-@pytest.fixture(autouse=True)
-def no_discord_errors() -> Iterator[None]:
-    """Fail the test when discord.py logs an ERROR (errors in handlers are only logged)."""
-    with capture_discord_errors() as log:
-        yield
-    if log.records:
-        pytest.fail("discord.py logged errors:\n" + log.report())
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn() as stand_in:
-        yield stand_in
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from tests.support.standin.models import (
     default_guild,
     snowflake,
 )
-from tests.support.standin.server import DiscordErrorLog, DiscordStandIn, capture_discord_errors
+from tests.support.standin.server import DiscordErrorLog, DiscordStandIn, capture_errors
 from tests.support.standin.wire import (
     CALLBACK_RE,
     CHANNEL_MESSAGE_RE,
@@ -74,7 +74,7 @@ __all__ = [
     "ThreadChannel",
     "UploadedFile",
     "User",
-    "capture_discord_errors",
+    "capture_errors",
     "default_guild",
     "snowflake",
 ]

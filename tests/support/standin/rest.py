@@ -4,9 +4,10 @@ answered with an injected fault instead), and their handlers."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from tests.support.standin.models import (
     LOADING,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
+    Guild,
     ThreadChannel,
     iso_now,
     snowflake,
@@ -42,6 +44,8 @@ _log = logging.getLogger(__name__)
 # Where the middleware leaves the parsed body for the handlers (a multipart body reads once).
 _JSON_KEY: web.RequestKey[Any] = web.RequestKey("standin_json", object)
 _FILES_KEY: web.RequestKey[list[UploadedFile]] = web.RequestKey("standin_files", list)
+# Finds the message a request is about (None: there is none).
+_Locate = Callable[[web.Request], JSON | None]
 
 
 class Rest(Store):
@@ -69,13 +73,14 @@ class Rest(Store):
             r.add_delete(base + "/commands/{command_id}", self._delete_command)
         r.add_post(p + "/interactions/{interaction_id}/{token}/callback", self._callback)
         r.add_post(p + "/webhooks/{app}/{token}", self._post_followup)
-        r.add_get(p + "/webhooks/{app}/{token}/messages/{message_id}", self._get_webhook_message)
-        r.add_patch(
-            p + "/webhooks/{app}/{token}/messages/{message_id}", self._patch_webhook_message
+        messages = (
+            (p + "/webhooks/{app}/{token}/messages/{message_id}", self._webhook_message),
+            (p + "/channels/{channel_id}/messages/{message_id}", self._channel_message),
         )
-        r.add_delete(
-            p + "/webhooks/{app}/{token}/messages/{message_id}", self._delete_webhook_message
-        )
+        for path, locate in messages:
+            r.add_get(path, functools.partial(self._get_message, locate))
+            r.add_patch(path, functools.partial(self._patch_message, locate))
+            r.add_delete(path, functools.partial(self._delete_message, locate))
         r.add_get(p + "/channels/{channel_id}", self._get_channel)
         r.add_patch(p + "/channels/{channel_id}", self._patch_channel)
         r.add_delete(p + "/channels/{channel_id}", self._delete_channel)
@@ -85,11 +90,6 @@ class Rest(Store):
         r.add_delete(p + "/channels/{channel_id}/thread-members/@me", self._thread_membership)
         r.add_post(p + "/channels/{channel_id}/typing", self._typing)
         r.add_post(p + "/channels/{channel_id}/messages", self._post_channel_message)
-        r.add_get(p + "/channels/{channel_id}/messages/{message_id}", self._get_channel_message)
-        r.add_patch(p + "/channels/{channel_id}/messages/{message_id}", self._patch_channel_message)
-        r.add_delete(
-            p + "/channels/{channel_id}/messages/{message_id}", self._delete_channel_message
-        )
         r.add_put(
             p + "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
             self._no_content,
@@ -359,7 +359,11 @@ class Rest(Store):
         interaction_id = self._tokens.get(request.match_info["token"])
         return None if interaction_id is None else self._interactions[interaction_id]
 
-    def _webhook_message(self, request: web.Request, interaction: JSON) -> JSON | None:
+    def _webhook_message(self, request: web.Request) -> JSON | None:
+        """The message of /webhooks/{app}/{token}/messages/{message_id} (or ``@original``)."""
+        interaction = self._interaction_for_token(request)
+        if interaction is None:
+            return None
         raw = request.match_info["message_id"]
         message_id = self._originals.get(interaction["token"]) if raw == "@original" else int(raw)
         return None if message_id is None else self.messages.get(message_id)
@@ -383,32 +387,6 @@ class Rest(Store):
             )
         if request.query.get("wait", "").lower() in ("1", "true"):
             return json_response(message)
-        return web.Response(status=204)
-
-    async def _get_webhook_message(self, request: web.Request) -> web.Response:
-        interaction = self._interaction_for_token(request)
-        message = None if interaction is None else self._webhook_message(request, interaction)
-        return (
-            json_response(message)
-            if message is not None
-            else error_response(404, "Unknown Message", 10008)
-        )
-
-    async def _patch_webhook_message(self, request: web.Request) -> web.Response:
-        interaction = self._interaction_for_token(request)
-        message = None if interaction is None else self._webhook_message(request, interaction)
-        if message is None:
-            return error_response(404, "Unknown Message", 10008)
-        files = request[_FILES_KEY]
-        edited = self._edit_message(message, request[_JSON_KEY] or {}, files)
-        return json_response(edited)
-
-    async def _delete_webhook_message(self, request: web.Request) -> web.Response:
-        interaction = self._interaction_for_token(request)
-        message = None if interaction is None else self._webhook_message(request, interaction)
-        if message is None:
-            return error_response(404, "Unknown Message", 10008)
-        self.messages.pop(int(message["id"]), None)
         return web.Response(status=204)
 
     async def _get_channel(self, request: web.Request) -> web.Response:
@@ -448,24 +426,24 @@ class Rest(Store):
             return None
         return message
 
-    async def _get_channel_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        return (
-            json_response(message)
-            if message is not None
-            else error_response(404, "Unknown Message", 10008)
-        )
+    # A message's GET, PATCH and DELETE, the same for an interaction's and a channel's: the
+    # route gives the function that finds the message.
 
-    async def _patch_channel_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
+    async def _get_message(self, locate: _Locate, request: web.Request) -> web.Response:
+        message = locate(request)
+        if message is None:
+            return error_response(404, "Unknown Message", 10008)
+        return json_response(message)
+
+    async def _patch_message(self, locate: _Locate, request: web.Request) -> web.Response:
+        message = locate(request)
         if message is None:
             return error_response(404, "Unknown Message", 10008)
         files = request[_FILES_KEY]
-        edited = self._edit_message(message, request[_JSON_KEY] or {}, files)
-        return json_response(edited)
+        return json_response(self._edit_message(message, request[_JSON_KEY] or {}, files))
 
-    async def _delete_channel_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
+    async def _delete_message(self, locate: _Locate, request: web.Request) -> web.Response:
+        message = locate(request)
         if message is None:
             return error_response(404, "Unknown Message", 10008)
         self.messages.pop(int(message["id"]), None)
@@ -532,27 +510,27 @@ class Rest(Store):
         return json_response(await self._add_thread(guild, thread))
 
     async def _patch_channel(self, request: web.Request) -> web.Response:
-        found = self._locate_channel(int(request.match_info["channel_id"]))
-        if found is None:
-            return error_response(404, "Unknown Channel", 10003)
-        guild, channel = found
-        if not isinstance(channel, ThreadChannel):
-            return error_response(
-                403, "Missing Permissions", 50013
-            )  # only threads are editable here
-        body = request[_JSON_KEY]
-        return json_response(await self._change_thread(guild, channel, body or {}))
+        body = request[_JSON_KEY] or {}
+        return await self._on_thread(
+            request, lambda guild, thread: self._change_thread(guild, thread, body)
+        )
 
     async def _delete_channel(self, request: web.Request) -> web.Response:
+        return await self._on_thread(request, self._remove_thread)
+
+    async def _on_thread(
+        self,
+        request: web.Request,
+        act: Callable[[Guild, ThreadChannel], Awaitable[JSON]],
+    ) -> web.Response:
+        """PATCH or DELETE /channels/{channel_id}: only a thread is edited or deleted here."""
         found = self._locate_channel(int(request.match_info["channel_id"]))
         if found is None:
             return error_response(404, "Unknown Channel", 10003)
         guild, channel = found
         if not isinstance(channel, ThreadChannel):
-            return error_response(
-                403, "Missing Permissions", 50013
-            )  # only threads can be deleted here
-        return json_response(await self._remove_thread(guild, channel))
+            return error_response(403, "Missing Permissions", 50013)
+        return json_response(await act(guild, channel))
 
     async def _thread_membership(self, request: web.Request) -> web.Response:
         """PUT/DELETE /channels/{thread}/thread-members/@me: THREAD_MEMBERS_UPDATE sent."""

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,7 +42,7 @@ _active: DiscordStandIn | None = None
 
 
 class DiscordErrorLog(logging.Handler):
-    """Collects ERROR records of the ``discord`` loggers."""
+    """Collects the ERROR records of the loggers it is added to."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
@@ -57,18 +57,22 @@ class DiscordErrorLog(logging.Handler):
 
 
 @contextlib.contextmanager
-def capture_discord_errors() -> Iterator[DiscordErrorLog]:
-    logger = logging.getLogger("discord")
+def capture_errors(names: Sequence[str] = ("discord",)) -> Iterator[DiscordErrorLog]:
+    """Collect the ERROR records of the ``names`` loggers (discord.py's unless told) while
+    the block runs."""
     handler = DiscordErrorLog()
-    old_level = logger.level
-    if not logger.isEnabledFor(logging.ERROR):
-        logger.setLevel(logging.ERROR)
-    logger.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        if not logger.isEnabledFor(logging.ERROR):
+            logger.setLevel(logging.ERROR)
+        logger.addHandler(handler)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 class DiscordStandIn(Events, Rest, FaultInjection):
@@ -220,13 +224,8 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         """The first successful POST /channels/{channel_id}/messages (any channel if None)."""
 
         def wanted(request: Request) -> bool:
-            match = CHANNEL_MESSAGES_RE.fullmatch(request.path)
-            return (
-                request.ok
-                and request.method == "POST"
-                and match is not None
-                and (channel_id is None or match.group(1) == str(channel_id))
-            )
+            match = request.matched("POST", CHANNEL_MESSAGES_RE)
+            return match is not None and (channel_id is None or match.group(1) == str(channel_id))
 
         return await self.wait_for(wanted, timeout)
 
@@ -239,13 +238,8 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         """
 
         def wanted(request: Request) -> bool:
-            match = THREAD_START_RE.fullmatch(request.path)
-            return (
-                request.ok
-                and request.method == "POST"
-                and match is not None
-                and (parent_id is None or match.group(1) == str(parent_id))
-            )
+            match = request.matched("POST", THREAD_START_RE)
+            return match is not None and (parent_id is None or match.group(1) == str(parent_id))
 
         return await self.wait_for(wanted, timeout)
 
@@ -302,9 +296,7 @@ class DiscordStandIn(Events, Rest, FaultInjection):
         return "\n".join(lines) or "  (no requests)"
 
     def _successful(self, method: str, pattern: re.Pattern[str]) -> list[Request]:
-        return [
-            r for r in self.requests if r.ok and r.method == method and pattern.fullmatch(r.path)
-        ]
+        return [r for r in self.requests if r.matched(method, pattern)]
 
     def callbacks(self, interaction: Mapping[str, Any] | None = None) -> list[Request]:
         found = self._successful("POST", CALLBACK_RE)

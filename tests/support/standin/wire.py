@@ -54,23 +54,20 @@ class Request:
         value = source.get("content")
         return value if isinstance(value, str) else None
 
+    def matched(self, method: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """The match of ``pattern`` on the path of this request if it is a successful
+        ``method`` request, else None."""
+        if not self.ok or self.method != method:
+            return None
+        return pattern.fullmatch(self.path)
+
     def is_callback_for(self, interaction: Mapping[str, Any]) -> bool:
-        match = CALLBACK_RE.fullmatch(self.path)
-        return (
-            self.ok
-            and self.method == "POST"
-            and match is not None
-            and match.group(1) == str(interaction["id"])
-        )
+        match = self.matched("POST", CALLBACK_RE)
+        return match is not None and match.group(1) == str(interaction["id"])
 
     def is_followup_for(self, interaction: Mapping[str, Any]) -> bool:
-        match = FOLLOWUP_RE.fullmatch(self.path)
-        return (
-            self.ok
-            and self.method == "POST"
-            and match is not None
-            and match.group(2) == str(interaction["token"])
-        )
+        match = self.matched("POST", FOLLOWUP_RE)
+        return match is not None and match.group(2) == str(interaction["token"])
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
