@@ -97,6 +97,9 @@ async def reply_by(api: DiscordStandIn, entry: str) -> JSON:
     await enable_threads(api)
     await ask(api, "Wer nahm an dem Treffen teil?")
     opened = await api.wait_thread(ANSWER_TIMEOUT)
+    # The bot records the thread as a conversation just after opening it: a message sent
+    # before that is no follow-up. Wait until its handler is done, as a person would.
+    await api.settle()
     return await dispatch_message(api, MARKED_UP, channel_id=int(opened.response["id"]))
 
 
