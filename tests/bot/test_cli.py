@@ -363,6 +363,21 @@ def test_eval_text(database: Path) -> None:
     assert f": {questions} questions" in out
 
 
+def test_eval_verbose_lists_each_miss_with_how_it_was_understood(
+    database: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "miss.jsonl"
+    questions.write_text(  # answerable, but no passage holds the expected words
+        '{"question": "What did the US commit to?", "expect_any": ["Nichtvorhandenes"],'
+        ' "answerable": true}\n',
+        encoding="utf-8",
+    )
+    result = run(database, "eval", str(questions), "--verbose")
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    assert "understood: US → USA" in " ".join(result.stdout.split()), result.stdout
+
+
 def test_eval_of_a_directory_is_one_line(database: Path, tmp_path: Path) -> None:
     message = one_line_error(run(database, "eval", str(tmp_path)))
     assert str(tmp_path) in message and "directory" in message, message
