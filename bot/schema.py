@@ -109,6 +109,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, ("ALTER TABLE questions ADD COLUMN mode TEXT",), legacy=9),
     # the bot's own settings (the slash-command hash), apart from the index's meta
     Migration(8, ("CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",)),
-    # where each quote stood, so "Source [n]" finds it without answering again
+    # where each quote stood in its paragraph, so "Source [n]" finds it without answering
+    # again
     Migration(9, ("ALTER TABLE questions ADD COLUMN quote_spans TEXT",)),
 )

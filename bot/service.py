@@ -88,7 +88,9 @@ async def ask(engine: Engine, state: BotState, q: Question, asked: Asked) -> tup
         scope=q.scope.to_dict() if q.scope else None,
         context=list(q.context),
         passage_keys=[passage_key(r.article_id, r.passage) for r in reply.results],
-        quote_spans=[(r.quote_start, r.quote_end) for r in reply.results],
+        quote_spans=[
+            (r.quote_start - r.passage_start, r.quote_end - r.passage_start) for r in reply.results
+        ],
         mode=reply.mode,
     )
     try:
@@ -126,31 +128,53 @@ class Source:
 
 
 async def logged_source(engine: Engine, record: LoggedQuestion, rank: int) -> Source | None:
-    """What quote [rank] of a logged answer cites, from the log: only a rank past the
-    logged first page (a "More results" page) is answered again. None when the article
-    or its paragraph is gone; ``quote`` is None when the paragraph changed since."""
+    """What quote [rank] of a logged answer cites, read from the log.
+
+    The paragraph is found by its text (its stable key) in the article, so paragraphs
+    inserted or changed before it since do not matter; by its number when its text
+    changed, and then without the quote. Only a rank past the logged first page (a "More
+    results" page) is answered again, and a question logged before quotes were is answered
+    again for its quote only. None when the article or its paragraph is gone.
+    """
     if rank < 1:
         return None
-    quote: tuple[int, int] | None
-    logged = min(len(record.top_passages), len(record.quote_spans), len(record.passage_keys))
-    if rank <= logged:
-        article_id, _, paragraph = record.top_passages[rank - 1].rpartition("#")
-        quote, key = record.quote_spans[rank - 1], record.passage_keys[rank - 1]
-    else:  # a later page, or a question logged before quotes were
+    key: str | None = None
+    relative: tuple[int, int] | None = None  # the quote's span within its paragraph
+    if rank <= len(record.top_passages):
+        article_id, _, number = record.top_passages[rank - 1].rpartition("#")
+        if rank <= min(len(record.quote_spans), len(record.passage_keys)):
+            key, relative = record.passage_keys[rank - 1], record.quote_spans[rank - 1]
+        else:  # logged before quotes were: the quote, if the answer still gives it there
+            reply = await answer(engine, again(record, k=rank, abstain=False))
+            hit = next((r for r in reply.results if r.rank == rank), None)
+            if hit is not None and (hit.article_id, str(hit.paragraph)) == (article_id, number):
+                key = passage_key(hit.article_id, hit.passage)
+                relative = (hit.quote_start - hit.passage_start, hit.quote_end - hit.passage_start)
+    else:
         reply = await answer(engine, again(record, k=rank, abstain=False))
         hit = next((r for r in reply.results if r.rank == rank), None)
         if hit is None:
             return None
-        article_id, paragraph = hit.article_id, str(hit.paragraph)
-        quote, key = (hit.quote_start, hit.quote_end), passage_key(hit.article_id, hit.passage)
-    try:
-        article, passage, marks = engine.passage_view(article_id, int(paragraph), record.question)
-    except (KeyError, ValueError):
+        article_id, number = hit.article_id, str(hit.paragraph)
+        key = passage_key(hit.article_id, hit.passage)
+        relative = (hit.quote_start - hit.passage_start, hit.quote_end - hit.passage_start)
+    article = engine.snapshot.articles.get(article_id)
+    if article is None:
         return None
-    if quote is not None:  # the quote stands where it stood only in the same paragraph text
-        current = passage_key(article.id, article.text[passage.start : passage.end])
-        if current != key or not passage.start <= quote[0] < quote[1] <= passage.end:
-            quote = None
+    passages = [engine.snapshot.passages[pid] for pid in article.passage_ids]
+    same = [p for p in passages if passage_key(article.id, article.text[p.start : p.end]) == key]
+    numbered = [p for p in passages if str(p.ordinal) == number]
+    if not (same or numbered):
+        return None
+    passage = (same or numbered)[0]
+    _, _, marks = engine.passage_view(article.id, passage.ordinal, record.question)
+    quote = None
+    if (
+        same
+        and relative is not None
+        and 0 <= relative[0] < relative[1] <= passage.end - passage.start
+    ):
+        quote = (passage.start + relative[0], passage.start + relative[1])
     return Source(article, passage, quote, marks)
 
 

@@ -37,7 +37,7 @@ class QuestionRecord:
     scope: dict[str, Any] | None = None  # filters the question was asked with
     context: Sequence[str] = ()  # earlier questions of its conversation
     passage_keys: Sequence[str] = ()  # stable ids of the quoted passages
-    quote_spans: Sequence[tuple[int, int]] = ()  # each quote's span in its article's text
+    quote_spans: Sequence[tuple[int, int]] = ()  # each quote's span within its paragraph
     mode: str | None = None  # which ranking answered: hybrid, partial, lexical
 
 

@@ -113,16 +113,28 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any
-        error), never interleaved with another writer of this connection."""
+        error), never interleaved with another writer of this connection. Not re-entrant:
+        a store method that writes must not be called inside another's transaction."""
         async with self._writing:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            # aiosqlite runs a statement on its own thread: one cancelled while waiting
+            # for the write lock still begins the transaction later. Wait for it, and undo
+            # it, so that the next writer never finds a transaction left open.
+            begin = asyncio.ensure_future(self.conn.execute("BEGIN IMMEDIATE"))
             try:
-                yield self.conn
+                await asyncio.shield(begin)
             except BaseException:
-                with contextlib.suppress(sqlite3.Error, ValueError):
+                with contextlib.suppress(Exception):
+                    await begin
                     await self.conn.rollback()
                 raise
-            await self.conn.commit()
+            try:
+                yield self.conn
+                await asyncio.shield(self.conn.commit())
+            except BaseException:
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error, ValueError):
+                        await asyncio.shield(self.conn.rollback())
+                raise
 
     async def migrate(self, store: str, migrations: Sequence[Migration]) -> None:
         """Bring ``store``'s tables up to its last migration, one transaction per step.

@@ -27,7 +27,7 @@ from index.artifacts import ArtifactFormatError
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated, unusable
 from index.diff import BuildTexts
 from index.lexicon import Lexicon
 from index.locks import ReindexBusyError, reindex_file_lock
@@ -92,7 +92,10 @@ class IndexStore:
         reindex removed."""
         await database.migrate(STORE, MIGRATIONS)
         store = cls(database, owns_database)
-        await store._remove_unfinished_builds()
+        try:
+            await store._remove_unfinished_builds()
+        except sqlite3.Error as exc:  # damaged inside: one line, as for any other open
+            raise unusable(exc, database.path, database.busy_timeout_ms) from exc
         return store
 
     async def close(self) -> None:

@@ -221,3 +221,27 @@ async def test_concurrent_writers_on_one_connection_never_meet_an_open_transacti
         assert (await state.question_stats()).asked == 40
         assert len(await state.audit_log(100)) == 20
         assert await store.active_build_id() == seed_snapshot.info.build_id
+
+
+async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_transaction_open(
+    db_path: Path,
+) -> None:
+    """Cancelled while its BEGIN waits for another process's write lock (the bot shutting
+    down, Ctrl-C): aiosqlite's thread still runs the BEGIN; the connection must not stay
+    inside that transaction, or every later write would fail."""
+    database = await Database.open(db_path, busy_timeout_ms=500)
+    try:
+        state = await BotState.on(database)
+        with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            writer = asyncio.create_task(state.log_question(record("Wer?", False)))
+            while not database._writing.locked():  # until the writer waits for the lock
+                await asyncio.sleep(0)
+            writer.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await writer
+            other.execute("COMMIT")
+        assert not database.conn.in_transaction
+        assert await state.log_question(record("Noch eine?", False)) > 0
+    finally:
+        await database.close()

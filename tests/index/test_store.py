@@ -384,3 +384,25 @@ async def test_garbage_file_raises_storage_error_naming_rebuild(db_path: Path) -
     assert not isinstance(caught.value, NoIndexError)
     assert "reindex --rebuild" in str(caught.value)
     assert str(db_path) in str(caught.value)
+
+
+async def test_a_database_damaged_inside_is_one_clear_error(db_path: Path) -> None:
+    """The header is intact, the builds table's pages are not: opening says so in one
+    line that names the rebuild (it used to escape as a raw sqlite3.DatabaseError)."""
+    async with await IndexStore.open(db_path):
+        pass
+    with raw(db_path) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        roots = [
+            r[0]
+            for r in conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'builds' AND rootpage > 0"
+            )
+        ]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    with db_path.open("r+b") as fh:
+        for root in roots:
+            fh.seek((root - 1) * page_size)
+            fh.write(b"\xff" * 64)
+    with pytest.raises(StorageError, match="rebuild"):
+        await IndexStore.open(db_path)
