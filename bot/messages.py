@@ -7,11 +7,13 @@ Truncation happens at line or word boundaries with an ellipsis, never silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import discord
 
 from bot.render import render, truncate
+from index.records import IndexedArticle, IndexedPassage
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -71,6 +73,33 @@ def embed(
 def title(what: str, de: bool = False) -> str:
     """An embed's title, from ``label.j2``."""
     return render("label.j2", "discord", what=what, de=de)
+
+
+def paragraph_embed(
+    article: IndexedArticle,
+    passage: IndexedPassage,
+    german: bool,
+    marks: Sequence[tuple[int, int]],
+) -> discord.Embed:
+    """One paragraph of an article with its citation, ``marks`` (spans of the article's
+    text) in bold."""
+    cite = {
+        "title": article.title,
+        "date": article.date,
+        "section": passage.section,
+        "paragraph": passage.ordinal,
+    }
+    text = render(
+        "source.j2",
+        "discord",
+        article=article,
+        cite=cite,
+        lang="de" if german else "en",
+        text=article.text[passage.start : passage.end],
+        start=passage.start,
+        marks=list(marks),
+    )
+    return embed(text)
 
 
 def content(template: str, **context: Any) -> str:

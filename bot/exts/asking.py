@@ -26,7 +26,16 @@ from bot.app import (
     logged_question,
     send_ephemeral,
 )
-from bot.messages import MUTED, NO_MENTIONS, QUOTE_LIMIT, button, content, embed, unstored
+from bot.messages import (
+    MUTED,
+    NO_MENTIONS,
+    QUOTE_LIMIT,
+    button,
+    content,
+    embed,
+    paragraph_embed,
+    unstored,
+)
 from bot.options import SCOPE_OPTIONS, autocomplete_article, scope_from_options
 from bot.questions import clean_question
 from bot.render import render, truncate
@@ -209,26 +218,9 @@ async def source_embed(bot: NewsBot, record: LoggedQuestion, rank: int) -> disco
     found = await service.logged_source(bot.engine, record, rank)
     if found is None:
         return embed(content("gone.j2", de=german), colour=MUTED)
-    article, passage = found.article, found.passage
     # The quote in bold when it still stands where it stood; else the question's words.
-    cite = {
-        "title": article.title,
-        "date": article.date,
-        "section": passage.section,
-        "paragraph": passage.ordinal,
-    }
-    return embed(
-        render(
-            "source.j2",
-            "discord",
-            article=article,
-            cite=cite,
-            lang="de" if german else "en",
-            text=article.text[passage.start : passage.end],
-            start=passage.start,
-            marks=[found.quote] if found.quote else list(found.marks),
-        )
-    )
+    marks = [found.quote] if found.quote else list(found.marks)
+    return paragraph_embed(found.article, found.passage, german, marks)
 
 
 class GlossButton(

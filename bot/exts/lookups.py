@@ -20,7 +20,7 @@ from bot.app import (
     locale_is_german,
     logged_question,
 )
-from bot.messages import MUTED, NO_MENTIONS, button, content, embed, unstored
+from bot.messages import MUTED, NO_MENTIONS, button, content, embed, paragraph_embed, unstored
 from bot.options import SCOPE_OPTIONS, article_choices, autocomplete_article, scope_from_options
 from bot.render import render
 from bot.service import Question
@@ -199,24 +199,7 @@ class Lookups(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            cite = {
-                "title": found.title,
-                "date": found.date,
-                "section": match.section,
-                "paragraph": match.ordinal,
-            }
-            body = embed(
-                render(
-                    "source.j2",
-                    "discord",
-                    article=found,
-                    cite=cite,
-                    lang="de" if de else "en",
-                    text=found.text[match.start : match.end],
-                    start=match.start,
-                    marks=[],
-                )
-            )
+            body = paragraph_embed(found, match, de, [])
         await interaction.response.send_message(embed=body, allowed_mentions=NO_MENTIONS)
 
     @source.autocomplete("article")
