@@ -82,8 +82,11 @@ class Engine:
     @property
     def dense(self) -> DenseIndex | None:
         """The vectors of the snapshot being served (None: none attached yet)."""
+        return self._dense_of(self._snapshot)
+
+    def _dense_of(self, snap: Snapshot) -> DenseIndex | None:
         pair = self._dense
-        return pair[1] if pair is not None and pair[0] is self._snapshot else None
+        return pair[1] if pair is not None and pair[0] is snap else None
 
     def attach_dense(self, snapshot: Snapshot, dense: DenseIndex) -> None:
         """Use ``dense`` whenever ``snapshot`` is the one being served."""
@@ -151,12 +154,12 @@ class Engine:
         """The question as concepts (its own, then those carried from ``context``), the
         passages in ``scope``, and the vectors to rank with, if any."""
         began = time.perf_counter()
-        snap = self._snapshot
-        dense = self.dense if ranking != "lexical" and self.encoder is not None else None
+        snap = self._snapshot  # read once: a swap during this answer does not mix builds
+        dense = self._dense_of(snap) if ranking != "lexical" and self.encoder is not None else None
         if dense is not None and not dense.passages_done:
             dense = None
         query = snap.builder.build(question, self.max_question_chars)
-        concepts = (*query.concepts, *self._carried_concepts(query.concepts, context))
+        concepts = (*query.concepts, *self._carried_concepts(snap, query.concepts, context))
         mask, undated = snap.scope_mask(scope)
         return _Asked(
             snap=snap,
@@ -229,7 +232,12 @@ class Engine:
         wants_number = asked.query.wants_number
         candidates = [
             self._candidate(
-                pid, max(float(scores[pid]) - baseline, 0.0), concept_terms, weights, wants_number
+                asked.snap,
+                pid,
+                max(float(scores[pid]) - baseline, 0.0),
+                concept_terms,
+                weights,
+                wants_number,
             )
             for pid in matching
         ]
@@ -272,6 +280,7 @@ class Engine:
             else dataclasses.replace(
                 c,
                 quote=self._quote(
+                    asked.snap,
                     c.pid,
                     ranked.concept_terms,
                     ranked.weights,
@@ -281,7 +290,7 @@ class Engine:
             for c in ranked.candidates[asked.offset : asked.offset + k]
         ]
         return [
-            self._result(rank, cand, asked.concepts)
+            self._result(asked.snap, rank, cand, asked.concepts)
             for rank, cand in enumerate(shown, asked.offset + 1)
         ]
 
@@ -344,7 +353,7 @@ class Engine:
         return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1])
 
     def _carried_concepts(
-        self, own: Sequence[Concept], context: Sequence[str]
+        self, snap: Snapshot, own: Sequence[Concept], context: Sequence[str]
     ) -> tuple[Concept, ...]:
         """Concepts of earlier questions, weaker the older they are, minus repeats.
 
@@ -356,7 +365,7 @@ class Engine:
         carried: list[Concept] = []
         for age, earlier in enumerate(reversed(context[-self.config.context_turns :])):
             weight = self.config.context_weight / (age + 1)
-            for c in self._snapshot.builder.build(earlier).concepts:
+            for c in snap.builder.build(earlier).concepts:
                 if new_subject and c.entity:
                     continue
                 if c.terms and c.terms not in seen:
@@ -374,6 +383,7 @@ class Engine:
 
     def _candidate(
         self,
+        snap: Snapshot,
         pid: int,
         score: float,
         concept_terms: Sequence[ConceptTerms],
@@ -387,7 +397,7 @@ class Engine:
         is the better answer, so the quote's share of the question weight scales the score.
         A question asking "how many" prefers a sentence with a number in it.
         """
-        quote = self._quote(pid, concept_terms, weights)
+        quote = self._quote(snap, pid, concept_terms, weights)
         share = quote.core_value / (sum(weights) or 1.0)
         if wants_number and quote.has_number:
             share += self.config.number_bonus
@@ -395,6 +405,7 @@ class Engine:
 
     def _quote(
         self,
+        snap: Snapshot,
         pid: int,
         concept_terms: Sequence[ConceptTerms],
         weights: Sequence[float],
@@ -402,7 +413,6 @@ class Engine:
     ) -> QuoteSpan:
         """Passage ``pid``'s best quote; with ``similarity`` (each sentence's cosine to the
         question) the encoder has a say in which sentences it is."""
-        snap = self._snapshot
         passage = snap.passages[pid]
         cfg = self.config
         return best_quote(
@@ -418,8 +428,9 @@ class Engine:
             cfg.neighbour_gap,
         )
 
-    def _result(self, rank: int, cand: Candidate, concepts: Sequence[Concept]) -> Result:
-        snap = self._snapshot
+    def _result(
+        self, snap: Snapshot, rank: int, cand: Candidate, concepts: Sequence[Concept]
+    ) -> Result:
         passage = snap.passages[cand.pid]
         article = snap.articles[passage.article_id]
         quote = cand.quote

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,7 +14,7 @@ from index.corpus import parse_article
 from index.ding import DingEntries
 from index.engine import Engine
 from index.lexicon import default_glossary
-from index.records import Answer, Scope, understood_line
+from index.records import Answer, Scope, Snapshot, understood_line
 from tests.conftest import RESULT_KEYS
 
 FEED = "000_632348a179117fcd"
@@ -167,3 +168,29 @@ def test_scope_restricts_articles_and_dates(seed_engine: Engine) -> None:
     assert dated.undated_excluded == 1  # the article without a date is said to be left out
     none = seed_engine.answer("Truppen", scope=Scope(until=dt.date(2025, 12, 31)))
     assert not none.answered and none.reason == "out_of_scope"
+
+
+def test_a_swap_during_an_answer_does_not_mix_two_builds(
+    ding: DingEntries, seed_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reindex swaps the snapshot while an answer is being computed (the bot answers in
+    worker threads): the answer comes from the build it started on, whole."""
+    other = build_snapshot(
+        [parse_article("rom", "Italien sagte zwei Fregatten für das Schwarze Meer zu.\n")],
+        ding,
+        default_glossary(),
+    )
+    engine = Engine(seed_snapshot)
+    understand = seed_snapshot.builder.build
+
+    def swapping(*args: Any, **kwargs: Any) -> Any:
+        engine.swap(other)  # right after the question is read on the old build
+        return understand(*args, **kwargs)
+
+    monkeypatch.setattr(seed_snapshot.builder, "build", swapping)
+    answer = engine.answer("What did the US commit to?")
+    assert engine.snapshot is other
+    assert answer.answered and answer.results
+    for r in answer.results:
+        article = seed_snapshot.articles[r.article_id]
+        assert article.text[r.quote_start : r.quote_end] == r.quote
