@@ -22,7 +22,7 @@ from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_a
 from index.database import StorageError
 from index.diff import passage_key, passage_keys
 from index.engine import Engine
-from index.records import Answer, IndexedArticle, IndexedPassage, Scope
+from index.records import Answer, IndexedArticle, IndexedPassage, Result, Scope
 from index.text import WORD_RE
 
 log = logging.getLogger("newsbot")
@@ -88,9 +88,7 @@ async def ask(engine: Engine, state: BotState, q: Question, asked: Asked) -> tup
         scope=q.scope.to_dict() if q.scope else None,
         context=list(q.context),
         passage_keys=[passage_key(r.article_id, r.passage) for r in reply.results],
-        quote_spans=[
-            (r.quote_start - r.passage_start, r.quote_end - r.passage_start) for r in reply.results
-        ],
+        quote_spans=[_span_in_paragraph(r) for r in reply.results],
         mode=reply.mode,
     )
     try:
@@ -145,23 +143,20 @@ async def logged_source(engine: Engine, record: LoggedQuestion, rank: int) -> So
         if rank <= min(len(record.quote_spans), len(record.passage_keys)):
             key, relative = record.passage_keys[rank - 1], record.quote_spans[rank - 1]
         else:  # logged before quotes were: the quote, if the answer still gives it there
-            reply = await answer(engine, again(record, k=rank, abstain=False))
-            hit = next((r for r in reply.results if r.rank == rank), None)
-            if hit is not None and (hit.article_id, str(hit.paragraph)) == (article_id, number):
-                key = passage_key(hit.article_id, hit.passage)
-                relative = (hit.quote_start - hit.passage_start, hit.quote_end - hit.passage_start)
+            hit = await _answered_again(engine, record, rank)
+            if hit is not None and f"{hit.article_id}#{hit.paragraph}" == f"{article_id}#{number}":
+                key, relative = passage_key(hit.article_id, hit.passage), _span_in_paragraph(hit)
     else:
-        reply = await answer(engine, again(record, k=rank, abstain=False))
-        hit = next((r for r in reply.results if r.rank == rank), None)
+        hit = await _answered_again(engine, record, rank)
         if hit is None:
             return None
         article_id, number = hit.article_id, str(hit.paragraph)
-        key = passage_key(hit.article_id, hit.passage)
-        relative = (hit.quote_start - hit.passage_start, hit.quote_end - hit.passage_start)
-    article = engine.snapshot.articles.get(article_id)
+        key, relative = passage_key(hit.article_id, hit.passage), _span_in_paragraph(hit)
+    snap = engine.snapshot
+    article = snap.articles.get(article_id)
     if article is None:
         return None
-    passages = [engine.snapshot.passages[pid] for pid in article.passage_ids]
+    passages = [snap.passages[pid] for pid in article.passage_ids]
     same = [p for p in passages if passage_key(article.id, article.text[p.start : p.end]) == key]
     numbered = [p for p in passages if str(p.ordinal) == number]
     if not (same or numbered):
@@ -176,6 +171,15 @@ async def logged_source(engine: Engine, record: LoggedQuestion, rank: int) -> So
     ):
         quote = (passage.start + relative[0], passage.start + relative[1])
     return Source(article, passage, quote, marks)
+
+
+def _span_in_paragraph(r: Result) -> tuple[int, int]:
+    return r.quote_start - r.passage_start, r.quote_end - r.passage_start
+
+
+async def _answered_again(engine: Engine, record: LoggedQuestion, rank: int) -> Result | None:
+    reply = await answer(engine, again(record, k=rank, abstain=False))
+    return next((r for r in reply.results if r.rank == rank), None)
 
 
 @dataclass(frozen=True, slots=True)

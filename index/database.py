@@ -143,7 +143,7 @@ class Database:
         lock that another process may hold.
         """
         try:
-            version = await self._version(self.conn, store, migrations)
+            version = await self._steps_taken(store, migrations)
             for migration in migrations[version:]:
                 async with self.transaction() as conn:
                     await conn.execute(
@@ -151,7 +151,7 @@ class Database:
                         " store TEXT PRIMARY KEY, version INTEGER NOT NULL)"
                     )
                     # Another process may have taken this step since we looked.
-                    if migration.number <= await self._version(conn, store, migrations):
+                    if migration.number <= await self._steps_taken(store, migrations):
                         continue
                     for statement in migration.statements:
                         await conn.execute(statement)
@@ -169,29 +169,29 @@ class Database:
             )
 
     async def version(self, store: str) -> int:
-        rows = await self.conn.execute_fetchall(
-            "SELECT version FROM schema_versions WHERE store = ?", (store,)
-        )
-        return int(next(iter(rows))[0]) if rows else 0
+        """``store``'s version in ``schema_versions`` (0 before its first migration)."""
+        return await self._tracked(store) or 0
 
-    @staticmethod
-    async def _version(
-        conn: aiosqlite.Connection, store: str, migrations: Sequence[Migration]
-    ) -> int:
-        """The steps of ``store`` that the database has (read only)."""
-        tracked = await conn.execute_fetchall(
+    async def _tracked(self, store: str) -> int | None:
+        tables = await self.conn.execute_fetchall(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'"
         )
-        if tracked:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT version FROM schema_versions WHERE store = ?", (store,)
-                )
+        if not tables:
+            return None
+        rows = list(
+            await self.conn.execute_fetchall(
+                "SELECT version FROM schema_versions WHERE store = ?", (store,)
             )
-            if rows:
-                return int(rows[0][0])
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def _steps_taken(self, store: str, migrations: Sequence[Migration]) -> int:
+        """The steps of ``store`` that the database has (read only)."""
+        tracked = await self._tracked(store)
+        if tracked is not None:
+            return tracked
         # A database from before the split: its single version says which steps it has.
-        row = await (await conn.execute("PRAGMA user_version")).fetchone()
+        row = await (await self.conn.execute("PRAGMA user_version")).fetchone()
         legacy = int(row[0]) if row else 0
         return sum(1 for m in migrations if m.legacy is not None and m.legacy <= legacy)
 
