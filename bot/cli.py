@@ -105,12 +105,13 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
 
 
 async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    if args.rebuild:
+    if args.rebuild and not settings.uses_postgres:  # PostgreSQL: back up with pg_dump
         backup = backup_database(settings.database_path)
         if backup:
             console.print(render("note.j2", "terminal", what="backup", backup=backup))
     async with await open_store(settings) as storage:
-        report = await run_reindex(storage, sources_from(settings, args.seeds), console)
+        sources = sources_from(settings, args.seeds)
+        report = await run_reindex(storage, sources, console, force=args.rebuild)
         console.print(render("reindex.j2", "terminal", report=report), highlight=False)
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
@@ -153,7 +154,11 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
         if args.articles is not None:
             # A throwaway database: evaluating other articles never touches the user's.
             settings = settings.model_copy(
-                update={"articles_dir": args.articles, "database_path": Path(tmp) / "eval.db"}
+                update={
+                    "articles_dir": args.articles,
+                    "database_path": Path(tmp) / "eval.db",
+                    "database_url": None,
+                }
             )
         opened = await open_engine(settings)
         await opened.close()

@@ -13,13 +13,14 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from index.database import is_postgres_url
 from index.ding import DING_DEFAULT_PATH
 from index.encoder import DEFAULT_ENCODER
 from index.vector_cache import default_cache_path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _ID_LIST_SEPARATORS = re.compile(r"[\s,\[\]]+")
-_SECRET_FIELDS = frozenset({"discord_token"})
+_SECRET_FIELDS = frozenset({"discord_token", "database_url"})
 
 
 class SettingsProblem(ValueError):
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, description="Bot token")
     dev_guild_id: int | None = None
     database_path: Path = Path("data/newsbot.sqlite3")
+    # postgresql://user:password@host:port/db: PostgreSQL instead of the SQLite file, for
+    # several bot processes sharing one index and one state.
+    database_url: str | None = None
     articles_dir: Path = Path("seeds")
     dictionary_path: Path = DING_DEFAULT_PATH
     glossary_path: Path | None = None
@@ -67,6 +71,22 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_postgres_url(value.strip()):
+            raise ValueError("expected a postgresql:// URL (or nothing, for the SQLite file)")
+        return value.strip() if value else value
+
+    @property
+    def database(self) -> str | Path:
+        """The project database: DATABASE_URL when set, else the file DATABASE_PATH."""
+        return self.database_url or self.database_path
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
 
     @field_validator("embedding_cache", mode="before")
     @classmethod

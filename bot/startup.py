@@ -48,7 +48,7 @@ def sources_from(settings: Settings, articles_dir: Path | None = None) -> Source
 
 async def open_store(settings: Settings) -> IndexStore:
     try:
-        return await IndexStore.open(settings.database_path, settings.busy_timeout_ms)
+        return await IndexStore.open(settings.database, settings.busy_timeout_ms)
     except StorageError as exc:
         raise CliError(str(exc)) from exc
 
@@ -85,7 +85,7 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
     """
     path = settings.database_path
     created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
-    fresh = not path.exists()
+    fresh = not settings.uses_postgres and not path.exists()
     storage = await open_store(settings)
     try:
         state = await BotState.on(storage.database)

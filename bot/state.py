@@ -1,9 +1,13 @@
-"""The bot's state (SQLite): the question log and feedback, per-server settings,
+"""The bot's state: the question log and feedback, per-server settings,
 ask-channels, the audit trail, ``/synonym`` entries and thread conversations.
 
 All of the bot's SQL lives in this module, always with ``?`` parameters; its schema is
 changed by the numbered migrations in ``bot.schema``. It shares the
-project database file, and usually its connection, with the index store.
+project database, and usually its connection, with the index store.
+
+Changes that every bot process must see at once (``/synonym``, ask-channels, per-server
+settings) bump a counter in ``bot_meta`` and notify the others (``CHANGES_CHANNEL``) in
+the same transaction; see ``bot.sync``.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.schema import MIGRATIONS
-from index.database import Database, now, translated
+from index.database import Database, Transaction, now, translated
 
 STORE = "bot"
+CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, config
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +128,11 @@ class BotState:
     @translated
     async def log_question(self, record: QuestionRecord) -> int:
         async with self.database.transaction() as db:
-            cursor = await db.execute(
+            row = await db.fetchone(
                 "INSERT INTO questions (asked_at, question, language, answered, reason,"
                 " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id,"
                 " scope, context, passage_keys, quote_spans, mode)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     now(),
                     record.question,
@@ -150,19 +155,17 @@ class BotState:
                     record.mode,
                 ),
             )
-        return int(cursor.lastrowid or 0)
+        return int(row[0]) if row else 0
 
     @translated
     async def question(self, question_id: int) -> LoggedQuestion | None:
-        row = await (
-            await self.database.conn.execute(
-                "SELECT id, asked_at, question, language, answered, reason, top_passages,"
-                " latency_ms, build_id, origin, scope, context, mode, passage_keys,"
-                " quote_spans FROM questions"
-                " WHERE id = ?",
-                (question_id,),
-            )
-        ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT id, asked_at, question, language, answered, reason, top_passages,"
+            " latency_ms, build_id, origin, scope, context, mode, passage_keys,"
+            " quote_spans FROM questions"
+            " WHERE id = ?",
+            (question_id,),
+        )
         if row is None:
             return None
         qid, asked_at, question, language, answered, reason, top, latency, build = row[:9]
@@ -200,18 +203,16 @@ class BotState:
 
     @translated
     async def question_stats(self) -> QuestionStats:
-        db = self.database.conn
-        row = await (
-            await db.execute("SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions")
-        ).fetchone()
+        db = self.database
+        row = await db.fetchone("SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions")
         asked, answered = (int(row[0]), int(row[1])) if row else (0, 0)
-        votes = await db.execute_fetchall("SELECT value, COUNT(*) FROM feedback GROUP BY value")
+        votes = await db.fetchall("SELECT value, COUNT(*) FROM feedback GROUP BY value")
         counts = {int(v): int(n) for v, n in votes}
-        unanswered = await db.execute_fetchall(
-            "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
+        unanswered = await db.fetchall(
+            "SELECT MIN(question), COUNT(*) AS n FROM questions WHERE answered = 0"
             " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10"
         )
-        modes = await db.execute_fetchall(
+        modes = await db.fetchall(
             "SELECT COALESCE(mode, 'lexical'), COUNT(*) FROM questions GROUP BY 1 ORDER BY 2 DESC"
         )
         return QuestionStats(
@@ -226,7 +227,7 @@ class BotState:
     @translated
     async def quoted_passages(self) -> list[QuotedAnswer]:
         """Answered questions with the stable ids they quoted, and whether they got feedback."""
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT q.id, q.passage_keys, EXISTS (SELECT 1 FROM feedback f"
             " WHERE f.question_id = q.id) FROM questions q"
             " WHERE q.answered = 1 AND q.passage_keys IS NOT NULL"
@@ -236,12 +237,12 @@ class BotState:
     @translated
     async def gaps(self, limit: int = 15) -> list[Gap]:
         """Questions abstained on or voted 👎, most frequent first."""
-        rows = await self.database.conn.execute_fetchall(
-            "SELECT q.question, COUNT(DISTINCT q.id) AS asked,"
-            " COUNT(f.id) AS down FROM questions q"
+        rows = await self.database.fetchall(
+            "SELECT MIN(q.question), COUNT(DISTINCT q.id), COUNT(f.id) FROM questions q"
             " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
             " WHERE q.origin <> 'search' AND (q.answered = 0 OR f.id IS NOT NULL)"
-            " GROUP BY lower(q.question) ORDER BY asked + down DESC, MAX(q.asked_at) DESC"
+            " GROUP BY lower(q.question)"
+            " ORDER BY COUNT(DISTINCT q.id) + COUNT(f.id) DESC, MAX(q.asked_at) DESC"
             " LIMIT ?",
             (limit,),
         )
@@ -253,7 +254,8 @@ class BotState:
     async def add_to_conversation(self, thread_id: int, question_id: int) -> None:
         async with self.database.transaction() as db:
             await db.execute(
-                "INSERT OR IGNORE INTO conversations (thread_id, question_id) VALUES (?, ?)",
+                "INSERT INTO conversations (thread_id, question_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (str(thread_id), question_id),
             )
 
@@ -261,7 +263,7 @@ class BotState:
     async def conversation(self, thread_id: int) -> list[str] | None:
         """The questions asked so far in a thread the bot opened (oldest first), or None
         when the thread is not one of the bot's conversations."""
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT q.question FROM conversations c JOIN questions q ON q.id = c.question_id"
             " WHERE c.thread_id = ? ORDER BY q.id",
             (str(thread_id),),
@@ -272,11 +274,9 @@ class BotState:
 
     @translated
     async def admin_role(self, guild_id: int) -> int | None:
-        row = await (
-            await self.database.conn.execute(
-                "SELECT admin_role_id FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
-            )
-        ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT admin_role_id FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
+        )
         return int(row[0]) if row and row[0] else None
 
     @translated
@@ -288,14 +288,13 @@ class BotState:
                 " admin_role_id = excluded.admin_role_id, updated_at = excluded.updated_at",
                 (str(guild_id), str(role_id) if role_id else None, now()),
             )
+            await _changed(db, "config")
 
     @translated
     async def threads_enabled(self, guild_id: int) -> bool:
-        row = await (
-            await self.database.conn.execute(
-                "SELECT threads FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
-            )
-        ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT threads FROM guild_settings WHERE guild_id = ?", (str(guild_id),)
+        )
         return bool(row and row[0])
 
     @translated
@@ -307,13 +306,14 @@ class BotState:
                 " updated_at = excluded.updated_at",
                 (str(guild_id), int(enabled), now()),
             )
+            await _changed(db, "config")
 
     @translated
     async def ask_channels(self, guild_id: int | None = None) -> set[int]:
         if guild_id is None:
-            rows = await self.database.conn.execute_fetchall("SELECT channel_id FROM ask_channels")
+            rows = await self.database.fetchall("SELECT channel_id FROM ask_channels")
         else:
-            rows = await self.database.conn.execute_fetchall(
+            rows = await self.database.fetchall(
                 "SELECT channel_id FROM ask_channels WHERE guild_id = ?", (str(guild_id),)
             )
         return {int(r[0]) for r in rows}
@@ -323,24 +323,26 @@ class BotState:
         """Add or remove an ask-channel; returns whether anything changed."""
         async with self.database.transaction() as db:
             if enabled:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO ask_channels (guild_id, channel_id, added_at)"
-                    " VALUES (?, ?, ?)",
+                changed = await db.execute(
+                    "INSERT INTO ask_channels (guild_id, channel_id, added_at)"
+                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     (str(guild_id), str(channel_id), now()),
                 )
             else:
-                cursor = await db.execute(
+                changed = await db.execute(
                     "DELETE FROM ask_channels WHERE guild_id = ? AND channel_id = ?",
                     (str(guild_id), str(channel_id)),
                 )
-        return cursor.rowcount > 0
+            if changed:
+                await _changed(db, "config")
+        return changed > 0
 
     # -- /synonym entries ----------------------------------------------------------------
 
     @translated
     async def synonyms(self) -> list[tuple[str, list[str]]]:
         """Run-time glossary entries: (term, German words), in the order added."""
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT term, means FROM synonyms ORDER BY added_at, term"
         )
         return [(str(t), json.loads(m)) for t, m in rows]
@@ -354,12 +356,15 @@ class BotState:
                 " added_by = excluded.added_by, added_at = excluded.added_at",
                 (term, json.dumps(list(means), ensure_ascii=False), str(user_id), now()),
             )
+            await _changed(db, "synonyms")
 
     @translated
     async def remove_synonym(self, term: str) -> bool:
         async with self.database.transaction() as db:
-            cursor = await db.execute("DELETE FROM synonyms WHERE term = ?", (term,))
-        return cursor.rowcount > 0
+            changed = await db.execute("DELETE FROM synonyms WHERE term = ?", (term,))
+            if changed:
+                await _changed(db, "synonyms")
+        return changed > 0
 
     # -- audit trail, the bot's own settings ---------------------------------------------
 
@@ -384,7 +389,7 @@ class BotState:
 
     @translated
     async def audit_log(self, limit: int = 50) -> list[AuditEntry]:
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT at, guild_id, user_id, action, allowed, detail FROM audit"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
@@ -395,9 +400,7 @@ class BotState:
 
     @translated
     async def get_meta(self, key: str) -> str | None:
-        row = await (
-            await self.database.conn.execute("SELECT value FROM bot_meta WHERE key = ?", (key,))
-        ).fetchone()
+        row = await self.database.fetchone("SELECT value FROM bot_meta WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     @translated
@@ -408,3 +411,22 @@ class BotState:
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    @translated
+    async def changes(self) -> dict[str, int]:
+        """How often each kind of shared setting has changed (see ``_changed``): a process
+        that polls compares these with what it saw last."""
+        rows = await self.database.fetchall(
+            "SELECT key, value FROM bot_meta WHERE key LIKE 'changes:%'"
+        )
+        return {str(k).removeprefix("changes:"): int(v) for k, v in rows}
+
+
+async def _changed(tx: Transaction, what: str) -> None:
+    """Count a change of ``what`` (synonyms, config) and tell the other processes."""
+    await tx.execute(
+        "INSERT INTO bot_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE"
+        " SET value = CAST(CAST(bot_meta.value AS INTEGER) + 1 AS TEXT)",
+        (f"changes:{what}",),
+    )
+    await tx.notify(CHANGES_CHANNEL, what)

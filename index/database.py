@@ -1,30 +1,35 @@
-"""The SQLite connection the stores share, their migrations, and clear errors.
+"""The database the stores share: one interface, two backends, numbered migrations.
 
 A project database holds two stores: the search index (``index.store``) and the bot's
-state (``bot.state``). Each has its own numbered migrations and its own version in the
-``schema_versions`` table, so either can change without the other. They can share one
-file and one aiosqlite connection; every write goes through ``Database.transaction``,
-which serialises the writers of that connection (an explicit ``BEGIN`` that met another
-coroutine's open transaction would fail).
+state (``bot.state``). Each has its own numbered migrations, one list per backend, and its
+own version in the ``schema_versions`` table, so either can change without the other.
 
-The database runs in WAL mode, so answering (reads) goes on while a reindex writes.
+Two backends implement :class:`Database`:
+
+- SQLite (``index.sqlite``), the embedded default: one file, nothing to install;
+- PostgreSQL (``index.postgres``), through asyncpg, selected by a ``postgresql://`` URL,
+  for several bot processes (on several machines) that share one index and one state.
+
+The stores write their SQL once, with ``?`` parameters, in the subset both dialects
+share; the PostgreSQL backend numbers the parameters for the server. Every write goes
+through :meth:`Database.transaction`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import abc
 import contextlib
 import datetime as dt
 import functools
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
-import aiosqlite
-
 BUSY_TIMEOUT_MS = 5_000
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+Row = tuple[Any, ...]
 
 
 class StorageError(RuntimeError):
@@ -35,9 +40,9 @@ class StorageError(RuntimeError):
 class Migration:
     """One step of a store's schema: its statements run in one transaction.
 
-    ``legacy`` is the version of the single schema that databases made before the stores
-    were split carry in ``PRAGMA user_version`` (1–9), when that schema included this
-    step: such a database starts each store past the steps it already has.
+    ``legacy`` is the version of the single schema that SQLite databases made before the
+    stores were split carry in ``PRAGMA user_version`` (1–9), when that schema included
+    this step: such a database starts each store past the steps it already has.
     """
 
     number: int
@@ -45,164 +50,158 @@ class Migration:
     legacy: int | None = None
 
 
+# A store's migrations for each backend ("sqlite", "postgresql"), numbered from 1.
+Migrations = Mapping[str, Sequence[Migration]]
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def describe_sqlite_error(
-    exc: sqlite3.Error, path: Path, busy_timeout_ms: int | None = None
-) -> str:
-    """One line a person can act on, for the SQLite errors that happen in real life."""
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        waited = f" {busy_timeout_ms / 1000:g} s" if busy_timeout_ms is not None else ""
-        return (
-            f"the database {path} is locked by another process; waited{waited} for it and "
-            "gave up (try again when the other writer is done)"
-        )
-    if "full" in text or "too big" in text or "file size" in text:
-        return f"the disk holding {path} is full; free some space and try again"
-    if "disk i/o" in text:
-        return (
-            f"a disk I/O error while writing {path} (is the disk full or failing?); "
-            "nothing was changed"
-        )
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return f"cannot write to {path}: the file or its directory is not writable"
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (
-            f"the database {path} is damaged ({exc}); run `python -m bot reindex --rebuild` "
-            "(the old file is kept as a .bak)"
-        )
-    return f"database error in {path}: {exc}"
+class Transaction(Protocol):
+    """What a store does inside :meth:`Database.transaction`."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Tell the other processes on this database, when the transaction commits."""
 
 
-class Database:
-    """One aiosqlite connection to the project database. Use ``await Database.open(path)``."""
+class Database(abc.ABC):
+    """A connection (or pool) to the project database. Open one with :func:`open_database`."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, busy_timeout_ms: int) -> None:
-        self.conn = conn
-        self.path = path
-        self.busy_timeout_ms = busy_timeout_ms
-        self._writing = asyncio.Lock()
+    backend: str  # "sqlite" or "postgresql"
+    busy_timeout_ms: int
+    errors: tuple[type[BaseException], ...]  # what the driver raises
+    transient: tuple[type[BaseException], ...]  # of those: busy, locked, unreachable
 
-    @classmethod
-    async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-        """Open (creating if needed) the database at ``path``, in WAL mode."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(f"cannot create data directory {path.parent}: {exc}") from exc
-        try:
-            conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {path}: {exc}") from exc
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await (await conn.execute("PRAGMA journal_mode = WAL")).fetchone()
-            await conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            await conn.close()
-            raise unusable(exc, path, busy_timeout_ms) from exc
-        return cls(conn, path, busy_timeout_ms)
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Where the database is, for messages (a file, or a URL without its password)."""
 
-    async def close(self) -> None:
-        await self.conn.close()
+    @property
+    @abc.abstractmethod
+    def target(self) -> str | Path:
+        """What opens this database again (in another process): a file or a URL."""
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any
-        error), never interleaved with another writer of this connection. Not re-entrant:
-        a store method that writes must not be called inside another's transaction."""
-        async with self._writing:
-            # aiosqlite runs a statement on its own thread: one cancelled while waiting
-            # for the write lock still begins the transaction later. Wait for it, and undo
-            # it, so that the next writer never finds a transaction left open.
-            begin = asyncio.ensure_future(self.conn.execute("BEGIN IMMEDIATE"))
-            try:
-                await asyncio.shield(begin)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await begin
-                    await self.conn.rollback()
-                raise
-            try:
-                yield self.conn
-                await asyncio.shield(self.conn.commit())
-            except BaseException:
-                if self.conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error, ValueError):
-                        await asyncio.shield(self.conn.rollback())
-                raise
+    @property
+    def path(self) -> Path | None:
+        """The database file (SQLite), or None."""
+        return None
 
-    async def migrate(self, store: str, migrations: Sequence[Migration]) -> None:
-        """Bring ``store``'s tables up to its last migration, one transaction per step.
+    @abc.abstractmethod
+    async def close(self) -> None: ...
 
-        A database already up to date is only read: opening it never waits for the write
-        lock that another process may hold.
-        """
-        try:
-            version = await self._steps_taken(store, migrations)
-            for migration in migrations[version:]:
-                async with self.transaction() as conn:
-                    await conn.execute(
-                        "CREATE TABLE IF NOT EXISTS schema_versions ("
-                        " store TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-                    )
-                    # Another process may have taken this step since we looked.
-                    if migration.number <= await self._steps_taken(store, migrations):
-                        continue
-                    for statement in migration.statements:
-                        await conn.execute(statement)
-                    await conn.execute(
-                        "INSERT INTO schema_versions (store, version) VALUES (?, ?)"
-                        " ON CONFLICT (store) DO UPDATE SET version = excluded.version",
-                        (store, migration.number),
-                    )
-        except sqlite3.Error as exc:
-            raise unusable(exc, self.path, self.busy_timeout_ms) from exc
-        if version > len(migrations):
-            raise StorageError(
-                f"the {store} schema of {self.path} is version {version}, newer than this "
-                f"program's ({len(migrations)}); update the program"
-            )
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Read rows (outside any transaction)."""
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """One write transaction, committed at the end of the block, rolled back on any
+        error. Not re-entrant: a store method that writes must not be called inside
+        another's transaction."""
+
+    @abc.abstractmethod
+    def reindex_lock(self, wait: bool = False) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the lock that serialises reindexes across processes (re-entrant within a
+        task); ``ReindexBusyError`` when another holds it and ``wait`` is off. It is
+        released when its holder dies, however it dies."""
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> bool:
+        """Call ``callback(payload)`` when another process notifies ``channel``; False
+        when this backend cannot push (the caller polls instead)."""
+        return False
+
+    @abc.abstractmethod
+    def describe(self, exc: BaseException) -> str:
+        """One line a person can act on, for an error of this database's driver."""
+
+    @abc.abstractmethod
+    async def _tracked(self, store: str) -> int | None:
+        """``store``'s version in ``schema_versions``; None when it has no row there."""
+
+    @abc.abstractmethod
+    def _serialised(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """A transaction that other processes' migrations wait for."""
+
+    async def _legacy_steps(self, migrations: Sequence[Migration]) -> int:
+        """The steps a database made before the stores were split already has."""
+        return 0
 
     async def version(self, store: str) -> int:
         """``store``'s version in ``schema_versions`` (0 before its first migration)."""
         return await self._tracked(store) or 0
 
-    async def _tracked(self, store: str) -> int | None:
-        tables = await self.conn.execute_fetchall(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'"
-        )
-        if not tables:
-            return None
-        rows = list(
-            await self.conn.execute_fetchall(
-                "SELECT version FROM schema_versions WHERE store = ?", (store,)
-            )
-        )
-        return int(rows[0][0]) if rows else None
-
     async def _steps_taken(self, store: str, migrations: Sequence[Migration]) -> int:
-        """The steps of ``store`` that the database has (read only)."""
         tracked = await self._tracked(store)
-        if tracked is not None:
-            return tracked
-        # A database from before the split: its single version says which steps it has.
-        row = await (await self.conn.execute("PRAGMA user_version")).fetchone()
-        legacy = int(row[0]) if row else 0
-        return sum(1 for m in migrations if m.legacy is not None and m.legacy <= legacy)
+        return tracked if tracked is not None else await self._legacy_steps(migrations)
+
+    async def migrate(self, store: str, migrations: Migrations) -> None:
+        """Bring ``store``'s tables up to its last migration for this backend, one
+        transaction per step.
+
+        A database already up to date is only read: opening it never waits for the write
+        lock that another process may hold.
+        """
+        steps = migrations[self.backend]
+        try:
+            version = await self._steps_taken(store, steps)
+            for migration in steps[version:]:
+                async with self._serialised() as tx:
+                    await tx.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_versions ("
+                        " store TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+                    )
+                    # Another process may have taken this step since we looked.
+                    if migration.number <= await self._steps_taken(store, steps):
+                        continue
+                    for statement in migration.statements:
+                        await tx.execute(statement)
+                    await tx.execute(
+                        "INSERT INTO schema_versions (store, version) VALUES (?, ?)"
+                        " ON CONFLICT (store) DO UPDATE SET version = excluded.version",
+                        (store, migration.number),
+                    )
+        except self.errors as exc:
+            raise self.unusable(exc) from exc
+        if version > len(steps):
+            raise StorageError(
+                f"the {store} schema of {self.name} is version {version}, newer than this "
+                f"program's ({len(steps)}); update the program"
+            )
+
+    def unusable(self, exc: BaseException) -> StorageError:
+        """The error for a database that cannot be opened or migrated."""
+        return StorageError(self.describe(exc))
 
 
-def unusable(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> StorageError:
-    """The error for a database that cannot be opened or migrated."""
-    if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, read-only, …
-        return StorageError(describe_sqlite_error(exc, path, busy_timeout_ms))
-    return StorageError(  # not a database, malformed
-        f"database {path} is unusable ({exc}); run `python -m bot reindex --rebuild` to recreate it"
-    )
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+async def open_database(target: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+    """The database at ``target``: a ``postgresql://`` URL, or the path of a SQLite file
+    (created if needed)."""
+    if is_postgres_url(target):
+        from index.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(str(target), busy_timeout_ms)
+    from index.sqlite import SqliteDatabase
+
+    return await SqliteDatabase.open(Path(target), busy_timeout_ms)
 
 
 class HasDatabase(Protocol):
@@ -217,14 +216,15 @@ R = TypeVar("R")
 def translated(
     method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
-    """Turn a store method's sqlite3 errors into StorageError with a clear message."""
+    """Turn a store method's driver errors into StorageError with a clear message."""
 
     @functools.wraps(method)
     async def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            db = self.database
-            raise StorageError(describe_sqlite_error(exc, db.path, db.busy_timeout_ms)) from exc
+        except StorageError:
+            raise
+        except self.database.errors as exc:
+            raise StorageError(self.database.describe(exc)) from exc
 
     return cast("Callable[Concatenate[S, P], Coroutine[Any, Any, R]]", wrapper)

@@ -34,7 +34,7 @@ from index.corpus import (
     require_usable,
 )
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, StorageError
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError, is_postgres_url
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
 from index.ding import DingEntries
 from index.embedding import (
@@ -48,7 +48,7 @@ from index.encoder import load_encoder
 from index.engine import Engine
 from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
 from index.lexicon_cache import dictionary_identity, open_dictionary
-from index.locks import ReindexBusyError, reindex_file_lock
+from index.locks import ReindexBusyError
 from index.records import BuildInfo, Snapshot
 from index.store import IndexStore
 
@@ -175,24 +175,19 @@ _locks: dict[str, asyncio.Lock] = {}
 
 
 @contextlib.asynccontextmanager
-async def reindex_lock(database: Path, wait: bool = False) -> AsyncIterator[None]:
-    """Hold the reindex lock for ``database``: in this process, then across processes."""
-    lock = _locks.setdefault(str(database.resolve()), asyncio.Lock())
+async def reindex_lock(database: Database, wait: bool = False) -> AsyncIterator[None]:
+    """Hold the reindex lock for ``database``: in this process, then across processes
+    (a file lock for SQLite, an advisory lock for PostgreSQL)."""
+    lock = _locks.setdefault(database.name, asyncio.Lock())
     if lock.locked() and not wait:
         raise ReindexBusyError("a reindex is already running; try again when it has finished")
-    async with lock:
-        while True:
-            try:
-                held = contextlib.ExitStack()
-                held.enter_context(reindex_file_lock(database))
-                break
-            except ReindexBusyError:
-                if not wait:
-                    raise
-                # Waiting for another process must not block the event loop.
-                await asyncio.sleep(0.2)
-        with held:
-            yield
+    async with lock, database.reindex_lock(wait=wait):
+        yield
+
+
+def _reopened(target: str) -> str | Path:
+    """The database a child opens: the parent's URL, or its file."""
+    return target if is_postgres_url(target) else Path(target)
 
 
 class ReindexError(RuntimeError):
@@ -200,7 +195,7 @@ class ReindexError(RuntimeError):
 
 
 def _child_build(
-    queue: Any, db_path: str, sources: Sources, busy_timeout_ms: int, inputs: str | None
+    queue: Any, target: str, sources: Sources, busy_timeout_ms: int, inputs: str | None
 ) -> None:
     """Child process: build the snapshot and write it as an inactive build."""
 
@@ -208,7 +203,7 @@ def _child_build(
         queue.put(("progress", stage, done, total))
 
     async def store(snapshot: Snapshot) -> ReindexDiff:
-        async with await IndexStore.open(Path(db_path), busy_timeout_ms) as storage:
+        async with await IndexStore.open(_reopened(target), busy_timeout_ms) as storage:
             try:  # only the texts: loading the whole previous index would take a second
                 previous: BuildTexts | None = await storage.load_texts()
             except Exception:  # no index yet, or one this version cannot read: no diff
@@ -235,7 +230,7 @@ _ERRORS: dict[str, type[Exception]] = {
 
 
 async def build_in_child(
-    db_path: Path,
+    target: str | Path,
     sources: Sources,
     progress: Progress | None = None,
     timeout: float = 3600,
@@ -250,7 +245,7 @@ async def build_in_child(
     """
     done = await run_in_child(
         _child_build,
-        (str(db_path), sources, busy_timeout_ms, inputs),
+        (str(target), sources, busy_timeout_ms, inputs),
         "newsbot-reindex",
         progress,
         timeout,
@@ -259,7 +254,7 @@ async def build_in_child(
 
 
 def _child_encode(
-    queue: Any, db_path: str, encoder_spec: str, cache_path: Path | None, busy_timeout_ms: int
+    queue: Any, target: str, encoder_spec: str, cache_path: Path | None, busy_timeout_ms: int
 ) -> None:
     """Child process: encode the active build's texts that have no stored vector."""
 
@@ -270,7 +265,7 @@ def _child_encode(
         encoder = load_encoder(encoder_spec)
         if encoder is None:
             raise ValueError("no encoder configured")
-        async with await IndexStore.open(Path(db_path), busy_timeout_ms) as storage:
+        async with await IndexStore.open(_reopened(target), busy_timeout_ms) as storage:
             return await encode_missing(storage, encoder, cache_for(cache_path), progress)
 
     try:
@@ -280,7 +275,7 @@ def _child_encode(
 
 
 async def encode_in_child(
-    db_path: Path,
+    target: str | Path,
     encoder_spec: str,
     cache_path: Path | None,
     progress: Progress | None = None,
@@ -291,7 +286,7 @@ async def encode_in_child(
     it sees the vectors as they are stored, through ``refresh_vectors``)."""
     done = await run_in_child(
         _child_encode,
-        (str(db_path), encoder_spec, cache_path, busy_timeout_ms),
+        (str(target), encoder_spec, cache_path, busy_timeout_ms),
         "newsbot-encode",
         progress,
         timeout,
@@ -377,7 +372,7 @@ async def reindex(
     began = time.perf_counter()
     require_article_files(sources.articles_dir)  # at once, not after starting the child
     warnings = tuple(w for w in [dictionary_warning(sources.dictionary_path)] if w)
-    async with reindex_lock(storage.path, wait=wait):
+    async with reindex_lock(storage.database, wait=wait):
         try:
             inputs: str | None = await asyncio.to_thread(inputs_fingerprint, sources)
         except (OSError, ValueError):
@@ -390,7 +385,7 @@ async def reindex(
                 await refresh_vectors(storage, engine)
             return _report(info, began, warnings, unchanged=True)
         info, diff = await build_in_child(
-            storage.path,
+            storage.target,
             sources,
             progress,
             busy_timeout_ms=storage.busy_timeout_ms,
@@ -436,7 +431,7 @@ async def encode_and_refresh(
     follower = asyncio.create_task(take_up())
     try:
         report = await encode_in_child(
-            storage.path, encoder_spec, cache_path, relay, busy_timeout_ms=storage.busy_timeout_ms
+            storage.target, encoder_spec, cache_path, relay, busy_timeout_ms=storage.busy_timeout_ms
         )
     finally:
         follower.cancel()

@@ -1,14 +1,17 @@
-"""The index store's schema: its numbered migrations (applied by ``index.database``).
+"""The index store's schema: its numbered migrations for each backend (applied by
+``index.database``).
 
 Each step runs in one transaction. ``legacy`` is the number the step had in the single
-schema of the databases made before the index store and the bot state were split.
+schema of the SQLite databases made before the index store and the bot state were split.
+PostgreSQL support began with the schema SQLite reached at step 5: its step 1 is that
+schema. A change to the schema is a new step in both lists.
 """
 
 from __future__ import annotations
 
-from index.database import Migration
+from index.database import Migration, Migrations
 
-MIGRATIONS: tuple[Migration, ...] = (
+SQLITE: tuple[Migration, ...] = (
     Migration(
         1,
         (
@@ -92,3 +95,59 @@ MIGRATIONS: tuple[Migration, ...] = (
     # the bot's settings moved to its own store (bot.state)
     Migration(5, ("DELETE FROM meta WHERE key <> 'active_build'",)),
 )
+
+POSTGRES: tuple[Migration, ...] = (
+    Migration(
+        1,
+        (
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """CREATE TABLE builds (
+                build_id       TEXT PRIMARY KEY,
+                state          TEXT NOT NULL CHECK (state IN ('building', 'ready')),
+                built_at       TEXT NOT NULL,
+                analyzer       TEXT NOT NULL,
+                params         TEXT NOT NULL,
+                articles       INTEGER NOT NULL,
+                passages       INTEGER NOT NULL,
+                seconds        DOUBLE PRECISION NOT NULL,
+                skipped        TEXT NOT NULL,
+                has_dictionary INTEGER NOT NULL,
+                lexicon        BYTEA,
+                postings       BYTEA,
+                inputs         TEXT
+            )""",
+            """CREATE TABLE articles (
+                build_id TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
+                id       TEXT NOT NULL,
+                title    TEXT NOT NULL,
+                date     TEXT,
+                source   TEXT,
+                path     TEXT NOT NULL,
+                caption  TEXT,
+                text     TEXT NOT NULL,
+                sha256   TEXT NOT NULL,
+                PRIMARY KEY (build_id, id)
+            )""",
+            """CREATE TABLE passages (
+                build_id   TEXT NOT NULL REFERENCES builds(build_id) ON DELETE CASCADE,
+                id         INTEGER NOT NULL,
+                article_id TEXT NOT NULL,
+                ordinal    INTEGER NOT NULL,
+                section    TEXT,
+                start      INTEGER NOT NULL,
+                "end"      INTEGER NOT NULL,
+                PRIMARY KEY (build_id, id)
+            )""",
+            # rowid: the order vectors were stored in, as SQLite's implicit rowid is
+            """CREATE TABLE vectors (
+                rowid  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                model  TEXT NOT NULL,
+                hash   BYTEA NOT NULL,
+                vector BYTEA NOT NULL,
+                UNIQUE (model, hash)
+            )""",
+        ),
+    ),
+)
+
+MIGRATIONS: Migrations = {"sqlite": SQLITE, "postgresql": POSTGRES}

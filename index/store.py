@@ -1,4 +1,4 @@
-"""The index store (SQLite): index builds, their articles, passages and postings, and the
+"""The index store: index builds, their articles, passages and postings, and the
 sentence-encoder vectors.
 
 All of the index's SQL lives in this module, always with ``?`` parameters; the schema is
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,14 +26,15 @@ from index.artifacts import ArtifactFormatError
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated, unusable
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError, open_database, translated
 from index.diff import BuildTexts
 from index.lexicon import Lexicon
-from index.locks import ReindexBusyError, reindex_file_lock
+from index.locks import ReindexBusyError
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.schema import MIGRATIONS
 
 STORE = "index"
+INDEX_CHANNEL = "newsbot_index"  # notified with the build id when a build becomes active
 _WRITE_CHUNK = 2_000  # passages per insert transaction (and per progress step)
 _ARTICLE_CHUNK = 1_000  # articles (with their full text) per insert transaction
 
@@ -68,18 +68,19 @@ class IndexStore:
         self._owns_database = owns_database
 
     @property
-    def path(self) -> Path:
-        return self.database.path
+    def target(self) -> str | Path:
+        """What opens this database again (in a reindex child, say): a file or a URL."""
+        return self.database.target
 
     @property
     def busy_timeout_ms(self) -> int:
         return self.database.busy_timeout_ms
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> IndexStore:
-        """Open (creating if needed) and migrate the database at ``path``; closing the
-        store closes it."""
-        database = await Database.open(path, busy_timeout_ms)
+    async def open(cls, target: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> IndexStore:
+        """Open (creating if needed) and migrate the database at ``target`` (a SQLite file
+        or a ``postgresql://`` URL); closing the store closes it."""
+        database = await open_database(target, busy_timeout_ms)
         try:
             return await cls.on(database, owns_database=True)
         except BaseException:
@@ -94,8 +95,8 @@ class IndexStore:
         store = cls(database, owns_database)
         try:
             await store._remove_unfinished_builds()
-        except sqlite3.Error as exc:  # damaged inside: one line, as for any other open
-            raise unusable(exc, database.path, database.busy_timeout_ms) from exc
+        except database.errors as exc:  # damaged inside: one line, as for any other open
+            raise database.unusable(exc) from exc
         return store
 
     async def close(self) -> None:
@@ -122,25 +123,24 @@ class IndexStore:
         database just means: not now.
         """
         try:
-            with reindex_file_lock(self.path):
+            async with self.database.reindex_lock():
                 active = await self.active_build_id()
-                leftovers = await self.database.conn.execute_fetchall(
-                    "SELECT build_id FROM builds WHERE build_id IS NOT ?", (active,)
-                )
-                if not leftovers:
+                others = "" if active is None else " WHERE build_id <> ?"
+                params = () if active is None else (active,)
+                if not await self.database.fetchall("SELECT build_id FROM builds" + others, params):
                     return
-                async with self.database.transaction() as conn:
-                    await conn.execute("DELETE FROM builds WHERE build_id IS NOT ?", (active,))
-        except (ReindexBusyError, OSError, StorageError, sqlite3.OperationalError):
-            return
+                async with self.database.transaction() as tx:
+                    await tx.execute("DELETE FROM builds" + others, params)
+        except Exception as exc:
+            if isinstance(exc, (ReindexBusyError, OSError, StorageError, *self.database.transient)):
+                return
+            raise
 
     # -- index builds -------------------------------------------------------------------
 
     @translated
     async def active_build_id(self) -> str | None:
-        row = await (
-            await self.database.conn.execute("SELECT value FROM meta WHERE key = 'active_build'")
-        ).fetchone()
+        row = await self.database.fetchone("SELECT value FROM meta WHERE key = 'active_build'")
         return str(row[0]) if row else None
 
     @translated
@@ -154,7 +154,7 @@ class IndexStore:
         The rows are written first, under the new build id, while the old build stays
         active; the switch is one short transaction at the end.
         """
-        with reindex_file_lock(self.path, wait=True):
+        async with self.database.reindex_lock(wait=True):
             await self.write_build(snapshot, progress)
             await self.activate(snapshot.info.build_id)
 
@@ -228,16 +228,17 @@ class IndexStore:
     async def activate(self, build_id: str) -> None:
         """Make a written build the active one (one short transaction), drop the others."""
         async with self.database.transaction() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE builds SET state = 'ready' WHERE build_id = ?", (build_id,)
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 raise StorageError(f"build {build_id} vanished before it could be activated")
             await db.execute(
                 "INSERT INTO meta (key, value) VALUES ('active_build', ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (build_id,),
             )
+            await db.notify(INDEX_CHANNEL, build_id)
         crash_point("after_activation")
         # Old builds are garbage now; removing them may wait for a busy database.
         async with self.database.transaction() as db:
@@ -250,13 +251,11 @@ class IndexStore:
         build_id = await self.active_build_id()
         if build_id is None:
             return None
-        row = await (
-            await self.database.conn.execute(
-                "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
-                " has_dictionary, inputs FROM builds WHERE build_id = ?",
-                (build_id,),
-            )
-        ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
+            " has_dictionary, inputs FROM builds WHERE build_id = ?",
+            (build_id,),
+        )
         if row is None:
             return None
         return _build_info(build_id, tuple(row)), (str(row[8]) if row[8] is not None else None)
@@ -265,20 +264,19 @@ class IndexStore:
     async def load_snapshot(self) -> Snapshot:
         """The active build, ready to answer (no article parsing, no dictionary).
 
-        The rows are read by aiosqlite's thread and assembled in a worker thread, so a
+        The rows are read without blocking the event loop and assembled in a worker thread, so a
         running bot keeps answering while it loads a new build.
         """
         build_id = await self.active_build_id()
         if build_id is None:
-            raise NoIndexError(f"no index in {self.path}; build one with `python -m bot reindex`")
-        db = self.database.conn
-        row = await (
-            await db.execute(
-                "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
-                " has_dictionary, lexicon, postings FROM builds WHERE build_id = ?",
-                (build_id,),
+            raise NoIndexError(
+                f"no index in {self.database.name}; build one with `python -m bot reindex`"
             )
-        ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
+            " has_dictionary, lexicon, postings FROM builds WHERE build_id = ?",
+            (build_id,),
+        )
         if row is None:
             raise StorageError(f"active build {build_id} is missing; run reindex --rebuild")
         if row[9] is None or row[1] != ANALYZER_VERSION:
@@ -305,18 +303,20 @@ class IndexStore:
         without reading its index or making a snapshot of it."""
         build_id = await self.active_build_id()
         if build_id is None:
-            raise NoIndexError(f"no index in {self.path}; build one with `python -m bot reindex`")
+            raise NoIndexError(
+                f"no index in {self.database.name}; build one with `python -m bot reindex`"
+            )
         passage_rows, article_rows = await self._text_rows(build_id)
         articles, passages = _texts(list(passage_rows), list(article_rows))
         return BuildTexts(articles, passages)
 
     async def _text_rows(self, build_id: str) -> tuple[Any, Any]:
-        passage_rows = await self.database.conn.execute_fetchall(
+        passage_rows = await self.database.fetchall(
             'SELECT id, article_id, ordinal, section, start, "end" FROM passages'
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
         )
-        article_rows = await self.database.conn.execute_fetchall(
+        article_rows = await self.database.fetchall(
             "SELECT id, title, date, source, path, caption, text, sha256 FROM articles"
             " WHERE build_id = ? ORDER BY id",
             (build_id,),
@@ -331,7 +331,7 @@ class IndexStore:
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
         """Vectors of ``model`` stored after row ``after_rowid`` (all: 0), optionally only
         those of ``hashes``; and the last row read, to continue from."""
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT rowid, hash, vector FROM vectors WHERE model = ? AND rowid > ? ORDER BY rowid",
             (model, after_rowid),
         )
@@ -345,16 +345,14 @@ class IndexStore:
 
     @translated
     async def vector_hashes(self, model: str) -> set[bytes]:
-        rows = await self.database.conn.execute_fetchall(
-            "SELECT hash FROM vectors WHERE model = ?", (model,)
-        )
+        rows = await self.database.fetchall("SELECT hash FROM vectors WHERE model = ?", (model,))
         return {bytes(r[0]) for r in rows}
 
     @translated
     async def put_vectors(self, model: str, items: Sequence[tuple[bytes, bytes]]) -> None:
         async with self.database.transaction() as db:
             await db.executemany(
-                "INSERT OR IGNORE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
+                "INSERT INTO vectors (model, hash, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(model, h, v) for h, v in items],
             )
 
@@ -371,7 +369,7 @@ class IndexStore:
     @translated
     async def builds(self) -> list[BuildRow]:
         """Every build in the database, oldest first (normally just the active one)."""
-        rows = await self.database.conn.execute_fetchall(
+        rows = await self.database.fetchall(
             "SELECT build_id, state, built_at, articles, passages FROM builds ORDER BY built_at"
         )
         return [BuildRow(str(b), str(s), str(t), int(a), int(p)) for b, s, t, a, p in rows]

@@ -22,6 +22,8 @@ from index.engine import Engine
 from index.lexicon import default_glossary
 from index.lexicon_cache import open_dictionary
 from index.records import Snapshot
+from tests.support import postgres as postgres_support
+from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -102,3 +104,33 @@ def no_settings_from_the_environment() -> Iterator[None]:
         # Encoded vectors are shared by the tests' databases, never the user's cache.
         patch.setenv("NEWSBOT_EMBEDDING_CACHE", str(cache_dir() / "embeddings.sqlite3"))
         yield
+
+
+# ------------------------------------------------------------------ the database backends
+
+_POSTGRES_MISSING = postgres_support.missing()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server (one per test process), stopped at the end."""
+    if _POSTGRES_MISSING:
+        pytest.skip(_POSTGRES_MISSING)
+    with postgres_support.running(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A URL of the throwaway server whose tables live in a fresh schema of their own."""
+    return postgres.fresh_schema()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """The project database on each backend: a new SQLite file, or a fresh PostgreSQL
+    schema. The storage tests that take it run against both."""
+    if request.param == "sqlite":
+        return tmp_path / "db.sqlite3"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

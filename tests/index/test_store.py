@@ -107,7 +107,7 @@ def db_path(tmp_path: Path) -> Path:
 
 async def test_new_database_is_migrated_and_in_wal_mode(db_path: Path) -> None:
     async with await IndexStore.open(db_path) as storage:
-        assert await storage.schema_version() == len(MIGRATIONS)
+        assert await storage.schema_version() == len(MIGRATIONS["sqlite"])
         assert await storage.active_build_id() is None
         assert await storage.builds() == []
     assert db_path.is_file()  # the data directory was created too
@@ -117,7 +117,7 @@ async def test_new_database_is_migrated_and_in_wal_mode(db_path: Path) -> None:
         versions = dict(conn.execute("SELECT store, version FROM schema_versions"))
     assert {"meta", "builds", "articles", "passages", "vectors"} <= tables
     assert "questions" not in tables  # the bot's state is another store (bot.state)
-    assert versions == {"index": len(MIGRATIONS)}
+    assert versions == {"index": len(MIGRATIONS["sqlite"])}
 
 
 async def test_reopening_does_not_rerun_migrations(db_path: Path, seed_snapshot: Snapshot) -> None:
@@ -127,7 +127,7 @@ async def test_reopening_does_not_rerun_migrations(db_path: Path, seed_snapshot:
         schema_before = conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     # A second migration run would fail on CREATE TABLE or wipe the data; neither happens.
     async with await IndexStore.open(db_path) as storage:
-        assert await storage.schema_version() == len(MIGRATIONS)
+        assert await storage.schema_version() == len(MIGRATIONS["sqlite"])
         assert await storage.active_build_id() == seed_snapshot.info.build_id
     with raw(db_path) as conn:
         assert conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == (
