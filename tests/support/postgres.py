@@ -26,7 +26,7 @@ def missing() -> str | None:
     """Why these tests cannot run here (None when they can): one line."""
     absent = [b for b in BINARIES if shutil.which(b) is None]
     if absent:
-        return f"PostgreSQL binaries not on the PATH ({', '.join(absent)}): PostgreSQL tests skipped"
+        return f"PostgreSQL binaries not on the PATH ({', '.join(absent)}): tests skipped"
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
@@ -73,9 +73,7 @@ class PostgresServer:
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
             " -c max_connections=200"
         )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", action
-        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", action)
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
@@ -87,8 +85,19 @@ class PostgresServer:
 
     def psql(self, sql: str) -> str:
         result = self._run(
-            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-            "-v", "ON_ERROR_STOP=1", "-Atc", sql,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
         )
         return result.stdout
 
