@@ -1,6 +1,10 @@
-"""The Discord bot: a ``commands.Bot`` holding the engine and the stores, one cog per area.
+"""The Discord bot: a ``commands.AutoShardedBot`` holding the engine and the stores, one cog
+per area.
 
-Resources are opened in ``run_bot`` and passed in (discord.py's advanced_startup pattern).
+Resources are opened in ``bot.cli.cmd_run`` and passed in (discord.py's advanced_startup pattern).
+``SHARD_COUNT`` and ``SHARD_IDS`` choose the shards this process runs: several processes
+can share one bot, each with its own shards (Discord sends a server's events to shard
+``(guild_id >> 22) % SHARD_COUNT``); unset, Discord's recommended count runs here.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ EXTENSIONS: Sequence[str] = ("bot.exts.asking", "bot.exts.lookups", "bot.exts.ad
 COMMANDS_HASH_KEY = "discord_commands_hash"
 
 
-class NewsBot(commands.Bot):
+class NewsBot(commands.AutoShardedBot):
     """The bot. Cogs reach the engine, the stores and the settings through it."""
 
     def __init__(
@@ -51,12 +55,15 @@ class NewsBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = settings.message_content_intent
+        if settings.shard_ids is not None:  # None: every shard of SHARD_COUNT
+            options["shard_ids"] = settings.shard_ids
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
             **options,
         )
         self.settings = settings
@@ -80,12 +87,16 @@ class NewsBot(commands.Bot):
         )
 
     async def setup_hook(self) -> None:
+        log.info("this process runs %s", shards_line(self.shard_ids, self.shard_count))
         await self.refresh_ask_channels()
         await self.apply_synonyms()
         self.start_encoding()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        await self.sync_commands()
+        # Commands belong to the application, not to a shard: of several processes, the one
+        # that runs shard 0 syncs them (the others would only repeat its request).
+        if self.shard_ids is None or 0 in self.shard_ids:
+            await self.sync_commands()
 
     async def sync_commands(self) -> bool:
         """Sync slash commands (to ``DEV_GUILD_ID`` when set), only when they changed.
@@ -114,7 +125,11 @@ class NewsBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info(
-            "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)
+            "connected as %s (%s) to %d servers, %s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            shards_line(sorted(self.shards), self.shard_count),
         )
         configured = set(self.settings.ask_channel_ids) | await self.state.ask_channels()
         if configured and not self.intents.message_content:
@@ -208,6 +223,15 @@ class NewsBot(commands.Bot):
             log.error("command /%s failed", name, exc_info=original)
             text = content("apology.j2", de=locale_is_german(interaction))
         await send_ephemeral(interaction, text)
+
+
+def shards_line(shard_ids: Sequence[int] | None, shard_count: int | None) -> str:
+    """Which shards a process runs, for the log: ``shards 0, 2 of 4``."""
+    if shard_count is None:
+        return "the shards Discord recommends"
+    shards = range(shard_count) if shard_ids is None else shard_ids
+    listed = ", ".join(str(shard) for shard in shards)
+    return f"shard{'s' if len(shards) > 1 else ''} {listed} of {shard_count}"
 
 
 def client(interaction: discord.Interaction) -> NewsBot:

@@ -259,6 +259,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
                 "MESSAGE_CONTENT_INTENT=true, but the Message Content intent is not enabled "
                 "for this bot in the developer portal (Bot page → Privileged Gateway Intents)"
             ) from None
+        except discord.GatewayNotFound:  # only asked when SHARD_COUNT is unset
+            raise CliError(
+                "Discord did not say how many shards to run (GET /gateway/bot failed): "
+                "try again later, or set SHARD_COUNT"
+            ) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise CliError(
                 f"cannot reach Discord ({unreachable_reason(exc)}): check the network"

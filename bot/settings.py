@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from index.database import is_postgres_url
@@ -52,6 +59,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, ge=10)
     busy_timeout_ms: int = Field(default=5_000, ge=0)
     log_level: str = "INFO"
+    # Sharding: None asks Discord for the recommended count (GET /gateway/bot).
+    shard_count: int | None = Field(default=None, ge=1)
+    # The shards this process runs ("0,1", parsed like ask_channel_ids); None: all of them.
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -60,13 +71,15 @@ class Settings(BaseSettings):
             return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
         return values
 
-    @field_validator("ask_channel_ids", mode="before")
+    @field_validator("ask_channel_ids", "shard_ids", mode="before")
     @classmethod
-    def _id_list(cls, value: object) -> object:
+    def _id_list(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
             parts = [p for p in _ID_LIST_SEPARATORS.split(value) if p]
             if not all(p.isdigit() for p in parts):
-                raise ValueError("expected channel ids separated by commas, like 123,456")
+                example = "0,1" if info.field_name == "shard_ids" else "123,456"
+                what = "shard" if info.field_name == "shard_ids" else "channel"
+                raise ValueError(f"expected {what} ids separated by commas, like {example}")
             return [int(p) for p in parts]
         if isinstance(value, int):
             return [value]
@@ -87,6 +100,24 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_of_the_count(cls, value: list[int] | None, info: ValidationInfo) -> object:
+        """Each id once, each one of the ``SHARD_COUNT`` shards; none listed means all."""
+        if not value:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT, the number of shards of the whole bot")
+        for shard in value:
+            if shard >= count:
+                shards = f"SHARD_COUNT={count} has 0 to {count - 1}"
+                raise ValueError(f"shard {shard} is out of range: {shards}")
+        twice = sorted({shard for shard in value if value.count(shard) > 1})
+        if twice:
+            raise ValueError(f"shard {twice[0]} is listed twice")
+        return sorted(value)
 
     @field_validator("embedding_cache", mode="before")
     @classmethod

@@ -55,6 +55,7 @@ def test_env_example_as_written_gives_the_defaults(tmp_path: Path) -> None:
     assert settings.ask_channel_ids == []
     assert settings.database_path == Path("data/newsbot.sqlite3")
     assert settings.max_question_chars == 500
+    assert settings.shard_count is None and settings.shard_ids is None
 
 
 def test_every_key_empty_means_its_default(tmp_path: Path) -> None:
@@ -112,6 +113,54 @@ def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, line: str, key: 
     message = str(problem.value)
     assert "\n" not in message
     assert key in message
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "ids"),
+    [
+        ("SHARD_COUNT=\nSHARD_IDS=\n", None, None),
+        ("SHARD_COUNT=2\nSHARD_IDS=\n", 2, None),
+        ("SHARD_COUNT=2\nSHARD_IDS=1\n", 2, [1]),
+        ("SHARD_COUNT=4\nSHARD_IDS=3, 1\n", 4, [1, 3]),
+        ("SHARD_COUNT=4\nSHARD_IDS=0 2\n", 4, [0, 2]),
+        ("SHARD_COUNT=3\nSHARD_IDS=,\n", 3, None),
+    ],
+)
+def test_shard_settings_forms(
+    tmp_path: Path, text: str, count: int | None, ids: list[int] | None
+) -> None:
+    settings = from_env_file(tmp_path, text)
+    assert (settings.shard_count, settings.shard_ids) == (count, ids)
+
+
+def test_shard_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "2")
+    monkeypatch.setenv("SHARD_IDS", "1")
+    settings = load_settings(env_file=None)
+    assert (settings.shard_count, settings.shard_ids) == (2, [1])
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "says"),
+    [
+        ("SHARD_IDS=0\n", "SHARD_IDS", "needs SHARD_COUNT"),
+        ("SHARD_COUNT=2\nSHARD_IDS=2\n", "SHARD_IDS", "SHARD_COUNT=2 has 0 to 1"),
+        ("SHARD_COUNT=2\nSHARD_IDS=1,1\n", "SHARD_IDS", "shard 1 is listed twice"),
+        ("SHARD_COUNT=2\nSHARD_IDS=-1\n", "SHARD_IDS", "shard ids separated by commas"),
+        ("SHARD_COUNT=2\nSHARD_IDS=one\n", "SHARD_IDS", "shard ids separated by commas"),
+        ("SHARD_COUNT=0\n", "SHARD_COUNT", "greater than or equal to 1"),
+        ("SHARD_COUNT=two\nSHARD_IDS=1\n", "SHARD_COUNT", "valid integer"),
+    ],
+)
+def test_a_bad_shard_setting_is_one_line_naming_the_key(
+    tmp_path: Path, text: str, key: str, says: str
+) -> None:
+    (tmp_path / ".env").write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsProblem) as problem:
+        load_settings(env_file=tmp_path / ".env")
+    message = str(problem.value)
+    assert "\n" not in message
+    assert message.startswith(f"bad setting {key}=") and says in message
 
 
 def test_a_bad_token_value_is_never_echoed(tmp_path: Path) -> None:

@@ -21,6 +21,15 @@ THREAD_CREATE before the REST answer; ``threads()`` and ``wait_thread()`` report
 ``message_create(..., channel_id=thread_id)`` injects a message in a thread, and
 ``create_thread()``, ``update_thread()``, ``delete_thread()`` act as other users would.
 
+Shards: a sharded client (``discord.AutoShardedClient``, one process or several) gets a
+session per shard, with its own READY; ``dispatch`` sends an event about a server only to
+the shard that owns it, ``(guild_id >> 22) % shard_count``, and DMs to shard 0.
+``DiscordStandIn(shard_count=2)`` recommends two shards on GET /gateway/bot and puts the
+default guild on shard 0; ``add_guild()`` adds one on the next shard. ``session(shard)``,
+``wait_ready(shard=…)`` and ``delivered(payload)`` tell which shard got what, and
+``drop_connection``, ``disconnected`` and ``request_reconnect`` take a ``shard`` (0 unless
+told, which is also the only shard of a client that does not shard).
+
 Close the client before the stand-in stops (``running()`` does): a client left connected would
 try to reconnect to a closed port and log errors.
 
@@ -42,9 +51,12 @@ from tests.support.standin.models import (
     ThreadChannel,
     User,
     default_guild,
+    shard_of,
     snowflake,
+    snowflake_on_shard,
 )
 from tests.support.standin.server import DiscordErrorLog, DiscordStandIn, capture_errors
+from tests.support.standin.state import Delivery, Session
 from tests.support.standin.wire import (
     CALLBACK_RE,
     CHANNEL_MESSAGE_RE,
@@ -65,16 +77,20 @@ __all__ = [
     "WEBHOOK_MESSAGE_RE",
     "Attach",
     "Channel",
+    "Delivery",
     "DiscordErrorLog",
     "DiscordStandIn",
     "Guild",
     "Member",
     "Request",
     "Role",
+    "Session",
     "ThreadChannel",
     "UploadedFile",
     "User",
     "capture_errors",
     "default_guild",
+    "shard_of",
     "snowflake",
+    "snowflake_on_shard",
 ]

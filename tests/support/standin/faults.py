@@ -91,12 +91,17 @@ class FaultInjection(Gateway):
             Fault(method.upper(), re.compile(path_regex), status, retry_after, times, is_global)
         )
 
-    async def drop_connection(self, code: int = 4000, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Close the client's websocket with ``code`` (4000: discord.py RESUMEs)."""
+    async def drop_connection(
+        self, code: int = 4000, *, shard: int = 0, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Close the websocket of shard ``shard``'s client with ``code`` (4000: discord.py
+        RESUMEs); without a session, the newest socket's."""
         async with self._send_lock:
-            ws = self._live_ws or self._current_ws
-            self._live_ws = None
-            self._live.clear()
+            session = self._sessions.get(shard)
+            ws = session.ws if session is not None and session.ws is not None else None
+            if session is not None:
+                session.ws = None
+            ws = ws or self._current_ws
         if ws is None:
             raise RuntimeError("no gateway connection to drop")
         closed = self._sockets.get(ws)
@@ -107,27 +112,28 @@ class FaultInjection(Gateway):
 
     @contextlib.asynccontextmanager
     async def disconnected(
-        self, code: int = 4000, *, timeout: float = DEFAULT_TIMEOUT
+        self, code: int = 4000, *, shard: int = 0, timeout: float = DEFAULT_TIMEOUT
     ) -> AsyncIterator[None]:
-        """Drop the connection and hold the client's RESUME until the block ends.
+        """Drop shard ``shard``'s connection and hold every RESUME until the block ends.
 
         Events dispatched inside the block are certainly missed by the client and replayed on
         RESUME; on exit, waits until the client has resumed (or identified again).
         """
         self._resumes_allowed.clear()
         try:
-            await self.drop_connection(code, timeout=timeout)
+            await self.drop_connection(code, shard=shard, timeout=timeout)
             yield
         finally:
             self._resumes_allowed.set()
-        await self.wait_ready(timeout)
+        await self.wait_ready(timeout, shard=shard)
 
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT: discord.py closes the socket and RESUMEs."""
+    async def request_reconnect(self, *, shard: int = 0) -> None:
+        """Send op 7 RECONNECT to shard ``shard``'s client: discord.py closes the socket and
+        RESUMEs."""
         async with self._send_lock:
-            ws = self._live_ws
-            self._live_ws = None
-            self._live.clear()
-            if ws is None:
-                raise RuntimeError("no live gateway connection")
+            session = self._sessions.get(shard)
+            ws = session.ws if session is not None else None
+            if session is None or ws is None:
+                raise RuntimeError(f"no live gateway connection of shard {shard}")
+            session.ws = None
             await self._send(ws, {"op": 7, "d": None, "s": None, "t": None})

@@ -1,5 +1,11 @@
 """The gateway websocket: HELLO, IDENTIFY → READY and GUILD_CREATE, heartbeats, RESUME with
-the replay of missed events, member requests; and the events a test sends to the client."""
+the replay of missed events, member requests; and the events a test sends to the client.
+
+Sharded clients are served as Discord serves them: IDENTIFY may carry ``shard: [id, count]``
+(several connections at once, from one client or several processes), each shard gets a
+session of its own with its own READY, and an event about a server goes only to the shard
+that owns it, ``(guild_id >> 22) % count``; events of no server (DMs) go to shard 0.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,30 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Coroutine
+from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.support.standin.models import APPLICATION_FLAGS, JSON, PRIVILEGED_INTENTS
-from tests.support.standin.state import DEFAULT_TIMEOUT, StandInState
+from tests.support.standin.models import (
+    APPLICATION_FLAGS,
+    JSON,
+    PRIVILEGED_INTENTS,
+    Guild,
+    default_guild,
+    snowflake_on_shard,
+)
+from tests.support.standin.state import DEFAULT_TIMEOUT, Delivery, Session, StandInState
+
+# Events about a server whose id is the payload's ``id``, not its ``guild_id``.
+_GUILD_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def event_guild(event: str, data: JSON) -> int | None:
+    """The server an event is about (it decides the shard), None for a DM's."""
+    raw = data.get("id") if event in _GUILD_EVENTS else data.get("guild_id")
+    return int(raw) if raw is not None else None
 
 
 class Gateway(StandInState):
@@ -21,37 +44,75 @@ class Gateway(StandInState):
 
     # ---------------------------------------------------------------- events to the client
 
-    async def wait_ready(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Wait until a client has identified (READY sent) or resumed (RESUMED sent)."""
-        try:
-            await asyncio.wait_for(self._live.wait(), timeout)
-        except TimeoutError:
+    async def wait_ready(
+        self, timeout: float = DEFAULT_TIMEOUT, *, shard: int = 0, since: int = 0
+    ) -> Session:
+        """Wait until the client of shard ``shard`` has identified (READY sent) or resumed
+        (RESUMED sent); returns its session. With ``since``, only an IDENTIFY after the
+        first ``since`` the stand-in saw counts (``identify_count`` before a client starts)."""
+
+        def ready() -> Session | None:
+            session = self._sessions.get(shard)
+            live = session is not None and session.live and session.number > since
+            return session if live else None
+
+        if not await self._wait_gateway(lambda: ready() is not None, timeout):
             raise TimeoutError(
-                f"no client identified or resumed within {timeout}s "
-                f"(identifies={self.identify_count}, resumes={self.resume_count})"
-            ) from None
+                f"no client of shard {shard} identified or resumed within {timeout}s "
+                f"(identifies={self.identify_count}, resumes={self.resume_count}, "
+                f"sessions={self._describe_sessions()})"
+            )
+        found = ready()
+        assert found is not None
+        return found
 
     async def dispatch(self, event: str, data: JSON, *, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Send a DISPATCH (op 0) event; returns its sequence number.
+        """Send a DISPATCH (op 0) event to the shard that owns it; returns its sequence number
+        (in that shard's session).
 
-        Waits for the first session if none exists yet. While the client is disconnected the
-        event is only buffered, and a RESUME replays it.
+        Waits until that shard has a session. While its client is disconnected the event is
+        only buffered, and a RESUME replays it.
         """
-        if self.session_id is None:
-            await self.wait_ready(timeout)
+        guild_id = event_guild(event, data)
+        if not await self._wait_gateway(lambda: self._owner(guild_id) is not None, timeout):
+            raise TimeoutError(
+                f"no session of the shard for guild {guild_id} within {timeout}s "
+                f"(sessions={self._describe_sessions()})"
+            )
         return await self._notify(event, data)
 
+    async def add_guild(self, name: str = "Second Guild", *, shard: int | None = None) -> Guild:
+        """A new guild like the default one (the same three members), on shard ``shard`` of
+        ``shard_count`` (default: the next shard after the last guild's), as if the bot had
+        been invited: its client, if connected, gets GUILD_CREATE."""
+        if shard is None:
+            shard = len(self.guilds) % self.shard_count
+        guild_id = snowflake_on_shard(shard, self.shard_count)
+        guild = default_guild(self.bot_user, self.admin, self.member, guild_id=guild_id, name=name)
+        self.guilds.append(guild)
+        await self._notify("GUILD_CREATE", guild.payload())
+        return guild
+
+    def delivered(self, data: JSON) -> list[int]:
+        """The shards that were sent ``data`` (a payload given to :meth:`dispatch`)."""
+        return [d.shard_id for d in self.deliveries if d.data is data]
+
     async def _notify(self, event: str, data: JSON) -> int:
-        """Send (or, while disconnected, buffer) an event; 0 when no session exists yet.
+        """Send (or, while disconnected, buffer) an event to its shard; 0 when that shard
+        has no session yet.
 
         Without a session nothing is lost: IDENTIFY's GUILD_CREATE describes the current state.
         """
-        if self.session_id is None:
+        session = self._owner(event_guild(event, data))
+        if session is None:
             return 0
         async with self._send_lock:
-            frame = self._frame(event, data, store=True)
-            if self._live_ws is not None:
-                await self._send(self._live_ws, frame)
+            frame = session.frame(event, data, store=True)
+            if session.ws is not None:
+                await self._send(session.ws, frame)
+            self.deliveries.append(
+                Delivery(session.shard_id, session.session_id, event, int(frame["s"]), data)
+            )
             return int(frame["s"])
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -61,32 +122,50 @@ class Gateway(StandInState):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _wait_gateway(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``condition`` (about the sessions) holds; False after ``timeout``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while not condition():
+                    await self._gateway_changed.wait()
+                return True
+        return False
+
+    def _describe_sessions(self) -> str:
+        shown = [
+            f"{s.shard_id}/{s.shard_count}" + ("" if s.live else " (gone)") for s in self.sessions
+        ]
+        return ", ".join(shown) or "none"
+
     async def _heartbeat_round_trip(self) -> None:
-        """Send op 1 and wait for the client's heartbeat that acknowledges every event sent
-        so far (its ``d`` is the last sequence number it read)."""
-        ws = self._live_ws
+        """Send op 1 on every live socket and wait for the heartbeats that acknowledge every
+        event sent so far (a heartbeat's ``d`` is the last sequence number the client read)."""
+        await asyncio.gather(*(self._beat(s) for s in self.sessions if s.live))
+
+    async def _beat(self, session: Session) -> None:
+        ws = session.ws
         if ws is None:  # disconnected: nothing reaches the client anyway
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiter = (self.sequence, future)
+        waiter = (ws, session.sequence, future)
         self._beat_waiters.append(waiter)
+        closed = self._sockets.get(ws)
         try:
             async with self._send_lock:
                 await self._send(ws, {"op": 1, "d": None, "s": None, "t": None})
-            await future
+            if closed is None:
+                return
+            # A socket that closes meanwhile (its client stopped) acknowledges nothing.
+            lost = asyncio.ensure_future(closed.wait())
+            try:
+                either: set[asyncio.Future[Any]] = {future, lost}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                lost.cancel()
         finally:
             self._beat_waiters.remove(waiter)
 
     # ---------------------------------------------------------------- the websocket
-
-    def _frame(self, event: str, data: JSON, *, store: bool) -> JSON:
-        self.sequence += 1
-        frame: JSON = {"op": 0, "s": self.sequence, "t": event, "d": data}
-        if store:
-            if self._history.maxlen is not None and len(self._history) == self._history.maxlen:
-                self._evicted_seq = self._history[0][0]
-            self._history.append((self.sequence, frame))
-        return frame
 
     async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> bool:
         if ws.closed:
@@ -113,13 +192,14 @@ class Gateway(StandInState):
                 else:
                     break
         finally:
-            if self._live_ws is ws:
-                self._live_ws = None
-                self._live.clear()
+            for session in self._sessions.values():
+                if session.ws is ws:
+                    session.ws = None
             if self._current_ws is ws:
                 self._current_ws = None
             del self._sockets[ws]
             closed.set()
+            self._announce()
         return ws
 
     async def _on_frame(self, ws: web.WebSocketResponse, frame: JSON) -> None:
@@ -129,8 +209,8 @@ class Gateway(StandInState):
         if op == 1:
             self.heartbeat_count += 1
             for waiter in list(self._beat_waiters):
-                seen, future = waiter
-                if isinstance(data, int) and data >= seen and not future.done():
+                socket, seen, future = waiter
+                if socket is ws and isinstance(data, int) and data >= seen and not future.done():
                     future.set_result(None)
             await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
@@ -147,21 +227,32 @@ class Gateway(StandInState):
         if not self.privileged_intents_enabled and (self.intents or 0) & PRIVILEGED_INTENTS:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        shard = data.get("shard") or [0, 1]
+        shard_id, shard_count = int(shard[0]), int(shard[1])
+        if not 0 <= shard_id < shard_count:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
         async with self._send_lock:
-            self.session_id = uuid.uuid4().hex
-            self.sequence = 0
-            self._history.clear()
-            self._evicted_seq = 0
+            session = Session(
+                shard_id,
+                shard_count,
+                uuid.uuid4().hex,
+                self.identify_count,
+                deque(maxlen=self.history_limit),
+            )
+            # A new IDENTIFY for a shard replaces its session (an old client's is gone).
+            self._sessions[shard_id] = session
+            owned = [g for g in self.guilds if session.owns(g.id)]
             user = self.bot_user.payload()
             user.update(verified=True, mfa_enabled=False, email=None)
             ready = {
                 "v": 10,
                 "user": user,
-                "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
-                "session_id": self.session_id,
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in owned],
+                "session_id": session.session_id,
                 "resume_gateway_url": self.resume_gateway_url,
                 "session_type": "normal",
-                "shard": data.get("shard", [0, 1]),
+                "shard": [shard_id, shard_count],
                 "application": {"id": str(self.application_id), "flags": APPLICATION_FLAGS},
                 "private_channels": [],
                 "relationships": [],
@@ -171,16 +262,19 @@ class Gateway(StandInState):
                 "geo_ordered_rtc_regions": ["standin"],
                 "_trace": ["standin"],
             }
-            await self._send(ws, self._frame("READY", ready, store=False))
-            for guild in self.guilds:
-                await self._send(ws, self._frame("GUILD_CREATE", guild.payload(), store=False))
-            self._live_ws = ws
-            self._live.set()
+            await self._send(ws, session.frame("READY", ready, store=False))
+            for guild in owned:
+                await self._send(ws, session.frame("GUILD_CREATE", guild.payload(), store=False))
+            session.ws = ws
+        self._announce()
 
     async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> None:
         self.resume_payloads.append(data)
         seq = int(data.get("seq") or 0)
-        if data.get("session_id") != self.session_id or seq < self._evicted_seq:
+        session = next(
+            (s for s in self._sessions.values() if s.session_id == data.get("session_id")), None
+        )
+        if session is None or seq < session.evicted_seq:
             self.invalid_session_count += 1
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return
@@ -188,19 +282,22 @@ class Gateway(StandInState):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._resumes_allowed.wait(), 3 * DEFAULT_TIMEOUT)
         async with self._send_lock:
-            for number, frame in list(self._history):
+            for number, frame in list(session.history):
                 if number > seq:
                     await self._send(ws, frame)
                     self.replayed_count += 1
-            await self._send(ws, self._frame("RESUMED", {"_trace": ["standin"]}, store=False))
+            await self._send(ws, session.frame("RESUMED", {"_trace": ["standin"]}, store=False))
             self.resume_count += 1
-            self._live_ws = ws
-            self._live.set()
+            session.ws = ws
+        self._announce()
 
     async def _request_members(self, ws: web.WebSocketResponse, data: JSON) -> None:
+        session = self._session_on(ws)
         try:
             guild = self._guild(int(data.get("guild_id") or 0))
         except KeyError:
+            return
+        if session is None:
             return
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = (data.get("query") or "").lower()
@@ -218,4 +315,4 @@ class Gateway(StandInState):
         if data.get("nonce"):
             chunk["nonce"] = data["nonce"]
         async with self._send_lock:
-            await self._send(ws, self._frame("GUILD_MEMBERS_CHUNK", chunk, store=True))
+            await self._send(ws, session.frame("GUILD_MEMBERS_CHUNK", chunk, store=True))

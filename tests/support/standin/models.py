@@ -73,6 +73,21 @@ def snowflake() -> int:
     return _last_snowflake
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> int:
+    """A new id (as :func:`snowflake`) for a server on shard ``shard_id`` of ``shard_count``:
+    Discord sends a server's events to shard ``(guild_id >> 22) % shard_count``."""
+    global _last_snowflake
+    stamp = (snowflake() >> 22) + 1  # a millisecond on: the id stays new and unique
+    stamp += (shard_id - stamp) % shard_count
+    _last_snowflake = stamp << 22
+    return _last_snowflake
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that gets a server's events; events of no server (DMs) go to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
 def iso_now() -> str:
     """Now, as Discord writes a timestamp (ISO 8601, UTC)."""
     return datetime.now(UTC).isoformat()
@@ -333,18 +348,25 @@ class Guild:
         }
 
 
-def default_guild(bot: User, admin: User, member: User) -> Guild:
+def default_guild(
+    bot: User,
+    admin: User,
+    member: User,
+    *,
+    guild_id: int | None = None,
+    name: str = "Stand-in Guild",
+) -> Guild:
     """One guild with a text channel, @everyone, a Moderator role (Manage Guild), three members.
 
     The admin owns the guild and has the Moderator role; the member only has @everyone.
     """
-    guild_id = snowflake()
+    guild_id = guild_id or snowflake()
     everyone = Role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0)
     moderator = Role(snowflake(), "Moderator", MANAGE_GUILD | MANAGE_MESSAGES, 2)
     bot_role = Role(snowflake(), bot.username, EVERYONE_PERMISSIONS, 1)
     return Guild(
         id=guild_id,
-        name="Stand-in Guild",
+        name=name,
         owner_id=admin.id,
         channels=[Channel(snowflake(), "news", 0, 0, "News questions")],
         roles=[everyone, bot_role, moderator],

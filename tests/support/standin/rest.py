@@ -236,7 +236,9 @@ class Rest(Store):
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return json_response(
+            {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit}
+        )
 
     def _command_list(self, request: web.Request) -> tuple[list[JSON], int | None] | None:
         if request.match_info["app"] != str(self.application_id):

@@ -1,5 +1,5 @@
-"""All the stand-in holds (its world, what it recorded, its gateway session) and the lookups
-in its world.
+"""All the stand-in holds (its world, what it recorded, its gateway sessions: one per shard)
+and the lookups in its world.
 
 The stand-in is one class built in layers, each module adding one concern to the one below:
 ``state`` → ``gateway`` → ``faults`` and ``store`` → ``rest`` and ``events`` → ``server``
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import yarl
@@ -23,7 +24,9 @@ from tests.support.standin.models import (
     ThreadChannel,
     User,
     default_guild,
+    shard_of,
     snowflake,
+    snowflake_on_shard,
 )
 from tests.support.standin.wire import Request
 
@@ -36,6 +39,53 @@ RESUME_PATH = "/resume-ws"
 # A ceiling for waits on the client, far above the milliseconds they take: a wait ends at
 # what it waits for, and only a client that hangs meets the ceiling.
 DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(eq=False)
+class Session:
+    """One shard's gateway session: begun by an IDENTIFY, continued by RESUMEs.
+
+    As on Discord, the sequence numbers and the history of events (replayed on RESUME) are
+    the session's own; ``ws`` is the client's socket, None while it is disconnected.
+    """
+
+    shard_id: int
+    shard_count: int
+    session_id: str
+    number: int  # 1 for the first IDENTIFY the stand-in saw, 2 for the next, ...
+    history: deque[tuple[int, JSON]]
+    sequence: int = 0
+    evicted_seq: int = 0  # the newest sequence number no longer in the history
+    ws: web.WebSocketResponse | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.ws is not None
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this shard gets the events of ``guild_id`` (None: of no server)."""
+        return shard_of(guild_id, self.shard_count) == self.shard_id
+
+    def frame(self, event: str, data: JSON, *, store: bool) -> JSON:
+        """The next DISPATCH frame of this session; kept for a RESUME when ``store``."""
+        self.sequence += 1
+        frame: JSON = {"op": 0, "s": self.sequence, "t": event, "d": data}
+        if store:
+            if self.history.maxlen is not None and len(self.history) == self.history.maxlen:
+                self.evicted_seq = self.history[0][0]
+            self.history.append((self.sequence, frame))
+        return frame
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A DISPATCH event the stand-in sent (or buffered) to one shard's session."""
+
+    shard_id: int
+    session_id: str
+    event: str
+    sequence: int
+    data: JSON = field(repr=False)
 
 
 class StandInState:
@@ -54,12 +104,17 @@ class StandInState:
         echo_bot_messages: bool = False,
         history_limit: int = 1000,
         request_limit: int | None = None,
+        shard_count: int = 1,
     ) -> None:
         self.bot_user = bot_user or User(snowflake(), "newsbot", bot=True)
         self.admin = admin or User(snowflake(), "admin", global_name="Admin")
         self.member = member or User(snowflake(), "reader", global_name="Reader")
+        # What GET /gateway/bot recommends, and how add_guild() places new guilds; events
+        # go by the count each client identified with. The default guild is on shard 0.
+        self.shard_count = shard_count
+        first = snowflake_on_shard(0, shard_count)
         self.guilds: list[Guild] = list(
-            guilds or [default_guild(self.bot_user, self.admin, self.member)]
+            guilds or [default_guild(self.bot_user, self.admin, self.member, guild_id=first)]
         )
         self.application_id = application_id or self.bot_user.id
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -97,20 +152,19 @@ class StandInState:
         self.identify_count = 0
         self.resume_count = 0
         self.heartbeat_count = 0
-        self._beat_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # (socket, sequence number, future): a heartbeat on the socket acknowledging it.
+        self._beat_waiters: list[tuple[web.WebSocketResponse, int, asyncio.Future[None]]] = []
         self.invalid_session_count = 0
         self.intents: int | None = None
-        self.session_id: str | None = None
-        self.sequence = 0
-        self._history: deque[tuple[int, JSON]] = deque(maxlen=history_limit)
-        self._evicted_seq = 0
+        self.history_limit = history_limit
+        self._sessions: dict[int, Session] = {}  # by shard id: the newest IDENTIFY's
+        self.deliveries: deque[Delivery] = deque(maxlen=request_limit)
+        self._gateway_changed = asyncio.Event()  # set, and replaced, when a session changes
         self._send_lock = asyncio.Lock()
-        self._live = asyncio.Event()
         self._resumes_allowed = asyncio.Event()
         self._resumes_allowed.set()
         self.replayed_count = 0  # events replayed on RESUMEs
-        self._live_ws: web.WebSocketResponse | None = None
-        self._current_ws: web.WebSocketResponse | None = None
+        self._current_ws: web.WebSocketResponse | None = None  # the newest socket
         self._sockets: dict[web.WebSocketResponse, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -144,6 +198,42 @@ class StandInState:
     @property
     def resume_gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self._port}{RESUME_PATH}"
+
+    # ---------------------------------------------------------------- gateway sessions
+
+    def session(self, shard_id: int = 0) -> Session | None:
+        """The session of shard ``shard_id`` (a client that did not shard is shard 0)."""
+        return self._sessions.get(shard_id)
+
+    @property
+    def sessions(self) -> list[Session]:
+        """Every shard's session, by shard id."""
+        return [self._sessions[k] for k in sorted(self._sessions)]
+
+    @property
+    def session_id(self) -> str | None:
+        """Shard 0's session id; None before any IDENTIFY."""
+        session = self._sessions.get(0)
+        return session.session_id if session is not None else None
+
+    @property
+    def sequence(self) -> int:
+        """The last sequence number of shard 0's session (0 without one)."""
+        session = self._sessions.get(0)
+        return session.sequence if session is not None else 0
+
+    def _owner(self, guild_id: int | None) -> Session | None:
+        """The session that gets the events of ``guild_id`` (None: of no server)."""
+        owners = [s for s in self._sessions.values() if s.owns(guild_id)]
+        return max(owners, key=lambda s: s.number) if owners else None
+
+    def _session_on(self, ws: web.WebSocketResponse) -> Session | None:
+        return next((s for s in self._sessions.values() if s.ws is ws), None)
+
+    def _announce(self) -> None:
+        """Wake every wait on the sessions (one began, resumed or lost its socket)."""
+        changed, self._gateway_changed = self._gateway_changed, asyncio.Event()
+        changed.set()
 
     # ---------------------------------------------------------------- lookups
 
