@@ -27,6 +27,7 @@ from bot.questions import clean_question
 from bot.service import Asked
 from bot.settings import Settings
 from bot.state import BotState, LoggedQuestion
+from bot.sync import Follower
 from index.embedding import semantic_line
 from index.engine import Engine
 from index.lexicon import GlossaryEntry
@@ -75,6 +76,8 @@ class NewsBot(commands.AutoShardedBot):
         self.cooldowns = Cooldowns(settings.ask_cooldown_seconds)
         self.ask_channel_ids: set[int] = set(settings.ask_channel_ids)
         self.encoding: asyncio.Task[None] | None = None
+        self.follower = Follower(self, settings.sync_poll_seconds)
+        self.following: asyncio.Task[None] | None = None
         self.tree.error(self.on_tree_error)
 
     @property
@@ -91,6 +94,7 @@ class NewsBot(commands.AutoShardedBot):
         await self.refresh_ask_channels()
         await self.apply_synonyms()
         self.start_encoding()
+        self.following = asyncio.create_task(self.follower.run(), name="newsbot-follow")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         # Commands belong to the application, not to a shard: of several processes, the one
@@ -144,10 +148,11 @@ class NewsBot(commands.AutoShardedBot):
         return
 
     async def close(self) -> None:
-        if self.encoding is not None:
-            self.encoding.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.encoding
+        for task in (self.encoding, self.following):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await super().close()
 
     # -- shared services for the cogs -------------------------------------------------

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     ask_cooldown_seconds: float = Field(default=10.0, ge=0)
     max_question_chars: int = Field(default=500, ge=10)
     busy_timeout_ms: int = Field(default=5_000, ge=0)
+    sync_poll_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
     # Sharding: None asks Discord for the recommended count (GET /gateway/bot).
     shard_count: int | None = Field(default=None, ge=1)

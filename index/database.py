@@ -192,18 +192,6 @@ def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
-async def open_database(target: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-    """The database at ``target``: a ``postgresql://`` URL, or the path of a SQLite file
-    (created if needed)."""
-    if is_postgres_url(target):
-        from index.postgres import PostgresDatabase
-
-        return await PostgresDatabase.open(str(target), busy_timeout_ms)
-    from index.sqlite import SqliteDatabase
-
-    return await SqliteDatabase.open(Path(target), busy_timeout_ms)
-
-
 class HasDatabase(Protocol):
     database: Database
 

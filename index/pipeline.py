@@ -190,6 +190,12 @@ def _reopened(target: str) -> str | Path:
     return target if is_postgres_url(target) else Path(target)
 
 
+def reindex_running(database: Database) -> bool:
+    """Whether this process is reindexing ``database`` now."""
+    lock = _locks.get(database.name)
+    return lock is not None and lock.locked()
+
+
 class ReindexError(RuntimeError):
     """The reindex child failed; the message says why."""
 

@@ -23,10 +23,11 @@ from typing import Any
 
 from index.analysis import ANALYZER_VERSION
 from index.artifacts import ArtifactFormatError
+from index.backends import open_database
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, Database, StorageError, open_database, translated
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError, translated
 from index.diff import BuildTexts
 from index.lexicon import Lexicon
 from index.locks import ReindexBusyError

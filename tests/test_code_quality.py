@@ -50,7 +50,9 @@ def test_tool_is_clean(command: list[str]) -> None:
 
 # Each store's storage layer: the only places that write SQL.
 STORAGE_LAYERS = (
-    REPO / "index" / "database.py",  # the connection the stores share, migrations
+    REPO / "index" / "database.py",  # the database interface the stores share, migrations
+    REPO / "index" / "sqlite.py",  # its SQLite backend
+    REPO / "index" / "postgres.py",  # its PostgreSQL backend
     REPO / "index" / "schema.py",  # the search index's migrations
     REPO / "index" / "store.py",  # the search index
     REPO / "index" / "vector_cache.py",  # the machine-wide embedding cache
