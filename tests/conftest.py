@@ -112,11 +112,12 @@ _POSTGRES_MISSING = postgres_support.missing()
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server (one per test process), stopped at the end."""
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server (one per test process), stopped and removed at the
+    end."""
     if _POSTGRES_MISSING:
         pytest.skip(_POSTGRES_MISSING)
-    with postgres_support.running(tmp_path_factory.mktemp("postgres")) as server:
+    with postgres_support.running() as server:
         yield server
 
 

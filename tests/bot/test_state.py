@@ -30,7 +30,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @asynccontextmanager
-async def stores(path: Path) -> AsyncIterator[tuple[IndexStore, BotState]]:
+async def stores(path: str | Path) -> AsyncIterator[tuple[IndexStore, BotState]]:
     """Both stores on one connection, as the bot and the command line open them."""
     async with await IndexStore.open(path) as store:
         yield store, await BotState.on(store.database)
@@ -133,8 +133,8 @@ async def test_a_failing_migration_changes_nothing(
         await database.close()
 
 
-async def test_question_log_and_feedback(db_path: Path) -> None:
-    async with stores(db_path) as (_, state):
+async def test_question_log_and_feedback(database_target: str | Path) -> None:
+    async with stores(database_target) as (store, state):
         first = await state.log_question(
             record(
                 "What did the US commit to?",
@@ -188,6 +188,9 @@ async def test_question_log_and_feedback(db_path: Path) -> None:
             await state.add_feedback(first, "carol", 2)
 
         stats = await state.question_stats()
+        votes = await store.database.fetchall(
+            "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
+        )
     assert stats.asked == 8
     assert stats.answered == 2
     assert stats.thumbs_up == 1
@@ -197,25 +200,21 @@ async def test_question_log_and_feedback(db_path: Path) -> None:
         ("Wie wird das Wetter?", 2),
         ("Was kostet Brot?", 1),
     ]
-    with closing(sqlite3.connect(db_path)) as conn:
-        votes = conn.execute(
-            "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
-        ).fetchall()
     assert votes == [("alice", 1), ("bob", -1)]
 
 
-async def test_question_stats_on_empty_log(db_path: Path) -> None:
-    async with stores(db_path) as (_, state):
+async def test_question_stats_on_empty_log(database_target: str | Path) -> None:
+    async with stores(database_target) as (_, state):
         assert await state.question_stats() == QuestionStats(0, 0, 0, 0)
 
 
 async def test_concurrent_writers_on_one_connection_never_meet_an_open_transaction(
-    db_path: Path, seed_snapshot: Any
+    database_target: str | Path, seed_snapshot: Any
 ) -> None:
     """The bot logs questions while a reindex writes a build on the same connection: the
     writes are serialised, none fails with "cannot start a transaction within a
     transaction", and every row lands."""
-    async with stores(db_path) as (store, state):
+    async with stores(database_target) as (store, state):
         questions = [state.log_question(record(f"Frage {i}?", False)) for i in range(40)]
         audits = [state.audit(1, 2, "stats", True) for _ in range(20)]
         await asyncio.gather(store.save_snapshot(seed_snapshot), *questions, *audits)

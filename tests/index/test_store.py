@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import index.store as storage_module
+from index.backends import open_database
 from index.bm25 import POSTINGS_FORMAT
 from index.database import StorageError
 from index.engine import Engine
@@ -44,9 +45,14 @@ def raw(path: Path) -> Iterator[sqlite3.Connection]:
         yield conn
 
 
-def count(path: Path, sql: str, *params: Any) -> int:
-    with raw(path) as conn:
-        row = conn.execute(sql, params).fetchone()
+async def count(target: str | Path, sql: str, *params: Any) -> int:
+    """A count read through a connection of its own, on either backend."""
+    database = await open_database(target)
+    try:
+        row = await database.fetchone(sql, params)
+    finally:
+        await database.close()
+    assert row is not None
     return int(row[0])
 
 
@@ -149,13 +155,13 @@ async def test_a_database_from_a_newer_program_is_refused_clearly(db_path: Path)
 
 
 async def test_snapshot_round_trip_answers_identically(
-    db_path: Path, seed_snapshot: Snapshot, seed_engine: Engine
+    database_target: str | Path, seed_snapshot: Snapshot, seed_engine: Engine
 ) -> None:
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         await storage.save_snapshot(seed_snapshot)
         assert await storage.active_build_id() == seed_snapshot.info.build_id
     # Load through a fresh connection, as another process (the bot) would.
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         loaded = await storage.load_snapshot()
 
     assert loaded is not seed_snapshot
@@ -193,8 +199,10 @@ async def test_snapshot_round_trip_answers_identically(
     assert fingerprints(loaded_engine) == fingerprints(seed_engine)
 
 
-async def test_load_snapshot_on_empty_database_raises_no_index(db_path: Path) -> None:
-    async with await IndexStore.open(db_path) as storage:
+async def test_load_snapshot_on_empty_database_raises_no_index(
+    database_target: str | Path,
+) -> None:
+    async with await IndexStore.open(database_target) as storage:
         with pytest.raises(NoIndexError, match="reindex"):
             await storage.load_snapshot()
 
@@ -238,29 +246,30 @@ async def test_a_build_in_another_artifact_format_is_stale(
 
 
 async def test_saving_a_second_build_replaces_the_first(
-    db_path: Path, seed_snapshot: Snapshot
+    database_target: str | Path, seed_snapshot: Snapshot
 ) -> None:
     second = renamed(seed_snapshot, "second000000")
-    async with await IndexStore.open(db_path) as storage:
+    old = seed_snapshot.info.build_id
+    async with await IndexStore.open(database_target) as storage:
         await storage.save_snapshot(seed_snapshot)
         await storage.save_snapshot(second)
         assert await storage.active_build_id() == "second000000"
         builds = await storage.builds()
         assert [(b.build_id, b.state) for b in builds] == [("second000000", "ready")]
         assert (await storage.load_snapshot()).info.build_id == "second000000"
-    old = seed_snapshot.info.build_id
-    assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", old) == 0
-    assert count(db_path, "SELECT COUNT(*) FROM articles WHERE build_id = ?", old) == 0
+        for table in ("passages", "articles"):
+            sql = f"SELECT COUNT(*) FROM {table} WHERE build_id = ?"
+            assert await storage.database.fetchone(sql, (old,)) == (0,)
 
 
 # --- a reindex that fails halfway -------------------------------------------------------
 
 
 async def test_failed_reindex_leaves_the_old_index_serving(
-    db_path: Path, seed_snapshot: Snapshot
+    database_target: str | Path, seed_snapshot: Snapshot
 ) -> None:
     old_id = seed_snapshot.info.build_id
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         await storage.save_snapshot(seed_snapshot)
         engine = Engine(await storage.load_snapshot())
         serving = engine.snapshot
@@ -287,22 +296,22 @@ async def test_failed_reindex_leaves_the_old_index_serving(
         half = [b for b in await storage.builds() if b.build_id != old_id]
         assert [b.state for b in half] == ["building"]
         failed_id = half[0].build_id
-        assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", failed_id) > 0
+        assert await count(database_target, "SELECT COUNT(*) FROM passages WHERE build_id = ?", failed_id) > 0
 
     # The next open removes the half-written build, rows and all.
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         builds = await storage.builds()
         assert [(b.build_id, b.state) for b in builds] == [(old_id, "ready")]
         assert await storage.active_build_id() == old_id
         reloaded = await storage.load_snapshot()
     for table in ("builds", "articles", "passages"):
         sql = f"SELECT COUNT(*) FROM {table} WHERE build_id = ?"
-        assert count(db_path, sql, failed_id) == 0, table
-    assert count(db_path, "SELECT COUNT(*) FROM passages") == len(seed_snapshot.passages)
+        assert await count(database_target, sql, failed_id) == 0, table
+    assert await count(database_target, "SELECT COUNT(*) FROM passages") == len(seed_snapshot.passages)
     assert fingerprints(Engine(reloaded)) == before
 
     # And a later reindex that succeeds takes over.
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         report = await reindex(storage, Sources(articles_dir=SEEDS, dictionary_path=None), engine)
         assert await storage.active_build_id() == report.build_id != old_id
         assert engine.snapshot.info.build_id == report.build_id
@@ -310,7 +319,7 @@ async def test_failed_reindex_leaves_the_old_index_serving(
 
 
 async def test_failure_between_passage_chunks_leaves_the_old_build_active(
-    db_path: Path, seed_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+    database_target: str | Path, seed_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small write chunks, so that the failure comes with only part of the passages written."""
     monkeypatch.setattr(storage_module, "_WRITE_CHUNK", 4)
@@ -324,26 +333,26 @@ async def test_failure_between_passage_chunks_leaves_the_old_build_active(
         if done > 0:  # the first chunk is committed
             raise InjectedFailure("killed")
 
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         await storage.save_snapshot(seed_snapshot)
         with pytest.raises(InjectedFailure):
             await storage.save_snapshot(renamed(seed_snapshot, "halfwritten0"), progress)
         assert calls == [(0, total), (4, total)]
         assert await storage.active_build_id() == old_id
         sql = "SELECT COUNT(*) FROM passages WHERE build_id = ?"
-        assert count(db_path, sql, "halfwritten0") == 4
-        assert count(db_path, sql, old_id) == total
+        assert await count(database_target, sql, "halfwritten0") == 4
+        assert await count(database_target, sql, old_id) == total
         assert (await storage.load_snapshot()).info.build_id == old_id
 
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         assert [b.build_id for b in await storage.builds()] == [old_id]
         loaded = await storage.load_snapshot()
-    assert count(db_path, "SELECT COUNT(*) FROM passages WHERE build_id = ?", "halfwritten0") == 0
+    assert await count(database_target, "SELECT COUNT(*) FROM passages WHERE build_id = ?", "halfwritten0") == 0
     assert loaded.passages == seed_snapshot.passages
 
 
 async def test_opening_the_database_during_a_reindex_keeps_both_builds(
-    db_path: Path, seed_snapshot: Snapshot
+    database_target: str | Path, seed_snapshot: Snapshot
 ) -> None:
     """A reader (``python -m bot ask``, the bot) that opens the database while a reindex is
     writing must neither break that reindex nor lose the index."""
@@ -351,7 +360,7 @@ async def test_opening_the_database_during_a_reindex_keeps_both_builds(
     seen_by_reader: list[str] = []
 
     async def open_as_reader() -> None:
-        async with await IndexStore.open(db_path) as reader:
+        async with await IndexStore.open(database_target) as reader:
             seen_by_reader.append((await reader.load_snapshot()).info.build_id)
 
     def progress(done: int, total: int) -> None:
@@ -362,7 +371,7 @@ async def test_opening_the_database_during_a_reindex_keeps_both_builds(
         thread.start()
         thread.join()
 
-    async with await IndexStore.open(db_path) as storage:
+    async with await IndexStore.open(database_target) as storage:
         await storage.save_snapshot(seed_snapshot)
         await storage.save_snapshot(new, progress)
         assert seen_by_reader == [seed_snapshot.info.build_id]

@@ -14,6 +14,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,9 +56,10 @@ class PostgresServer:
         command = list(argv)
         if self._as_postgres:
             command = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
-        return subprocess.run(
-            command, check=check, capture_output=True, text=True, timeout=START_TIMEOUT_S
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+        if check and done.returncode:
+            raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip()}")
+        return done
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -113,10 +115,14 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def running(root: Path) -> Iterator[PostgresServer]:
+def running() -> Iterator[PostgresServer]:
+    """A server in a new directory under the system's temp dir (pytest's own is private to
+    root, where the ``postgres`` user cannot reach), removed at the end."""
+    root = Path(tempfile.mkdtemp(prefix="newsbot-pg-"))
     server = PostgresServer(root)
-    server.start()
     try:
+        server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
