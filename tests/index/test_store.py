@@ -296,7 +296,8 @@ async def test_failed_reindex_leaves_the_old_index_serving(
         half = [b for b in await storage.builds() if b.build_id != old_id]
         assert [b.state for b in half] == ["building"]
         failed_id = half[0].build_id
-        assert await count(database_target, "SELECT COUNT(*) FROM passages WHERE build_id = ?", failed_id) > 0
+        sql = "SELECT COUNT(*) FROM passages WHERE build_id = ?"
+        assert await count(database_target, sql, failed_id) > 0
 
     # The next open removes the half-written build, rows and all.
     async with await IndexStore.open(database_target) as storage:
@@ -307,7 +308,8 @@ async def test_failed_reindex_leaves_the_old_index_serving(
     for table in ("builds", "articles", "passages"):
         sql = f"SELECT COUNT(*) FROM {table} WHERE build_id = ?"
         assert await count(database_target, sql, failed_id) == 0, table
-    assert await count(database_target, "SELECT COUNT(*) FROM passages") == len(seed_snapshot.passages)
+    passages = await count(database_target, "SELECT COUNT(*) FROM passages")
+    assert passages == len(seed_snapshot.passages)
     assert fingerprints(Engine(reloaded)) == before
 
     # And a later reindex that succeeds takes over.
@@ -347,7 +349,8 @@ async def test_failure_between_passage_chunks_leaves_the_old_build_active(
     async with await IndexStore.open(database_target) as storage:
         assert [b.build_id for b in await storage.builds()] == [old_id]
         loaded = await storage.load_snapshot()
-    assert await count(database_target, "SELECT COUNT(*) FROM passages WHERE build_id = ?", "halfwritten0") == 0
+    sql = "SELECT COUNT(*) FROM passages WHERE build_id = ?"
+    assert await count(database_target, sql, "halfwritten0") == 0
     assert loaded.passages == seed_snapshot.passages
 
 
