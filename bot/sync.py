@@ -97,6 +97,8 @@ class Follower:
         changes = await bot.state.changes()
         if changes.get("synonyms") != self._seen.get("synonyms"):
             await bot.apply_synonyms()
+            log.info("took up /synonym changes")
         if changes.get("config") != self._seen.get("config"):
             await bot.refresh_ask_channels()
+            log.info("took up settings changes")
         self._seen = changes
