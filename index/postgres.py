@@ -308,7 +308,7 @@ def _describe(exc: BaseException, name: str, busy_timeout_ms: int) -> str:
         return f"PostgreSQL at {name} refused the login ({exc}); check the user and password"
     if isinstance(exc, asyncpg.exceptions.DiskFullError):
         return f"the disk of the PostgreSQL server at {name} is full; free some space"
-    if isinstance(exc, _CONNECTION_LOST | asyncio.TimeoutError):
+    if isinstance(exc, (*_CONNECTION_LOST, asyncio.TimeoutError)):
         detail = str(exc) or type(exc).__name__
         return f"cannot reach PostgreSQL at {name} ({detail}); is the server running?"
     if isinstance(exc, ValueError):
