@@ -112,9 +112,9 @@ async def test_an_unreachable_server_is_one_line() -> None:
 
 
 async def test_a_missing_database_or_schema_is_one_line(postgres: PostgresServer) -> None:
-    with pytest.raises(StorageError, match="does not exist.*createdb"):
+    with pytest.raises(StorageError, match=r"does not exist.*createdb"):
         await IndexStore.open(postgres.url().rsplit("/", 1)[0] + "/nothere")
-    with pytest.raises(StorageError, match="search_path.*does not exist"):
+    with pytest.raises(StorageError, match=r"search_path.*does not exist"):
         await IndexStore.open(postgres.url("no_such_schema"))
 
 
