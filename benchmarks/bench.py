@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -42,6 +44,8 @@ from index.engine import Engine
 from index.evaluation import load_questions
 from index.records import Snapshot
 from index.store import IndexStore
+from tests.support import postgres as postgres_support
+from tests.support.postgres import PostgresServer
 
 if TYPE_CHECKING:  # the command's types: a measuring child imports no more than it needs
     from bot.settings import Settings
@@ -81,6 +85,7 @@ class SizeReport:
     exact: bool = False
     under_reindex: dict[str, float] = field(default_factory=dict)
     hybrid: dict[str, float] = field(default_factory=dict)
+    postgres: dict[str, float] = field(default_factory=dict)
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
@@ -264,6 +269,7 @@ def bench_size(
     console: Console,
     seed: int = 42,
     with_reindex_load: bool = False,
+    postgres: PostgresServer | None = None,
 ) -> SizeReport:
     from rank_bm25 import BM25Okapi
 
@@ -362,7 +368,57 @@ def bench_size(
             )
         )
     fts.db.close()
+    if postgres is not None:
+        console.print("  PostgreSQL: store, load, and a swap announced by NOTIFY…")
+        report.postgres = asyncio.run(postgres_figures(snapshot, db, postgres.fresh_schema()))
     return report
+
+
+async def postgres_figures(snapshot: Snapshot, sqlite_db: Path, url: str) -> dict[str, float]:
+    """The snapshot's store and load times with PostgreSQL, the load against SQLite's in
+    the same run, and the swap: from the activation's commit in one connection to another
+    connection's engine serving the new build (NOTIFY, load, swap), as in a second bot
+    process."""
+    from index.follow import catch_up
+    from index.store import INDEX_CHANNEL
+
+    async with await IndexStore.open(sqlite_db) as storage:
+        began = time.perf_counter()
+        await storage.load_snapshot()
+        sqlite_load = time.perf_counter() - began
+    async with await IndexStore.open(url) as writer, await IndexStore.open(url) as reader:
+        began = time.perf_counter()
+        await writer.save_snapshot(snapshot)
+        store_s = time.perf_counter() - began
+        began = time.perf_counter()
+        engine = Engine(await reader.load_snapshot())
+        load_s = time.perf_counter() - began
+        heard = asyncio.Event()
+        await reader.database.listen(INDEX_CHANNEL, lambda payload: heard.set())
+        renamed = dataclasses.replace(snapshot.info, build_id="swapbench000")
+        second = Snapshot(
+            renamed, snapshot.articles, snapshot.passages, snapshot.bm25, snapshot.lexicon
+        )
+        async with writer.database.reindex_lock(wait=True):
+            await writer.write_build(second)
+            began = time.perf_counter()
+            await writer.activate("swapbench000")
+        activated = time.perf_counter()
+        await asyncio.wait_for(heard.wait(), 600)
+        notified = time.perf_counter()
+        await catch_up(reader, engine)
+        swapped = time.perf_counter()
+        if engine.snapshot.info.build_id != "swapbench000":
+            raise BenchError("the PostgreSQL swap did not take place")
+    return {
+        "store_s": round(store_s, 3),
+        "load_s": round(load_s, 3),
+        "sqlite_load_s": round(sqlite_load, 3),
+        "load_over_sqlite": round(load_s / max(sqlite_load, 1e-9), 2),
+        "activate_ms": round((activated - began) * 1000, 1),
+        "notify_ms": round((notified - activated) * 1000, 1),
+        "swap_s": round(swapped - activated, 3),
+    }
 
 
 def hybrid_figures(
@@ -543,6 +599,18 @@ def render_table(reports: dict[int, SizeReport]) -> Table:
     row("vectors in memory (MB)", lambda r: r.hybrid["vectors_mb"])
     row("serving peak RSS with vectors (MB)", lambda r: r.hybrid["serve_peak_rss_mb"])
     row(
+        "PostgreSQL: store / load (s), load ÷ SQLite's",
+        lambda r: (
+            f"{r.postgres['store_s']} / {r.postgres['load_s']}, {r.postgres['load_over_sqlite']}×"
+            if r.postgres
+            else "-"
+        ),
+    )
+    row(
+        "PostgreSQL: swap in another process (s)",
+        lambda r: f"{r.postgres['swap_s']}" if r.postgres else "-",
+    )
+    row(
         "under reindex: answer max / loop lag max",
         lambda r: (
             f"{r.under_reindex['answer_max_ms']} / {r.under_reindex['loop_lag_max_ms']}"
@@ -577,7 +645,14 @@ def run_bench(
     # The answers-under-reindex load runs at 10k, or at the largest size when 10k is not
     # benchmarked (the test suite's smoke run uses small sizes).
     load_at = REINDEX_LOAD_SIZE if REINDEX_LOAD_SIZE in sizes else max(sizes)
-    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+    with (
+        contextlib.ExitStack() as running,
+        tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp,
+    ):
+        why_not = postgres_support.missing()
+        postgres = None if why_not else running.enter_context(postgres_support.running())
+        if why_not:
+            console.print(why_not)
         for n in sizes:
             reports[n] = bench_size(
                 n,
@@ -589,6 +664,7 @@ def run_bench(
                 workdir=Path(tmp),
                 console=console,
                 with_reindex_load=(n == load_at),
+                postgres=postgres,
             )
         console.print("[bold]semantic index[/bold] (real encoding)…")
         full = max(sizes) >= REINDEX_LOAD_SIZE  # the smoke run measures less
