@@ -93,13 +93,16 @@ class NewsBot(commands.AutoShardedBot):
         log.info("this process runs %s", shards_line(self.shard_ids, self.shard_count))
         await self.refresh_ask_channels()
         await self.apply_synonyms()
-        self.start_encoding()
+        # What belongs to the whole bot, not to a shard, is done by the process that runs
+        # shard 0 (the others would only repeat it): encoding what the index lacks (the
+        # others take the vectors up as they are stored) and syncing the slash commands.
+        first = self.shard_ids is None or 0 in self.shard_ids
+        if first:
+            self.start_encoding()
         self.following = asyncio.create_task(self.follower.run(), name="newsbot-follow")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        # Commands belong to the application, not to a shard: of several processes, the one
-        # that runs shard 0 syncs them (the others would only repeat its request).
-        if self.shard_ids is None or 0 in self.shard_ids:
+        if first:
             await self.sync_commands()
 
     async def sync_commands(self) -> bool:

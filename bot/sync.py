@@ -50,6 +50,7 @@ class Follower:
         self.wake = asyncio.Event()
         self._seen: dict[str, int] = {}
         self._failing = False
+        self.outages = 0  # how often the database became unreachable
 
     def _notified(self, payload: str) -> None:
         self.wake.set()
@@ -82,6 +83,7 @@ class Follower:
             await self._listen()  # again, if the listening connection was lost
         except (StorageError, StaleIndexError) as exc:
             if not self._failing:
+                self.outages += 1
                 log.warning("cannot follow the shared database (%s); answering on", exc)
             self._failing = True
             return

@@ -108,9 +108,10 @@ class Harness:
         """A ready bot (lexical unless given an ``encoder``); closed, and its storage
         closed, when the block ends."""
         settings = self.settings(**overrides)
-        if self.template is not None and not settings.database_path.exists():
+        fresh_file = not settings.uses_postgres and not settings.database_path.exists()
+        if self.template is not None and fresh_file:
             shutil.copyfile(self.template, settings.database_path)
-        storage = await IndexStore.open(settings.database_path, settings.busy_timeout_ms)
+        storage = await IndexStore.open(settings.database, settings.busy_timeout_ms)
         try:
             active = await storage.active_build_id()
             if active is None:

@@ -26,6 +26,7 @@ from tests.bot.botfixtures import (
     ROME_ARTICLE,
     US_QUESTION,
     US_QUOTE,
+    Harness,
     ask,
     plain,
     reply_text,
@@ -34,6 +35,7 @@ from tests.bot.botfixtures import (
 from tests.botcli import bot_environment, run_bot
 from tests.conftest import SEEDS
 from tests.support.botprocess import BotProcess, bot_process
+from tests.support.postgres import PostgresServer
 from tests.support.standin import Attach, DiscordStandIn, shard_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_discord_errors")]
@@ -132,6 +134,27 @@ async def test_two_bot_processes_share_one_postgres(
     for process in (zero, one):
         log = process.log()
         assert "Traceback" not in log and " ERROR " not in log, log
+
+
+async def test_a_postgres_restart_while_the_bot_runs_costs_only_the_log(
+    api: DiscordStandIn, harness: Harness, postgres: PostgresServer
+) -> None:
+    """The index is in memory: questions are answered while the server is down (their log
+    entries are reported, not retried forever), and logged again once it is back."""
+    url = postgres.fresh_schema()
+    async with harness.run(database_url=url) as bot:
+        await asyncio.to_thread(postgres.stop)
+        try:
+            _, _, followup = await ask(api, US_QUESTION)
+            assert US_QUOTE in reply_text(followup)
+            await bot.follower.step()  # the follower reports the outage, and goes on
+        finally:
+            await asyncio.to_thread(postgres.restart)
+        _, _, followup = await ask(api, US_QUESTION)
+        assert US_QUOTE in reply_text(followup)
+        assert (await bot.state.question_stats()).asked == 1  # the one asked after
+        await bot.follower.step()
+    assert bot.follower.outages == 1
 
 
 # --------------------------------------------------------------------- kill -9, PostgreSQL
