@@ -231,9 +231,12 @@ class PostgresDatabase(Database):
         if key in held:
             yield
             return
-        conn = await self.pool.acquire()
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            conn = await self.pool.acquire()
+        except self.errors as exc:
+            raise StorageError(self.describe(exc)) from exc
+        try:
+            while not await self._try_lock(conn, key):
                 if not wait:
                     raise ReindexBusyError(
                         "another reindex of this database is running; try again when it has "
@@ -249,6 +252,12 @@ class PostgresDatabase(Database):
                     await asyncio.shield(conn.fetchval("SELECT pg_advisory_unlock($1)", key))
         finally:
             await asyncio.shield(self.pool.release(conn))
+
+    async def _try_lock(self, conn: asyncpg.Connection, key: int) -> bool:
+        try:
+            return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+        except self.errors as exc:
+            raise StorageError(self.describe(exc)) from exc
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> bool:
         """Hear ``channel`` on a dedicated connection, made again if it was lost (so
