@@ -34,7 +34,7 @@ from index.corpus import (
     require_usable,
 )
 from index.crashpoints import crash_point
-from index.database import BUSY_TIMEOUT_MS, Database, StorageError, is_postgres_url
+from index.database import BUSY_TIMEOUT_MS, Database, StorageError
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
 from index.ding import DingEntries
 from index.embedding import (
@@ -185,11 +185,6 @@ async def reindex_lock(database: Database, wait: bool = False) -> AsyncIterator[
         yield
 
 
-def _reopened(target: str) -> str | Path:
-    """The database a child opens: the parent's URL, or its file."""
-    return target if is_postgres_url(target) else Path(target)
-
-
 def reindex_running(database: Database) -> bool:
     """Whether this process is reindexing ``database`` now."""
     lock = _locks.get(database.name)
@@ -209,7 +204,7 @@ def _child_build(
         queue.put(("progress", stage, done, total))
 
     async def store(snapshot: Snapshot) -> ReindexDiff:
-        async with await IndexStore.open(_reopened(target), busy_timeout_ms) as storage:
+        async with await IndexStore.open(target, busy_timeout_ms) as storage:
             try:  # only the texts: loading the whole previous index would take a second
                 previous: BuildTexts | None = await storage.load_texts()
             except Exception:  # no index yet, or one this version cannot read: no diff
@@ -271,7 +266,7 @@ def _child_encode(
         encoder = load_encoder(encoder_spec)
         if encoder is None:
             raise ValueError("no encoder configured")
-        async with await IndexStore.open(_reopened(target), busy_timeout_ms) as storage:
+        async with await IndexStore.open(target, busy_timeout_ms) as storage:
             return await encode_missing(storage, encoder, cache_for(cache_path), progress)
 
     try:

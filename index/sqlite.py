@@ -122,11 +122,10 @@ class SqliteDatabase(Database):
         await self.conn.close()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [tuple(r) for r in await self.conn.execute_fetchall(sql, tuple(params))]
+        return await _SqliteTransaction(self.conn).fetchall(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row = await (await self.conn.execute(sql, tuple(params))).fetchone()
-        return tuple(row) if row is not None else None
+        return await _SqliteTransaction(self.conn).fetchone(sql, params)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqliteTransaction]:

@@ -31,6 +31,7 @@ from tests.support.standin import (
     WEBHOOK_MESSAGE_RE,
     DiscordStandIn,
     Request,
+    shard_of,
 )
 
 JSON = dict[str, Any]
@@ -123,6 +124,15 @@ class Harness:
                 yield bot
         finally:
             await storage.close()
+
+
+@contextlib.asynccontextmanager
+async def two_shard_standin() -> AsyncIterator[DiscordStandIn]:
+    """A stand-in that recommends two shards, with a guild on each."""
+    async with DiscordStandIn(shard_count=2) as stand_in:
+        await stand_in.add_guild("Zweite Redaktion")
+        assert [shard_of(g.id, 2) for g in stand_in.guilds] == [0, 1]
+        yield stand_in
 
 
 # ------------------------------------------------------------------------------ driving

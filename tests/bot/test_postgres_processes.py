@@ -31,12 +31,13 @@ from tests.bot.botfixtures import (
     plain,
     reply_text,
     slash,
+    two_shard_standin,
 )
-from tests.botcli import bot_environment, run_bot
+from tests.botcli import Run, bot_environment, run_bot
 from tests.conftest import SEEDS
 from tests.support.botprocess import BotProcess, bot_process
 from tests.support.postgres import PostgresServer
-from tests.support.standin import Attach, DiscordStandIn, shard_of
+from tests.support.standin import Attach, DiscordStandIn
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_discord_errors")]
 
@@ -46,9 +47,7 @@ SYNONYM_QUESTION = "What did Fritz promise?"  # Fritz is nobody in the articles:
 
 @pytest.fixture
 async def api() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn(shard_count=SHARDS) as stand_in:
-        await stand_in.add_guild("Zweite Redaktion")
-        assert [shard_of(g.id, SHARDS) for g in stand_in.guilds] == [0, 1]
+    async with two_shard_standin() as stand_in:
         yield stand_in
 
 
@@ -184,14 +183,16 @@ async def test_a_killed_reindex_on_postgres_leaves_a_build_serving_and_the_lock_
     shutil.copytree(SEEDS, articles)
     (articles / "gipfel-rom.txt").write_text(ROME_ARTICLE, encoding="utf-8")
 
-    killed = await asyncio.to_thread(
-        run_bot,
-        tmp_path / "unused.sqlite3",
-        "reindex",
-        DATABASE_URL=postgres_url,
-        ARTICLES_DIR=str(articles),
-        **{CRASH_ENV: point},
-    )
+    def cli_reindex(**settings: str) -> Run:
+        return run_bot(
+            tmp_path / "unused.sqlite3",
+            "reindex",
+            DATABASE_URL=postgres_url,
+            ARTICLES_DIR=str(articles),
+            **settings,
+        )
+
+    killed = await asyncio.to_thread(cli_reindex, **{CRASH_ENV: point})
     if point == "after_parse":
         assert killed.returncode == 1 and "error:" in killed.stderr, killed.stderr
     else:
@@ -209,13 +210,7 @@ async def test_a_killed_reindex_on_postgres_leaves_a_build_serving_and_the_lock_
     assert builds == [(active, "ready")]  # leftovers were removed on open
 
     # And the next reindex goes through.
-    done = await asyncio.to_thread(
-        run_bot,
-        tmp_path / "unused.sqlite3",
-        "reindex",
-        DATABASE_URL=postgres_url,
-        ARTICLES_DIR=str(articles),
-    )
+    done = await asyncio.to_thread(cli_reindex)
     assert done.returncode == 0, done.stderr
     active, builds = await serving(postgres_url)
     assert len(builds) == 1 and active != old

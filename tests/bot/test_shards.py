@@ -27,7 +27,7 @@ from bot.cli import cmd_run
 from bot.settings import Settings
 from bot.startup import CliError
 from index.records import Snapshot
-from tests.bot.botfixtures import US_QUESTION, US_QUOTE, Harness, ask, reply_text
+from tests.bot.botfixtures import US_QUESTION, US_QUOTE, Harness, ask, reply_text, two_shard_standin
 from tests.botcli import bot_environment
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 from tests.support.botprocess import bot_process
@@ -40,10 +40,7 @@ SHARDS = 2
 
 @pytest.fixture
 async def api() -> AsyncIterator[DiscordStandIn]:
-    """A stand-in that recommends two shards, with a guild on each."""
-    async with DiscordStandIn(shard_count=SHARDS) as stand_in:
-        await stand_in.add_guild("Zweite Redaktion")
-        assert [shard_of(g.id, SHARDS) for g in stand_in.guilds] == [0, 1]
+    async with two_shard_standin() as stand_in:
         yield stand_in
 
 
