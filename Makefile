@@ -6,13 +6,14 @@
 #   make soak       10,000 questions through the local Discord stand-in
 #   make bench      the full benchmark (1k, 10k, 100k passages), figures into benchmarks/
 #   make test-long  the whole suite (the benchmark's smoke run too), 10,000 examples per property
+#   make reindex-time  `python -m bot reindex` unchanged and after adding one article
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-long lint eval bench crash soak dictionary clean
+.PHONY: run test test-long lint eval bench crash soak reindex-time dictionary clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ soak: $(STAMP) dictionary
 
 bench: $(STAMP) dictionary
 	$(PY) -m benchmarks.bench --json benchmarks/results-$$(date +%F).json
+
+reindex-time: $(STAMP) dictionary
+	$(PY) -m benchmarks.reindex_time --trials 5
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

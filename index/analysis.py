@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import simplemma
 import Stemmer
 
 from index.text import Token, fold, tokenize
@@ -126,11 +125,11 @@ class Decompounder:
         self.split = lru_cache(maxsize=200_000)(self._split)
         self._segmentations = lru_cache(maxsize=200_000)(self._segment)
 
-    def kept_parts(self, needed: Callable[[str], bool]) -> frozenset[str]:
+    def kept_parts(self, needed: Collection[str]) -> frozenset[str]:
         """The parts whose stems are ``needed``: given the index terms and the stems of the
         articles' words, all that a split of an article word can use, and all that tell an
         article word for a noun."""
-        return frozenset(p for p, stem in self._stem_of.items() if needed(stem))
+        return frozenset(p for p, stem in self._stem_of.items() if stem in needed)
 
     def _forms(self, surface: str, head: bool) -> Iterator[_Part]:
         if len(surface) < _MIN_PART or surface in GERMAN_STOPWORDS or is_suffix_like(surface):
@@ -206,12 +205,24 @@ class Decompounder:
         return tuple(q for p in best for q in (p, *self.split(p)))
 
 
+def _simplemma(word: str) -> str:
+    # Imported when first needed: builds lemmatise, answering never does (it uses the
+    # lemmas its build stored), and the import compiles hundreds of patterns.
+    import simplemma
+
+    return str(simplemma.lemmatize(word, lang="de"))
+
+
 @lru_cache(maxsize=500_000)
-def _lemma(word: str) -> str:
-    """The German lemma of one word as written (case matters: ``Gründen`` is a noun)."""
+def _lemma(word: str, lemmatize: Callable[[str], str] = _simplemma) -> str:
+    """The German lemma of one word as written (case matters: ``Gründen`` is a noun).
+
+    ``lemmatize`` is simplemma's, or the same with its dictionary read from a file
+    (``index.lemma_dictionary``): the same lemmas, without decoding the dictionary.
+    """
     if not word.isalpha():
         return word
-    return str(simplemma.lemmatize(word, lang="de"))
+    return lemmatize(word)
 
 
 def german_lemmas(words: Iterable[str]) -> dict[str, str]:
@@ -228,10 +239,14 @@ class GermanAnalyzer:
     """Turns German text into index terms with offsets."""
 
     def __init__(
-        self, decompounder: Decompounder | None = None, lemmas: Mapping[str, str] | None = None
+        self,
+        decompounder: Decompounder | None = None,
+        lemmas: Mapping[str, str] | None = None,
+        lemmatize: Callable[[str], str] = _simplemma,
     ) -> None:
         self._stemmer = Stemmer.Stemmer("german")
         self.decompounder = decompounder
+        self._lemmatize = lemmatize
         # None: lemmatise with simplemma (a build). A loaded index passes the lemmas its
         # build stored instead (``Lexicon.lemmas``), so answering never loads simplemma's
         # dictionary (a second per process) and lemmatises exactly as the build did.
@@ -260,7 +275,7 @@ class GermanAnalyzer:
     def lemma(self, word: str) -> str:
         """The folded lemma of ``word`` as written (folded words look up as themselves)."""
         if self.lemmas is None:
-            return fold(_lemma(word))
+            return fold(_lemma(word, self._lemmatize))
         folded = fold(word)
         return self.lemmas.get(word) or self.lemmas.get(folded) or folded
 

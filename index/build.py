@@ -21,17 +21,11 @@ from index.analysis import ANALYZER_VERSION, Decompounder, GermanAnalyzer, germa
 from index.bm25 import BM25Index, BM25Params
 from index.config import DEFAULT_CONFIG
 from index.corpus import Article, SkippedFile
+from index.dictionary_store import StoredDictionary, term_function
 from index.ding import DingEntries
+from index.lemma_dictionary import Lemmatize, german_lemmatizer
 from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
-from index.lexicon_cache import (
-    StoredDictionary,
-    cached_lexicon,
-    lexicon_inputs,
-    phrase_words,
-    reporting_calls,
-    restricted,
-    term_function,
-)
+from index.lexicon_cache import cached_lexicon, lexicon_inputs, phrase_words, reporting_calls
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.text import WORD_RE, fold
 
@@ -43,15 +37,17 @@ def _index_decompounder(ding: DingEntries | None, articles: Sequence[Article]) -
     that Ding lacks (names, new words); the capitals Ding has as another word class
     ("Normalerweise" starting a sentence) are no parts."""
     german = ding.german_words if ding else set()
-    known = set(ding.german_nouns) if ding else set()
+    corpus: set[str] = set()
     for article in articles:
-        known.update(
+        corpus.update(
             w for m in _CAPITALISED_RE.findall(article.text) if (w := fold(m)) not in german
         )
     if ding is None:
-        return Decompounder(known)
-    stems = ding.noun_part_stems if isinstance(ding, StoredDictionary) else None
-    return Decompounder(known, ding.german_words, ding.english_words, stems=stems)
+        return Decompounder(corpus)
+    if isinstance(ding, StoredDictionary):  # the store's stems of the nouns stand for them
+        stems = ding.noun_part_stems
+        return Decompounder(corpus, ding.german_words, ding.english_words, stems=stems)
+    return Decompounder(corpus | ding.german_nouns, ding.german_words, ding.english_words)
 
 
 def stored_lemmas(
@@ -64,9 +60,9 @@ def stored_lemmas(
     whose lemma changes its term, and of every dictionary word whose lemma's term occurs in
     the articles (a question's "zugesagt" meets the articles' "zusagen")."""
     out: dict[str, str] = {}
-    for word, lemma in dictionary_lemmas(ding).items():
-        if analyzer.stem(lemma) in vocabulary and analyzer.stem(word) != analyzer.stem(lemma):
-            out[word] = lemma
+    if ding is not None:
+        dictionary_lemmas(ding)  # computed, if the store did not hold them
+        out.update(ding.lemmas_meeting(vocabulary, analyzer.stem))
     for surface in surfaces:
         folded = fold(surface)
         lemma = analyzer.lemma(surface)
@@ -119,12 +115,13 @@ def analyse_articles(
     articles: Sequence[Article],
     ding: DingEntries | None,
     progress: Callable[[str, int, int], None] | None = None,
+    lemmatize: Lemmatize | None = None,
 ) -> Analysed:
     """Analyse every passage (its section heading included as context)."""
     if progress:
         progress("analyse", 0, len(articles))
     decompounder = _index_decompounder(ding, articles)
-    analyzer = GermanAnalyzer(decompounder)
+    analyzer = GermanAnalyzer(decompounder, lemmatize=lemmatize or german_lemmatizer(None))
     index_terms = analyzer.index_terms
     indexed: dict[str, IndexedArticle] = {}
     passages: list[IndexedPassage] = []
@@ -175,25 +172,27 @@ def build_snapshot(
     the entries the vocabulary can meet.
     """
     began = time.perf_counter()
-    analysed = analyse_articles(articles, ding, progress)
+    lemmatize = german_lemmatizer(cache_dir)
+    analysed = analyse_articles(articles, ding, progress, lemmatize)
     if progress:
         progress("index", 0, 1)
     bm25 = BM25Index.from_documents(analysed.documents, params)
     if progress:
         progress("index", 1, 1)
         progress("lexicon", 0, 1)
-    analyzer = GermanAnalyzer()
+    analyzer = GermanAnalyzer(lemmatize=lemmatize)
     vocabulary = bm25.vocabulary
 
     def compile() -> Lexicon:
-        entries = restricted(ding, vocabulary)
         term_of = term_function(ding, analyzer.term_of)
-        if progress is not None:  # the bar moves as compiling looks the German words up
+        if progress is not None and not isinstance(ding, StoredDictionary):
+            # A pass over the whole dictionary (the store reads only what the vocabulary
+            # meets, in a blink): the bar moves as compiling looks the German words up.
             term_of = reporting_calls(
-                term_of, phrase_words(entries), lambda d, t: progress("lexicon", d, t)
+                term_of, phrase_words(ding), lambda d, t: progress("lexicon", d, t)
             )
         return compile_lexicon(
-            entries, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
+            ding, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
         )
 
     lexicon = cached_lexicon(cache_dir, lexicon_inputs(ding, glossary, vocabulary), compile)
@@ -219,9 +218,7 @@ def build_snapshot(
     # every word of the articles, headings and captions included
     lexicon.lemmas = stored_lemmas(words, ding, analyzer, vocabulary)
     word_stems = {analyzer.stem(fold(w)) for w in words}
-    lexicon.compound_parts = analysed.decompounder.kept_parts(
-        lambda stem: stem in bm25.vocabulary or stem in word_stems
-    )
+    lexicon.compound_parts = analysed.decompounder.kept_parts(word_stems | set(vocabulary))
     info = BuildInfo(
         build_id=uuid.uuid4().hex[:12],
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -17,7 +17,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from index.artifacts import ArtifactFormat, ArtifactFormatError
+from index.artifacts import HEADER_SIZE, ArtifactFormat, ArtifactFormatError
 
 
 def write_atomic(path: Path, payload: bytes, form: ArtifactFormat) -> bool:
@@ -39,19 +39,20 @@ def write_atomic(path: Path, payload: bytes, form: ArtifactFormat) -> bool:
         return False  # caching is an optimisation only
 
 
-def read_checked(path: Path, form: ArtifactFormat) -> bytes | None:
+def read_checked(path: Path, form: ArtifactFormat) -> memoryview | None:
     """The payload of a file ``write_atomic`` wrote in ``form``; None if it is missing,
-    damaged, or in another format."""
+    damaged, or in another format. A view, not a copy (the dictionary store is 80 MB)."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
     try:
-        body = form.unwrap(blob)
+        form.unwrap(blob[:HEADER_SIZE])
     except ArtifactFormatError:
         return None
-    checksum, payload = body[:4], body[4:]
-    if checksum != zlib.crc32(payload).to_bytes(4, "big"):
+    view = memoryview(blob)
+    checksum, payload = view[HEADER_SIZE : HEADER_SIZE + 4], view[HEADER_SIZE + 4 :]
+    if len(checksum) < 4 or checksum != zlib.crc32(payload).to_bytes(4, "big"):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from lemminflect import getAllLemmas
 
 from index.text import fold, tokenize
+from index.wordset import WordSet
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
@@ -138,6 +140,81 @@ class DingEntries:
     english_words: set[str] = field(default_factory=set)
     german_words: set[str] = field(default_factory=set)
     german_nouns: set[str] = field(default_factory=set)
+
+    def word_set(self, name: WordList) -> WordSet:
+        """One of the word lists (``english_words`` …) as a ``WordSet``."""
+        words: set[str] = getattr(self, name)
+        return WordSet(words)
+
+    # What compiling a lexicon asks of the dictionary. These go over every entry; the
+    # dictionary store (``index.dictionary_store.StoredDictionary``) answers the same from
+    # indexes made once, reading only what a vocabulary can meet.
+
+    def senses(
+        self, term_of: Callable[[str], str | None], vocabulary: Collection[str]
+    ) -> Iterator[KeySenses]:
+        """Every key with a one-word translation whose term is in ``vocabulary``, in
+        dictionary order: those terms' sense counts, their word classes, and the largest
+        count of any of the key's one-word translations, in the vocabulary or not."""
+        for key, phrases in self.translations.items():
+            every, kinds = one_word_senses(phrases, self.classes, term_of)
+            counts = {t: n for t, n in every.items() if t in vocabulary}
+            if counts:
+                yield (
+                    key,
+                    counts,
+                    {t: k for t, k in kinds.items() if t in counts},
+                    max(every.values()),
+                )
+
+    def synonyms_of_any(self, keys: Collection[str]) -> Iterator[tuple[str, set[str]]]:
+        """The synonym entries (in dictionary order) of keys other than ``keys`` that name
+        one of ``keys``."""
+        for key, others in self.synonyms.items():
+            if key not in keys and any(other in keys for other in others):
+                yield key, others
+
+    def lemmas_meeting(
+        self, vocabulary: Collection[str], stem: Callable[[str], str]
+    ) -> Iterator[tuple[str, str]]:
+        """The dictionary's (word, lemma) pairs, sorted, whose lemma stems to a term in
+        ``vocabulary`` and whose word stems to another term (``lemmas`` must be known)."""
+        for word, lemma in sorted((self.lemmas or {}).items()):
+            if (term := stem(lemma)) in vocabulary and stem(word) != term:
+                yield word, lemma
+
+    def english_folded(self) -> Iterator[tuple[str, str]]:
+        """Each English word of three letters or more, with its key."""
+        for word in self.english_words:
+            if len(word) >= 3:
+                yield word, english_key([word])
+
+
+WordList = Literal["english_words", "german_words", "german_nouns", "german_names"]
+
+# A key, the sense counts of its one-word translations' terms (those a vocabulary holds),
+# their word classes, and the largest count of any of its one-word translations.
+KeySenses = tuple[str, dict[str, int], dict[str, str], int]
+
+
+def one_word_senses(
+    phrases: dict[tuple[str, ...], int],
+    phrase_classes: dict[tuple[str, ...], str],
+    term_of: Callable[[str], str | None],
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The sense counts of a key's one-word translations by index term, and their word
+    classes. A phrase whose words give more than one term is no one-word translation."""
+    every: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    for phrase, n in phrases.items():
+        content = {t for w in phrase if (t := term_of(w))}
+        if len(content) != 1:
+            continue
+        (term,) = content
+        every[term] = every.get(term, 0) + n
+        if cls := phrase_classes.get(phrase, ""):
+            kinds[term] = "".join(sorted(set(kinds.get(term, "") + cls)))
+    return every, kinds
 
 
 _DE_OBJECT_RE = re.compile(r"\b(?:etw|jdn|jdm|jds)\. zu (?:tun|machen)\b")

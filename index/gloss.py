@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lemminflect import getAllLemmas
-from wordfreq import zipf_frequency
 
 from index.analysis import GERMAN_STOPWORDS, GermanAnalyzer
 from index.ding import english_key, english_lemma_keys
@@ -149,6 +148,8 @@ def _lemmas(key: str) -> frozenset[str]:
 
 @lru_cache(maxsize=50_000)
 def _frequency(key: str) -> float:
+    from wordfreq import zipf_frequency  # a tenth of a second to import: only when asked
+
     return float(zipf_frequency(key, "en"))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -21,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.bm25 import BM25Params
 from index.build import DEFAULT_PARAMS, build_snapshot
@@ -35,22 +36,17 @@ from index.corpus import (
 )
 from index.crashpoints import crash_point
 from index.database import BUSY_TIMEOUT_MS, Database, StorageError
+from index.dictionary_store import dictionary_identity, open_dictionary
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots
 from index.ding import DingEntries
-from index.embedding import (
-    EncodeReport,
-    adopt_cached,
-    cache_for,
-    encode_missing,
-    refresh_vectors,
-)
-from index.encoder import load_encoder
-from index.engine import Engine
 from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
-from index.lexicon_cache import dictionary_identity, open_dictionary
 from index.locks import ReindexBusyError
 from index.records import BuildInfo, Snapshot
 from index.store import IndexStore
+
+if TYPE_CHECKING:  # the reindex child imports this module: it needs neither
+    from index.embedding import EncodeReport
+    from index.engine import Engine
 
 Progress = Callable[[str, int, int], None]
 
@@ -212,6 +208,9 @@ def _child_build(
             await storage.write_build(snapshot, lambda d, t: progress("store", d, t), inputs)
         return diff_snapshots(previous, snapshot)
 
+    # A short-lived process that allocates millions of objects and frees them at exit:
+    # the cyclic collector would only walk them again and again (a tenth of the time).
+    gc.disable()
     try:
         snapshot = build_from_sources(sources, progress)
         diff = asyncio.run(store(snapshot))
@@ -261,6 +260,9 @@ def _child_encode(
 
     def progress(stage: str, done: int, total: int) -> None:
         queue.put(("progress", stage, done, total))
+
+    from index.embedding import cache_for, encode_missing
+    from index.encoder import load_encoder
 
     async def run() -> EncodeReport:
         encoder = load_encoder(encoder_spec)
@@ -370,6 +372,8 @@ async def reindex(
     is made from changed since the active build (same ``inputs_fingerprint``), nothing is
     rebuilt and the report says so (``unchanged``), unless ``force`` is given.
     """
+    from index.embedding import refresh_vectors
+
     began = time.perf_counter()
     require_article_files(sources.articles_dir)  # at once, not after starting the child
     warnings = tuple(w for w in [dictionary_warning(sources.dictionary_path)] if w)
@@ -410,6 +414,8 @@ async def encode_and_refresh(
 ) -> EncodeReport | None:
     """Encode what the active build lacks (in a child) while ``engine`` keeps answering,
     taking up the vectors batch by batch; None when ``engine`` has no encoder."""
+    from index.embedding import adopt_cached, cache_for, refresh_vectors
+
     if engine.encoder is None:
         return None
     await adopt_cached(storage, engine, cache_for(cache_path))

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from bot.settings import Settings
 from index.build import build_snapshot
 from index.corpus import Article, load_articles
+from index.dictionary_store import open_dictionary
 from index.ding import DING_DEFAULT_PATH, DingEntries
 from index.engine import Engine
 from index.lexicon import default_glossary
-from index.lexicon_cache import open_dictionary
 from index.records import Snapshot
 from tests.support import postgres as postgres_support
 from tests.support.postgres import PostgresServer

@@ -1,4 +1,5 @@
-"""The reindex caches: the dictionary store and compiled lexicons (index/lexicon_cache.py).
+"""The reindex caches: the dictionary store and compiled lexicons
+(index/dictionary_store.py, index/lexicon_cache.py).
 
 The store must give exactly what the parsed dictionary gives, and a lexicon compiled from
 the store's entries for a vocabulary must equal one compiled from the whole dictionary;
@@ -17,16 +18,10 @@ from index.analysis import GermanAnalyzer
 from index.artifacts import HEADER_SIZE
 from index.build import build_snapshot
 from index.corpus import Article, parse_article
+from index.dictionary_store import STORE_FORMAT, StoredDictionary, open_dictionary, store_bytes
 from index.ding import DingEntries, parse_ding
 from index.lexicon import Lexicon, default_glossary
-from index.lexicon_cache import (
-    LEXICON_CACHE_FORMAT,
-    STORE_FORMAT,
-    StoredDictionary,
-    cached_lexicon,
-    open_dictionary,
-    store_bytes,
-)
+from index.lexicon_cache import LEXICON_CACHE_FORMAT, cached_lexicon
 from tests.conftest import DATA
 
 SAMPLE = DATA / "ding-sample.txt"
@@ -48,6 +43,10 @@ def comparable(lexicon: Lexicon) -> dict[str, object]:
     return {
         "translations": lexicon.translations,
         "order": list(lexicon.translations),
+        "classes": lexicon.classes,
+        "hop_keys": lexicon.hop_keys,
+        "lemmas": lexicon.lemmas,
+        "compound_parts": lexicon.compound_parts,
         "glossary": lexicon.glossary,
         "english_words": lexicon.english_words,
         "german_words": lexicon.german_words,
@@ -78,7 +77,9 @@ def test_a_lexicon_from_the_store_equals_one_from_the_whole_dictionary(
     holds as long as compiling keeps only translations whose German side occurs in the
     index. A change to ``compile_lexicon`` that breaks that fails here."""
     rome = parse_article(
-        "rom", "---\ntitle: Rom\n---\nDie Luftverteidigung verpflichtet sich zu Zusagen.\n"
+        "rom",
+        "---\ntitle: Rom\n---\n"
+        "Die Luftverteidigung verpflichtet sich zu Zusagen. Ein Waffenstillstand gilt.\n",
     )
     for articles in (seed_articles, [*seed_articles, rome], [rome]):
         whole = build_snapshot(articles, parsed, default_glossary())
@@ -86,6 +87,7 @@ def test_a_lexicon_from_the_store_equals_one_from_the_whole_dictionary(
         assert comparable(from_store.lexicon) == comparable(whole.lexicon)
         assert from_store.bm25.terms == whole.bm25.terms  # same analysis (compound splits)
     assert whole.lexicon.translations, "the sample must meet the vocabulary"
+    assert whole.lexicon.hop_keys and whole.lexicon.classes and whole.lexicon.repair_english
 
 
 def test_open_dictionary_stores_once_and_rebuilds_a_damaged_store(tmp_path: Path) -> None:
