@@ -37,8 +37,9 @@ async def main() -> int:
         settings = load_settings(None).model_copy(
             update={"articles_dir": XQUAD / "articles", "database_path": Path(tmp) / "x.db"}
         )
-        storage, engine = await open_engine(settings)
-        await storage.close()
+        opened = await open_engine(settings)
+        await opened.close()
+        engine = opened.engine
     sets = {name: load_questions(XQUAD / f"{name}.jsonl") for name in ("en-answer", "de-answer")}
     base = engine.config
     for value in values:
@@ -48,7 +49,10 @@ async def main() -> int:
             report = evaluate(engine, questions)
             firsts = [o.answer.results[0].quote for o in report.outcomes if o.answer.results]
             mean = sum(map(len, firsts)) / max(len(firsts), 1)
-            cells.append(f"{name} quote@1 {report.quote_at_1:.3f} ({mean:.0f} chars)")
+            cells.append(
+                f"{name} hit@1 {report.hit_at_1:.3f} quote@1 {report.quote_at_1:.3f} "
+                f"({mean:.0f} chars)"
+            )
         print(f"{args.field} {value:5.3f}  " + " · ".join(cells), flush=True)
     return 0
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.backends import open_database
 from index.crashpoints import CRASH_ENV
 from index.records import Snapshot
-from index.store import IndexStore
+from index.store import _WRITE_CHUNK, IndexStore
 from tests.bot.botfixtures import (
     ANSWER_TIMEOUT,
     ITALY_QUESTION,
@@ -160,6 +161,7 @@ async def test_a_postgres_restart_while_the_bot_runs_costs_only_the_log(
 
 KILLED_AT = {  # where the kill lands: which build serves afterwards
     "after_parse": "old",  # the reindex child dies; the parent reports it
+    "mid_write": "old",  # the child dies with some passage chunks of the build committed
     "before_activation": "old",  # the process holding the lock dies
     "after_activation": "new",
 }
@@ -182,6 +184,8 @@ async def test_a_killed_reindex_on_postgres_leaves_a_build_serving_and_the_lock_
     articles = tmp_path / "articles"
     shutil.copytree(SEEDS, articles)
     (articles / "gipfel-rom.txt").write_text(ROME_ARTICLE, encoding="utf-8")
+    if point == "mid_write":  # more passages than one write chunk (index/store.py)
+        write_corpus(synthetic_articles(_WRITE_CHUNK + 500, SEEDS, seed=3), articles)
 
     def cli_reindex(**settings: str) -> Run:
         return run_bot(
@@ -193,7 +197,7 @@ async def test_a_killed_reindex_on_postgres_leaves_a_build_serving_and_the_lock_
         )
 
     killed = await asyncio.to_thread(cli_reindex, **{CRASH_ENV: point})
-    if point == "after_parse":
+    if point in ("after_parse", "mid_write"):  # the child died: the parent says so
         assert killed.returncode == 1 and "error:" in killed.stderr, killed.stderr
     else:
         assert killed.returncode == -signal.SIGKILL, killed.stderr
