@@ -1,38 +1,38 @@
-"""simplemma's German dictionary as a SQLite file in ``CACHE_DIR``, so that a reindex does
-not decode it again.
+"""simplemma's German dictionary as a file in ``CACHE_DIR``, so that a reindex does not
+decode it again.
 
 simplemma keeps its dictionaries lzma-compressed and front-coded; decoding the German one
 takes two to three seconds, every process, before the first word is lemmatised. A reindex
 that adds one article lemmatises a few thousand words, so that decoding was most of its
-time. Here the dictionary is decoded once into ``lemmas-<key>.sqlite3`` (keyed by
-simplemma's version and this file's format) and then looked up word by word, through
-simplemma's own ``DictionaryFactory`` interface: its strategies (rules, affixes, prefixes)
-run unchanged, only their dictionary is read from the file, so the lemmas are the same
+time. Here the dictionary is decoded once into ``lemmas-<key>.bin`` (keyed by simplemma's
+version and this file's format): its words sorted, with their lemmas, as flat arrays that
+load in milliseconds and are searched by bisection. It is read through simplemma's own
+``DictionaryFactory`` interface: its strategies (rules, affixes, prefixes) run unchanged,
+only their dictionary comes from the file, so the lemmas are the same
 (tests/index/test_lemma_dictionary.py checks it).
 
-The file is written to a temporary name and renamed into place, so a kill leaves either no
-file or a whole one. Without a cache directory, or when the file cannot be made or read,
+The file is written atomically with a checksum (``index.cache_files``): a damaged one reads
+as missing and is made again. Without a cache directory, or when the file cannot be made,
 simplemma's own dictionary serves: slower, never different.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import sqlite3
-import threading
+import pickle
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import TypeVar, overload
 
-from index.cache_files import digest, prune
+from index.artifacts import ArtifactFormat
+from index.cache_files import digest, prune, read_checked, write_atomic
 
 # simplemma is imported where it is used: importing it compiles hundreds of patterns, and
 # only builds lemmatise (answering uses the lemmas its build stored).
 
-FORMAT = 1
+FORMAT = ArtifactFormat("lemma dictionary", b"NBLD", 1)
 LANG = "de"
 KEEP = 2  # files of other simplemma versions kept (worktrees on another version)
 
@@ -40,21 +40,33 @@ Lemmatize = Callable[[str], str]
 _T = TypeVar("_T")
 
 
-class SqliteMapping(Mapping[str, str]):
-    """A read-only ``str → str`` mapping over one table of a SQLite file, as simplemma's
-    strategies use their dictionaries (``get``, mostly missing words)."""
+class SortedMapping(Mapping[str, str]):
+    """A read-only ``str → str`` mapping over sorted UTF-8 keys and their values, each a
+    flat byte string cut by an offsets array; looked up by bisection, as simplemma's
+    strategies use their dictionaries (``get``, mostly for missing words)."""
 
-    def __init__(self, path: Path) -> None:
-        # Read-only and immutable: no locking, no journal, safe to share across threads.
-        uri = f"file:{path}?mode=ro&immutable=1"
-        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lock = threading.Lock()
-        (self._len,) = self._db.execute("SELECT count(*) FROM lemmas").fetchone()
+    def __init__(self, keys: bytes, key_ptr: bytes, values: bytes, value_ptr: bytes) -> None:
+        self._keys, self._values = keys, values
+        self._key_ptr, self._value_ptr = array("I"), array("I")
+        self._key_ptr.frombytes(key_ptr)
+        self._value_ptr.frombytes(value_ptr)
+        self._len = len(self._key_ptr) - 1
+
+    def _key(self, i: int) -> bytes:
+        return self._keys[self._key_ptr[i] : self._key_ptr[i + 1]]
 
     def _lookup(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT lemma FROM lemmas WHERE word = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        wanted = key.encode("utf-8")
+        lo, hi = 0, self._len
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._key(mid) < wanted:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == self._len or self._key(lo) != wanted:
+            return None
+        return self._values[self._value_ptr[lo] : self._value_ptr[lo + 1]].decode("utf-8")
 
     def __getitem__(self, key: str) -> str:
         if (value := self._lookup(key)) is None:
@@ -70,52 +82,62 @@ class SqliteMapping(Mapping[str, str]):
         return default if value is None else value
 
     def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            words = [w for (w,) in self._db.execute("SELECT word FROM lemmas ORDER BY word")]
-        return iter(words)
+        return (self._key(i).decode("utf-8") for i in range(self._len))
 
     def __len__(self) -> int:
-        return int(self._len)
+        return self._len
 
 
 class _FileFactory:
     """simplemma's ``DictionaryFactory`` protocol, serving the file."""
 
-    def __init__(self, mapping: SqliteMapping) -> None:
+    def __init__(self, mapping: SortedMapping) -> None:
         self._mapping = mapping
 
-    def get_dictionary(self, lang: str) -> SqliteMapping:
+    def get_dictionary(self, lang: str) -> SortedMapping:
         if lang != LANG:
             raise ValueError(f"only {LANG!r} is stored, not {lang!r}")
         return self._mapping
 
 
 def dictionary_file(cache_dir: Path) -> Path:
-    key = digest(f"format={FORMAT}", f"simplemma={version('simplemma')}", f"lang={LANG}")
-    return cache_dir / f"lemmas-{key}.sqlite3"
+    key = digest(f"format={FORMAT.version}", f"simplemma={version('simplemma')}", f"lang={LANG}")
+    return cache_dir / f"lemmas-{key}.bin"
 
 
-def _write(file: Path) -> None:
-    """Decode simplemma's dictionary into ``file`` (atomically: a temporary file, renamed)."""
-    from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
+def _payload() -> bytes:
+    """simplemma's German dictionary, decoded once, as ``SortedMapping``'s arrays."""
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        _load_dictionary_from_disk,  # the bytes → bytes dict itself (simplemma is pinned)
+    )
 
-    words = DEFAULT_DICTIONARY_FACTORY.get_dictionary(LANG)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
+    words = _load_dictionary_from_disk(LANG)
+    keys, values = sorted(words), []
+    key_ptr, value_ptr = array("I", [0]), array("I", [0])
+    for key in keys:
+        key_ptr.append(key_ptr[-1] + len(key))
+        values.append(words[key])
+        value_ptr.append(value_ptr[-1] + len(values[-1]))
+    parts = (b"".join(keys), key_ptr.tobytes(), b"".join(values), value_ptr.tobytes())
+    return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _mapping(cache_dir: Path) -> SortedMapping | None:
+    """The file's mapping, made first when it is missing or damaged (and then served from
+    memory, if the file cannot be written); None if it cannot be made at all."""
+    file = dictionary_file(cache_dir)
+    payload: bytes | memoryview | None = read_checked(file, FORMAT)
+    if payload is None:
+        try:
+            payload = _payload()
+        except Exception:  # simplemma changed inside: its own dictionary serves
+            return None
+        if write_atomic(file, payload, FORMAT):
+            prune(cache_dir, "lemmas-*.bin", KEEP)
     try:
-        with contextlib.closing(sqlite3.connect(temporary)) as db:
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.execute("CREATE TABLE lemmas (word TEXT PRIMARY KEY, lemma TEXT NOT NULL)")
-            db.executemany(
-                "INSERT INTO lemmas (word, lemma) VALUES (?, ?)",
-                sorted((w, words[w]) for w in words),
-            )
-            db.commit()
-        os.replace(temporary, file)
-    finally:
-        temporary.unlink(missing_ok=True)
+        return SortedMapping(*pickle.loads(payload))
+    except Exception:  # a cache fails no build
+        return None
 
 
 @functools.cache
@@ -129,15 +151,8 @@ def german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
     def plain(word: str) -> str:
         return str(simplemma.lemmatize(word, lang=LANG))
 
-    if cache_dir is None:
-        return plain
-    file = dictionary_file(cache_dir)
-    try:
-        if not file.is_file():
-            _write(file)
-            prune(cache_dir, "lemmas-*.sqlite3", KEEP)
-        mapping = SqliteMapping(file)
-    except (OSError, sqlite3.Error):  # a cache fails no build: simplemma's own serves
+    mapping = _mapping(cache_dir) if cache_dir is not None else None
+    if mapping is None:
         return plain
     lemmatizer = simplemma.Lemmatizer(
         lemmatization_strategy=DefaultStrategy(dictionary_factory=_FileFactory(mapping))

@@ -56,7 +56,6 @@ STORAGE_LAYERS = (
     REPO / "index" / "schema.py",  # the search index's migrations
     REPO / "index" / "store.py",  # the search index
     REPO / "index" / "vector_cache.py",  # the machine-wide embedding cache
-    REPO / "index" / "lemma_dictionary.py",  # simplemma's dictionary as a file (a cache)
     REPO / "bot" / "schema.py",  # the bot state's migrations
     REPO / "bot" / "state.py",  # the bot's state
 )

@@ -11,7 +11,7 @@ import simplemma
 from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
 
 from index import lemma_dictionary
-from index.lemma_dictionary import SqliteMapping, dictionary_file, german_lemmatizer
+from index.lemma_dictionary import SortedMapping, _mapping, dictionary_file, german_lemmatizer
 
 from ..conftest import cache_dir
 
@@ -45,9 +45,9 @@ def test_the_file_gives_simplemma_s_lemmas(from_file: lemma_dictionary.Lemmatize
 def test_the_file_is_made_once_and_holds_the_whole_dictionary(
     from_file: lemma_dictionary.Lemmatize,
 ) -> None:
-    file = dictionary_file(cache_dir())
-    assert file.is_file()
-    mapping = SqliteMapping(file)
+    assert dictionary_file(cache_dir()).is_file()
+    mapping = _mapping(cache_dir())
+    assert isinstance(mapping, SortedMapping)
     assert len(mapping) == len(DEFAULT_DICTIONARY_FACTORY.get_dictionary("de"))
     assert mapping.get("zugesagt") == DEFAULT_DICTIONARY_FACTORY.get_dictionary("de")["zugesagt"]
     assert mapping.get("no such word", "none") == "none"
@@ -55,12 +55,13 @@ def test_the_file_is_made_once_and_holds_the_whole_dictionary(
         mapping["no such word"]
 
 
-def test_an_unusable_file_falls_back_to_simplemma(tmp_path: Path) -> None:
+def test_a_damaged_file_is_made_again_and_no_directory_costs_only_time(tmp_path: Path) -> None:
     damaged = tmp_path / "damaged"
     damaged.mkdir()
-    dictionary_file(damaged).write_bytes(b"not a database, cut short by a full disk")
+    dictionary_file(damaged).write_bytes(b"NBLD cut short by a full disk")
     lemmatize = german_lemmatizer(damaged)
     assert lemmatize("zugesagt") == simplemma.lemmatize("zugesagt", lang="de")
+    assert isinstance(_mapping(damaged), SortedMapping)  # made again, whole
 
     not_a_directory = tmp_path / "a file"
     not_a_directory.write_text("x")
