@@ -257,7 +257,7 @@ async def test_two_bot_processes_on_one_database_each_answer_their_shard(
         log = process.log()
         assert f"this process runs shard {shard} of 2" in log
         assert "Traceback" not in log and " ERROR " not in log, log
-        assert process.returncode == 130  # stopped by SIGTERM, as by Ctrl-C
+        assert process.returncode == 130, process.log()  # stopped by SIGTERM, as by Ctrl-C
 
 
 async def test_a_bot_process_that_cannot_start_fails_at_once_with_its_log(
