@@ -1,11 +1,21 @@
 """What the benchmark commands measure alike: a percentile of samples, and the memory of this
-process as Linux reports it."""
+process as Linux reports it; and how the small ones report their figures."""
 
 from __future__ import annotations
 
+import json
 import resource
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+
+def report(figures: Mapping[str, object], json_path: Path | None) -> None:
+    """Print ``figures`` a line each and, with ``json_path``, write them there too."""
+    width = max(map(len, figures), default=0) + 2
+    for name, value in figures.items():
+        print(f"{name:{width}}{value}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(dict(figures), indent=2) + "\n", encoding="utf-8")
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.bench import postgres_figures
+from benchmarks.measure import report
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.ding import DING_DEFAULT_PATH
 from index.pipeline import Sources, build_from_sources
@@ -53,10 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with postgres_support.running() as server:
             figures = asyncio.run(postgres_figures(snapshot, sqlite_db, server.fresh_schema()))
     result = {"passages": len(snapshot.passages), "build_s": round(built, 1), **figures}
-    for name, value in result.items():
-        print(f"{name:18} {value}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    report(result, args.json)
     return 0
 
 

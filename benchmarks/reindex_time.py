@@ -13,7 +13,6 @@ makes them when they are missing.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -24,6 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.measure import report
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.corpus import load_articles
 
@@ -94,10 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     figures = measure(args.seeds, args.cache_dir, max(args.trials, 1))
-    for name, value in figures.items():
-        print(f"{name:24} {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    report(figures, args.json)
     return 0
 
 
