@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lemminflect import getAllLemmas
-
+from index.english import english_lemmas
 from index.text import fold, tokenize
 from index.wordset import WordSet
 
@@ -108,7 +107,7 @@ def english_lemma_keys(words: Sequence[str], pos: str | None = None) -> list[str
         word = words[i]
         if not word.isalpha():
             continue
-        lemmas = getAllLemmas(word.lower())
+        lemmas = english_lemmas(word.lower())
         for upos, forms in lemmas.items():
             if pos is not None and upos != pos:
                 continue

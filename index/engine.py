@@ -417,9 +417,7 @@ class Engine:
         cfg = self.config
         return best_quote(
             snap.articles[passage.article_id].text,
-            passage.start,
-            passage.end,
-            snap.terms_of,
+            snap.words_of(pid),
             concept_terms,
             weights,
             cfg.short_sentence,
@@ -467,11 +465,7 @@ class Engine:
                 if question:
                     query = snap.builder.build(question)
                     marks = passage_highlights(
-                        article.text,
-                        passage.start,
-                        passage.end,
-                        snap.terms_of,
-                        [_term_boosts(c) for c in query.concepts],
+                        snap.words_of(pid), [_term_boosts(c) for c in query.concepts]
                     )
                 return article, passage, marks
         raise KeyError(f"{article_id} has no paragraph {ordinal}")

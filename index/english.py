@@ -8,12 +8,21 @@ that can be a noun or a verb, "promise", is read by the word before it).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
-from lemminflect import getAllLemmas
+from lemminflect import getAllLemmas as _lemminflect_lemmas
 
 from index.analysis import load_words
 from index.text import Token
+
+
+@lru_cache(maxsize=1 << 16)
+def english_lemmas(word: str) -> Mapping[str, tuple[str, ...]]:
+    """lemminflect's lemmas of ``word`` by part of speech, looked up once per word (its own
+    lookup deep-copies a table each time). Read-only: the result is shared."""
+    return {pos: tuple(forms) for pos, forms in _lemminflect_lemmas(word).items()}
+
 
 _POSSESSIVE_RE = re.compile(r"(?<=\w)(?:['’]s|s['’])$|(?<=\w)['’]$")
 _UPOS_CLASS = {"VERB": "v", "AUX": "v", "NOUN": "n", "ADJ": "a", "ADV": "a"}
@@ -40,7 +49,7 @@ def english_classes(words: Sequence[str]) -> list[str | None]:
     verb_seen = False
     for i, word in enumerate(words):
         lower = word.lower()
-        classes = {c for u in getAllLemmas(lower) if (c := _UPOS_CLASS.get(u))}
+        classes = {c for u in english_lemmas(lower) if (c := _UPOS_CLASS.get(u))}
         prev = words[i - 1].lower() if i else ""
         cls: str | None = None
         if len(classes) == 1:
@@ -78,7 +87,7 @@ def country_us(tokens: list[Token]) -> list[Token]:
             continue
         prev = tokens[i - 1].surface.lower() if i else ""
         nxt = tokens[i + 1].surface.lower() if i + 1 < len(tokens) else ""
-        nxt_classes = set(getAllLemmas(nxt)) if nxt else set()
+        nxt_classes = set(english_lemmas(nxt)) if nxt else set()
         if prev == "the" or "NOUN" in nxt_classes:
             out[i] = Token("US", tok.start, tok.end)
     return out

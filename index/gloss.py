@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lemminflect import getAllLemmas
-
 from index.analysis import GERMAN_STOPWORDS, GermanAnalyzer
 from index.ding import english_key, english_lemma_keys
+from index.english import english_lemmas
 from index.lexicon import Lexicon
 from index.query import Concept
 from index.text import WORD_RE, fold
@@ -142,7 +141,7 @@ def _lemmas(key: str) -> frozenset[str]:
     """Other dictionary forms of a one-word key ("pledged" → {"pledge"})."""
     if " " in key:
         return frozenset()
-    forms = {f for group in getAllLemmas(key).values() for f in group}
+    forms = {f for group in english_lemmas(key).values() for f in group}
     return frozenset(forms - {key})
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lemminflect import getAllLemmas
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 from rapidfuzz.process import extract, extractOne
@@ -29,7 +28,7 @@ from index.analysis import (
 )
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
-from index.english import country_us, english_classes, strip_possessive
+from index.english import country_us, english_classes, english_lemmas, strip_possessive
 from index.lexicon import GlossaryEntry, Lexicon, variant_matcher
 from index.text import Token, clean_question, fold, tokenize
 
@@ -244,7 +243,7 @@ class QueryBuilder:
             return []
         # A German function word inside an English question ("… Und was sagten die …")
         # is no topic, unless it is an English word too.
-        if language == "en" and is_de_stop and not getAllLemmas(folded):
+        if language == "en" and is_de_stop and not english_lemmas(folded):
             return []
         if len(folded) < 2 and not folded.isdigit():
             return []

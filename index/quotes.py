@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.text import Token, sentence_spans, tokenize
@@ -23,22 +23,44 @@ class QuoteSpan:
 ConceptTerms = Mapping[str, float]  # a concept's index terms and their boosts
 
 
+@dataclass(frozen=True, slots=True)
+class PassageWords:
+    """A passage's sentences and its words with their index terms: what every quote of the
+    passage needs, worked out once per passage instead of once per question."""
+
+    spans: tuple[tuple[int, int], ...]  # the sentences, absolute offsets
+    words: tuple[tuple[Token, tuple[str, ...]], ...]  # words that have index terms
+
+
+def passage_words(
+    text: str, start: int, end: int, terms_of: Callable[[str], Sequence[str]]
+) -> PassageWords:
+    """``text[start:end]``'s sentences and indexed words."""
+    spans = tuple(sentence_spans(text, start, end) or [(start, end)])
+    words = []
+    for tok in tokenize(text[start:end], start):
+        terms = tuple(terms_of(tok.surface))
+        if terms:
+            words.append((tok, terms))
+    return PassageWords(spans, tuple(words))
+
+
 def token_concepts(
-    tokens: Sequence[Token],
-    terms_of: Callable[[str], Sequence[str]],
-    concepts: Sequence[ConceptTerms],
+    words: Iterable[tuple[Token, Sequence[str]]], concepts: Sequence[ConceptTerms]
 ) -> list[tuple[Token, dict[int, float]]]:
-    """For each matching token, the concepts it carries and the boost of the term."""
+    """For each word that carries a concept, the concepts and the best boost of each."""
+    owners: dict[str, list[tuple[int, float]]] = {}
+    for i, concept in enumerate(concepts):
+        for term, boost in concept.items():
+            owners.setdefault(term, []).append((i, boost))
     out: list[tuple[Token, dict[int, float]]] = []
-    for tok in tokens:
-        terms = terms_of(tok.surface)
-        if not terms:
-            continue
-        hit = {
-            i: max(c[t] for t in terms if t in c)
-            for i, c in enumerate(concepts)
-            if any(t in c for t in terms)
-        }
+    for tok, terms in words:
+        hit: dict[int, float] = {}
+        for term in terms:
+            for i, boost in owners.get(term, ()):
+                best = hit.get(i)
+                if best is None or boost > best:
+                    hit[i] = boost
         if hit:
             out.append((tok, hit))
     return out
@@ -46,9 +68,7 @@ def token_concepts(
 
 def best_quote(
     text: str,
-    start: int,
-    end: int,
-    terms_of: Callable[[str], Sequence[str]],
+    layout: PassageWords,
     concepts: Sequence[ConceptTerms],
     weights: Sequence[float],
     short_sentence: int = 70,
@@ -56,7 +76,8 @@ def best_quote(
     similarity_weight: float = 0.0,
     neighbour_gap: float = -1.0,
 ) -> QuoteSpan:
-    """The best one or two consecutive sentences of ``text[start:end]`` for the concepts.
+    """The best one or two consecutive sentences of a passage of ``text`` (its ``layout``)
+    for the concepts.
 
     A sentence scores the summed weight of the distinct concepts it matches; with
     ``similarity`` (each sentence's cosine to the question, NaN where unknown) it also
@@ -67,8 +88,8 @@ def best_quote(
     the neighbour is within ``neighbour_gap`` of the best sentence's cosine: it then likely
     carries part of the answer too.
     """
-    spans = sentence_spans(text, start, end) or [(start, end)]
-    matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
+    spans = layout.spans
+    matches = token_concepts(layout.words, concepts)
 
     def concepts_in(a: int, b: int) -> dict[int, float]:
         found: dict[int, float] = {}
@@ -114,12 +135,7 @@ def best_quote(
 
 
 def passage_highlights(
-    text: str,
-    start: int,
-    end: int,
-    terms_of: Callable[[str], Sequence[str]],
-    concepts: Sequence[ConceptTerms],
+    layout: PassageWords, concepts: Sequence[ConceptTerms]
 ) -> tuple[tuple[int, int], ...]:
     """Spans of all matched words in the passage (for "show source")."""
-    matches = token_concepts(tokenize(text[start:end], start), terms_of, concepts)
-    return tuple((tok.start, tok.end) for tok, _ in matches)
+    return tuple((tok.start, tok.end) for tok, _ in token_concepts(layout.words, concepts))

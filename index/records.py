@@ -21,7 +21,10 @@ from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.lexicon import Lexicon
 from index.query import QueryBuilder
+from index.quotes import PassageWords, passage_words
 from index.text import fold
+
+PASSAGE_WORDS_KEPT = 20_000  # passages whose words a snapshot keeps worked out (~40 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ class Snapshot:
     lexicon: Lexicon
     builder: QueryBuilder = field(init=False)
     analyzer: GermanAnalyzer = field(init=False)
+    # Each passage's sentences and indexed words, as questions first need them (bounded).
+    _words: dict[int, PassageWords] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         vocab = self.bm25.vocabulary
@@ -144,6 +149,18 @@ class Snapshot:
 
     def text_of(self, passage: IndexedPassage) -> str:
         return self.articles[passage.article_id].text[passage.start : passage.end]
+
+    def words_of(self, pid: int) -> PassageWords:
+        """Passage ``pid``'s sentences and its words with their index terms."""
+        words = self._words.get(pid)
+        if words is None:
+            passage = self.passages[pid]
+            text = self.articles[passage.article_id].text
+            words = passage_words(text, passage.start, passage.end, self.terms_of)
+            if len(self._words) >= PASSAGE_WORDS_KEPT:
+                self._words.clear()
+            self._words[pid] = words
+        return words
 
     def terms_of(self, surface: str) -> tuple[str, ...]:
         """A word's term and its compound parts' terms, as the index saw them."""
