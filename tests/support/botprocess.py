@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import faulthandler
 import os
 import signal
 import sys
@@ -44,6 +45,7 @@ from tests.support.standin import DiscordStandIn, Session
 # two seconds and stops in well under one).
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0
+DUMP_STACKS = signal.SIGUSR1  # the process writes every thread's stack into its log
 _PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
 
 
@@ -87,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", nargs="*", default=["start"], help="bot command (start)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_as_ctrl_c)
+    faulthandler.register(DUMP_STACKS, all_threads=True)  # a hung stop shows where it hangs
     _end_with_the_parent(os.getppid())
     point_discord_at(args.api, args.gateway)
     from bot.cli import main as bot_main
@@ -201,13 +204,18 @@ async def _wait_until_ready(
 
 
 async def _stop(process: asyncio.subprocess.Process, timeout: float) -> None:
-    """SIGTERM, then SIGKILL if it has not ended after ``timeout``; wait for its end."""
+    """SIGTERM, then SIGKILL if it has not ended after ``timeout``; wait for its end. One
+    that hangs first writes its threads' stacks into its log."""
     if process.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), timeout)
         except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(DUMP_STACKS)
+            with contextlib.suppress(TimeoutError):  # the dump is written at once, in C
+                await asyncio.wait_for(process.wait(), 5)
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
