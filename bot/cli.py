@@ -36,7 +36,7 @@ from index.database import StorageError
 from index.embedding import semantic_line
 from index.encoder import try_load_encoder
 from index.engine import Engine
-from index.evaluation import EvalQuestion, evaluate, load_questions
+from index.evaluation import AskedBefore, EvalQuestion, evaluate, load_questions
 from index.records import Answer, understood_line
 from index.text import clean_question
 
@@ -167,8 +167,9 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
         rankings = [args.ranking]
     else:  # the product's ranking last, so its detail is what stays on screen
         rankings = ["lexical", "dense", "hybrid"] if engine.dense is not None else ["lexical"]
+    asked: AskedBefore = {}  # files that share questions ask each once
     reports = [
-        (path, ranking, evaluate(engine, questions, ranking))
+        (path, ranking, evaluate(engine, questions, ranking, asked=asked))
         for path, questions in question_sets
         for ranking in rankings
     ]

@@ -153,20 +153,32 @@ def first_hit(answer: Answer, expect_any: Iterable[str]) -> int | None:
     return None
 
 
+# (question, ranking, abstain) → the answer given: see ``evaluate``.
+AskedBefore = dict[tuple[str, str, bool], Answer]
+
+
 def evaluate(
     engine: Engine,
     questions: Iterable[EvalQuestion],
     ranking: str = "hybrid",
     abstain: bool = True,
+    asked: AskedBefore | None = None,
 ) -> EvalReport:
     """Ask every question; answerable ones are scored on the top ``EVAL_DEPTH`` results.
 
     ``ranking`` is the engine's ("hybrid", "lexical" or "dense"); without ``abstain``
     every question is answered (what ``scripts/calibrate.py`` fits the abstention on).
+    Sets that share questions (xquad-dev's paragraph and answer files) can share
+    ``asked``, a dict of the answers given so far: each question is then asked once.
     """
     report = EvalReport()
     for q in questions:
-        answer = engine.answer(q.question, k=EVAL_DEPTH, abstain=abstain, ranking=ranking)
+        key = (q.question, ranking, abstain)
+        answer = asked.get(key) if asked is not None else None
+        if answer is None:
+            answer = engine.answer(q.question, k=EVAL_DEPTH, abstain=abstain, ranking=ranking)
+            if asked is not None:
+                asked[key] = answer
         rank = first_hit(answer, q.expect_any) if answer.answered else None
         quote_hit = bool(
             answer.answered

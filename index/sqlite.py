@@ -113,9 +113,14 @@ class SqliteDatabase(Database):
             await conn.execute("PRAGMA foreign_keys = ON")
             await (await conn.execute("PRAGMA journal_mode = WAL")).fetchone()
             await conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            await conn.close()
-            raise database.unusable(exc) from exc
+        except BaseException as exc:
+            # Cancelled here too: an unclosed connection's (non-daemon) thread would keep
+            # the process from exiting.
+            with contextlib.suppress(Exception):
+                await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise database.unusable(exc) from exc
+            raise
         return database
 
     async def close(self) -> None:
