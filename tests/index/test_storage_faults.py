@@ -268,7 +268,7 @@ def test_reindex_on_a_full_disk_fails_in_one_line_and_keeps_the_old_index(
     before = ask_json(database)
     assert before["answered"] is True
     corpus = tmp_path / "corpus"
-    write_corpus(synthetic_articles(2_000, SEEDS), corpus)
+    write_corpus(synthetic_articles(300, SEEDS), corpus)
 
     limit = database.stat().st_size + 64 * 1024  # far less than the new build needs
 
