@@ -424,6 +424,7 @@ class Engine:
             similarity,
             cfg.quote_similarity,
             cfg.neighbour_gap,
+            cfg.antecedent,
         )
 
     def _result(

@@ -22,6 +22,23 @@ class QuoteSpan:
 
 ConceptTerms = Mapping[str, float]  # a concept's index terms and their boosts
 
+# German words that, opening a sentence, point back at the one before: third-person
+# personal and possessive pronouns, demonstratives, pronominal adverbs (closed classes of
+# the grammar, STTS PPER, PPOSAT, PDS/PDAT, PROAV). "Es" and the articles are left out:
+# most often they refer to nothing ("Es gibt …", "Die Stadt …").
+REFERRING_OPENERS = frozenset(
+    """er sie ihm ihn ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer
+    ihres dies diese dieser dieses diesen diesem solche solcher solches solchen jene jener
+    jenes jenen dabei damit dadurch dafür dagegen daher darauf daraufhin daraus darin
+    darüber darunter davon dazu danach davor deshalb deswegen dort""".split()  # noqa: SIM905
+)
+
+
+def opens_with_reference(sentence: str) -> bool:
+    """Whether ``sentence`` begins with a word that refers to the sentence before."""
+    first = sentence.lstrip(" \t\n\"'„“‚‘»«(").split(maxsplit=1)
+    return bool(first) and first[0].rstrip(",;:").lower() in REFERRING_OPENERS
+
 
 @dataclass(frozen=True, slots=True)
 class PassageWords:
@@ -75,6 +92,7 @@ def best_quote(
     similarity: Sequence[float] | None = None,
     similarity_weight: float = 0.0,
     neighbour_gap: float = -1.0,
+    antecedent: bool = False,
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of a passage of ``text`` (its ``layout``)
     for the concepts.
@@ -86,7 +104,9 @@ def best_quote(
     when that adds a concept the sentence lacks, when the sentence alone is shorter than
     ``short_sentence`` characters, or (with ``similarity`` and ``neighbour_gap`` ≥ 0) when
     the neighbour is within ``neighbour_gap`` of the best sentence's cosine: it then likely
-    carries part of the answer too.
+    carries part of the answer too. With ``antecedent``, a best sentence that opens with a
+    word referring back ("Er …", "Dabei …") takes the sentence before, unless the next
+    one adds more concepts: the quote then says who or what it is about.
     """
     spans = layout.spans
     matches = token_concepts(layout.words, concepts)
@@ -120,6 +140,13 @@ def best_quote(
         near = [i for i in neighbours if similarity[i] >= max(known) - neighbour_gap]
         if near:
             extra, short = max(near, key=lambda i: similarity[i]), True
+    if (
+        antecedent
+        and best > 0
+        and gains[best - 1] >= gains.get(best + 1, 0.0)
+        and opens_with_reference(text[spans[best][0] : spans[best][1]])
+    ):
+        extra, short = best - 1, True
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])
