@@ -33,8 +33,11 @@ run: $(STAMP) dictionary
 # pytest exit 5 means "no tests collected": that is a failure, not a pass. The ci profile
 # runs every property on the same 400 derandomized examples, so a failure reproduces.
 # The tests run on every core (pytest-xdist), a file per worker at a time (its fixtures are
-# built once); `long` tests (the benchmark's smoke run) run in `make test-long`.
+# built once); `long` tests (the benchmark's smoke run) run in `make test-long`. The suite
+# starts a few hundred Python processes (CLIs, bots, reindex children): their bytecode is
+# compiled first, once, since PYTHONDONTWRITEBYTECODE would have each compile it again.
 test: $(STAMP) dictionary
+	@$(PY) -m compileall -q bot index benchmarks tests >/dev/null  # bytecode for every test process
 	@$(PY) -m pytest -q --hypothesis-profile=ci -n auto --dist loadfile -m "not long"; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status

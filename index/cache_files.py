@@ -5,16 +5,19 @@ header (``index.artifacts``: what it holds, in which version), then the CRC-32 o
 payload. A file cut short by a kill or a full disk, damaged otherwise, or written in
 another format reads as missing, and the caller rebuilds it: caching is an optimisation
 only, and a write that fails is no error either. ``digest`` makes the keys the files are
-named by.
+named by. ``building`` keeps two processes from making the same file at once (the bot and
+its reindex child, or parallel test workers, on a machine whose cache is still empty).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.artifacts import HEADER_SIZE, ArtifactFormat, ArtifactFormatError
@@ -57,6 +60,27 @@ def read_checked(path: Path, form: ArtifactFormat) -> memoryview | None:
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last
     return payload
+
+
+@contextlib.contextmanager
+def building(path: Path) -> Iterator[None]:
+    """Hold the lock on making ``path``: one process makes a cache file while the others
+    wait, then read what it wrote (check again inside). The lock is an advisory ``flock``
+    on ``path`` + ``.lock``, released by the kernel when its holder dies; where it cannot be
+    taken (a read-only directory), each process just makes the file itself."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def prune(directory: Path, pattern: str, keep: int) -> None:

@@ -34,7 +34,7 @@ import index.lexicon
 import index.text
 from index.analysis import GermanAnalyzer, german_lemmas, part_stems
 from index.artifacts import ArtifactFormat
-from index.cache_files import digest, prune, read_checked, write_atomic
+from index.cache_files import building, digest, prune, read_checked, write_atomic
 from index.ding import DingEntries, KeySenses, WordList, english_key, load_ding, one_word_senses
 from index.wordset import WordSet
 
@@ -438,23 +438,44 @@ def open_dictionary(
     identity = dictionary_identity(path)
     version = f"{STORE_FORMAT.name}-{STORE_FORMAT.version}"
     key = digest(version, identity, code_digest(), str(marshal.version))
-    file = cache_dir / f"dictionary-{key}.bin" if cache_dir is not None else None
-    if file is not None and (payload := read_checked(file, STORE_FORMAT)) is not None:
+    if cache_dir is None:
+        return load_ding(path, cache_dir, _parsing(progress))
+    file = cache_dir / f"dictionary-{key}.bin"
+    stored = _stored(file, identity)
+    if stored is not None:
+        return stored
+    with building(file):  # another process making it (a cold cache): wait, then read it
+        return _stored(file, identity) or _make_store(path, cache_dir, file, identity, progress)
+
+
+def _stored(file: Path, identity: str) -> StoredDictionary | None:
+    payload = read_checked(file, STORE_FORMAT)
+    if payload is not None:
         with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
             return StoredDictionary(pickle.loads(payload), identity)
+    return None
 
-    # Parsing is about 80 % of the work, indexing the terms the rest.
+
+def _parsing(progress: Progress | None) -> Callable[[int, int], None]:
+    """Parsing is about 80 % of the work, indexing the terms the rest."""
+
     def parsing(done: int, total: int) -> None:
         if progress:
             progress("dictionary", done * 80 // total, 100)
+
+    return parsing
+
+
+def _make_store(
+    path: Path, cache_dir: Path, file: Path, identity: str, progress: Progress | None
+) -> DingEntries:
+    """Parse the dictionary (or read ``load_ding``'s pickle), index its terms, store it."""
 
     def indexing(done: int, total: int) -> None:
         if progress:
             progress("dictionary", 80 + done * 20 // max(total, 1), 100)
 
-    entries = load_ding(path, cache_dir, parsing)
-    if file is None:
-        return entries
+    entries = load_ding(path, cache_dir, _parsing(progress))
     made = store_bytes(entries, GermanAnalyzer(), indexing)
     if made is None:
         return entries

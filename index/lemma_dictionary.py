@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TypeVar, overload
 
 from index.artifacts import ArtifactFormat
-from index.cache_files import digest, prune, read_checked, write_atomic
+from index.cache_files import building, digest, prune, read_checked, write_atomic
 
 # simplemma is imported where it is used: importing it compiles hundreds of patterns, and
 # only builds lemmatise (answering uses the lemmas its build stored).
@@ -128,12 +128,15 @@ def _mapping(cache_dir: Path) -> SortedMapping | None:
     file = dictionary_file(cache_dir)
     payload: bytes | memoryview | None = read_checked(file, FORMAT)
     if payload is None:
-        try:
-            payload = _payload()
-        except Exception:  # simplemma changed inside: its own dictionary serves
-            return None
-        if write_atomic(file, payload, FORMAT):
-            prune(cache_dir, "lemmas-*.bin", KEEP)
+        with building(file):  # another process making it: wait, then read it
+            payload = read_checked(file, FORMAT)
+            if payload is None:
+                try:
+                    payload = _payload()
+                except Exception:  # simplemma changed inside: its own dictionary serves
+                    return None
+                if write_atomic(file, payload, FORMAT):
+                    prune(cache_dir, "lemmas-*.bin", KEEP)
     try:
         return SortedMapping(*pickle.loads(payload))
     except Exception:  # a cache fails no build

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from index.analysis import ANALYZER_VERSION
 from index.artifacts import ArtifactFormat
-from index.cache_files import digest, prune, read_checked, write_atomic
+from index.cache_files import building, digest, prune, read_checked, write_atomic
 from index.dictionary_store import StoredDictionary, code_digest
 from index.ding import DingEntries
 from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
@@ -117,13 +117,24 @@ def cached_lexicon(
         return compile()
     key = digest(*(f"{name}={value}" for name, value in sorted(inputs.items())))
     file = cache_dir / f"lexicon-{key}.pickle"
+    cached = _cached(file)
+    if cached is not None:
+        return cached
+    with building(file):  # another process compiling the same lexicon: wait, then read it
+        cached = _cached(file)
+        if cached is not None:
+            return cached
+        lexicon = compile()
+        blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
+        if write_atomic(file, blob, LEXICON_CACHE_FORMAT):
+            prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
+        return lexicon
+
+
+def _cached(file: Path) -> Lexicon | None:
     payload = read_checked(file, LEXICON_CACHE_FORMAT)
     if payload is not None:
         with contextlib.suppress(Exception):  # unreadable after all: a cache fails no build
             loaded: Lexicon = pickle.loads(payload)
             return loaded
-    lexicon = compile()
-    blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
-    if write_atomic(file, blob, LEXICON_CACHE_FORMAT):
-        prune(cache_dir, "lexicon-*.pickle", KEEP_LEXICONS)
-    return lexicon
+    return None

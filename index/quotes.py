@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.text import Token, sentence_spans, tokenize
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class PassageWords:
 
     spans: tuple[tuple[int, int], ...]  # the sentences, absolute offsets
     words: tuple[tuple[Token, tuple[str, ...]], ...]  # words that have index terms
+    where: Mapping[str, tuple[int, ...]]  # term → the positions in ``words`` that carry it
 
 
 def passage_words(
@@ -54,33 +58,31 @@ def passage_words(
 ) -> PassageWords:
     """``text[start:end]``'s sentences and indexed words."""
     spans = tuple(sentence_spans(text, start, end) or [(start, end)])
-    words = []
+    words: list[tuple[Token, tuple[str, ...]]] = []
+    where: dict[str, list[int]] = {}
     for tok in tokenize(text[start:end], start):
         terms = tuple(terms_of(tok.surface))
         if terms:
+            for term in set(terms):
+                where.setdefault(term, []).append(len(words))
             words.append((tok, terms))
-    return PassageWords(spans, tuple(words))
+    return PassageWords(spans, tuple(words), {t: tuple(at) for t, at in where.items()})
 
 
 def token_concepts(
-    words: Iterable[tuple[Token, Sequence[str]]], concepts: Sequence[ConceptTerms]
+    layout: PassageWords, concepts: Sequence[ConceptTerms]
 ) -> list[tuple[Token, dict[int, float]]]:
-    """For each word that carries a concept, the concepts and the best boost of each."""
-    owners: dict[str, list[tuple[int, float]]] = {}
+    """For each word that carries a concept, in text order, the concepts and the best
+    boost of each. Looks the question's terms up in the passage, not the other way round:
+    a question has a few dozen terms, a passage hundreds of words."""
+    hits: dict[int, dict[int, float]] = {}
     for i, concept in enumerate(concepts):
         for term, boost in concept.items():
-            owners.setdefault(term, []).append((i, boost))
-    out: list[tuple[Token, dict[int, float]]] = []
-    for tok, terms in words:
-        hit: dict[int, float] = {}
-        for term in terms:
-            for i, boost in owners.get(term, ()):
-                best = hit.get(i)
-                if best is None or boost > best:
+            for at in layout.where.get(term, ()):
+                hit = hits.setdefault(at, {})
+                if boost > hit.get(i, -1.0):
                     hit[i] = boost
-        if hit:
-            out.append((tok, hit))
-    return out
+    return [(layout.words[at][0], hits[at]) for at in sorted(hits)]
 
 
 def best_quote(
@@ -109,7 +111,7 @@ def best_quote(
     one adds more concepts: the quote then says who or what it is about.
     """
     spans = layout.spans
-    matches = token_concepts(layout.words, concepts)
+    matches = token_concepts(layout, concepts)
 
     def concepts_in(a: int, b: int) -> dict[int, float]:
         found: dict[int, float] = {}
@@ -155,7 +157,7 @@ def best_quote(
         (tok.start, tok.end) for tok, _ in matches if q_start <= tok.start and tok.end <= q_end
     )
     a, b = spans[best]
-    has_number = any(c.isdigit() for c in text[a:b])
+    has_number = _DIGIT.search(text, a, b) is not None
     return QuoteSpan(
         q_start, q_end, highlights, frozenset(found), value(per_sentence[best]), has_number
     )
@@ -165,4 +167,4 @@ def passage_highlights(
     layout: PassageWords, concepts: Sequence[ConceptTerms]
 ) -> tuple[tuple[int, int], ...]:
     """Spans of all matched words in the passage (for "show source")."""
-    return tuple((tok.start, tok.end) for tok, _ in token_concepts(layout.words, concepts))
+    return tuple((tok.start, tok.end) for tok, _ in token_concepts(layout, concepts))

@@ -8,8 +8,10 @@ a damaged cache file is rebuilt, never trusted.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 from index.analysis import GermanAnalyzer
 from index.artifacts import HEADER_SIZE
 from index.build import build_snapshot
+from index.cache_files import building, write_atomic
 from index.corpus import Article, parse_article
 from index.dictionary_store import STORE_FORMAT, StoredDictionary, open_dictionary, store_bytes
 from index.ding import DingEntries, parse_ding
@@ -177,3 +180,46 @@ def test_an_unusable_cache_directory_only_costs_time(tmp_path: Path) -> None:
     lexicon = Lexicon(translations={"peace": {"fried": 1.0}})
     assert cached_lexicon(blocker, {"vocabulary": "a"}, lambda: lexicon) == lexicon
     assert blocker.read_text() == "a file where the cache directory should be"
+
+
+# --- two processes, one cache file -----------------------------------------------------------
+
+LOCKED_INPUTS = {"vocabulary": "locked"}
+HOLDERS = Lexicon(translations={"peace": {"fried": 1.0}}, english_words=frozenset(["holder"]))
+
+
+def _must_not_compile() -> Lexicon:
+    raise AssertionError("compiled although another process was making the same file")
+
+
+def _open_in_child(cache: Path) -> None:
+    lexicon = cached_lexicon(cache, LOCKED_INPUTS, _must_not_compile)
+    raise SystemExit(0 if lexicon.english_words == {"holder"} else 3)
+
+
+def _waits_on_a_lock(pid: int) -> bool:
+    # A blocked flock shows in /proc/locks as "N: -> FLOCK ADVISORY WRITE <pid> …".
+    lines = Path("/proc/locks").read_text().splitlines()
+    return any("->" in line and f" {pid} " in line for line in lines)
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_a_process_waits_for_the_one_making_the_file_and_reads_it(tmp_path: Path) -> None:
+    probe = tmp_path / "probe"
+    cached_lexicon(probe, LOCKED_INPUTS, lambda: HOLDERS)
+    (made,) = probe.glob("lexicon-*.pickle")
+    cache = tmp_path / "cache"
+    file = cache / made.name  # the file the child will look for
+
+    child = multiprocessing.get_context("spawn").Process(target=_open_in_child, args=(cache,))
+    with building(file):  # this process is "making" it
+        child.start()
+        deadline = time.monotonic() + 120
+        while not _waits_on_a_lock(child.pid or 0):
+            assert child.is_alive(), f"the child ended ({child.exitcode}) instead of waiting"
+            assert time.monotonic() < deadline, "the child never waited for the lock"
+            time.sleep(0.05)
+        blob = pickle.dumps(HOLDERS, protocol=pickle.HIGHEST_PROTOCOL)
+        assert write_atomic(file, blob, LEXICON_CACHE_FORMAT)
+    child.join(120)
+    assert child.exitcode == 0  # it read the file made meanwhile, and compiled nothing
