@@ -37,7 +37,7 @@ run: $(STAMP) dictionary
 # starts a few hundred Python processes (CLIs, bots, reindex children): their bytecode is
 # compiled first, once, since PYTHONDONTWRITEBYTECODE would have each compile it again.
 test: $(STAMP) dictionary
-	@$(PY) -m compileall -q bot index benchmarks tests >/dev/null  # bytecode for every test process
+	@$(PY) -m compileall -q bot index benchmarks tests  # bytecode for every test process
 	@$(PY) -m pytest -q --hypothesis-profile=ci -n auto --dist loadfile -m "not long"; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status

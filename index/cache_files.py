@@ -66,21 +66,25 @@ def read_checked(path: Path, form: ArtifactFormat) -> memoryview | None:
 def building(path: Path) -> Iterator[None]:
     """Hold the lock on making ``path``: one process makes a cache file while the others
     wait, then read what it wrote (check again inside). The lock is an advisory ``flock``
-    on ``path`` + ``.lock``, released by the kernel when its holder dies; where it cannot be
-    taken (a read-only directory), each process just makes the file itself."""
-    lock = path.with_name(path.name + ".lock")
+    on one file per kind of cache (``lexicon.lock`` for ``lexicon-<key>.pickle``, so that
+    lock files do not pile up with the keys), released by the kernel when its holder dies.
+    Where it cannot be taken (a read-only directory), each process makes the file itself."""
+    lock = path.with_name(path.name.split("-", 1)[0].split(".", 1)[0] + ".lock")
+    fd: int | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
-        yield
-        return
+        with contextlib.suppress(OSError):  # there, but not ours to write: flock reads do
+            fd = os.open(lock, os.O_RDONLY)
     try:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
 
 
 def prune(directory: Path, pattern: str, keep: int) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.text import Token, sentence_spans, tokenize
 
-_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(r"\d")  # decimal digits: "CO₂" or "km²" hold no number
 
 
 @dataclass(frozen=True, slots=True)

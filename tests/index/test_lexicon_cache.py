@@ -143,6 +143,8 @@ def test_cached_lexicon_compiles_once_per_inputs(tmp_path: Path) -> None:
 
     other = cached_lexicon(tmp_path, {**inputs, "vocabulary": "b"}, lambda: compile("other"))
     assert calls == ["first", "other"] and other.english_words == {"other"}
+    # One lock for every lexicon, not one per key: lock files do not pile up.
+    assert [p.name for p in tmp_path.glob("*.lock")] == ["lexicon.lock"]
 
     assert cached_lexicon(tmp_path, None, lambda: compile("unknown")).english_words == {
         "unknown"
