@@ -292,7 +292,7 @@ class IndexStore:
             )
         except ArtifactFormatError as exc:  # written by another version: stale, as above
             raise StaleIndexError(f"{exc} with `python -m bot reindex`") from exc
-        except (KeyError, TypeError, ValueError, AttributeError, zlib.error) as exc:
+        except (KeyError, TypeError, ValueError, EOFError, AttributeError, zlib.error) as exc:
             raise StorageError(
                 f"the stored index cannot be read by this version ({type(exc).__name__}); "
                 "run `python -m bot reindex`"
