@@ -49,7 +49,7 @@ class PassageWords:
     passage needs, worked out once per passage instead of once per question."""
 
     spans: tuple[tuple[int, int], ...]  # the sentences, absolute offsets
-    words: tuple[tuple[Token, tuple[str, ...]], ...]  # words that have index terms
+    words: tuple[Token, ...]  # the words that have index terms
     where: Mapping[str, tuple[int, ...]]  # term → the positions in ``words`` that carry it
 
 
@@ -58,14 +58,14 @@ def passage_words(
 ) -> PassageWords:
     """``text[start:end]``'s sentences and indexed words."""
     spans = tuple(sentence_spans(text, start, end) or [(start, end)])
-    words: list[tuple[Token, tuple[str, ...]]] = []
+    words: list[Token] = []
     where: dict[str, list[int]] = {}
     for tok in tokenize(text[start:end], start):
-        terms = tuple(terms_of(tok.surface))
+        terms = set(terms_of(tok.surface))
         if terms:
-            for term in set(terms):
+            for term in terms:
                 where.setdefault(term, []).append(len(words))
-            words.append((tok, terms))
+            words.append(tok)
     return PassageWords(spans, tuple(words), {t: tuple(at) for t, at in where.items()})
 
 
@@ -82,7 +82,7 @@ def token_concepts(
                 hit = hits.setdefault(at, {})
                 if boost > hit.get(i, -1.0):
                     hit[i] = boost
-    return [(layout.words[at][0], hits[at]) for at in sorted(hits)]
+    return [(layout.words[at], hits[at]) for at in sorted(hits)]
 
 
 def best_quote(
