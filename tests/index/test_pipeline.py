@@ -4,12 +4,14 @@ changed (index/pipeline.py)."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from bot.render import render
-from index.pipeline import Sources, inputs_fingerprint, reindex
+from index.pipeline import CHILD_NICENESS, Sources, inputs_fingerprint, reindex, run_in_child
 from index.store import IndexStore
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 
@@ -81,3 +83,15 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
 
         forced = await reindex(storage, sources, force=True)
         assert not forced.unchanged and forced.build_id != previous
+
+
+def report_niceness(queue: Any) -> None:
+    """A child's target: its own scheduling priority."""
+    queue.put(("done", os.nice(0)))
+
+
+async def test_the_reindex_and_encode_children_run_at_a_lower_priority() -> None:
+    """Both run through ``run_in_child``: beside a serving bot they take only the CPU
+    its answers leave."""
+    (niceness,) = await run_in_child(report_niceness, (), "newsbot-test", None, 300)
+    assert niceness == min(os.nice(0) + CHILD_NICENESS, 19)
