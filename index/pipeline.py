@@ -238,7 +238,7 @@ async def build_in_child(
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     inputs: str | None = None,
 ) -> tuple[BuildInfo, ReindexDiff]:
-    """Run ``_child_build`` in a spawned process; relay its progress; return what it built
+    """Run ``_child_build`` in a child process; relay its progress; return what it built
     and how that differs from the previous build.
 
     If anything goes wrong here (including an exception raised by ``progress``), the child
@@ -286,7 +286,7 @@ async def encode_in_child(
     timeout: float = 24 * 3600,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> EncodeReport:
-    """Encode what the active build lacks, in a spawned process (the caller keeps serving:
+    """Encode what the active build lacks, in a child process (the caller keeps serving:
     it sees the vectors as they are stored, through ``refresh_vectors``)."""
     done = await run_in_child(
         _child_encode,
@@ -305,8 +305,26 @@ async def encode_in_child(
 CHILD_NICENESS = 10
 
 
-def _in_background(target: Callable[..., None], *args: Any) -> None:
-    """Child process: ``target(*args)`` at a lower scheduling priority."""
+# The children fork from a server process that imported the pipeline once, rather than
+# each starting Python and importing it again: that took half a second of every child, and
+# a bot or a test process reindexes many times. The server is itself spawned, on the first
+# child, so nothing of this process (its threads, event loop, open databases) is forked.
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+_PRELOAD = ["index.pipeline", "index.embedding"]
+
+
+def _child_context() -> Any:  # a ForkServerContext, or a SpawnContext where there is none
+    context = multiprocessing.get_context(_START_METHOD)
+    if _START_METHOD == "forkserver":
+        context.set_forkserver_preload(_PRELOAD)  # read when the server starts
+    return context
+
+
+def _in_background(target: Callable[..., None], environ: dict[str, str], *args: Any) -> None:
+    """Child process: ``target(*args)`` at a lower scheduling priority, with the parent's
+    environment as it is now (the fork server's is that of its start)."""
+    os.environ.clear()
+    os.environ.update(environ)
     with contextlib.suppress(OSError):  # a platform without nice: run at the same priority
         os.nice(CHILD_NICENESS)
     target(*args)
@@ -319,12 +337,15 @@ async def run_in_child(
     progress: Progress | None,
     timeout: float,
 ) -> tuple[Any, ...]:
-    """Run ``target(queue, *args)`` in a spawned process and relay its messages:
+    """Run ``target(queue, *args)`` in a child process and relay its messages:
     ("progress", stage, done, total), then ("done", …) or ("error", type, text)."""
-    context = multiprocessing.get_context("spawn")
+    context = _child_context()
     queue = context.Queue()
     child = context.Process(
-        target=_in_background, args=(target, queue, *args), name=name, daemon=True
+        target=_in_background,
+        args=(target, dict(os.environ), queue, *args),
+        name=name,
+        daemon=True,
     )
     child.start()
     deadline = time.monotonic() + timeout

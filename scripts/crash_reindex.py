@@ -409,7 +409,9 @@ def run_trial(
                 child_seen, exited_before = True, False
             else:
                 time.sleep(delay)  # the random moment of the kill
-                child_seen = any("spawn_main" in c for c in group_commands(pgid))
+                child_seen = any(
+                    "spawn_main" in c or "forkserver" in c for c in group_commands(pgid)
+                )
                 exited_before = proc.poll() is not None
                 with contextlib.suppress(ProcessLookupError):  # gone already
                     os.killpg(pgid, signal.SIGKILL)
