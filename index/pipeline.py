@@ -347,9 +347,12 @@ async def run_in_child(
         name=name,
         daemon=True,
     )
-    child.start()
+    # Not on the event loop: the first start waits for the fork server to import the
+    # pipeline (half a second), and each start for its fork.
+    started = asyncio.ensure_future(asyncio.to_thread(child.start))
     deadline = time.monotonic() + timeout
     try:
+        await asyncio.shield(started)
         while True:
             try:
                 message = await asyncio.to_thread(queue.get, True, 0.2)
@@ -372,9 +375,12 @@ async def run_in_child(
                 error, text = message[1], message[2]
                 raise _ERRORS.get(error, ReindexError)(text)
     finally:
-        if child.is_alive():
-            child.terminate()
-        await asyncio.to_thread(child.join, 5)
+        if not started.done():  # cancelled while starting: the child must not outlive us
+            await asyncio.wait({started})
+        if not started.cancelled() and started.exception() is None:
+            if child.is_alive():
+                child.terminate()
+            await asyncio.to_thread(child.join, 5)
         queue.close()
 
 
