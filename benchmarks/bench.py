@@ -523,6 +523,7 @@ def semantic_bench(
             )
             console.print("  semantic: answering while the encoder child runs…")
             engine = Engine(snapshot, encoder=encoder)
+            await service.settle(engine)  # as the bot does before its first question
             asked = [q for q in FIXED_QUESTIONS for _ in range(6)][:48]
             lags: list[float] = []
             latencies: list[float] = []

@@ -247,6 +247,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, console: Console
     setup_logging(settings.log_level, token)
     # The bot encodes what the index lacks in the background, answering meanwhile.
     opened = await open_engine(settings, wait_for_vectors=False)
+    await service.settle(opened.engine)  # first-use loads before the first question
     async with opened, NewsBot(settings, opened.store, opened.state, opened.engine) as bot:
         try:
             await bot.start(token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import re
@@ -44,6 +45,27 @@ async def in_engine_thread(function: Callable[..., T], *args: Any, **kwargs: Any
     """``function(*args, **kwargs)`` on one of the engine's threads."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_engine_pool, functools.partial(function, *args, **kwargs))
+
+
+def _settle(engine: Engine) -> None:
+    gc.unfreeze()  # the previous snapshot's objects, cycles included, can go now
+    engine.warm_up()
+    gc.collect()
+    gc.freeze()
+
+
+async def settle(engine: Engine) -> None:
+    """Make ``engine``'s first-use loads now, and take its snapshot out of the garbage
+    collector's sight: at start and after each swap to a new build.
+
+    A full collection walks every container the process holds (the snapshot's tables run
+    to a few hundred thousand entries) while holding the GIL, and the first answer loads
+    the lazy parts; either kept the event loop from running for 100-200 ms while the
+    encoder child ran. ``gc.freeze`` moves everything alive into a generation the
+    collector never scans; objects still go away when nothing refers to them, and the
+    next ``settle`` unfreezes first, so an old snapshot's cycles are collected too.
+    """
+    await in_engine_thread(_settle, engine)
 
 
 class Refused(Exception):

@@ -20,6 +20,7 @@ import contextlib
 import logging
 from typing import Protocol
 
+from bot.service import settle
 from bot.state import CHANGES_CHANNEL, BotState
 from index.database import StorageError
 from index.engine import Engine
@@ -96,6 +97,7 @@ class Follower:
         swapped = await catch_up(bot.store, bot.engine)
         if swapped is not None:
             log.info("swapped to index build %s, activated by another process", swapped)
+            await settle(bot.engine)
         changes = await bot.state.changes()
         if changes.get("synonyms") != self._seen.get("synonyms"):
             await bot.apply_synonyms()

@@ -55,6 +55,10 @@ class _Asked:
 QUERY_CACHE_SIZE = 512
 
 
+# Neutral questions for ``Engine.warm_up``: they go through each language's analysis.
+WARM_UP_QUESTIONS = ("What happened?", "Was ist passiert?")
+
+
 class Engine:
     """Answers questions from the snapshot it currently holds."""
 
@@ -107,6 +111,13 @@ class Engine:
         if self._user_glossary:
             snapshot.builder.set_user_glossary(self._user_glossary)
         self._snapshot = snapshot
+
+    def warm_up(self) -> None:
+        """Answer two throwaway questions, one English and one German, so that what loads
+        on first use (the dictionary store's tables, lemma caches, the encoder's first
+        call) loads now, not while a user waits for the first answer."""
+        for question in WARM_UP_QUESTIONS:
+            self.answer(question)
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Apply run-time glossary entries (``/synonym``) at once, no reindex needed."""

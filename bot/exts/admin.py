@@ -173,6 +173,8 @@ class Admin(commands.Cog):
             f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
         )
         await final(content=None, embed=embed(summary))
+        if not report.unchanged:
+            await service.settle(bot.engine)  # the new build's first-use loads, out of gc
         bot.start_encoding()  # the new passages' vectors, in the background
 
     @app_commands.command(name="stats")

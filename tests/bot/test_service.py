@@ -4,7 +4,9 @@ shows after the articles changed."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from pathlib import Path
 
 from bot import service
@@ -142,3 +144,29 @@ async def test_engine_work_runs_on_the_engines_own_thread_one_call_at_a_time() -
     assert [name for name, _ in seen] == ["first", "second"]
     threads = {thread for _, thread in seen}
     assert len(threads) == 1 and threads.pop().startswith("newsbot-engine"), seen
+
+
+async def test_settle_warms_the_engine_and_hides_its_snapshot_from_the_collector(
+    tmp_path: Path, ding: DingEntries
+) -> None:
+    """After ``settle`` a full collection no longer walks the snapshot's tables (they
+    would hold the GIL, and the event loop, for 100-200 ms); after the next swap and
+    ``settle`` the old snapshot is gone, cycles and all."""
+    engine = engine_over(tmp_path / "a", ARTICLE, ding)
+    try:
+        old = engine.snapshot
+        cycle: list[object] = [old]
+        cycle.append(cycle)  # something of the old build's that refcounting alone won't free
+        await service.settle(engine)
+        tables = old.passages
+        assert gc.get_freeze_count() > 0
+        assert not any(o is tables for o in gc.get_objects())  # frozen: not scanned
+        gone = weakref.finalize(old, lambda: None)
+        del old, tables, cycle
+        new = engine_over(tmp_path / "b", ARTICLE.replace("Rom", "Paris"), ding)
+        engine.swap(new.snapshot)
+        await service.settle(engine)
+        assert not gone.alive
+        assert QUOTED in engine.answer(QUESTION).results[0].quote
+    finally:
+        gc.unfreeze()
