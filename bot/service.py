@@ -49,7 +49,10 @@ async def in_engine_thread(function: Callable[..., T], *args: Any, **kwargs: Any
 
 def _settle(engine: Engine) -> None:
     gc.unfreeze()  # the previous snapshot's objects, cycles included, can go now
-    engine.warm_up()
+    try:
+        engine.warm_up()
+    except Exception:  # a speed-up only: whatever broke shows on the next real question
+        log.exception("warming up the engine failed; answering on")
     gc.collect()
     gc.freeze()
 

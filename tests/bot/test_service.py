@@ -9,6 +9,8 @@ import threading
 import weakref
 from pathlib import Path
 
+import pytest
+
 from bot import service
 from bot.service import Asked, Question
 from bot.state import BotState, QuestionRecord
@@ -168,5 +170,26 @@ async def test_settle_warms_the_engine_and_hides_its_snapshot_from_the_collector
         await service.settle(engine)
         assert not gone.alive
         assert QUOTED in engine.answer(QUESTION).results[0].quote
+    finally:
+        gc.unfreeze()
+
+
+async def test_a_failing_warm_up_still_settles(
+    tmp_path: Path,
+    ding: DingEntries,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``settle`` runs in the follower and after /reindex: it must not end either."""
+    engine = engine_over(tmp_path, ARTICLE, ding)
+
+    def broken() -> None:
+        raise RuntimeError("warm-up broke")
+
+    monkeypatch.setattr(engine, "warm_up", broken)
+    try:
+        await service.settle(engine)
+        assert gc.get_freeze_count() > 0
+        assert "warming up the engine failed" in caplog.text
     finally:
         gc.unfreeze()
