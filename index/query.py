@@ -284,7 +284,10 @@ class QueryBuilder:
         if word[:1].isupper() and (named := self._match_name(word)) is not None:
             return [named]
 
-        parts = self._known_parts(folded) if german else ()
+        # In a German question only a capitalised word (a noun) is split, as the index
+        # splits only those (``GermanAnalyzer.surface_terms``): never "protestieren".
+        noun = language != "de" or word[:1].isupper()
+        parts = self._known_parts(folded) if german and noun else ()
         if parts:
             return [
                 Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", self.config.part_weight)
@@ -333,11 +336,15 @@ class QueryBuilder:
         parts = self._query_splitter.split(folded)
         if parts or len(folded) < 8:
             return parts
-        known = self.vocabulary.__contains__
         stem = self.analyzer.stem
-        head = next((folded[i:] for i in range(4, len(folded) - 3) if known(stem(folded[i:]))), "")
+        words, surfaces = self.lexicon.german_words, self.lexicon.surfaces
+
+        def known(part: str) -> bool:  # a word of the dictionary or the articles, indexed
+            return (part in words or part in surfaces) and stem(part) in self.vocabulary
+
+        head = next((folded[i:] for i in range(4, len(folded) - 3) if known(folded[i:])), "")
         rest = folded[: len(folded) - len(head)]
-        modifier = next((rest[:i] for i in range(len(rest), 3, -1) if known(stem(rest[:i]))), "")
+        modifier = next((rest[:i] for i in range(len(rest), 3, -1) if known(rest[:i])), "")
         return tuple(p for p in (modifier, head) if p)
 
     def _is_known_word(self, folded: str, language: Language) -> bool:

@@ -172,3 +172,14 @@ def test_a_german_question_echoes_only_what_changed(seed_engine: Engine) -> None
     assert "Truppen →" not in line  # searched as asked
     english = understood_line(seed_engine.answer("What did the government say?").understood_as)
     assert "Regierung" in english and "regier" not in english
+
+
+def test_only_nouns_split_and_only_into_words(seed_snapshot: Snapshot) -> None:
+    # As the index: in German text only a capitalised word is a compound (never
+    # "protestieren" → prote + stieren); and a part is a word, not any indexed stem.
+    lowercase = build(seed_snapshot, "Wer ist sicherheitspolitisch wichtig?")
+    assert not [c for c in lowercase.concepts if c.kind == "part"]
+    noun = build(seed_snapshot, "Wer plant Truppenbesuche?")
+    assert any("trupp" in c.terms for c in noun.concepts if c.kind == "part")
+    junk = build(seed_snapshot, "Wer ist Zivildienstleistender?")
+    assert not [c for c in junk.concepts if c.kind == "part" and c.source.endswith("(ender)")]
