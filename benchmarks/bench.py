@@ -460,7 +460,8 @@ async def answers_under_reindex(
     cache_dir: Path,
     db: Path,
 ) -> dict[str, float]:
-    """50 concurrent questions while a reindex of the same corpus runs; loop lag probed."""
+    """50 concurrent questions while a reindex of the same corpus runs; loop lag probed.
+    The questions take the bot's path: a settled engine, answering on its one thread."""
     from index.pipeline import Sources, reindex
 
     lags: list[float] = []
@@ -468,9 +469,10 @@ async def answers_under_reindex(
 
     async def ask(question: str) -> float:
         began = time.perf_counter()
-        await asyncio.to_thread(engine.answer, question)
+        await service.answer(engine, Question(question))
         return (time.perf_counter() - began) * 1000
 
+    await service.settle(engine)  # as the bot does before its first question
     async with await IndexStore.open(db) as storage:
         prober = asyncio.create_task(probe_loop_lag(lambda: not stop.is_set(), lags))
         job = asyncio.create_task(
@@ -481,6 +483,7 @@ async def answers_under_reindex(
         await job
         stop.set()
         await prober
+    gc.unfreeze()  # the next measurements see the collector as it was
     return {
         "questions": len(latencies),
         "answer_p50_ms": percentiles(latencies)["p50"],
