@@ -26,6 +26,7 @@ from bot.messages import NO_MENTIONS, content
 from bot.questions import clean_question
 from bot.service import Asked
 from bot.settings import Settings
+from bot.startup import sources_from
 from bot.state import BotState, LoggedQuestion
 from bot.sync import Follower
 from index.embedding import semantic_line
@@ -82,12 +83,7 @@ class NewsBot(commands.AutoShardedBot):
 
     @property
     def sources(self) -> Sources:
-        return Sources(
-            articles_dir=self.settings.articles_dir,
-            dictionary_path=self.settings.dictionary_path,
-            glossary_path=self.settings.glossary_path,
-            cache_dir=self.settings.cache_dir,
-        )
+        return sources_from(self.settings)
 
     async def setup_hook(self) -> None:
         log.info("this process runs %s", shards_line(self.shard_ids, self.shard_count))

@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 from index.database import is_postgres_url
 from index.ding import DING_DEFAULT_PATH
 from index.encoder import DEFAULT_ENCODER
+from index.thesaurus import THESAURUS_DEFAULT_PATH
 from index.vector_cache import default_cache_path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     articles_dir: Path = Path("seeds")
     dictionary_path: Path = DING_DEFAULT_PATH
     glossary_path: Path | None = None
+    # German synonyms (Debian's openthesaurus-de-text); a missing file is no error
+    thesaurus_path: Path | None = THESAURUS_DEFAULT_PATH
     cache_dir: Path = Path("data/cache")
     encoder: str = DEFAULT_ENCODER
     embedding_cache: Path | None = Field(default_factory=default_cache_path)

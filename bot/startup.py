@@ -43,6 +43,7 @@ def sources_from(settings: Settings, articles_dir: Path | None = None) -> Source
         dictionary_path=settings.dictionary_path,
         glossary_path=settings.glossary_path,
         cache_dir=settings.cache_dir,
+        thesaurus_path=settings.thesaurus_path,
     )
 
 

@@ -28,6 +28,7 @@ from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import cached_lexicon, lexicon_inputs, phrase_words, reporting_calls
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.text import WORD_RE, fold
+from index.thesaurus import Thesaurus, synonym_terms
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=DEFAULT_CONFIG.k1, b=DEFAULT_CONFIG.b)
 
@@ -164,6 +165,7 @@ def build_snapshot(
     skipped: Sequence[SkippedFile] = (),
     progress: Callable[[str, int, int], None] | None = None,
     cache_dir: Path | None = None,
+    thesaurus: Thesaurus | None = None,
 ) -> Snapshot:
     """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop).
 
@@ -191,11 +193,15 @@ def build_snapshot(
             term_of = reporting_calls(
                 term_of, phrase_words(ding), lambda d, t: progress("lexicon", d, t)
             )
-        return compile_lexicon(
+        lexicon = compile_lexicon(
             ding, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
         )
+        plain_term_of = term_function(ding, analyzer.term_of)  # not counted as progress
+        lexicon.german_synonyms = synonym_terms(thesaurus, plain_term_of, vocabulary)
+        return lexicon
 
-    lexicon = cached_lexicon(cache_dir, lexicon_inputs(ding, glossary, vocabulary), compile)
+    inputs = lexicon_inputs(ding, glossary, vocabulary, thesaurus)
+    lexicon = cached_lexicon(cache_dir, inputs, compile)
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():
         term = analysed.term_of_surface.get(surface)

@@ -71,7 +71,9 @@ class EngineConfig:
     synonym_hop: float = _tunable(
         0.5,
         "an English word none of whose translations occurs takes its Ding synonyms' "
-        "translations at this share (0 = off); EVALUATION.md has the measurement",
+        "translations, a German word the articles lack its OpenThesaurus synonyms, at this "
+        "share (0 = off); German: xquad-dev DE lexical hit@1 0.920 → 0.927, hit@3 0.964 → "
+        "0.975, false abstentions 9 → 2 (EVALUATION.md)",
     )
     short_sentence: int = _tunable(
         140,

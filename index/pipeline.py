@@ -44,6 +44,7 @@ from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
 from index.locks import ReindexBusyError
 from index.records import BuildInfo, Snapshot
 from index.store import IndexStore
+from index.thesaurus import load_thesaurus, thesaurus_identity
 
 if TYPE_CHECKING:  # the reindex child imports this module: it needs neither
     from index.embedding import EncodeReport
@@ -61,6 +62,7 @@ class Sources:
     glossary_path: Path | None = None
     cache_dir: Path | None = None
     params: BM25Params = DEFAULT_PARAMS
+    thesaurus_path: Path | None = None  # OpenThesaurus (``index.thesaurus``); optional
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ def build_from_sources(sources: Sources, progress: Progress | None = None) -> Sn
         skipped,
         progress,
         cache_dir=sources.cache_dir,
+        thesaurus=load_thesaurus(sources.thesaurus_path),
     )
 
 
@@ -144,7 +147,7 @@ def _code_digest() -> str:
 
 def inputs_fingerprint(sources: Sources) -> str:
     """A hash of everything a build is made from: the article files (names and contents,
-    also of files that would be skipped), the dictionary file, the glossary, the BM25
+    also of files that would be skipped), the dictionary and thesaurus files, the glossary, the BM25
     parameters and the engine's code. Equal fingerprints mean an equal index.
 
     Raises OSError (or ValueError) when an input cannot be read; the reindex then runs and
@@ -162,6 +165,7 @@ def inputs_fingerprint(sources: Sources) -> str:
         _code_digest(),
         json.dumps(asdict(sources.params), sort_keys=True),
         dictionary_identity(sources.dictionary_path),
+        thesaurus_identity(sources.thesaurus_path),
         glossary,
         str(directory),
         *files,

@@ -253,6 +253,18 @@ class QueryBuilder:
         if german and german in self.vocabulary:
             terms[german] = 1.0
         weight = 1.0
+        synonyms = self.lexicon.german_synonyms
+        if (
+            language == "de"
+            and german
+            and not terms
+            and german in synonyms
+            and self.config.synonym_hop
+        ):
+            # a German word the articles never use: its thesaurus synonyms they do use
+            # ("schicken" → entsenden), one hop, weaker in scoring and coverage
+            terms = dict(synonyms[german])
+            weight = self.config.synonym_hop
         # A German question's word is looked up in English only when it is no German word
         # (a loanword, a name spelled the English way).
         if language != "de" or (not terms and folded not in self.lexicon.german_words):

@@ -49,8 +49,8 @@ async def engines(tmp: Path) -> dict[str, Engine]:
         settings = load_settings(None).model_copy(
             update={"articles_dir": articles, "database_path": tmp / f"{name}.db"}
         )
-        storage, engine = await open_engine(settings)
-        await storage.close()
+        async with await open_engine(settings) as opened:
+            engine = opened.engine
         if engine.dense is None:
             raise SystemExit("the encoder is not available: nothing to calibrate")
         out[name] = engine

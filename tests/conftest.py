@@ -33,6 +33,7 @@ from tests.support.postgres import PostgresServer
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SEEDS = DATA / "articles"  # the seed articles, copied: never the repo's seeds/
+THESAURUS = DATA / "thesaurus.txt"  # a few OpenThesaurus lines
 DEV_SET = REPO.parent / "shared" / "eval" / "questions.jsonl"
 # The keys every result of an answer as JSON has (``Answer.to_dict``, ``bot ask --json``).
 RESULT_KEYS = frozenset(

@@ -13,7 +13,7 @@ from typing import Any
 from bot.render import render
 from index.pipeline import CHILD_NICENESS, Sources, inputs_fingerprint, reindex, run_in_child
 from index.store import IndexStore
-from tests.conftest import SEEDS, cache_dir, dictionary_path
+from tests.conftest import SEEDS, THESAURUS, cache_dir, dictionary_path
 
 STAGES = {"parse", "dictionary", "analyse", "index", "lexicon", "store"}
 
@@ -48,7 +48,14 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
     shutil.copytree(SEEDS, articles)
     glossary = tmp_path / "glossary.txt"
     glossary.write_text("Fritz = Merz\n", encoding="utf-8")
-    sources = Sources(articles, None, glossary_path=glossary, cache_dir=tmp_path / "cache")
+    thesaurus = tmp_path / "thesaurus.txt"
+    sources = Sources(
+        articles,
+        None,
+        glossary_path=glossary,
+        cache_dir=tmp_path / "cache",
+        thesaurus_path=thesaurus,  # not installed yet
+    )
     async with await IndexStore.open(tmp_path / "db.sqlite3") as storage:
         first = await reindex(storage, sources)
         assert not first.unchanged
@@ -63,13 +70,14 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
         assert f"Nothing changed since build {first.build_id}" in summary
 
         # Each input counts: an article's text, a new file (even one that is skipped),
-        # the glossary.
+        # the glossary, the thesaurus being installed.
         changes = [
             lambda: (articles / "001_3254392af1d010b4.txt").write_text(
                 (SEEDS / "001_3254392af1d010b4.txt").read_text() + "\nNoch ein Satz.\n"
             ),
             lambda: (articles / "leer.txt").write_text(""),
             lambda: glossary.write_text("Fritz = Merz\nOlaf = Scholz\n", encoding="utf-8"),
+            lambda: shutil.copy(THESAURUS, thesaurus),
         ]
         previous = first.build_id
         for change in changes:

@@ -1,0 +1,94 @@
+"""German–German synonyms from OpenThesaurus (Debian's ``openthesaurus-de-text``).
+
+A German question's word that the articles never use ("schicken") may name what they say
+another way ("entsenden"). Ding only links German words through their English senses;
+OpenThesaurus lists German synonym sets, one per line (``schicken;senden;entsenden``),
+with usage notes in parentheses (``schmeißen (ugs., fig.)``). Its coverage is patchy, so
+it is one hop at a lower weight (``EngineConfig.synonym_hop``), and only for a word that
+matches nothing itself.
+
+The file is optional: without it German questions are analysed as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+THESAURUS_DEFAULT_PATH = Path("/usr/share/openthesaurus-de/openthesaurus.txt")
+_NOTE = re.compile(r"\([^)]*\)")  # "(ugs.)", "(sich)", "(an)"
+
+
+@dataclass(frozen=True, slots=True)
+class Thesaurus:
+    """The synonym sets of single words, and what identifies the file they came from."""
+
+    identity: str
+    synsets: tuple[tuple[str, ...], ...]
+
+
+def parse_thesaurus(text: str) -> tuple[tuple[str, ...], ...]:
+    """The sets of ``text`` (one ``a;b;c`` line each, ``#`` comments), as their one-word
+    members with the usage notes removed; sets with fewer than two such members are left
+    out (a phrase like "in Rente schicken" is no synonym of one word)."""
+    out: list[tuple[str, ...]] = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        words = dict.fromkeys(
+            w for member in line.split(";") if (w := _NOTE.sub("", member).strip()).isalpha()
+        )
+        if len(words) >= 2:
+            out.append(tuple(words))
+    return tuple(out)
+
+
+def load_thesaurus(path: Path | None) -> Thesaurus | None:
+    """The thesaurus at ``path``; None when there is none (or it cannot be read)."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return Thesaurus(_identity(data), parse_thesaurus(data.decode("utf-8", errors="replace")))
+
+
+def thesaurus_identity(path: Path | None) -> str:
+    """What a build made with the thesaurus at ``path`` depends on: its content."""
+    try:
+        return _identity(path.read_bytes()) if path is not None else "none"
+    except OSError:
+        return "none"
+
+
+def _identity(data: bytes) -> str:
+    return f"openthesaurus-{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+def synonym_terms(
+    thesaurus: Thesaurus | None,
+    term_of: Callable[[str], str | None],
+    vocabulary: Collection[str],
+) -> dict[str, dict[str, float]]:
+    """For each index term the articles lack, the indexed terms of its synonym sets.
+
+    Only sets that hold an indexed word are read, and only their words that are not
+    indexed get an entry: a word the articles use is matched as itself.
+    """
+    out: dict[str, dict[str, float]] = {}
+    if thesaurus is None:
+        return out
+    for synset in thesaurus.synsets:
+        terms = {t for w in synset if (t := term_of(w)) is not None}
+        indexed = sorted(t for t in terms if t in vocabulary)
+        if not indexed:
+            continue
+        for term in terms.difference(indexed):
+            found = out.setdefault(term, {})
+            for t in indexed:
+                found[t] = 1.0
+    return out

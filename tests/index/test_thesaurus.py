@@ -1,0 +1,63 @@
+"""German–German synonyms from OpenThesaurus: parsed, restricted to the articles, used by
+German questions whose word the articles never use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.build import build_snapshot
+from index.corpus import Article
+from index.ding import DingEntries
+from index.engine import Engine
+from index.lexicon import Lexicon, default_glossary
+from index.thesaurus import load_thesaurus, parse_thesaurus, synonym_terms, thesaurus_identity
+from tests.conftest import THESAURUS, cache_dir
+
+
+def test_sets_keep_their_one_word_members_without_usage_notes() -> None:
+    sets = parse_thesaurus(
+        "# a comment\nschicken;senden;entsenden\n(sich) fügen;schlucken (ugs.);hinnehmen\n"
+        "pensionieren;in Rente schicken\nschicken;schicken\n"
+    )
+    assert sets == (("schicken", "senden", "entsenden"), ("fügen", "schlucken", "hinnehmen"))
+
+
+def test_a_missing_file_is_no_thesaurus(tmp_path: Path) -> None:
+    assert load_thesaurus(tmp_path / "absent.txt") is None
+    assert load_thesaurus(None) is None
+    assert thesaurus_identity(tmp_path / "absent.txt") == "none"
+    loaded = load_thesaurus(THESAURUS)
+    assert loaded is not None and loaded.identity == thesaurus_identity(THESAURUS) != "none"
+
+
+def test_only_words_the_articles_lack_get_synonyms_and_only_indexed_ones() -> None:
+    thesaurus = load_thesaurus(THESAURUS)
+    found = synonym_terms(thesaurus, str.lower, {"entsenden", "waffenruhe", "kiew"})
+    assert found["schicken"] == found["senden"] == {"entsenden": 1.0}
+    assert found["feuerpause"] == {"waffenruhe": 1.0}
+    assert "entsenden" not in found  # indexed itself: matched as itself
+    assert "hinnehmen" not in found  # its set holds no indexed word
+    assert synonym_terms(None, str.lower, {"entsenden"}) == {}
+
+
+def test_a_german_question_reaches_the_articles_word_through_a_synonym(
+    ding: DingEntries, seed_articles: list[Article]
+) -> None:
+    snapshot = build_snapshot(
+        seed_articles,
+        ding,
+        default_glossary(),
+        cache_dir=cache_dir(),
+        thesaurus=load_thesaurus(THESAURUS),
+    )
+    question = "Wie viele Staaten wollen Truppen schicken?"
+    concept = next(c for c in snapshot.builder.build(question).concepts if c.source == "schicken")
+    assert concept.terms == (snapshot.analyzer.term_of("entsenden"),)
+    assert concept.weight < 1  # one hop: weaker than the word itself
+    answer = Engine(snapshot).answer(question)
+    assert answer.answered
+    shown = next(u for u in answer.understood_as if u.source == "schicken")
+    assert shown.changed and shown.terms == ("entsenden",)  # "schicken → entsenden"
+    # The synonyms survive the stored form of the lexicon.
+    again = Lexicon.from_bytes(snapshot.lexicon.to_bytes())
+    assert again.german_synonyms == snapshot.lexicon.german_synonyms != {}
