@@ -111,6 +111,7 @@ class Engine:
         if self._user_glossary:
             snapshot.builder.set_user_glossary(self._user_glossary)
         self._snapshot = snapshot
+        self._senses = None  # it holds the old snapshot: let that go now
 
     def warm_up(self) -> None:
         """Answer two throwaway questions, one English and one German, so that what loads

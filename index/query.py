@@ -144,10 +144,12 @@ class QueryBuilder:
         if language != "de":
             concepts += self._match_phrases(tokens, consumed, language)
         ignored: list[str] = []
+        cased = any(t.surface[:1].isupper() for t in tokens[1:])  # not typed all lowercase
         for i, tok in enumerate(tokens):
             if consumed[i]:
                 continue
-            made = self._word_concepts(tok, i, language, classes[i] if classes else None)
+            cls = classes[i] if classes else None
+            made = self._word_concepts(tok, i, language, cls, cased)
             if made:
                 concepts.extend(made)
             else:
@@ -231,7 +233,12 @@ class QueryBuilder:
         return out
 
     def _word_concepts(
-        self, tok: Token, position: int, language: Language, cls: str | None = None
+        self,
+        tok: Token,
+        position: int,
+        language: Language,
+        cls: str | None = None,
+        cased: bool = True,
     ) -> list[Concept]:
         word = tok.surface
         folded = fold(word)
@@ -296,10 +303,11 @@ class QueryBuilder:
         if word[:1].isupper() and (named := self._match_name(word)) is not None:
             return [named]
 
-        # In a German question only a capitalised word (a noun) is split, as the index
-        # splits only those (``GermanAnalyzer.surface_terms``): never "protestieren".
-        noun = language != "de" or word[:1].isupper()
-        parts = self._known_parts(folded) if german and noun else ()
+        parts = (
+            self._known_parts(folded)
+            if german and self._splittable(word, position, language, cased)
+            else ()
+        )
         if parts:
             return [
                 Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", self.config.part_weight)
@@ -318,6 +326,17 @@ class QueryBuilder:
         # the articles do not cover the question; adjectives and verbs are often paraphrased.
         noun = cls == "n" if language != "de" else word[:1].isupper()
         return [Concept(word, (), "word", entity=entity, known=known and noun and not entity)]
+
+    def _splittable(self, word: str, position: int, language: Language, cased: bool) -> bool:
+        """Whether a question's word may be a compound. In German text only a noun is, and
+        the index splits only capitalised words (``GermanAnalyzer.surface_terms``): never
+        "protestieren". A question's first word is capitalised anyway, so there only a
+        word the dictionary does not know; a question typed in lowercase gives no sign."""
+        if language != "de" or not cased:
+            return True
+        if position > 0:
+            return word[:1].isupper()
+        return fold(word) not in self.lexicon.german_words
 
     def _match_name(self, word: str) -> Concept | None:
         """A capitalised question word that is a name of the articles, spelled another way:

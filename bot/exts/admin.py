@@ -147,6 +147,7 @@ class Admin(commands.Cog):
             await interaction.edit_original_response(allowed_mentions=NO_MENTIONS, **edit)
 
         await show()
+        before = bot.engine.snapshot
         try:
             report = await reindex(bot.store, bot.sources, bot.engine, progress)
         except ReindexBusyError:
@@ -173,7 +174,7 @@ class Admin(commands.Cog):
             f"{detail}; {report.articles} articles, {report.passages} passages".strip("; "),
         )
         await final(content=None, embed=embed(summary))
-        if not report.unchanged:
+        if bot.engine.snapshot is not before:  # also an unchanged build another process made
             await service.settle(bot.engine)  # the new build's first-use loads, out of gc
         bot.start_encoding()  # the new passages' vectors, in the background
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from index.ding import DingEntries
 from index.engine import Engine
 from index.lexicon import default_glossary
 from index.records import Answer, Scope, Snapshot, understood_line
-from tests.conftest import RESULT_KEYS
+from tests.conftest import RESULT_KEYS, cache_dir
 
 FEED = "000_632348a179117fcd"
 LINES = "001_3254392af1d010b4"
@@ -194,3 +196,17 @@ def test_a_swap_during_an_answer_does_not_mix_two_builds(
     for r in answer.results:
         article = seed_snapshot.articles[r.article_id]
         assert article.text[r.quote_start : r.quote_end] == r.quote
+
+
+def test_a_swapped_out_snapshot_is_not_kept_alive(
+    ding: DingEntries, seed_articles: list[Any]
+) -> None:
+    old = build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir())
+    engine = Engine(old)
+    answer = engine.answer("What did the US commit to?")
+    engine.gloss("What did the US commit to?", answer.results[0].quote)  # caches its senses
+    engine.swap(build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir()))
+    gone = weakref.ref(old)
+    del old, answer
+    gc.collect()
+    assert gone() is None
