@@ -462,6 +462,21 @@ async def answers_under_reindex(
 ) -> dict[str, float]:
     """50 concurrent questions while a reindex of the same corpus runs; loop lag probed.
     The questions take the bot's path: a settled engine, answering on its one thread."""
+    await service.settle(engine)  # as the bot does before its first question
+    try:
+        return await _answers_during(engine, qs, corpus_dir, ding_path, cache_dir, db)
+    finally:
+        gc.unfreeze()  # the next measurements see the collector as it was
+
+
+async def _answers_during(
+    engine: Engine,
+    qs: Sequence[str],
+    corpus_dir: Path,
+    ding_path: Path | None,
+    cache_dir: Path,
+    db: Path,
+) -> dict[str, float]:
     from index.pipeline import Sources, reindex
 
     lags: list[float] = []
@@ -472,7 +487,6 @@ async def answers_under_reindex(
         await service.answer(engine, Question(question))
         return (time.perf_counter() - began) * 1000
 
-    await service.settle(engine)  # as the bot does before its first question
     async with await IndexStore.open(db) as storage:
         prober = asyncio.create_task(probe_loop_lag(lambda: not stop.is_set(), lags))
         job = asyncio.create_task(
@@ -483,7 +497,6 @@ async def answers_under_reindex(
         await job
         stop.set()
         await prober
-    gc.unfreeze()  # the next measurements see the collector as it was
     return {
         "questions": len(latencies),
         "answer_p50_ms": percentiles(latencies)["p50"],
@@ -552,6 +565,7 @@ def semantic_bench(
             out["answer_max_ms_while_encoding"] = round(max(latencies, default=0.0), 1)
             out["loop_lag_max_ms_while_encoding"] = round(max(lags, default=0.0), 1)
             out["partial_answers"] = float("partial" in modes or "lexical" in modes)
+            gc.unfreeze()  # what follows sees the collector as it was
 
             console.print("  semantic: one new article, from reindex to complete vectors…")
             seed_passages = sum(len(a.passages) for a in load_articles(seeds)[0])
