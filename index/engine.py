@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from index.bm25 import ConceptHits, FloatArray
 from index.config import DEFAULT_CONFIG, EngineConfig
+from index.context import carried_concepts
 from index.dense import DenseIndex
 from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
@@ -184,7 +185,10 @@ class Engine:
         if dense is not None and not dense.passages_done:
             dense = None
         query = snap.builder.build(question, self.max_question_chars)
-        concepts = (*query.concepts, *self._carried_concepts(snap, query.concepts, context))
+        concepts = (
+            *query.concepts,
+            *carried_concepts(snap.builder, query.concepts, context, self.config),
+        )
         mask, undated = snap.scope_mask(scope)
         return _Asked(
             snap=snap,
@@ -376,35 +380,6 @@ class Engine:
         # A German question matched German words: it asked in no English sense.
         concepts = query.concepts if query.language == "en" else ()
         return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1])
-
-    def _carried_concepts(
-        self, snap: Snapshot, own: Sequence[Concept], context: Sequence[str]
-    ) -> tuple[Concept, ...]:
-        """Concepts of earlier questions, weaker the older they are, minus repeats.
-
-        A question that names its own subject ("And Germany?") replaces the earlier
-        subject: then the earlier questions' names are not carried, only what was asked.
-        """
-        seen = {c.terms for c in own if c.terms}
-        new_subject = any(c.entity for c in own)
-        carried: list[Concept] = []
-        for age, earlier in enumerate(reversed(context[-self.config.context_turns :])):
-            weight = self.config.context_weight / (age + 1)
-            for c in snap.builder.build(earlier).concepts:
-                if new_subject and c.entity:
-                    continue
-                if c.terms and c.terms not in seen:
-                    seen.add(c.terms)
-                    carried.append(
-                        dataclasses.replace(
-                            c,
-                            weight=c.weight * weight,
-                            kind="context",
-                            entity=False,
-                            note=f"from “{earlier[:60]}”",
-                        )
-                    )
-        return tuple(carried)
 
     def _candidate(
         self,

@@ -30,6 +30,7 @@ from index.config import DEFAULT_CONFIG, EngineConfig
 from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
 from index.english import country_us, english_classes, english_lemmas, strip_possessive
 from index.lexicon import GlossaryEntry, Lexicon, variant_matcher
+from index.names import name_key
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
@@ -444,31 +445,6 @@ class QueryBuilder:
                         found.append((score, replaced))
         ordered = [q for _, q in sorted(found, key=lambda x: -x[0])]
         return list(dict.fromkeys(ordered))[:limit]
-
-
-_NAME_RULES = (
-    ("tsch", "c"),
-    ("sch", "s"),
-    ("ch", "c"),
-    ("ph", "f"),
-    ("ck", "c"),
-    ("w", "v"),
-    ("z", "s"),
-    ("k", "c"),
-    ("q", "c"),
-    ("y", "i"),
-    ("j", "i"),
-    ("ie", "i"),
-)
-
-
-def name_key(word: str) -> str:
-    """A spelling-tolerant key of a name: transliterations of one name share it
-    (Zelensky, Selenskyj, Zelenskyy → "selensci"; Wolodymyr, Volodymyr → "volodimir")."""
-    key = fold(word)
-    for old, new in _NAME_RULES:
-        key = key.replace(old, new)
-    return re.sub(r"(.)\1+", r"\1", key)
 
 
 def _replace_word(question: str, word: str, replacement: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from index.engine import Engine
 from index.english import english_classes
-from index.query import Concept, Query, name_key
+from index.names import name_key
+from index.query import Concept, Query
 from index.records import Snapshot, understood_line
 
 

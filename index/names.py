@@ -1,0 +1,31 @@
+"""A spelling-tolerant key of names, so that transliterations of one name meet."""
+
+from __future__ import annotations
+
+import re
+
+from index.text import fold
+
+_NAME_RULES = (
+    ("tsch", "c"),
+    ("sch", "s"),
+    ("ch", "c"),
+    ("ph", "f"),
+    ("ck", "c"),
+    ("w", "v"),
+    ("z", "s"),
+    ("k", "c"),
+    ("q", "c"),
+    ("y", "i"),
+    ("j", "i"),
+    ("ie", "i"),
+)
+
+
+def name_key(word: str) -> str:
+    """A spelling-tolerant key of a name: transliterations of one name share it
+    (Zelensky, Selenskyj, Zelenskyy → "selensci"; Wolodymyr, Volodymyr → "volodimir")."""
+    key = fold(word)
+    for old, new in _NAME_RULES:
+        key = key.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", key)
