@@ -313,3 +313,22 @@ def test_an_untitled_article_gets_a_short_honest_title(text: str, title: str) ->
 def test_a_front_matter_title_wins_over_a_derived_one() -> None:
     article = parse_article("rom", f"---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n{LEAD}\n")
     assert article.title == "Gipfel in Rom"
+
+
+def test_checking_for_article_files_stops_at_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reindex asks on the event loop: with 10,000 files, checking each one kept the loop
+    from running for a quarter of a second while questions waited."""
+    for i in range(200):
+        (tmp_path / f"{i:03d}.md").write_text("# Titel\n\nText.\n", encoding="utf-8")
+    checked: list[Path] = []
+    real = Path.is_file
+
+    def counting(self: Path) -> bool:
+        checked.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_file", counting)
+    require_article_files(tmp_path)
+    assert len(checked) == 1
