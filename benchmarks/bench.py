@@ -462,21 +462,6 @@ async def answers_under_reindex(
 ) -> dict[str, float]:
     """50 concurrent questions while a reindex of the same corpus runs; loop lag probed.
     The questions take the bot's path: a settled engine, answering on its one thread."""
-    await service.settle(engine)  # as the bot does before its first question
-    try:
-        return await _answers_during(engine, qs, corpus_dir, ding_path, cache_dir, db)
-    finally:
-        gc.unfreeze()  # the next measurements see the collector as it was
-
-
-async def _answers_during(
-    engine: Engine,
-    qs: Sequence[str],
-    corpus_dir: Path,
-    ding_path: Path | None,
-    cache_dir: Path,
-    db: Path,
-) -> dict[str, float]:
     from index.pipeline import Sources, reindex
 
     lags: list[float] = []
@@ -487,16 +472,20 @@ async def _answers_during(
         await service.answer(engine, Question(question))
         return (time.perf_counter() - began) * 1000
 
-    async with await IndexStore.open(db) as storage:
-        prober = asyncio.create_task(probe_loop_lag(lambda: not stop.is_set(), lags))
-        job = asyncio.create_task(
-            reindex(storage, Sources(corpus_dir, ding_path, cache_dir=cache_dir))
-        )
-        await asyncio.sleep(0.5)  # the reindex is under way
-        latencies = await asyncio.gather(*(ask(q) for q in qs))
-        await job
-        stop.set()
-        await prober
+    await service.settle(engine)  # as the bot does before its first question
+    try:
+        async with await IndexStore.open(db) as storage:
+            prober = asyncio.create_task(probe_loop_lag(lambda: not stop.is_set(), lags))
+            job = asyncio.create_task(
+                reindex(storage, Sources(corpus_dir, ding_path, cache_dir=cache_dir))
+            )
+            await asyncio.sleep(0.5)  # the reindex is under way
+            latencies = await asyncio.gather(*(ask(q) for q in qs))
+            await job
+            stop.set()
+            await prober
+    finally:
+        gc.unfreeze()  # the next measurements see the collector as it was
     return {
         "questions": len(latencies),
         "answer_p50_ms": percentiles(latencies)["p50"],

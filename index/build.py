@@ -28,7 +28,7 @@ from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import cached_lexicon, lexicon_inputs, phrase_words, reporting_calls
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.text import WORD_RE, fold
-from index.thesaurus import Thesaurus, synonym_terms
+from index.thesaurus import load_thesaurus, synonym_terms, thesaurus_identity
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=DEFAULT_CONFIG.k1, b=DEFAULT_CONFIG.b)
 
@@ -165,7 +165,7 @@ def build_snapshot(
     skipped: Sequence[SkippedFile] = (),
     progress: Callable[[str, int, int], None] | None = None,
     cache_dir: Path | None = None,
-    thesaurus: Thesaurus | None = None,
+    thesaurus_path: Path | None = None,
 ) -> Snapshot:
     """Analyse ``articles`` into a new snapshot (CPU-bound; run it off the event loop).
 
@@ -186,7 +186,8 @@ def build_snapshot(
     vocabulary = bm25.vocabulary
 
     def compile() -> Lexicon:
-        term_of = term_function(ding, analyzer.term_of)
+        plain_term_of = term_function(ding, analyzer.term_of)
+        term_of = plain_term_of
         if progress is not None and not isinstance(ding, StoredDictionary):
             # A pass over the whole dictionary (the store reads only what the vocabulary
             # meets, in a blink): the bar moves as compiling looks the German words up.
@@ -196,11 +197,12 @@ def build_snapshot(
         lexicon = compile_lexicon(
             ding, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
         )
-        plain_term_of = term_function(ding, analyzer.term_of)  # not counted as progress
+        # Read and parsed only here, when no compiled lexicon is cached (a quarter second).
+        thesaurus = load_thesaurus(thesaurus_path)
         lexicon.german_synonyms = synonym_terms(thesaurus, plain_term_of, vocabulary)
         return lexicon
 
-    inputs = lexicon_inputs(ding, glossary, vocabulary, thesaurus)
+    inputs = lexicon_inputs(ding, glossary, vocabulary, thesaurus_identity(thesaurus_path))
     lexicon = cached_lexicon(cache_dir, inputs, compile)
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():

@@ -33,7 +33,6 @@ from index.cache_files import building, digest, prune, read_checked, write_atomi
 from index.dictionary_store import StoredDictionary, code_digest
 from index.ding import DingEntries
 from index.lexicon import LEXICON_VERSION, GlossaryEntry, Lexicon
-from index.thesaurus import Thesaurus
 
 # Bump the version when the layout of what the file holds changes (it is part of the
 # files' keys too, so code versions that differ in it never share a file).
@@ -89,7 +88,7 @@ def lexicon_inputs(
     ding: DingEntries | None,
     glossary: Sequence[GlossaryEntry],
     vocabulary: Iterable[str],
-    thesaurus: Thesaurus | None = None,
+    thesaurus: str = "none",
 ) -> dict[str, str] | None:
     """Everything a lexicon compiled from these depends on, or None when that cannot be
     told (a dictionary that did not come from a file, as in tests): then do not cache."""
@@ -103,7 +102,7 @@ def lexicon_inputs(
         "dictionary": ding.identity if ding is not None else "none",
         "glossary": glossary_digest(glossary),
         "vocabulary": vocabulary_digest(vocabulary),
-        "thesaurus": thesaurus.identity if thesaurus is not None else "none",
+        "thesaurus": thesaurus,  # thesaurus_identity of the file
     }
 
 

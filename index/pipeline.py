@@ -44,7 +44,7 @@ from index.lexicon import GlossaryEntry, default_glossary, parse_glossary
 from index.locks import ReindexBusyError
 from index.records import BuildInfo, Snapshot
 from index.store import IndexStore
-from index.thesaurus import load_thesaurus, thesaurus_identity
+from index.thesaurus import thesaurus_identity
 
 if TYPE_CHECKING:  # the reindex child imports this module: it needs neither
     from index.embedding import EncodeReport
@@ -133,7 +133,7 @@ def build_from_sources(sources: Sources, progress: Progress | None = None) -> Sn
         skipped,
         progress,
         cache_dir=sources.cache_dir,
-        thesaurus=load_thesaurus(sources.thesaurus_path),
+        thesaurus_path=sources.thesaurus_path,
     )
 
 
@@ -147,8 +147,8 @@ def _code_digest() -> str:
 
 def inputs_fingerprint(sources: Sources) -> str:
     """A hash of everything a build is made from: the article files (names and contents,
-    also of files that would be skipped), the dictionary and thesaurus files, the glossary, the BM25
-    parameters and the engine's code. Equal fingerprints mean an equal index.
+    also of files that would be skipped), the dictionary and thesaurus files, the glossary,
+    the BM25 parameters and the engine's code. Equal fingerprints mean an equal index.
 
     Raises OSError (or ValueError) when an input cannot be read; the reindex then runs and
     reports the problem as usual.

@@ -48,7 +48,7 @@ def test_a_german_question_reaches_the_articles_word_through_a_synonym(
         ding,
         default_glossary(),
         cache_dir=cache_dir(),
-        thesaurus=load_thesaurus(THESAURUS),
+        thesaurus_path=THESAURUS,
     )
     question = "Wie viele Staaten wollen Truppen schicken?"
     concept = next(c for c in snapshot.builder.build(question).concepts if c.source == "schicken")
