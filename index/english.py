@@ -13,8 +13,8 @@ from functools import lru_cache
 
 from lemminflect import getAllLemmas as _lemminflect_lemmas
 
-from index.analysis import load_words
-from index.text import Token
+from index.analysis import ENGLISH_STOPWORDS, load_words
+from index.text import Token, fold
 
 
 @lru_cache(maxsize=1 << 16)
@@ -91,3 +91,12 @@ def country_us(tokens: list[Token]) -> list[Token]:
         if prev == "the" or "NOUN" in nxt_classes:
             out[i] = Token("US", tok.start, tok.end)
     return out
+
+
+def framed_word(words: Sequence[str]) -> int | None:
+    """The position of a phrase's one content word when a function word frames it
+    ("chair of", "the first", "be used"), else None."""
+    if not words or not {fold(words[0]), fold(words[-1])} & ENGLISH_STOPWORDS:
+        return None
+    content = [i for i, w in enumerate(words) if fold(w) not in ENGLISH_STOPWORDS]
+    return content[0] if len(content) == 1 else None

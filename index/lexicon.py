@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import marshal
 import zlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -69,6 +69,33 @@ def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
     words = tuple(t.surface for t in tokenize(variant))
     exact = len(variant) <= 4 and variant.isupper()
     return (words if exact else tuple(fold(w) for w in words)), exact
+
+
+def compile_glossary(
+    entries: Sequence[GlossaryEntry],
+    term_of: Callable[[str], str | None],
+    vocabulary: Collection[str],
+) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
+    """Glossary variants → (index terms present in the articles, canonical label).
+
+    Earlier entries win over later ones for the same variant (admins' entries come first).
+    """
+    table: dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]] = {}
+    for entry in reversed(entries):
+        terms: list[str] = []
+        for german in entry.terms:
+            # A multi-word name ("Vereinigte Staaten") is searched by its longest word:
+            # its other words ("Staaten") are too common to stand for the name.
+            words = [t.surface for t in tokenize(german) if term_of(t.surface)]
+            if not words:
+                continue
+            term = term_of(max(words, key=len))
+            if term and term in vocabulary and term not in terms:
+                terms.append(term)
+        label = ", ".join(entry.terms)
+        for variant in entry.variants:
+            table[variant_matcher(variant)] = (tuple(terms), label)
+    return table
 
 
 # --- compiled lexicon ----------------------------------------------------------------

@@ -12,7 +12,7 @@ Order of matching, longest first: glossary names → dictionary phrases → sing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,8 +28,14 @@ from index.analysis import (
 )
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
-from index.english import country_us, english_classes, english_lemmas, strip_possessive
-from index.lexicon import GlossaryEntry, Lexicon, variant_matcher
+from index.english import (
+    country_us,
+    english_classes,
+    english_lemmas,
+    framed_word,
+    strip_possessive,
+)
+from index.lexicon import GlossaryEntry, Lexicon, compile_glossary
 from index.names import name_key
 from index.text import Token, clean_question, fold, tokenize
 
@@ -90,7 +96,7 @@ class QueryBuilder:
         self._query_splitter = analyzer.decompounder or Decompounder(
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
-        self._glossary = _compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
+        self._glossary = compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
         self._names: dict[str, str] = {}
         for name in lexicon.names:  # most frequent first: it wins a shared key
             self._names.setdefault(name_key(name), name)
@@ -98,7 +104,7 @@ class QueryBuilder:
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
-        self._glossary = _compile_glossary(
+        self._glossary = compile_glossary(
             [*entries, *self.lexicon.glossary], self.analyzer.term_of, self.vocabulary
         )
 
@@ -143,7 +149,7 @@ class QueryBuilder:
         concepts: list[Concept] = []
         concepts += self._match_glossary(tokens, consumed)
         if language != "de":
-            concepts += self._match_phrases(tokens, consumed, language)
+            concepts += self._match_phrases(tokens, consumed, classes)
         ignored: list[str] = []
         cased = any(t.surface[:1].isupper() for t in tokens[1:])  # not typed all lowercase
         for i, tok in enumerate(tokens):
@@ -207,8 +213,11 @@ class QueryBuilder:
         return out
 
     def _match_phrases(
-        self, tokens: list[Token], consumed: list[bool], language: Language
+        self, tokens: list[Token], consumed: list[bool], classes: Sequence[str | None]
     ) -> list[Concept]:
+        """Dictionary phrases of the question. A phrase with a function word at its edge
+        ("chair of", "be used") may be an idiom or just its content word in a frame; its
+        content words' own translations stay in the concept at ``phrase_word_share``."""
         out: list[Concept] = []
         i = 0
         while i < len(tokens):
@@ -227,6 +236,11 @@ class QueryBuilder:
                 i += 1
                 continue
             n, found, source = best
+            j = framed_word([t.surface for t in tokens[i : i + n]])
+            if j is not None and (share := self.config.phrase_word_share):
+                cls = classes[i + j] if classes else None
+                for t, b in self.translate([tokens[i + j].surface], cls).items():
+                    found[t] = max(found.get(t, 0.0), b * share)
             out.append(Concept(source, tuple(found), "phrase", boosts=tuple(found.values())))
             for j in range(i, i + n):
                 consumed[j] = True
@@ -449,33 +463,6 @@ class QueryBuilder:
 
 def _replace_word(question: str, word: str, replacement: str) -> str:
     return re.sub(rf"\b{re.escape(word)}\b", replacement, question, count=1)
-
-
-def _compile_glossary(
-    entries: Sequence[GlossaryEntry],
-    term_of: Callable[[str], str | None],
-    vocabulary: Collection[str],
-) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
-    """Glossary variants → (index terms present in the articles, canonical label).
-
-    Earlier entries win over later ones for the same variant (admins' entries come first).
-    """
-    table: dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]] = {}
-    for entry in reversed(entries):
-        terms: list[str] = []
-        for german in entry.terms:
-            # A multi-word name ("Vereinigte Staaten") is searched by its longest word:
-            # its other words ("Staaten") are too common to stand for the name.
-            words = [t.surface for t in tokenize(german) if term_of(t.surface)]
-            if not words:
-                continue
-            term = term_of(max(words, key=len))
-            if term and term in vocabulary and term not in terms:
-                terms.append(term)
-        label = ", ".join(entry.terms)
-        for variant in entry.variants:
-            table[variant_matcher(variant)] = (tuple(terms), label)
-    return table
 
 
 def _merge(concepts: list[Concept]) -> list[Concept]:

@@ -43,7 +43,8 @@ async def main() -> int:
     sets = {name: load_questions(XQUAD / f"{name}.jsonl") for name in ("en-answer", "de-answer")}
     base = engine.config
     for value in values:
-        engine.config = dataclasses.replace(base, **{args.field: value})
+        kind = type(getattr(base, args.field))
+        engine.config = dataclasses.replace(base, **{args.field: kind(value)})
         cells = []
         for name, questions in sets.items():
             report = evaluate(engine, questions)

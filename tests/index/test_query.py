@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from index.engine import Engine
 from index.english import english_classes
 from index.names import name_key
@@ -186,3 +188,28 @@ def test_only_nouns_split_and_only_into_words(seed_snapshot: Snapshot) -> None:
     assert any("trupp" in c.terms for c in noun.concepts if c.kind == "part")
     junk = build(seed_snapshot, "Wer ist Zivildienstleistender?")
     assert not [c for c in junk.concepts if c.kind == "part" and c.source.endswith("(ender)")]
+
+
+def test_a_phrase_framed_by_a_function_word_keeps_its_content_word(
+    seed_snapshot: Snapshot,
+) -> None:
+    """ "agreed on" is a Ding phrase, but a question asking what was agreed on may mean
+    just "agreed": the word's own translations stay in the concept, weaker."""
+    builder = seed_snapshot.builder
+    share = builder.config.phrase_word_share
+    assert share > 0
+    agreed = concept(build(seed_snapshot, "What was agreed on?"), "agreed on")
+    phrase = builder.translate(["agreed", "on"])
+    word = builder.translate(["agreed"], "v")
+    assert word and set(word) - set(phrase)  # the word adds terms of its own
+    boosts = dict(zip(agreed.terms, agreed.boosts, strict=True))
+    for term, boost in phrase.items():
+        assert boosts[term] >= boost
+    for term, boost in word.items():
+        assert boosts[term] == max(phrase.get(term, 0.0), boost * share)
+    builder.config = dataclasses.replace(builder.config, phrase_word_share=0.0)
+    try:
+        only = concept(build(seed_snapshot, "What was agreed on?"), "agreed on")
+    finally:
+        builder.config = dataclasses.replace(builder.config, phrase_word_share=share)
+    assert set(only.terms) == set(phrase)
