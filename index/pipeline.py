@@ -175,11 +175,17 @@ def inputs_fingerprint(sources: Sources) -> str:
 _locks: dict[str, asyncio.Lock] = {}
 
 
+def _lock_key(database: Database) -> str:
+    """One key per database however its path was spelled ("data/x.db", "./data/x.db")."""
+    target = database.target
+    return str(target.resolve()) if isinstance(target, Path) else target
+
+
 @contextlib.asynccontextmanager
 async def reindex_lock(database: Database, wait: bool = False) -> AsyncIterator[None]:
     """Hold the reindex lock for ``database``: in this process, then across processes
     (a file lock for SQLite, an advisory lock for PostgreSQL)."""
-    lock = _locks.setdefault(database.name, asyncio.Lock())
+    lock = _locks.setdefault(_lock_key(database), asyncio.Lock())
     if lock.locked() and not wait:
         raise ReindexBusyError("a reindex is already running; try again when it has finished")
     async with lock, database.reindex_lock(wait=wait):
@@ -188,7 +194,7 @@ async def reindex_lock(database: Database, wait: bool = False) -> AsyncIterator[
 
 def reindex_running(database: Database) -> bool:
     """Whether this process is reindexing ``database`` now."""
-    lock = _locks.get(database.name)
+    lock = _locks.get(_lock_key(database))
     return lock is not None and lock.locked()
 
 

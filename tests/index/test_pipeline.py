@@ -10,8 +10,20 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.render import render
-from index.pipeline import CHILD_NICENESS, Sources, inputs_fingerprint, reindex, run_in_child
+from index.locks import ReindexBusyError
+from index.pipeline import (
+    CHILD_NICENESS,
+    Sources,
+    inputs_fingerprint,
+    reindex,
+    reindex_lock,
+    reindex_running,
+    run_in_child,
+)
+from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.conftest import SEEDS, THESAURUS, cache_dir, dictionary_path
 
@@ -103,3 +115,21 @@ async def test_the_reindex_and_encode_children_run_at_a_lower_priority() -> None
     its answers leave."""
     (niceness,) = await run_in_child(report_niceness, (), "newsbot-test", None, 300)
     assert niceness == min(os.nice(0) + CHILD_NICENESS, 19)
+
+
+async def test_one_database_has_one_reindex_lock_however_its_path_is_spelled(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = await SqliteDatabase.open(Path("data") / "index.db")
+    absolute = await SqliteDatabase.open(tmp_path / "data" / ".." / "data" / "index.db")
+    try:
+        async with reindex_lock(relative):
+            assert reindex_running(absolute)
+            with pytest.raises(ReindexBusyError, match="already running"):
+                async with reindex_lock(absolute):
+                    pass
+        assert not reindex_running(absolute)
+    finally:
+        await relative.close()
+        await absolute.close()
