@@ -177,8 +177,7 @@ _locks: dict[str, asyncio.Lock] = {}
 
 def _lock_key(database: Database) -> str:
     """One key per database however its path was spelled ("data/x.db", "./data/x.db")."""
-    target = database.target
-    return str(target.resolve()) if isinstance(target, Path) else target
+    return str(database.target.resolve() if isinstance(database.target, Path) else database.target)
 
 
 @contextlib.asynccontextmanager
