@@ -213,3 +213,15 @@ def test_a_phrase_framed_by_a_function_word_keeps_its_content_word(
     finally:
         builder.config = dataclasses.replace(builder.config, phrase_word_share=share)
     assert set(only.terms) == set(phrase)
+
+
+def test_asking_what_someone_said_frames_the_question_in_both_languages(
+    seed_engine: Engine,
+) -> None:
+    # "say" frames an English question; "sagt" / "gesagt" frame a German one the same way.
+    for question in ("What does Russia say?", "Was sagt Russland?", "Was hat Russland gesagt?"):
+        query = build(seed_engine.snapshot, question)
+        assert [c.source for c in query.concepts] in (["Russia"], ["Russland"]), question
+        answer = seed_engine.answer(question)
+        assert answer.answered, question
+        assert "Russland" in answer.results[0].passage or "Kreml" in answer.results[0].passage
