@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot ask|reindex|eval|shell|run|start``.
+"""Command line: ``python -m bot ask|sources|source|stats|reindex|eval|shell|run|start``.
 
 Every command opens the database named in the settings; messages meant for people are
 rendered from the same templates as the Discord replies.
@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.process import extract
 from rich.console import Console
 from rich.table import Table
 
@@ -92,6 +93,9 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 sys.stdout.flush()
                 continue
             titles = [a.title for a in engine.snapshot.articles.values()]
+            if batch:  # which answer is which, when several follow each other
+                text = render("note.j2", "terminal", what="batch_question", question=question)
+                console.print(text, highlight=False)
             console.print(render_answer(answer, titles), highlight=False)
             if args.explain:
                 console.print(explain_table(answer))
@@ -101,6 +105,68 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 de = answer.language == "de"
                 text = render("gloss.j2", "terminal", gloss=glossed, rank=first.rank, de=de)
                 console.print("\n" + text, highlight=False)
+    return 0
+
+
+async def cmd_sources(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """The indexed articles, newest first (what ``/sources`` shows)."""
+    async with await open_engine(settings) as opened:
+        engine = opened.engine
+        snap = engine.snapshot
+        articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
+        semantic = semantic_line(engine.semantic_status())
+        text = render("sources.j2", info=snap.info, articles=articles, semantic=semantic)
+    console.print(text, highlight=False)
+    return 0
+
+
+async def cmd_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """One paragraph of an article, or the article's overview (what ``/source`` shows)."""
+    async with await open_engine(settings) as opened:
+        snap = opened.engine.snapshot
+    found = snap.find_article(args.article)
+    if found is None:
+        titles = {a.id: a.title for a in snap.articles.values()}
+        near = [
+            titles[key] for _, _, key in extract(args.article, titles, limit=3, score_cutoff=50)
+        ]
+        missing = render(
+            "source_missing.j2", query=args.article, near=bool(near), cli=True, de=False
+        )
+        raise CliError(" ".join([missing, *(f"“{t}”" for t in near)]), 2)
+    passages = [snap.passages[i] for i in found.passage_ids]
+    if args.paragraph is None:
+        texts = [found.text[p.start : p.end] for p in passages]
+        console.print(render("article.j2", article=found, passages=passages, texts=texts, de=False))
+        return 0
+    match = next((p for p in passages if p.ordinal == args.paragraph), None)
+    if match is None:
+        raise CliError(render("source_range.j2", count=len(passages), de=False), 2)
+    cite = {"title": found.title, "date": found.date, "section": match.section}
+    text = render(
+        "source.j2",
+        article=found,
+        cite={**cite, "paragraph": match.ordinal},
+        lang="en",
+        text=found.text[match.start : match.end],
+        start=match.start,
+        marks=[],
+    )
+    console.print(text, highlight=False)
+    return 0
+
+
+async def cmd_stats(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Questions asked and answered, feedback, frequent unanswered (what ``/stats`` shows)."""
+    async with await open_engine(settings) as opened:
+        engine = opened.engine
+        text = render(
+            "stats.j2",
+            s=await opened.state.question_stats(),
+            stale=await service.stale_quotes(engine, opened.state),
+            semantic=semantic_line(engine.semantic_status()),
+        )
+    console.print(text, highlight=False)
     return 0
 
 
@@ -312,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--no-abstain", action="store_true", help="show passages even when unsure")
     ask.set_defaults(handler=cmd_ask)
+
+    sub.add_parser("sources", help="list the indexed articles").set_defaults(handler=cmd_sources)
+    src = sub.add_parser("source", help="show an article's paragraphs, or one paragraph")
+    src.add_argument("article", help="the article's id, or (part of) its title")
+    src.add_argument("paragraph", type=int, nargs="?", default=None, help="paragraph number")
+    src.set_defaults(handler=cmd_source)
+    stats = sub.add_parser("stats", help="questions asked and answered, and feedback")
+    stats.set_defaults(handler=cmd_stats)
 
     rx = sub.add_parser("reindex", help="rebuild the index from the articles directory")
     rx.add_argument("--seeds", type=Path, default=None, help="articles directory")
