@@ -27,6 +27,7 @@ from index.lemma_dictionary import Lemmatize, german_lemmatizer
 from index.lexicon import GlossaryEntry, Lexicon, compile_lexicon
 from index.lexicon_cache import cached_lexicon, lexicon_inputs, phrase_words, reporting_calls
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
+from index.separable import separable_verbs
 from index.text import WORD_RE, fold
 from index.thesaurus import load_thesaurus, synonym_terms, thesaurus_identity
 
@@ -124,6 +125,7 @@ def analyse_articles(
     decompounder = _index_decompounder(ding, articles)
     analyzer = GermanAnalyzer(decompounder, lemmatize=lemmatize or german_lemmatizer(None))
     index_terms = analyzer.index_terms
+    known = ding.german_words if ding else frozenset()
     indexed: dict[str, IndexedArticle] = {}
     passages: list[IndexedPassage] = []
     documents: list[list[str]] = []
@@ -136,6 +138,10 @@ def analyse_articles(
             surfaces.update(words)
             doc = index_terms(WORD_RE.findall(p.section)) if p.section else []
             doc += index_terms(words)
+            # "fand … statt" is indexed as stattfinden too, and shown as it (display)
+            verbs = [v.infinitive for v in separable_verbs(p.text, analyzer.lemma, known)]
+            doc += [analyzer.stem(v) for v in verbs]
+            surfaces.update(verbs)
             documents.append(doc)
             pid = len(passages)
             passages.append(IndexedPassage(pid, article.id, p.ordinal, p.section, p.start, p.end))

@@ -35,6 +35,7 @@ from index.records import (
     Snapshot,
     Understood,
 )
+from index.separable import with_separable_verbs
 from index.threads import limit_blas_threads
 
 
@@ -184,7 +185,9 @@ class Engine:
         dense = self._dense_of(snap) if ranking != "lexical" and self.encoder is not None else None
         if dense is not None and not dense.passages_done:
             dense = None
-        query = snap.builder.build(question, self.max_question_chars)
+        query = with_separable_verbs(
+            snap.builder.build(question, self.max_question_chars), snap.builder
+        )
         concepts = (
             *query.concepts,
             *carried_concepts(snap.builder, query.concepts, context, self.config),

@@ -54,18 +54,33 @@ class PassageWords:
 
 
 def passage_words(
-    text: str, start: int, end: int, terms_of: Callable[[str], Sequence[str]]
+    text: str,
+    start: int,
+    end: int,
+    terms_of: Callable[[str], Sequence[str]],
+    split_verbs: Callable[[str, int], Sequence[tuple[int, int, str]]] | None = None,
 ) -> PassageWords:
-    """``text[start:end]``'s sentences and indexed words."""
+    """``text[start:end]``'s sentences and indexed words. ``split_verbs`` gives the
+    separable verbs split in the text (verb and particle offsets, the verb's term): both
+    words then carry the verb's term, as the index does (``index.separable``)."""
     spans = tuple(sentence_spans(text, start, end) or [(start, end)])
     words: list[Token] = []
     where: dict[str, list[int]] = {}
+    at_offset: dict[int, int] = {}
     for tok in tokenize(text[start:end], start):
         terms = set(terms_of(tok.surface))
         if terms:
             for term in terms:
                 where.setdefault(term, []).append(len(words))
+            at_offset[tok.start] = len(words)
             words.append(tok)
+    for verb_start, particle_start, term in (
+        split_verbs(text[start:end], start) if split_verbs else ()
+    ):
+        found = [at_offset[o] for o in (verb_start, particle_start) if o in at_offset]
+        where.setdefault(term, []).extend(i for i in found if i not in where.get(term, ()))
+    for at in where.values():
+        at.sort()
     return PassageWords(spans, tuple(words), {t: tuple(at) for t, at in where.items()})
 
 

@@ -22,6 +22,7 @@ from index.corpus import SkippedFile
 from index.lexicon import Lexicon
 from index.query import QueryBuilder
 from index.quotes import PassageWords, passage_words
+from index.separable import separable_verbs
 from index.text import fold
 
 PASSAGE_WORDS_KEPT = 20_000  # passages whose words a snapshot keeps worked out (~40 MB)
@@ -156,11 +157,17 @@ class Snapshot:
         if words is None:
             passage = self.passages[pid]
             text = self.articles[passage.article_id].text
-            words = passage_words(text, passage.start, passage.end, self.terms_of)
+            words = passage_words(text, passage.start, passage.end, self.terms_of, self.split_verbs)
             if len(self._words) >= PASSAGE_WORDS_KEPT:
                 self._words.clear()
             self._words[pid] = words
         return words
+
+    def split_verbs(self, text: str, base: int) -> list[tuple[int, int, str]]:
+        """The separable verbs split in ``text``: verb and particle offsets, the term."""
+        found = separable_verbs(text, self.analyzer.lemma, self.lexicon.german_words, base)
+        stem = self.analyzer.stem
+        return [(v.verb_start, v.particle_start, stem(v.infinitive)) for v in found]
 
     def terms_of(self, surface: str) -> tuple[str, ...]:
         """A word's term and its compound parts' terms, as the index saw them."""

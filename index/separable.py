@@ -1,0 +1,105 @@
+"""German separable verbs: "fand … statt" is *stattfinden*, "nahm … teil" *teilnehmen*.
+
+In a main clause the particle of a separable verb stands at the clause's end, away from
+its verb, so neither word alone is the verb the dictionary lists (and an English question's
+"take place" translates to). A clause that ends in a particle gets the verb back: the
+particle joined to the lemma of a word before it, where the dictionary knows the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from index.query import Concept, Query, QueryBuilder
+from index.text import WORD_RE, fold
+
+# Common separable verb particles: prefixes, and the words that separate like them (klar,
+# fest, statt, teil: klarstellen, festlegen, stattfinden, teilnehmen).
+PARTICLES = frozenset(
+    (  # noqa: SIM905 (a word list reads best as words)
+        "ab an auf aus bei dar ein fest fort frei her hin hoch klar los mit nach statt teil vor "
+        "weg zu zurück zusammen weiter hervor heraus herein hinaus vorbei entgegen bekannt kennen"
+    ).split()
+)
+# A clause: the text between sentence marks, commas, colons, brackets and quotes (not
+# dashes: "lehnt … - zumal aus Nato-Staaten - strikt ab" is one clause around an insertion).
+_CLAUSE_RE = re.compile(r"[^.,;:!?…()\[\]„“”\"«»]+")
+_CONJUNCTIONS = frozenset({"und", "oder", "aber", "sondern", "denn", "doch"})
+
+
+@dataclass(frozen=True, slots=True)
+class SeparableVerb:
+    """A verb split in a clause: its finite part and particle (start offsets), and the
+    infinitive they make (folded)."""
+
+    verb: str
+    verb_start: int
+    particle: str
+    particle_start: int
+    infinitive: str
+
+
+def separable_verbs(
+    text: str, lemma: Callable[[str], str], known: Collection[str], base: int = 0
+) -> list[SeparableVerb]:
+    """Each clause of ``text`` that ends in a particle whose verb, joined to it, is a word
+    of ``known`` (folded); offsets are shifted by ``base``."""
+    out: list[SeparableVerb] = []
+    for clause in _CLAUSE_RE.finditer(text):
+        offset = base + clause.start()
+        words = list(WORD_RE.finditer(clause.group()))
+        # a coordinating conjunction begins another main clause ("nahm … teil und ließ …")
+        cuts = [
+            0,
+            *(i for i, w in enumerate(words) if fold(w.group()) in _CONJUNCTIONS),
+            len(words),
+        ]
+        for a, b in itertools.pairwise(cuts):
+            found = _split_verb(words[a:b], lemma, known, offset)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _split_verb(
+    words: Sequence[re.Match[str]], lemma: Callable[[str], str], known: Collection[str], offset: int
+) -> SeparableVerb | None:
+    if len(words) < 2 or (particle := fold(words[-1].group())) not in PARTICLES:
+        return None
+    for i, word in enumerate(words[:-1]):
+        surface = word.group()
+        if i and surface[:1].isupper():
+            continue  # a noun, not the verb
+        infinitive = particle + lemma(surface)
+        if infinitive in known:
+            last = words[-1]
+            return SeparableVerb(
+                surface, offset + word.start(), last.group(), offset + last.start(), infinitive
+            )
+    return None
+
+
+def with_separable_verbs(query: Query, builder: QueryBuilder) -> Query:
+    """A German question with each separable verb it splits as one more concept ("nahm …
+    teil" → *teilnehmen*), where the index holds the verb (see ``separable_verbs``).
+
+    The two words stay concepts of their own: a passage that splits the verb the same way
+    ("Merz nahm virtuell an den Beratungen teil") says it in those words.
+    """
+    if query.language != "de":
+        return query
+    analyzer = builder.analyzer
+    found = separable_verbs(query.question, analyzer.lemma, builder.lexicon.german_words)
+    concepts = list(query.concepts)
+    for split in found:
+        term = analyzer.stem(split.infinitive)
+        if term not in builder.vocabulary:
+            continue
+        concepts.append(Concept(f"{split.verb} … {split.particle}", (term,), "word"))
+    if len(concepts) == len(query.concepts):
+        return query
+    return dataclasses.replace(query, concepts=tuple(concepts))
