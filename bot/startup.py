@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bot.render import render
 from bot.settings import Settings
 from bot.state import BotState
-from index.corpus import NoArticlesError, require_article_files
+from index.corpus import ArticlesDirectoryMissing, NoArticlesError, require_article_files
 from index.database import StorageError
 from index.embedding import EncodeReport, refresh_vectors
 from index.encoder import try_load_encoder
@@ -183,6 +183,9 @@ async def run_reindex(
 
         try:
             return await reindex(storage, sources, engine, progress, force=force)
+        except ArticlesDirectoryMissing as exc:
+            hint = "set ARTICLES_DIR (.env or the environment), or give `reindex --seeds DIR`"
+            raise CliError(f"{exc}; {hint}") from exc
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise CliError(str(exc)) from exc
         except ReindexBusyError as exc:

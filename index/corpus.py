@@ -43,6 +43,15 @@ class NoArticlesError(ValueError):
     """An articles directory with nothing to index; the message names it, in one line."""
 
 
+class ArticlesDirectoryMissing(FileNotFoundError):
+    """The articles directory does not exist; the message names it, resolved if relative."""
+
+    def __init__(self, directory: Path) -> None:
+        where = f"{directory} ({directory.resolve()})" if not directory.is_absolute() else directory
+        super().__init__(f"articles directory not found: {where}")
+        self.directory = directory
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """One paragraph of an article. ``start``/``end`` index into ``Article.text``."""
@@ -182,13 +191,18 @@ def _is_article_file(path: Path) -> bool:
     return path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file()
 
 
+def require_directory(directory: Path) -> None:
+    """Refuse an articles directory that does not exist (``ArticlesDirectoryMissing``)."""
+    if not directory.is_dir():
+        raise ArticlesDirectoryMissing(directory)
+
+
 def require_article_files(directory: Path) -> None:
     """Refuse at once an articles directory that is missing or holds no article files.
 
     It stops at the first article file: a reindex calls it on the event loop, and listing
     and checking 10,000 files there kept the loop from running for about 60 ms."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"articles directory not found: {directory}")
+    require_directory(directory)
     if not any(_is_article_file(p) for p in directory.iterdir()):
         suffixes = " or ".join(ARTICLE_SUFFIXES)
         raise NoArticlesError(
@@ -207,8 +221,7 @@ def require_usable(directory: Path, articles: list[Article], skipped: list[Skipp
 
 def load_articles(directory: Path) -> tuple[list[Article], list[SkippedFile]]:
     """Parse every article file; unusable files are reported, the rest still load."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"articles directory not found: {directory}")
+    require_directory(directory)
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
     seen: set[str] = set()

@@ -33,6 +33,7 @@ from index.corpus import (
     article_files,
     load_articles,
     require_article_files,
+    require_directory,
     require_usable,
 )
 from index.crashpoints import crash_point
@@ -154,8 +155,7 @@ def inputs_fingerprint(sources: Sources) -> str:
     reports the problem as usual.
     """
     directory = sources.articles_dir
-    if not directory.is_dir():
-        raise FileNotFoundError(f"articles directory not found: {directory}")
+    require_directory(directory)
     glossary = sources.glossary_path.read_bytes() if sources.glossary_path is not None else b"none"
     files = [
         f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}"

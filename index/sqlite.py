@@ -101,8 +101,14 @@ class SqliteDatabase(Database):
         """Open (creating if needed) the database at ``path``, in WAL mode."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StorageError(
+                f"cannot create data directory {path.parent}: a file is in the way "
+                "(a database path must lie in a directory)"
+            ) from None
         except OSError as exc:
-            raise StorageError(f"cannot create data directory {path.parent}: {exc}") from exc
+            reason = exc.strerror or exc
+            raise StorageError(f"cannot create data directory {path.parent}: {reason}") from exc
         try:
             conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         except sqlite3.Error as exc:

@@ -568,3 +568,14 @@ def test_stats_counts_the_questions_asked(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1 asked · 0 answered" in result.stdout
     assert f"1× {WORLD_CUP}" in result.stdout
+
+
+def test_a_missing_articles_directory_names_where_it_looked_and_the_setting(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path / "db.sqlite3", "reindex", ARTICLES_DIR="nowhere")
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: articles directory not found: nowhere (/"), line
+    assert "ARTICLES_DIR" in line, line

@@ -300,7 +300,7 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, 
     blocker.write_text("a regular file where the data directory should be\n")
     message = one_line_error(run(blocker / "newsbot.sqlite3", *args))
     assert "cannot create data directory" in message, message
-    assert str(blocker) in message, message
+    assert str(blocker) in message and "a file is in the way" in message, message
     assert blocker.read_text() == "a regular file where the data directory should be\n"
 
 
