@@ -508,68 +508,6 @@ def test_a_users_articles_env_file_and_environment_change_nothing(
     assert answer["question"] == COMMIT and answer["answered"] is True
 
 
-def test_ask_from_stdin_as_text_heads_each_answer_with_its_question(database: Path) -> None:
-    result = run(database, "ask", "-", stdin=f"{COMMIT}\n{WORLD_CUP}\n")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert f"── {COMMIT}" in out and f"── {WORLD_CUP}" in out
-    assert out.index(f"── {COMMIT}") < out.index("verpflichten") < out.index(f"── {WORLD_CUP}")
-
-
-# --- the articles: what /sources, /source and /stats show in Discord -------------------
-
-
-def test_sources_lists_every_article_with_its_paragraphs(database: Path) -> None:
-    result = run(database, "sources")
-    assert result.returncode == 0, result.stderr
-    for article in load_articles(SEEDS)[0]:
-        assert article.title in result.stdout
-        assert f"{len(article.passages)} paragraphs" in result.stdout
-    assert f"{seed_passage_count()} passages" in result.stdout
-
-
-def test_source_shows_an_article_or_one_paragraph_verbatim(database: Path) -> None:
-    article = load_articles(SEEDS)[0][1]
-    overview = run(database, "source", article.id)
-    assert overview.returncode == 0, overview.stderr
-    assert article.title in overview.stdout and "¶1" in overview.stdout
-    paragraph = run(database, "source", article.id, "2")
-    assert paragraph.returncode == 0, paragraph.stderr
-    second = article.passages[1]
-    assert article.text[second.start : second.end] in paragraph.stdout.replace("\n", " ")
-    assert "paragraph 2" in paragraph.stdout
-
-
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (("source", "zzzz"), "No article matches “zzzz”. `python -m bot sources` lists them."),
-        (
-            ("source", "Trupen"),
-            "No article matches “Trupen”. Did you mean one of these? "
-            "“26 Staaten wollen Truppen entsenden”",
-        ),
-        (("source", "Truppen", "99"), "That article has paragraphs 1–9."),
-    ],
-)
-def test_source_of_nothing_is_one_line_that_says_what_to_do(
-    database: Path, args: Sequence[str], says: str
-) -> None:
-    result = run(database, *args)
-    assert result.returncode == 2
-    assert_no_traceback(result)
-    assert result.stderr.strip() == f"error: {says}"
-
-
-def test_stats_counts_the_questions_asked(tmp_path: Path) -> None:
-    fresh = tmp_path / "stats.sqlite3"
-    assert run(fresh, "ask", WORLD_CUP).returncode == 0  # builds the index first
-    result = run(fresh, "stats")
-    assert result.returncode == 0, result.stderr
-    assert "1 asked · 0 answered" in result.stdout
-    assert f"1× {WORLD_CUP}" in result.stdout
-
-
 def test_a_missing_articles_directory_names_where_it_looked_and_the_setting(
     tmp_path: Path,
 ) -> None:
