@@ -16,7 +16,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz.process import extract
 from rich.console import Console
 from rich.table import Table
 
@@ -113,8 +112,8 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings, console: Con
     async with await open_engine(settings) as opened:
         engine = opened.engine
         snap = engine.snapshot
-        articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
         semantic = semantic_line(engine.semantic_status())
+        articles = snap.articles_newest_first()
         text = render("sources.j2", info=snap.info, articles=articles, semantic=semantic)
     console.print(text, highlight=False)
     return 0
@@ -126,14 +125,11 @@ async def cmd_source(args: argparse.Namespace, settings: Settings, console: Cons
         snap = opened.engine.snapshot
     found = snap.find_article(args.article)
     if found is None:
-        titles = {a.id: a.title for a in snap.articles.values()}
-        near = [
-            titles[key] for _, _, key in extract(args.article, titles, limit=3, score_cutoff=50)
-        ]
+        near = snap.near_articles(args.article, limit=3)
         missing = render(
             "source_missing.j2", query=args.article, near=bool(near), cli=True, de=False
         )
-        raise CliError(" ".join([missing, *(f"“{t}”" for t in near)]), 2)
+        raise CliError(" ".join([missing, *(f"“{a.title}”" for a in near)]), 2)
     passages = [snap.passages[i] for i in found.passage_ids]
     if args.paragraph is None:
         texts = [found.text[p.start : p.end] for p in passages]
@@ -142,11 +138,16 @@ async def cmd_source(args: argparse.Namespace, settings: Settings, console: Cons
     match = next((p for p in passages if p.ordinal == args.paragraph), None)
     if match is None:
         raise CliError(render("source_range.j2", count=len(passages), de=False), 2)
-    cite = {"title": found.title, "date": found.date, "section": match.section}
+    cite = {
+        "title": found.title,
+        "date": found.date,
+        "section": match.section,
+        "paragraph": match.ordinal,
+    }
     text = render(
         "source.j2",
         article=found,
-        cite={**cite, "paragraph": match.ordinal},
+        cite=cite,
         lang="en",
         text=found.text[match.start : match.end],
         start=match.start,
@@ -160,12 +161,7 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings, console: Conso
     """Questions asked and answered, feedback, frequent unanswered (what ``/stats`` shows)."""
     async with await open_engine(settings) as opened:
         engine = opened.engine
-        text = render(
-            "stats.j2",
-            s=await opened.state.question_stats(),
-            stale=await service.stale_quotes(engine, opened.state),
-            semantic=semantic_line(engine.semantic_status()),
-        )
+        text = render("stats.j2", **await service.usage(engine, opened.state))
     console.print(text, highlight=False)
     return 0
 

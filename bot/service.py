@@ -23,6 +23,7 @@ from bot.state import BotState, LoggedQuestion, QuestionRecord
 from index.corpus import ARTICLE_SUFFIXES, ArticleError, decode_article, parse_article
 from index.database import StorageError
 from index.diff import passage_key, passage_keys
+from index.embedding import semantic_line
 from index.engine import Engine
 from index.records import Answer, IndexedArticle, IndexedPassage, Result, Scope
 from index.text import WORD_RE
@@ -236,6 +237,15 @@ async def stale_quotes(engine: Engine, state: BotState) -> StaleQuotes:
         q for q in await state.quoted_passages() if any(k not in current for k in q.passage_keys)
     ]
     return StaleQuotes(len(stale), sum(q.has_feedback for q in stale))
+
+
+async def usage(engine: Engine, state: BotState) -> dict[str, Any]:
+    """What ``stats.j2`` shows (``/stats``, ``python -m bot stats``)."""
+    return {
+        "s": await state.question_stats(),
+        "stale": await stale_quotes(engine, state),
+        "semantic": semantic_line(engine.semantic_status()),
+    }
 
 
 def words_in_articles(engine: Engine, words: Sequence[str]) -> list[str]:

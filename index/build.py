@@ -138,7 +138,8 @@ def analyse_articles(
             surfaces.update(words)
             doc = index_terms(WORD_RE.findall(p.section)) if p.section else []
             doc += index_terms(words)
-            # "fand … statt" is indexed as stattfinden too, and shown as it (display)
+            # "fand … statt" is indexed as stattfinden too; the infinitive counts as a word
+            # of the articles, so the verb is shown as it ("take place → stattfinden")
             verbs = [v.infinitive for v in separable_verbs(p.text, analyzer.lemma, known)]
             doc += [analyzer.stem(v) for v in verbs]
             surfaces.update(verbs)

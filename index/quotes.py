@@ -64,23 +64,21 @@ def passage_words(
     separable verbs split in the text (verb and particle offsets, the verb's term): both
     words then carry the verb's term, as the index does (``index.separable``)."""
     spans = tuple(sentence_spans(text, start, end) or [(start, end)])
+    own = text[start:end]
     words: list[Token] = []
     where: dict[str, list[int]] = {}
     at_offset: dict[int, int] = {}
-    for tok in tokenize(text[start:end], start):
+    for tok in tokenize(own, start):
         terms = set(terms_of(tok.surface))
         if terms:
             for term in terms:
                 where.setdefault(term, []).append(len(words))
             at_offset[tok.start] = len(words)
             words.append(tok)
-    for verb_start, particle_start, term in (
-        split_verbs(text[start:end], start) if split_verbs else ()
-    ):
-        found = [at_offset[o] for o in (verb_start, particle_start) if o in at_offset]
-        where.setdefault(term, []).extend(i for i in found if i not in where.get(term, ()))
-    for at in where.values():
-        at.sort()
+    for verb_start, particle_start, term in split_verbs(own, start) if split_verbs else ():
+        at = where.setdefault(term, [])
+        at.extend(at_offset[o] for o in (verb_start, particle_start) if o in at_offset)
+        at[:] = sorted(set(at))
     return PassageWords(spans, tuple(words), {t: tuple(at) for t, at in where.items()})
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import fuzz
+from rapidfuzz.process import extract
 
 from index.analysis import Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
@@ -185,6 +187,15 @@ class Snapshot:
             if article.id.startswith(key.strip()) or folded in fold(article.title):
                 return article
         return None
+
+    def near_articles(self, key: str, limit: int = 5) -> list[IndexedArticle]:
+        """Articles whose titles are near ``key`` (what to offer when nothing matched)."""
+        titles = {a.id: a.title for a in self.articles.values()}
+        near = extract(key, titles, scorer=fuzz.WRatio, limit=limit, score_cutoff=50)
+        return [self.articles[article_id] for _, _, article_id in near]
+
+    def articles_newest_first(self) -> list[IndexedArticle]:
+        return sorted(self.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,6 @@ from bot.options import refusal
 from bot.permissions import admin_only
 from bot.render import render
 from bot.service import Question, Refused
-from index.embedding import semantic_line
 from index.locks import ReindexBusyError
 from index.pipeline import reindex
 from index.records import understood_line
@@ -185,13 +184,7 @@ class Admin(commands.Cog):
     async def stats(self, interaction: Interaction) -> None:
         """Questions asked, answered share, feedback, frequent unanswered (admins only)."""
         bot = self.bot
-        text = render(
-            "stats.j2",
-            "discord",
-            s=await bot.state.question_stats(),
-            stale=await service.stale_quotes(bot.engine, bot.state),
-            semantic=semantic_line(bot.engine.semantic_status()),
-        )
+        text = render("stats.j2", "discord", **await service.usage(bot.engine, bot.state))
         await self._audit(interaction, "stats", True)
         await _private(interaction, embed(text, title=title("usage")))
 

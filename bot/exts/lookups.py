@@ -8,8 +8,6 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from rapidfuzz import fuzz
-from rapidfuzz.process import extract
 
 from bot import service
 from bot.app import (
@@ -167,16 +165,7 @@ class Lookups(commands.Cog):
         snap = self.bot.engine.snapshot
         found = snap.find_article(article)
         if found is None:
-            near = [
-                snap.articles[key]
-                for _, _, key in extract(
-                    article,
-                    {a.id: a.title for a in snap.articles.values()},
-                    scorer=fuzz.WRatio,
-                    limit=5,
-                    score_cutoff=50,
-                )
-            ]
+            near = snap.near_articles(article)
             view = discord.ui.View(timeout=None)
             for a in near:
                 view.add_item(ArticleButton(a.id, a.title))
@@ -212,14 +201,13 @@ class Lookups(commands.Cog):
     async def sources(self, interaction: Interaction) -> None:
         """List the indexed articles with dates, paragraph counts and the index build time."""
         snap = self.bot.engine.snapshot
-        articles = sorted(snap.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
         await interaction.response.send_message(
             embed=embed(
                 render(
                     "sources.j2",
                     "discord",
                     info=snap.info,
-                    articles=articles,
+                    articles=snap.articles_newest_first(),
                     semantic=semantic_line(self.bot.engine.semantic_status()),
                 )
             ),
