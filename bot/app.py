@@ -134,8 +134,9 @@ class NewsBot(commands.AutoShardedBot):
             len(self.guilds),
             shards_line(sorted(self.shards), self.shard_count),
         )
-        configured = set(self.settings.ask_channel_ids) | await self.state.ask_channels()
-        if configured and not self.intents.message_content:
+        # The ask-channels as setup_hook read them (the commands and other processes keep
+        # them current): no database read here, where a shutdown may have closed it already.
+        if self.ask_channel_ids and not self.intents.message_content:
             log.warning(
                 "ask-channels are configured but the Message Content intent is off: the bot "
                 "only sees mentions and DMs there. Enable 'Message Content Intent' in the "
