@@ -22,10 +22,16 @@ _NAME_RULES = (
 )
 
 
+_SILENT_H = re.compile(r"(?<=[bcdfgklmnprstv])h")
+
+
 def name_key(word: str) -> str:
     """A spelling-tolerant key of a name: transliterations of one name share it
-    (Zelensky, Selenskyj, Zelenskyy → "selensci"; Wolodymyr, Volodymyr → "volodimir")."""
+    (Zelensky, Selenskyj, Zelenskyy → "selensci"; Wolodymyr, Volodymyr → "volodimir").
+    An "h" after a consonant is silent in most romanisations (Ghandi, Gandhi → "gandi";
+    Khan, Kan), so it is dropped once the German digraphs are rewritten."""
     key = fold(word)
     for old, new in _NAME_RULES:
         key = key.replace(old, new)
+    key = _SILENT_H.sub("", key)
     return re.sub(r"(.)\1+", r"\1", key)

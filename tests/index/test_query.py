@@ -141,6 +141,7 @@ def test_understood_as_names_what_is_missing(seed_engine: Engine) -> None:
 def test_names_match_across_spellings(seed_snapshot: Snapshot) -> None:
     assert name_key("Zelensky") == name_key("Selenskyj") == name_key("Zelenskyy")
     assert name_key("Volodymyr") == name_key("Wolodymyr")
+    assert name_key("Ghandi") == name_key("Gandhi") != name_key("Gandi Hill")
     macron = concept(build(seed_snapshot, "What did Macorn say about Russia?"), "Macorn")
     assert macron.kind == "name" and macron.note == "Macron" and macron.entity
     selensky = concept(build(seed_snapshot, "What did Selensky say?"), "Selensky")
