@@ -63,6 +63,11 @@ class EngineConfig:
         0.5, "a compound's part standing in for an unknown compound of the question"
     )
     typo_weight: float = _tunable(0.8, "a repaired word, relative to a word spelled right")
+    cognate_similarity: float = _tunable(
+        0.9,
+        "an English word the dictionary lacks meets an article's word whose spelling key "
+        "is this similar (Jaro-Winkler, 0 = off)",
+    )
     class_mismatch: float = _tunable(
         0.3,
         "a translation of the other word class (noun for a verb) keeps this share of its "

@@ -119,7 +119,8 @@ class Engine:
         """Make what loads on first use load now, not while a user waits for the first
         answer: throwaway questions in English and German, one made of the first passage's
         words (so that ranking, quoting and the encoder surely run: a vague one may be
-        declined before them), a gloss of its quote, and the "did you mean" index."""
+        declined before them), a gloss of its quote, the "did you mean" index and the
+        cognates' keys."""
         snap = self._snapshot
         questions = list(WARM_UP_QUESTIONS)
         if snap.passages:
@@ -130,6 +131,7 @@ class Engine:
         if answer is not None and answer.results:
             self.gloss(questions[-1], answer.results[0].quote)
         self.suggestions(WARM_UP_QUESTIONS[0])
+        _ = snap.builder.spellings.word_keys  # made on a question's first untranslated word
         if self.encoder is not None and self.dense is None:  # vectors still to come
             self._query_vector(questions[-1])  # loads the model
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
+from functools import cached_property
+
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import extractOne
 
 from index.text import fold
+
+COGNATE_MIN_LENGTH = 6  # shorter words meet too many others by chance
 
 _NAME_RULES = (
     ("tsch", "c"),
@@ -35,3 +42,49 @@ def name_key(word: str) -> str:
         key = key.replace(old, new)
     key = _SILENT_H.sub("", key)
     return re.sub(r"(.)\1+", r"\1", key)
+
+
+class Spellings:
+    """The articles' names and words by their spelling-tolerant keys, for the question
+    words that match nothing as typed."""
+
+    def __init__(self, names: Iterable[str], words: Collection[str]) -> None:
+        self._names: dict[str, str] = {}
+        for name in names:  # most frequent first: it wins a shared key
+            self._names.setdefault(name_key(name), name)
+        self._name_keys = list(self._names)
+        self._words = words
+
+    def name(self, word: str) -> str | None:
+        """The articles' name that ``word`` spells another way: by the key (Zelensky ↔
+        Selenskyj), else within one edit of it, transpositions included (Macorn ↔
+        Macron)."""
+        if len(word) < 4 or not word.isalpha():
+            return None
+        key = name_key(word)
+        found = self._names.get(key)
+        if found is None and len(key) >= 5:
+            near = extractOne(
+                key, self._name_keys, scorer=OSA.distance, score_cutoff=1 if len(key) <= 7 else 2
+            )
+            found = self._names[near[0]] if near is not None else None
+        return None if found is None or fold(found) == fold(word) else found
+
+    @cached_property
+    def word_keys(self) -> dict[str, str]:
+        """The articles' (folded) words and their keys."""
+        return {w: name_key(w) for w in self._words if len(w) >= COGNATE_MIN_LENGTH and w.isalpha()}
+
+    def cognate(self, word: str, similarity: float) -> str | None:
+        """The articles' (folded) word that ``word`` is a cognate of: their keys begin
+        alike and are ``similarity`` alike by Jaro-Winkler (clades ↔ Kladen, organizations
+        ↔ Organisationen; fuzzy translation of cross-lingual spelling variants, Pirkola
+        et al., 2003)."""
+        folded = fold(word)
+        if not similarity or len(folded) < COGNATE_MIN_LENGTH or not folded.isalpha():
+            return None
+        key = name_key(folded)
+        found = extractOne(
+            key, self.word_keys, scorer=JaroWinkler.normalized_similarity, score_cutoff=similarity
+        )
+        return found[2] if found is not None and found[0][:3] == key[:3] else None

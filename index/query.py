@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extract, extractOne
 
 from index.analysis import (
@@ -36,7 +36,7 @@ from index.english import (
     strip_possessive,
 )
 from index.lexicon import GlossaryEntry, Lexicon, compile_glossary
-from index.names import name_key
+from index.names import Spellings
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
@@ -97,10 +97,7 @@ class QueryBuilder:
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
         self._glossary = compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
-        self._names: dict[str, str] = {}
-        for name in lexicon.names:  # most frequent first: it wins a shared key
-            self._names.setdefault(name_key(name), name)
-        self._name_keys = list(self._names)
+        self.spellings = Spellings(lexicon.names, lexicon.surfaces)
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
@@ -331,6 +328,13 @@ class QueryBuilder:
             ] or [Concept(word, (), "word")]
 
         known = self._is_known_word(folded, language)
+        if (
+            language != "de"
+            and not entity
+            and not known
+            and (cognate := self._cognate(word)) is not None
+        ):
+            return [cognate]
         # Typo repair is for words; a capitalised word in an English question is a name,
         # repaired only to a name of the articles (above), never to a dictionary word.
         if not known and not (entity and language != "de"):
@@ -354,27 +358,23 @@ class QueryBuilder:
         return fold(word) not in self.lexicon.german_words
 
     def _match_name(self, word: str) -> Concept | None:
-        """A capitalised question word that is a name of the articles, spelled another way:
-        by a transliteration-tolerant key (Zelensky ↔ Selenskyj), else within one edit
-        of it, transpositions included (Macorn ↔ Macron)."""
-        if len(word) < 4 or not word.isalpha():
-            return None
-        key = name_key(word)
-        found = self._names.get(key)
-        if found is None and len(key) >= 5:
-            near = extractOne(
-                key,
-                self._name_keys,
-                scorer=OSA.distance,
-                score_cutoff=1 if len(key) <= 7 else 2,
-            )
-            found = self._names[near[0]] if near is not None else None
-        if found is None or fold(found) == fold(word):
-            return None
-        term = self.analyzer.term_of(found)
-        if term is None or term not in self.vocabulary:
+        """A capitalised question word that is a name of the articles spelled another way
+        (``Spellings.name``)."""
+        found = self.spellings.name(word)
+        term = self.analyzer.term_of(found) if found else None
+        if found is None or term is None or term not in self.vocabulary:
             return None
         return Concept(word, (term,), "name", entity=True, note=found)
+
+    def _cognate(self, word: str) -> Concept | None:
+        """An English word no dictionary entry translates, met by its German cognate in
+        the articles (``Spellings.cognate``: clades ↔ Kladen), as weak as a typo."""
+        surface = self.spellings.cognate(word, self.config.cognate_similarity)
+        term = self.lexicon.surfaces[surface] if surface else None
+        if surface is None or term is None or term not in self.vocabulary:
+            return None
+        spelled = self.lexicon.display.get(term, surface)
+        return Concept(word, (term,), "typo", self.config.typo_weight, note=spelled)
 
     def _known_parts(self, folded: str) -> tuple[str, ...]:
         """Parts of a compound the articles know: a full split, else the longest known

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from index.build import build_snapshot
+from index.corpus import parse_article
+from index.ding import DingEntries
 from index.engine import Engine
 from index.english import english_classes
+from index.lexicon import default_glossary
 from index.names import name_key
 from index.query import Concept, Query
 from index.records import Snapshot, understood_line
@@ -226,3 +230,21 @@ def test_asking_what_someone_said_frames_the_question_in_both_languages(
         answer = seed_engine.answer(question)
         assert answer.answered, question
         assert "Russland" in answer.results[0].passage or "Kreml" in answer.results[0].passage
+
+
+def test_an_untranslated_english_word_meets_its_german_cognate(ding: DingEntries) -> None:
+    article = parse_article(
+        "pest",
+        "---\ntitle: Pest\ndate: 2026-02-01\n---\n"
+        "Die Forscher fanden zwei Kladen des Erregers in den Gräbern der Marinesoldaten.\n",
+    )
+    snapshot = build_snapshot([article], ding, default_glossary())
+    clades = concept(build(snapshot, "What are clades?"), "clades")
+    assert clades.terms == ("klad",) and clades.note == "Kladen" and clades.kind == "typo"
+    # a word the dictionary knows keeps its own translations, or none: never a look-alike
+    # (cladding ↔ Kladen are 0.89 alike, so the bar is lowered under them to show it)
+    builder = snapshot.builder
+    builder.config = dataclasses.replace(builder.config, cognate_similarity=0.85)
+    assert "klad" not in concept(build(snapshot, "What is cladding?"), "cladding").terms
+    builder.config = dataclasses.replace(builder.config, cognate_similarity=0.0)
+    assert concept(build(snapshot, "What are clades?"), "clades").note != "Kladen"
