@@ -77,7 +77,7 @@ class Engine:
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._encoding = threading.Lock()
         self._user_glossary: list[GlossaryEntry] = []
-        self.config = config
+        self._config = config
         snapshot.builder.config = config
         self.max_question_chars = max_question_chars  # longer questions are cut
         self._senses: tuple[Snapshot, SenseIndex] | None = None
@@ -86,6 +86,16 @@ class Engine:
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    @property
+    def config(self) -> EngineConfig:
+        """The tunables; setting them also sets those of question understanding."""
+        return self._config
+
+    @config.setter
+    def config(self, config: EngineConfig) -> None:
+        self._config = config
+        self._snapshot.builder.config = config
 
     @property
     def dense(self) -> DenseIndex | None:

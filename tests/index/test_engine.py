@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import weakref
@@ -221,3 +222,13 @@ def test_warming_up_loads_what_the_first_answer_would(
     engine.warm_up()
     assert snapshot._words  # passages were ranked and quoted
     assert engine._senses is not None  # the gloss index is built
+
+
+def test_new_tunables_reach_question_understanding(
+    ding: DingEntries, seed_articles: list[Any]
+) -> None:
+    engine = Engine(build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir()))
+    engine.config = dataclasses.replace(engine.config, typo_weight=0.25)
+    assert engine.snapshot.builder.config is engine.config
+    repaired = engine.snapshot.builder.build("What did the goverment say?").concepts
+    assert [c.weight for c in repaired if c.kind == "typo"] == [0.25]
