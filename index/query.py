@@ -225,6 +225,8 @@ class QueryBuilder:
                 words = [t.surface for t in tokens[i : i + n]]
                 if all(fold(w) in ENGLISH_STOPWORDS for w in words):
                     continue
+                if i > 0 and self._written_as_is(words):
+                    continue  # "General Manager" as the articles write it: its own words
                 found = self.translate(words)
                 if found:
                     best = (n, found, " ".join(words))
@@ -243,6 +245,15 @@ class QueryBuilder:
                 consumed[j] = True
             i += n
         return out
+
+    def _written_as_is(self, words: Sequence[str]) -> bool:
+        """Whether capitalised English words are the articles' own words, each (a name or
+        a loan the German text writes in English, "General Manager"): they then match as
+        themselves, as a single such word does, not through the phrase's translations."""
+        return all(
+            w[:1].isupper() and (t := self.analyzer.term_of(w)) is not None and t in self.vocabulary
+            for w in words
+        )
 
     def _word_concepts(
         self,

@@ -248,3 +248,20 @@ def test_an_untranslated_english_word_meets_its_german_cognate(ding: DingEntries
     assert "klad" not in concept(build(snapshot, "What is cladding?"), "cladding").terms
     builder.config = dataclasses.replace(builder.config, cognate_similarity=0.0)
     assert concept(build(snapshot, "What are clades?"), "clades").note != "Kladen"
+
+
+def test_english_words_the_articles_write_as_is_are_not_translated_as_a_phrase(
+    ding: DingEntries,
+) -> None:
+    article = parse_article(
+        "team",
+        "---\ntitle: Team\ndate: 2026-02-01\n---\n"
+        "John Elway ist heute General Manager der Mannschaft. Die Nationalhymne sang Lady Gaga.\n",
+    )
+    snapshot = build_snapshot([article], ding, default_glossary())
+    manager = build(snapshot, "Who is the General Manager of the team?")
+    assert "manag" in concept(manager, "Manager").terms
+    assert "general" in concept(manager, "General").terms
+    # a phrase the articles do not write in English is still the dictionary's phrase
+    anthem = concept(build(snapshot, "Who sang the National Anthem?"), "National Anthem")
+    assert anthem.kind == "phrase" and "nationalhymn" in anthem.terms
