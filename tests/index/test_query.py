@@ -256,12 +256,14 @@ def test_english_words_the_articles_write_as_is_are_not_translated_as_a_phrase(
     article = parse_article(
         "team",
         "---\ntitle: Team\ndate: 2026-02-01\n---\n"
-        "John Elway ist heute General Manager der Mannschaft. Die Nationalhymne sang Lady Gaga.\n",
+        "John Elway ist heute General Manager der Mannschaft, ihr Präsident führt den Vorsitz. "
+        "Die Nationalhymne sang Lady Gaga.\n",
     )
     snapshot = build_snapshot([article], ding, default_glossary())
     manager = build(snapshot, "Who is the General Manager of the team?")
     assert "manag" in concept(manager, "Manager").terms
     assert "general" in concept(manager, "General").terms
+    assert not any(c.kind == "phrase" for c in manager.concepts)  # "Präsident", "Vorsitz"
     # a phrase the articles do not write in English is still the dictionary's phrase
     anthem = concept(build(snapshot, "Who sang the National Anthem?"), "National Anthem")
     assert anthem.kind == "phrase" and "nationalhymn" in anthem.terms
