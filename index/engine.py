@@ -494,5 +494,7 @@ def _term_boosts(concept: Concept) -> dict[str, float]:
 
 def _understood(concept: Concept, snap: Snapshot) -> Understood:
     terms = tuple(dict.fromkeys(snap.display(t) for t in concept.terms))
+    if concept.kind == "verb":  # the verb as the dictionary lists it, not a noun of its stem
+        terms = (concept.note,)
     source = concept.source if concept.kind != "typo" else f"{concept.source} (→ {concept.note})"
     return Understood(source, terms, concept.kind, concept.note)

@@ -40,7 +40,7 @@ from index.names import Spellings
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
-ConceptKind = Literal["name", "phrase", "word", "part", "typo", "context"]
+ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "context"]
 
 MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(

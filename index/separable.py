@@ -99,7 +99,8 @@ def with_separable_verbs(query: Query, builder: QueryBuilder) -> Query:
         term = analyzer.stem(split.infinitive)
         if term not in builder.vocabulary:
             continue
-        concepts.append(Concept(f"{split.verb} … {split.particle}", (term,), "word"))
+        source = f"{split.verb} … {split.particle}"
+        concepts.append(Concept(source, (term,), "verb", note=split.infinitive))
     if len(concepts) == len(query.concepts):
         return query
     return dataclasses.replace(query, concepts=tuple(concepts))

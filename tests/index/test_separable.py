@@ -84,6 +84,7 @@ def test_an_english_phrase_meets_the_split_verb_and_the_quote_marks_both_words(
 def test_a_german_question_asks_for_the_whole_verb(seed_engine: Engine) -> None:
     answer = seed_engine.answer("Wer nahm an dem Treffen teil?")
     verb = next(u for u in answer.understood_as if u.source == "nahm … teil")
-    assert verb.terms  # teilnehm: "Teilnehmer", and "nahm … teil" wherever it is split
+    # shown as the verb (its term teilnehm also stands for "Teilnehmer" and any split form)
+    assert verb.terms == ("teilnehmen",) and verb.kind == "verb"
     firsts = " ".join(r.quote for r in answer.results[:2])
     assert "Teilnehmer sind" in firsts and "Merz nahm virtuell" in firsts
