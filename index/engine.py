@@ -394,7 +394,8 @@ class Engine:
         query = snap.builder.build(question, self.max_question_chars)
         # A German question matched German words: it asked in no English sense.
         concepts = query.concepts if query.language == "en" else ()
-        return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1])
+        verbs = snap.split_verbs(quote, 0)
+        return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1], verbs)
 
     def _candidate(
         self,

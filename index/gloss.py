@@ -183,21 +183,32 @@ def gloss(
     quote: str,
     concepts: Sequence[Concept] = (),
     senses: SenseIndex | None = None,
+    split_verbs: Sequence[tuple[int, int, str]] = (),
 ) -> Gloss:
     """The content words of ``quote``, each once, with their English senses.
 
     A compound ("Sicherheitsgarantien") lists its parts with their senses as well; a word
-    that has no sense itself but whose parts have is listed by its parts. Words the
-    dictionary lacks altogether (mostly names) are returned in ``unknown``.
+    that has no sense itself but whose parts have is listed by its parts. A separable verb
+    the quote splits (``split_verbs``: verb and particle offsets in ``quote``, the verb's
+    term) is glossed as the verb ("lehnt … ab": reject), its particle not on its own.
+    Words the dictionary lacks altogether (mostly names) are returned in ``unknown``.
     """
     senses = senses or SenseIndex(lexicon)
     matched = matched_senses(lexicon, concepts)
+    verbs = {verb: (particle, term) for verb, particle, term in split_verbs}
+    particles = {particle for particle, _ in verbs.values()}
     words: list[GlossWord] = []
     unknown: list[str] = []
     seen: set[str] = set()
     for found in WORD_RE.finditer(quote):
         word = found.group()
         terms = analyzer.surface_terms(word)
+        if found.start() in particles:
+            continue
+        if found.start() in verbs:
+            particle, term = verbs[found.start()]
+            after = WORD_RE.match(quote, particle)
+            word, terms = f"{word} … {after.group() if after else ''}", (term,)
         if not terms or word.isdigit() or terms[0] in seen:
             continue
         seen.add(terms[0])

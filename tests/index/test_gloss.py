@@ -72,3 +72,11 @@ def test_every_sense_is_a_dictionary_entry_of_the_word(seed_engine: Engine) -> N
                 for s in part.senses:
                     assert s.glossary or part_term in translations[s.english], (part.word, s)
         assert "verpflichten" not in gloss.unknown
+
+
+def test_a_split_verb_is_glossed_as_the_verb(seed_engine: Engine) -> None:
+    quote = "Der Kreml lehnt eine Präsenz ausländischer Truppen strikt ab."
+    gloss = seed_engine.gloss("What did Russia reject?", quote)
+    verb = word(gloss, "lehnt … ab")
+    assert english(verb)[0] == "reject" and verb.senses[0].matched  # ablehnen, as asked
+    assert not [w for w in gloss.words if w.word in {"lehnt", "ab"}]
