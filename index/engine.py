@@ -128,9 +128,8 @@ class Engine:
     def warm_up(self) -> None:
         """Make what loads on first use load now, not while a user waits for the first
         answer: throwaway questions in English and German, one made of the first passage's
-        words (so that ranking, quoting and the encoder surely run: a vague one may be
-        declined before them), a gloss of its quote, the "did you mean" index and the
-        cognates' keys."""
+        words (ranking, quoting and the encoder surely run: a vague one may be declined
+        before them), a gloss of its quote, the "did you mean" index, the cognates' keys."""
         snap = self._snapshot
         questions = list(WARM_UP_QUESTIONS)
         if snap.passages:
@@ -494,8 +493,8 @@ def _term_boosts(concept: Concept) -> dict[str, float]:
 
 
 def _understood(concept: Concept, snap: Snapshot) -> Understood:
-    terms = tuple(dict.fromkeys(snap.display(t) for t in concept.terms))
-    if concept.kind == "verb":  # the verb as the dictionary lists it, not a noun of its stem
-        terms = (concept.note,)
+    # a split verb as the dictionary lists it ("teilnehmen"), not a noun of its stem
+    shown = [concept.note] if concept.kind == "verb" else map(snap.display, concept.terms)
+    terms = tuple(dict.fromkeys(shown))
     source = concept.source if concept.kind != "typo" else f"{concept.source} (→ {concept.note})"
     return Understood(source, terms, concept.kind, concept.note)

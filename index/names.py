@@ -71,9 +71,15 @@ class Spellings:
         return None if found is None or fold(found) == fold(word) else found
 
     @cached_property
-    def word_keys(self) -> dict[str, str]:
-        """The articles' (folded) words and their keys."""
-        return {w: name_key(w) for w in self._words if len(w) >= COGNATE_MIN_LENGTH and w.isalpha()}
+    def word_keys(self) -> dict[str, dict[str, str]]:
+        """The articles' (folded) words and their keys, by the keys' first three letters
+        (a cognate's key begins as the word's: a question looks at those words only)."""
+        out: dict[str, dict[str, str]] = {}
+        for w in self._words:
+            if len(w) >= COGNATE_MIN_LENGTH and w.isalpha():
+                key = name_key(w)
+                out.setdefault(key[:3], {})[w] = key
+        return out
 
     def cognate(self, word: str, similarity: float) -> str | None:
         """The articles' (folded) word that ``word`` is a cognate of: their keys begin
@@ -84,7 +90,10 @@ class Spellings:
         if not similarity or len(folded) < COGNATE_MIN_LENGTH or not folded.isalpha():
             return None
         key = name_key(folded)
+        alike = self.word_keys.get(key[:3])
+        if not alike:
+            return None
         found = extractOne(
-            key, self.word_keys, scorer=JaroWinkler.normalized_similarity, score_cutoff=similarity
+            key, alike, scorer=JaroWinkler.normalized_similarity, score_cutoff=similarity
         )
-        return found[2] if found is not None and found[0][:3] == key[:3] else None
+        return str(found[2]) if found is not None else None
