@@ -140,7 +140,8 @@ class Engine:
         if answer is not None and answer.results:
             self.gloss(questions[-1], answer.results[0].quote)
         self.suggestions(WARM_UP_QUESTIONS[0])
-        _ = snap.builder.spellings.word_keys  # made on a question's first untranslated word
+        if self.config.cognate_similarity:  # made on a question's first untranslated word
+            _ = snap.builder.spellings.word_keys
         if self.encoder is not None and self.dense is None:  # vectors still to come
             self._query_vector(questions[-1])  # loads the model
 
@@ -208,7 +209,7 @@ class Engine:
             snap=snap,
             query=query,
             concepts=concepts,
-            understood=tuple(_understood(c, snap) for c in concepts),
+            understood=tuple(snap.understood(c) for c in concepts),
             mask=mask,
             undated=undated,
             dense=dense,
@@ -490,11 +491,3 @@ class Engine:
 def _term_boosts(concept: Concept) -> dict[str, float]:
     boosts = concept.boosts or (1.0,) * len(concept.terms)
     return dict(zip(concept.terms, boosts, strict=True))
-
-
-def _understood(concept: Concept, snap: Snapshot) -> Understood:
-    # a split verb as the dictionary lists it ("teilnehmen"), not a noun of its stem
-    shown = [concept.note] if concept.kind == "verb" else map(snap.display, concept.terms)
-    terms = tuple(dict.fromkeys(shown))
-    source = concept.source if concept.kind != "typo" else f"{concept.source} (→ {concept.note})"
-    return Understood(source, terms, concept.kind, concept.note)

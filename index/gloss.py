@@ -195,7 +195,12 @@ def gloss(
     """
     senses = senses or SenseIndex(lexicon)
     matched = matched_senses(lexicon, concepts)
-    verbs = {verb: (particle, term) for verb, particle, term in split_verbs}
+    # the split verbs the dictionary has senses for (else their two words, as written)
+    verbs = {
+        verb: (particle, term)
+        for verb, particle, term in split_verbs
+        if _senses(term, False, matched, senses, 1)
+    }
     particles = {particle for particle, _ in verbs.values()}
     words: list[GlossWord] = []
     unknown: list[str] = []
@@ -205,21 +210,22 @@ def gloss(
         terms = analyzer.surface_terms(word)
         if found.start() in particles:
             continue
-        if found.start() in verbs:
+        verb = found.start() in verbs
+        if verb:
             particle, term = verbs[found.start()]
             after = WORD_RE.match(quote, particle)
             word, terms = f"{word} … {after.group() if after else ''}", (term,)
         if not terms or word.isdigit() or terms[0] in seen:
             continue
         seen.add(terms[0])
-        noun = word[:1].isupper()
+        noun = word[:1].isupper() and not verb  # "Lehnt … ab" opening a sentence is a verb
         inside = bool(_SENTENCE_INSIDE_RE.search(quote[: found.start()]))
         own = _senses(terms[0], noun, matched, senses, MAX_SENSES, noun and inside)
         # A name glossed by itself ("Merz" → Merz) says nothing.
         own = tuple(s for s in own if not (s.glossary and fold(s.english) == fold(word)))
         parts = tuple(
             GlossPart(label, part_senses)
-            for label, term in _parts(analyzer, word)
+            for label, term in ([] if verb else _parts(analyzer, word))
             if (part_senses := _senses(term, True, matched, senses, MAX_PART_SENSES))
         )
         if own or parts:

@@ -70,6 +70,11 @@ class Spellings:
             found = self._names[near[0]] if near is not None else None
         return None if found is None or fold(found) == fold(word) else found
 
+    @staticmethod
+    def likeness(a: str, b: str) -> float:
+        """How alike two words are by their keys (Jaro-Winkler, 0–1)."""
+        return float(JaroWinkler.normalized_similarity(name_key(a), name_key(b)))
+
     @cached_property
     def word_keys(self) -> dict[str, dict[str, str]]:
         """The articles' (folded) words and their keys, by the keys' first three letters

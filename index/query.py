@@ -40,7 +40,7 @@ from index.names import Spellings
 from index.text import Token, clean_question, fold, tokenize
 
 Language = Literal["de", "en", "mixed"]
-ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "context"]
+ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "cognate", "context"]
 
 MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(
@@ -249,7 +249,9 @@ class QueryBuilder:
     def _written_as_is(self, words: Sequence[str]) -> bool:
         """Whether capitalised English words are the articles' own words, each (a name or
         a loan the German text writes in English, "General Manager"): they then match as
-        themselves, as a single such word does, not through the phrase's translations."""
+        themselves, as a single such word does, not through the phrase's translations.
+        Each word is looked up alone, not the two side by side; and a question's first
+        word is capitalised anyway, so a phrase there keeps its translations."""
         return all(
             w[:1].isupper() and (t := self.analyzer.term_of(w)) is not None and t in self.vocabulary
             for w in words
@@ -339,17 +341,18 @@ class QueryBuilder:
             ] or [Concept(word, (), "word")]
 
         known = self._is_known_word(folded, language)
-        if (
-            language != "de"
-            and not entity
-            and not known
-            and (cognate := self._cognate(word)) is not None
-        ):
-            return [cognate]
         # Typo repair is for words; a capitalised word in an English question is a name,
-        # repaired only to a name of the articles (above), never to a dictionary word.
+        # repaired only to a name of the articles (above), never to a dictionary word. An
+        # English word may instead be a German word's cognate: the likelier spelling wins
+        # ("clades" is nearer *Kladen* than "blades", "aggresion" nearer "aggression").
         if not known and not (entity and language != "de"):
             fixed = self._repair(folded, language)
+            cognate = self._cognate(word) if language != "de" else None
+            if cognate is not None and (
+                fixed is None
+                or Spellings.likeness(folded, cognate.note) > Spellings.likeness(folded, fixed.note)
+            ):
+                return [cognate]
             if fixed is not None:
                 return [fixed]
         # Only a missing *noun* the dictionary knows ("inflation") is strong evidence that
@@ -380,12 +383,14 @@ class QueryBuilder:
     def _cognate(self, word: str) -> Concept | None:
         """An English word no dictionary entry translates, met by its German cognate in
         the articles (``Spellings.cognate``: clades ↔ Kladen), as weak as a typo."""
+        if not self.config.cognate_similarity:
+            return None
         surface = self.spellings.cognate(word, self.config.cognate_similarity)
         term = self.lexicon.surfaces[surface] if surface else None
         if surface is None or term is None or term not in self.vocabulary:
             return None
         spelled = self.lexicon.display.get(term, surface)
-        return Concept(word, (term,), "typo", self.config.typo_weight, note=spelled)
+        return Concept(word, (term,), "cognate", self.config.typo_weight, note=spelled)
 
     def _known_parts(self, folded: str) -> tuple[str, ...]:
         """Parts of a compound the articles know: a full split, else the longest known

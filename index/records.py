@@ -22,7 +22,7 @@ from index.analysis import Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import SkippedFile
 from index.lexicon import Lexicon
-from index.query import QueryBuilder
+from index.query import Concept, QueryBuilder
 from index.quotes import PassageWords, passage_words
 from index.separable import separable_verbs
 from index.text import fold
@@ -177,6 +177,14 @@ class Snapshot:
 
     def display(self, term: str) -> str:
         return self.lexicon.display.get(term, term)
+
+    def understood(self, concept: Concept) -> Understood:
+        """How ``concept`` was searched, in the articles' spelling; a split verb as the
+        dictionary lists it ("teilnehmen"), not as a noun of its stem ("Teilnehmer")."""
+        shown = [concept.note] if concept.kind == "verb" else map(self.display, concept.terms)
+        repaired = concept.kind in ("typo", "cognate")
+        source = f"{concept.source} (→ {concept.note})" if repaired else concept.source
+        return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note)
 
     def find_article(self, key: str) -> IndexedArticle | None:
         """An article by id, id prefix, or (part of) its title."""

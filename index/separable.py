@@ -83,6 +83,21 @@ def _split_verb(
     return None
 
 
+def spelled_infinitive(split: SeparableVerb) -> str:
+    """The infinitive with the umlauts the verb was written with: "führte … aus" →
+    "ausführen", where ``infinitive`` is folded ("ausfuhren"). Letters past what the
+    written verb shares with it stay folded (an ablaut: "stieß … auf" → "aufstossen")."""
+    particle = split.particle.lower()
+    rest = split.infinitive[len(fold(particle)) :]
+    written = split.verb.lower()
+    if len(fold(written)) != len(written):  # folding changed the length (ß → ss)
+        return particle + rest
+    shared = 0
+    while shared < min(len(rest), len(written)) and fold(written[shared]) == rest[shared]:
+        shared += 1
+    return particle + written[:shared] + rest[shared:]
+
+
 def with_separable_verbs(query: Query, builder: QueryBuilder) -> Query:
     """A German question with each separable verb it splits as one more concept ("nahm …
     teil" → *teilnehmen*), where the index holds the verb (see ``separable_verbs``).
@@ -100,7 +115,7 @@ def with_separable_verbs(query: Query, builder: QueryBuilder) -> Query:
         if term not in builder.vocabulary:
             continue
         source = f"{split.verb} … {split.particle}"
-        concepts.append(Concept(source, (term,), "verb", note=split.infinitive))
+        concepts.append(Concept(source, (term,), "verb", note=spelled_infinitive(split)))
     if len(concepts) == len(query.concepts):
         return query
     return dataclasses.replace(query, concepts=tuple(concepts))

@@ -80,3 +80,9 @@ def test_a_split_verb_is_glossed_as_the_verb(seed_engine: Engine) -> None:
     verb = word(gloss, "lehnt … ab")
     assert english(verb)[0] == "reject" and verb.senses[0].matched  # ablehnen, as asked
     assert not [w for w in gloss.words if w.word in {"lehnt", "ab"}]
+
+
+def test_a_split_verb_opening_a_sentence_is_still_a_verb(seed_engine: Engine) -> None:
+    verb = word(seed_engine.gloss("", "Lehnt der Kreml das ab?"), "Lehnt … ab")
+    assert not verb.parts and "decline" in english(verb)  # verb senses
+    assert "rejection" not in english(verb)  # not the noun *Ablehnung*'s

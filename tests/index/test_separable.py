@@ -8,7 +8,7 @@ import pytest
 from index.analysis import GermanAnalyzer
 from index.engine import Engine
 from index.records import Snapshot
-from index.separable import separable_verbs
+from index.separable import SeparableVerb, separable_verbs, spelled_infinitive
 
 KNOWN = frozenset({"stattfinden", "teilnehmen", "ablehnen", "vorsehen", "klarstellen"})
 
@@ -88,3 +88,13 @@ def test_a_german_question_asks_for_the_whole_verb(seed_engine: Engine) -> None:
     assert verb.terms == ("teilnehmen",) and verb.kind == "verb"
     firsts = " ".join(r.quote for r in answer.results[:2])
     assert "Teilnehmer sind" in firsts and "Merz nahm virtuell" in firsts
+
+
+def test_the_verb_is_shown_with_the_umlauts_it_was_written_with() -> None:
+    def shown(verb: str, particle: str, infinitive: str) -> str:
+        return spelled_infinitive(SeparableVerb(verb, 0, particle, 10, infinitive))
+
+    assert shown("führte", "aus", "ausfuhren") == "ausführen"
+    assert shown("nahm", "teil", "teilnehmen") == "teilnehmen"
+    assert shown("Lehnt", "ab", "ablehnen") == "ablehnen"
+    assert shown("stieß", "auf", "aufstossen") == "aufstossen"  # ß → ss: left folded
