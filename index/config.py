@@ -66,7 +66,9 @@ class EngineConfig:
     cognate_similarity: float = _tunable(
         0.9,
         "an English word the dictionary lacks meets an article's word whose spelling key "
-        "is this similar (Jaro-Winkler, 0 = off)",
+        "is this similar (Jaro-Winkler, 0 = off); 0 → 0.88 / 0.9 / 0.93: xquad-dev EN "
+        "lexical hit@1 0.889 → 0.891, hybrid 0.929 → 0.931 at each, seed and DE unchanged "
+        "(EVALUATION.md); 0.9 keeps 'cladding' from 'Kladen' (0.89)",
     )
     class_mismatch: float = _tunable(
         0.3,
