@@ -10,7 +10,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ from index.records import (
     Understood,
 )
 from index.separable import with_separable_verbs
+from index.suggest import suggestions
 from index.threads import limit_blas_threads
 
 
@@ -70,8 +71,12 @@ class Engine:
         config: EngineConfig = DEFAULT_CONFIG,
         max_question_chars: int = MAX_QUESTION_CHARS,
         encoder: Encoder | None = None,
+        lemmatize: Callable[[str], str] | None = None,
     ) -> None:
         self._snapshot = snapshot
+        # lemmatises the question words the build stored no lemma for (QueryBuilder.lemma)
+        self.lemmatize = lemmatize
+        snapshot.builder.lemmatize = lemmatize
         self.encoder = encoder
         self._dense: tuple[Snapshot, DenseIndex] | None = None
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
@@ -120,6 +125,7 @@ class Engine:
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
         snapshot.builder.config = self.config
+        snapshot.builder.lemmatize = self.lemmatize
         if self._user_glossary:
             snapshot.builder.set_user_glossary(self._user_glossary)
         self._snapshot = snapshot
@@ -381,8 +387,8 @@ class Engine:
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""
         snap = self._snapshot
-        return snap.builder.suggestions(
-            snap.builder.build(question, self.max_question_chars), limit
+        return suggestions(
+            snap.builder, snap.builder.build(question, self.max_question_chars), limit
         )
 
     def gloss(self, question: str, quote: str) -> Gloss:

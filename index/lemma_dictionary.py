@@ -165,3 +165,12 @@ def german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
         return str(lemmatizer.lemmatize(word, lang=LANG))
 
     return from_file
+
+
+def lazy_german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
+    """``german_lemmatizer(cache_dir)``, loaded on its first word, not before."""
+
+    def lemmatize(word: str) -> str:
+        return german_lemmatizer(cache_dir)(word)
+
+    return lemmatize

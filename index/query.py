@@ -12,13 +12,12 @@ Order of matching, longest first: glossary names → dictionary phrases → sing
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import extract, extractOne
+from rapidfuzz.process import extractOne
 
 from index.analysis import (
     ENGLISH_STOPWORDS,
@@ -90,20 +89,45 @@ class QueryBuilder:
         self.vocabulary = vocabulary
         # Typo repair candidates: English words that translate into the articles, and the
         # articles' own (folded) words.
-        self._english_surface = lexicon.repair_english
-        self._german_candidates = sorted(lexicon.surfaces)
+        self.english_candidates = lexicon.repair_english
+        self.german_candidates = sorted(lexicon.surfaces)
         # The index's own splitter, so a question's compound splits as the articles' do.
         self._query_splitter = analyzer.decompounder or Decompounder(
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
         self._glossary = compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
         self.spellings = Spellings(lexicon.names, lexicon.surfaces)
+        # The lemmas of a German question's words its build stored none for (a verb form
+        # no article uses: "schickt" → schicken); the engine sets it (None: stored only).
+        self.lemmatize: Callable[[str], str] | None = None
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
         self._glossary = compile_glossary(
             [*entries, *self.lexicon.glossary], self.analyzer.term_of, self.vocabulary
         )
+
+    def lemma(self, word: str) -> str:
+        """The folded lemma of a German question's word: the one its build stored, else
+        ``lemmatize``'s (the same lemmatiser the build uses, so never another lemma)."""
+        stored = self.analyzer.lemmas
+        if self.lemmatize is None or stored is None or word in stored or fold(word) in stored:
+            return self.analyzer.lemma(word)
+        return fold(self.lemmatize(word)) if word.isalpha() else fold(word)
+
+    def german_term(self, word: str) -> str | None:
+        """A German question word's index term: as the articles were analysed, or, when
+        that term is neither indexed nor has synonyms that are, its lemma's term where that
+        one is ("trägt" → trag, "schickt" → schick and its synonym *entsenden*)."""
+        term = self.analyzer.term_of(word)
+        if term is None or term in self.vocabulary or term in self.lexicon.german_synonyms:
+            return term
+        lemma = self.lemma(word)
+        if lemma in GERMAN_STOPWORDS or len(lemma) < 2:
+            return term
+        better = self.analyzer.stem(lemma)
+        known = better in self.vocabulary or better in self.lexicon.german_synonyms
+        return better if known else term
 
     # -- language ------------------------------------------------------------------
 
@@ -280,7 +304,7 @@ class QueryBuilder:
         if len(folded) < 2 and not folded.isdigit():
             return []
 
-        german = self.analyzer.term_of(word)
+        german = self.german_term(word) if language == "de" else self.analyzer.term_of(word)
         terms: dict[str, float] = {}
         if german and german in self.vocabulary:
             terms[german] = 1.0
@@ -340,7 +364,7 @@ class QueryBuilder:
                 if self.analyzer.stem(p) in self.vocabulary
             ] or [Concept(word, (), "word")]
 
-        known = self._is_known_word(folded, language)
+        known = self.is_known_word(folded, language)
         # Typo repair is for words; a capitalised word in an English question is a name,
         # repaired only to a name of the articles (above), never to a dictionary word. An
         # English word may instead be a German word's cognate: the likelier spelling wins
@@ -357,7 +381,13 @@ class QueryBuilder:
                 return [fixed]
         # Only a missing *noun* the dictionary knows ("inflation") is strong evidence that
         # the articles do not cover the question; adjectives and verbs are often paraphrased.
-        noun = cls == "n" if language != "de" else word[:1].isupper()
+        # (A German question's first word is capitalised whatever it is: a noun there is
+        # one written as its lemma, not a verb's form: "Kommt", "Schickt".)
+        noun = (
+            cls == "n"
+            if language != "de"
+            else word[:1].isupper() and (position > 0 or self.lemma(word) == folded)
+        )
         return [Concept(word, (), "word", entity=entity, known=known and noun and not entity)]
 
     def _splittable(self, word: str, position: int, language: Language, cased: bool) -> bool:
@@ -409,7 +439,7 @@ class QueryBuilder:
         modifier = next((rest[:i] for i in range(len(rest), 3, -1) if known(rest[:i])), "")
         return tuple(p for p in (modifier, head) if p)
 
-    def _is_known_word(self, folded: str, language: Language) -> bool:
+    def is_known_word(self, folded: str, language: Language) -> bool:
         if language == "en":
             return folded in self.lexicon.english_words
         if language == "de":
@@ -423,8 +453,8 @@ class QueryBuilder:
         limit = 1 if len(folded) <= 6 else 2
         pools: list[tuple[list[str], bool]] = []
         if language != "de":
-            pools.append((self._english_surface, True))
-        pools.append((self._german_candidates, False))
+            pools.append((self.english_candidates, True))
+        pools.append((self.german_candidates, False))
         best: tuple[int, str, bool] | None = None
         for pool, english in pools:
             found = extractOne(folded, pool, scorer=Levenshtein.distance, score_cutoff=limit)
@@ -448,37 +478,6 @@ class QueryBuilder:
             note=fixed,
             boosts=tuple(terms.values()),
         )
-
-    def suggestions(self, query: Query, limit: int = 5) -> list[str]:
-        """ "Did you mean": the question with an unmatched word replaced by a near word of
-        the articles (or an English word that translates into them), closest first."""
-        found: list[tuple[float, str]] = []
-        for concept in query.concepts:
-            if concept.terms or concept.kind not in {"word", "name"} or " " in concept.source:
-                continue
-            word = fold(concept.source)
-            # Only likely misspellings: a real word the articles lack is no typo.
-            if len(word) < 3 or self._is_known_word(word, query.language):
-                continue
-            pools = [self._german_candidates]
-            if query.language == "en":
-                pools.insert(0, self._english_surface)
-            for pool in pools:
-                for near, score, _ in extract(
-                    word, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=70
-                ):
-                    if near != word:
-                        # German suggestions in the articles' own spelling.
-                        term = self.lexicon.surfaces.get(near)
-                        spelled = self.lexicon.display.get(term, near) if term else near
-                        replaced = _replace_word(query.question, concept.source, spelled)
-                        found.append((score, replaced))
-        ordered = [q for _, q in sorted(found, key=lambda x: -x[0])]
-        return list(dict.fromkeys(ordered))[:limit]
-
-
-def _replace_word(question: str, word: str, replacement: str) -> str:
-    return re.sub(rf"\b{re.escape(word)}\b", replacement, question, count=1)
 
 
 def _merge(concepts: list[Concept]) -> list[Concept]:

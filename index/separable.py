@@ -83,10 +83,14 @@ def _split_verb(
     return None
 
 
-def spelled_infinitive(split: SeparableVerb) -> str:
-    """The infinitive with the umlauts the verb was written with: "führte … aus" →
-    "ausführen", where ``infinitive`` is folded ("ausfuhren"). Letters past what the
-    written verb shares with it stay folded (an ablaut: "stieß … auf" → "aufstossen")."""
+def spelled_infinitive(split: SeparableVerb, lemma: str | None = None) -> str:
+    """The infinitive as written, where ``infinitive`` is folded ("ausfuhren"): the
+    particle and ``lemma`` (the verb's lemma as a lemmatiser spells it: "trägt" → tragen),
+    else the umlauts the verb was written with ("führte … aus" → "ausführen"); letters past
+    what the written verb shares with it stay folded (an ablaut: "stieß … auf" →
+    "aufstossen"). Only a lemma knows that "trägt … bei" is *beitragen*."""
+    if lemma and fold(split.particle) + fold(lemma) == split.infinitive:
+        return split.particle.lower() + lemma.lower()
     particle = split.particle.lower()
     rest = split.infinitive[len(fold(particle)) :]
     written = split.verb.lower()
@@ -108,14 +112,16 @@ def with_separable_verbs(query: Query, builder: QueryBuilder) -> Query:
     if query.language != "de":
         return query
     analyzer = builder.analyzer
-    found = separable_verbs(query.question, analyzer.lemma, builder.lexicon.german_words)
+    found = separable_verbs(query.question, builder.lemma, builder.lexicon.german_words)
     concepts = list(query.concepts)
     for split in found:
         term = analyzer.stem(split.infinitive)
         if term not in builder.vocabulary:
             continue
         source = f"{split.verb} … {split.particle}"
-        concepts.append(Concept(source, (term,), "verb", note=spelled_infinitive(split)))
+        lemma = builder.lemmatize(split.verb) if builder.lemmatize else None
+        note = spelled_infinitive(split, lemma)
+        concepts.append(Concept(source, (term,), "verb", note=note))
     if len(concepts) == len(query.concepts):
         return query
     return dataclasses.replace(query, concepts=tuple(concepts))

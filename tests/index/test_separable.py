@@ -98,3 +98,10 @@ def test_the_verb_is_shown_with_the_umlauts_it_was_written_with() -> None:
     assert shown("nahm", "teil", "teilnehmen") == "teilnehmen"
     assert shown("Lehnt", "ab", "ablehnen") == "ablehnen"
     assert shown("stieß", "auf", "aufstossen") == "aufstossen"  # ß → ss: left folded
+    # a present form's umlaut is not the infinitive's: only the verb's lemma knows it
+    trägt = SeparableVerb("trägt", 0, "bei", 10, "beitragen")
+    assert spelled_infinitive(trägt, "tragen") == "beitragen"
+    assert spelled_infinitive(SeparableVerb("Stieß", 0, "auf", 10, "aufstossen"), "stoßen") == (
+        "aufstoßen"
+    )
+    assert spelled_infinitive(trägt, "legen") == spelled_infinitive(trägt)  # does not fit

@@ -9,7 +9,9 @@ from index.build import build_snapshot
 from index.corpus import Article
 from index.ding import DingEntries
 from index.engine import Engine
+from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import Lexicon, default_glossary
+from index.query import Concept
 from index.thesaurus import load_thesaurus, parse_thesaurus, synonym_terms, thesaurus_identity
 from tests.conftest import THESAURUS, cache_dir
 
@@ -40,6 +42,10 @@ def test_only_words_the_articles_lack_get_synonyms_and_only_indexed_ones() -> No
     assert synonym_terms(None, str.lower, {"entsenden"}) == {}
 
 
+def concept_of(engine: Engine, question: str, source: str) -> Concept:
+    return next(c for c in engine.snapshot.builder.build(question).concepts if c.source == source)
+
+
 def test_a_german_question_reaches_the_articles_word_through_a_synonym(
     ding: DingEntries, seed_articles: list[Article]
 ) -> None:
@@ -58,6 +64,11 @@ def test_a_german_question_reaches_the_articles_word_through_a_synonym(
     assert answer.answered
     shown = next(u for u in answer.understood_as if u.source == "schicken")
     assert shown.changed and shown.terms == ("entsenden",)  # "schicken → entsenden"
+    # A verb's form no article uses reaches the synonyms once lemmatised (as the bot does)
+    schickt = "Schickt Deutschland Soldaten?"
+    assert concept_of(Engine(snapshot), schickt, "Schickt").terms == ()
+    lemmatizing = Engine(snapshot, lemmatize=german_lemmatizer(cache_dir()))
+    assert concept_of(lemmatizing, schickt, "Schickt").terms == concept.terms
     # The synonyms survive the stored form of the lexicon.
     again = Lexicon.from_bytes(snapshot.lexicon.to_bytes())
     assert again.german_synonyms == snapshot.lexicon.german_synonyms != {}
