@@ -26,6 +26,7 @@ from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
     CliError,
     backup_database,
+    carry_over_state,
     open_engine,
     open_store,
     run_encode,
@@ -171,10 +172,14 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
         backup = backup_database(settings.database_path)
         if backup:
             console.print(render("note.j2", "terminal", what="backup", backup=backup))
+    else:
+        backup = None
     async with await open_store(settings) as storage:
         sources = sources_from(settings, args.seeds)
         report = await run_reindex(storage, sources, console, force=args.rebuild)
         console.print(render("reindex.j2", "terminal", report=report), highlight=False)
+        if backup:  # the question log, settings and /synonym entries live on
+            console.print(await carry_over_state(storage.database, backup), highlight=False)
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
             console.print(

@@ -20,10 +20,11 @@ from bot.render import render
 from bot.settings import Settings
 from bot.state import BotState
 from index.corpus import ArticlesDirectoryMissing, NoArticlesError, require_article_files
-from index.database import StorageError
+from index.database import Database, StorageError
 from index.embedding import EncodeReport, refresh_vectors
 from index.encoder import try_load_encoder
 from index.engine import Engine
+from index.lemma_dictionary import lazy_german_lemmatizer
 from index.locks import ReindexBusyError, reindex_lock_path
 from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
 from index.store import IndexStore, NoIndexError, StaleIndexError
@@ -110,7 +111,12 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
             notes.print(
                 render("note.j2", "terminal", what="lexical", reason=why_not), highlight=False
             )
-        engine = Engine(snapshot, max_question_chars=settings.max_question_chars, encoder=encoder)
+        engine = Engine(
+            snapshot,
+            max_question_chars=settings.max_question_chars,
+            encoder=encoder,
+            lemmatize=lazy_german_lemmatizer(settings.cache_dir),
+        )
         if wait_for_vectors:
             await run_encode(storage, engine, settings, Console(stderr=True))
         else:
@@ -192,6 +198,17 @@ async def run_reindex(
             raise CliError(str(exc)) from exc
         except (ValueError, StorageError, ReindexError) as exc:  # glossary, disk, lock
             raise CliError(str(exc)) from exc
+
+
+async def carry_over_state(database: Database, backup: Path) -> str:
+    """The bot's state copied from ``backup`` into the rebuilt ``database``; what was kept,
+    or why nothing could be, as a note."""
+    state = await BotState.on(database)
+    try:
+        copied = await state.carry_over(backup)
+    except StorageError as exc:
+        return render("note.j2", "terminal", what="state_lost", reason=str(exc), backup=backup)
+    return render("note.j2", "terminal", what="state_kept", copied=copied)
 
 
 def backup_database(path: Path) -> Path | None:

@@ -12,16 +12,31 @@ the same transaction; see ``bot.sync``.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bot.schema import MIGRATIONS
-from index.database import Database, Transaction, now, translated
+from index.database import Database, StorageError, Transaction, now, translated
 
 STORE = "bot"
 CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, config
+# The bot's tables, each after those its rows refer to.
+TABLES = (
+    "questions",
+    "feedback",
+    "conversations",
+    "guild_settings",
+    "ask_channels",
+    "audit",
+    "synonyms",
+    "bot_meta",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +435,55 @@ class BotState:
             "SELECT key, value FROM bot_meta WHERE key LIKE 'changes:%'"
         )
         return {str(k).removeprefix("changes:"): int(v) for k, v in rows}
+
+    # -- a rebuild's carry-over ----------------------------------------------------------
+
+    @translated
+    async def carry_over(self, backup: Path) -> dict[str, int]:
+        """Copy the bot's rows from ``backup``, an SQLite database a rebuild moved aside,
+        into this state (a new database's, so empty): the columns both schemas have, in one
+        transaction. Returns the rows copied per table; raises ``StorageError``, copying
+        nothing, when the backup cannot be read whole (a damaged file)."""
+        old = await asyncio.to_thread(_read_state, backup)
+        copied: dict[str, int] = {}
+        async with self.database.transaction() as db:
+            for table in TABLES:
+                if table not in old:
+                    continue
+                names, rows = old[table]
+                have = {str(r[1]) for r in await db.fetchall(f"PRAGMA table_info({table})")}
+                keep = [i for i, name in enumerate(names) if name in have]
+                if not rows or not keep:
+                    continue
+                columns = ", ".join(names[i] for i in keep)
+                marks = ", ".join("?" * len(keep))
+                await db.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                    ([row[i] for i in keep] for row in rows),
+                )
+                copied[table] = len(rows)
+        return copied
+
+
+def _read_state(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Each bot table of the SQLite database at ``path`` (read-only): its columns and rows."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {path}: {exc}") from exc
+    try:
+        found = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+        out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        for table in TABLES:
+            if table in found:
+                names = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
+                rows = conn.execute(f"SELECT {', '.join(names)} FROM {table}").fetchall()
+                out[table] = (names, rows)
+        return out
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the bot's tables from {path}: {exc}") from exc
+    finally:
+        conn.close()
 
 
 async def _changed(tx: Transaction, what: str) -> None:

@@ -39,6 +39,7 @@ QUESTIONS = (
     "Was sagte Macron über Russland?",
     "Wie viele Staaten wollen Truppen entsenden?",
 )
+KEPT = ("questions", "synonyms", "guild_settings")  # what a rebuild carries over (some)
 NO_DICTIONARY = Sources(articles_dir=SEEDS, dictionary_path=None)
 
 
@@ -329,12 +330,44 @@ def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(
     assert "Reindex finished" in rebuilt.stdout
     backups = list(tmp_path.glob("newsbot.sqlite3.*.bak"))
     assert len(backups) == 1, backups
+    said = " ".join(rebuilt.stdout.split())
+    assert "could not be read from the old database" in said and backups[0].name in said, said
     assert backups[0].read_bytes() == bytes(broken)  # the original bytes, untouched
     assert logged.encode() in backups[0].read_bytes()  # the question log is in there
 
     assert integrity(database) == ["ok"]
     assert ask_json(database)["answered"] is True
     assert len(builds(database)) == 1
+
+
+def test_a_rebuild_keeps_the_question_log_settings_and_synonyms(
+    tmp_path: Path, cli_database: Callable[[Path], Path]
+) -> None:
+    database = cli_database(tmp_path)
+    ask_json(database, "Wie viele Staaten wollen Truppen entsenden?")
+    with raw(database) as conn:
+        conn.execute(
+            "INSERT INTO synonyms (term, means, added_by, added_at)"
+            " VALUES ('feuerpause', '[\"Waffenruhe\"]', '1', '2026-12-06')"
+        )
+        conn.execute(
+            "INSERT INTO guild_settings (guild_id, admin_role_id, updated_at)"
+            " VALUES ('7', '8', '2026-12-06')"
+        )
+        conn.commit()
+        before = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in KEPT}
+    assert len(before["questions"]) == 1
+
+    rebuilt = succeeded(run(database, "reindex", "--rebuild"))
+    said = " ".join(rebuilt.stdout.split())
+    assert "Kept from the old database: the question log (1)" in said, said
+    assert "/synonym entries (1)" in said, said
+    with raw(database) as conn:
+        assert {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in KEPT} == before
+    ask_json(database)  # the log goes on after the questions kept
+    with raw(database) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM questions ORDER BY id")]
+    assert len(ids) == 2 and ids[0] == before["questions"][0][0] < ids[1], ids
 
 
 # --- concurrent reindex requests -------------------------------------------------------------
