@@ -84,6 +84,15 @@ def dictionary_lemmas(ding: DingEntries | None) -> dict[str, str]:
     return ding.lemmas
 
 
+def part_as_written(compound: str, part: str) -> str:
+    """A compound's (folded) part with the compound's own letters where they spell it
+    ("Kommissionspräsidentin", "prasidentin" → "Präsidentin"), capitalised as a noun."""
+    folded = fold(compound)
+    at = folded.find(part) if len(folded) == len(compound) else -1  # ß folds to two letters
+    written = compound[at : at + len(part)] if at >= 0 else part
+    return written[:1].upper() + written[1:].lower()
+
+
 def proper_nouns(surfaces: Counter[str], lexicon: Lexicon) -> tuple[str, ...]:
     """The articles' capitalised words that no dictionary lists as a common German word
     (names; German words Ding knows as names, such as *Spanien*), most frequent first."""
@@ -224,7 +233,7 @@ def build_snapshot(
         for part in analysed.decompounder.split(fold(surface)):
             term = analyzer.stem(part)
             if term not in display:
-                display[term] = (0, part.capitalize())
+                display[term] = (0, part_as_written(surface, part))
     lexicon.display = {t: s for t, (_, s) in display.items()}
     lexicon.surfaces = {fold(s): t for s, t in analysed.term_of_surface.items() if len(s) >= 3}
     lexicon.names = proper_nouns(analysed.surface_counts, lexicon)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import GermanAnalyzer
+from index.build import part_as_written
 from index.ding import DingEntries, english_key, english_lemma_keys, parse_ding
 from index.lexicon import (
     Lexicon,
@@ -136,3 +137,10 @@ def test_synonym_hops_are_weaker_and_only_one_deep() -> None:
     assert lex.translations["ceasefire"] == {"waffenstillstand": 0.5}
     assert "ceasefire" in lex.hop_keys and "truce" not in lex.hop_keys
     assert "armistice" not in lex.hop_keys  # it has a direct translation
+
+
+def test_a_compound_s_part_is_shown_as_the_compound_writes_it() -> None:
+    assert part_as_written("Kommissionspräsidentin", "prasidentin") == "Präsidentin"
+    assert part_as_written("Bundesregierung", "regierung") == "Regierung"
+    assert part_as_written("Straßenbahn", "bahn") == "Bahn"  # ß: the folded part, capitalised
+    assert part_as_written("Wehrdienst", "dienen") == "Dienen"  # a base the surface lacks

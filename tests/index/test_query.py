@@ -187,6 +187,8 @@ def test_a_german_question_echoes_only_what_changed(seed_engine: Engine) -> None
     assert "Truppen →" not in line  # searched as asked
     english = understood_line(seed_engine.answer("What did the government say?").understood_as)
     assert "Regierung" in english and "regier" not in english
+    # a part with the umlauts of the compound it is in: "Kommissionspräsidentin"
+    assert seed_engine.snapshot.display("prasidentin") == "Präsidentin"
 
 
 def test_only_nouns_split_and_only_into_words(seed_snapshot: Snapshot) -> None:
