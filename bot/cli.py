@@ -126,11 +126,18 @@ async def cmd_source(args: argparse.Namespace, settings: Settings, console: Cons
         snap = opened.engine.snapshot
     found = snap.find_article(args.article)
     if found is None:
-        near = snap.near_articles(args.article, limit=3)
+        several = snap.matching_articles(args.article)
+        near = several or snap.near_articles(args.article, limit=3)
         missing = render(
-            "source_missing.j2", query=args.article, near=bool(near), cli=True, de=False
+            "source_missing.j2",
+            query=args.article,
+            near=bool(near),
+            several=len(several),
+            cli=True,
+            de=False,
         )
-        raise CliError(" ".join([missing, *(f"“{a.title}”" for a in near)]), 2)
+        named = (f"{a.id} “{a.title}”" if several else f"“{a.title}”" for a in near)
+        raise CliError(" ".join([missing, *named]), 2)
     passages = [snap.passages[i] for i in found.passage_ids]
     if args.paragraph is None:
         texts = [found.text[p.start : p.end] for p in passages]

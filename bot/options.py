@@ -64,9 +64,11 @@ def scope_from_options(
     refusals are framed in German when ``de``."""
     article_ids = None
     if source:
-        found = bot.engine.snapshot.find_article(source)
+        snap = bot.engine.snapshot
+        found = snap.find_article(source)
         if found is None:
-            raise refusal("no_such_article", value=source, de=de)
+            several = len(snap.matching_articles(source))
+            raise refusal("no_such_article", value=source, several=several, de=de)
         article_ids = frozenset({found.id})
     start, end = _date(since, "since", de), _date(until, "until", de)
     if start and end and start > end:

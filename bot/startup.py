@@ -131,13 +131,18 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
         raise
 
 
+def quiet(console: Console) -> bool:
+    """No progress bar off a terminal: there it would draw nothing but a blank line."""
+    return not console.is_terminal
+
+
 async def run_encode(
     storage: IndexStore, engine: Engine, settings: Settings, console: Console
 ) -> EncodeReport | None:
     """Encode what the index lacks, with a progress bar; a failure leaves it lexical."""
     if engine.encoder is None:
         return None
-    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
+    with Progress(*_BAR_COLUMNS, console=console, transient=True, disable=quiet(console)) as bar:
         task: list[Any] = []
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -179,7 +184,7 @@ async def run_reindex(
     engine: Engine | None = None,
     force: bool = False,
 ) -> ReindexReport:
-    with Progress(*_BAR_COLUMNS, console=console, transient=True) as bar:
+    with Progress(*_BAR_COLUMNS, console=console, transient=True, disable=quiet(console)) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -186,15 +186,21 @@ class Snapshot:
         source = f"{concept.source} (→ {concept.note})" if repaired else concept.source
         return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note)
 
-    def find_article(self, key: str) -> IndexedArticle | None:
-        """An article by id, id prefix, or (part of) its title."""
+    def matching_articles(self, key: str) -> list[IndexedArticle]:
+        """The articles ``key`` names: the one of that id, else those whose id starts with
+        it or whose title holds it."""
+        key = key.strip()
         if key in self.articles:
-            return self.articles[key]
-        folded = fold(key.strip())
-        for article in self.articles.values():
-            if article.id.startswith(key.strip()) or folded in fold(article.title):
-                return article
-        return None
+            return [self.articles[key]]
+        folded = fold(key)
+        return [
+            a for a in self.articles.values() if a.id.startswith(key) or folded in fold(a.title)
+        ]
+
+    def find_article(self, key: str) -> IndexedArticle | None:
+        """The one article ``key`` names (``matching_articles``); None for none or several."""
+        found = self.matching_articles(key)
+        return found[0] if len(found) == 1 else None
 
     def near_articles(self, key: str, limit: int = 5) -> list[IndexedArticle]:
         """Articles whose titles are near ``key`` (what to offer when nothing matched)."""

@@ -165,12 +165,15 @@ class Lookups(commands.Cog):
         snap = self.bot.engine.snapshot
         found = snap.find_article(article)
         if found is None:
-            near = snap.near_articles(article)
+            several = snap.matching_articles(article)
+            near = several[:5] or snap.near_articles(article)
             view = discord.ui.View(timeout=None)
             for a in near:
                 view.add_item(ArticleButton(a.id, a.title))
             await interaction.response.send_message(
-                content("source_missing.j2", query=article, near=bool(near), de=de),
+                content(
+                    "source_missing.j2", query=article, near=bool(near), several=len(several), de=de
+                ),
                 view=unstored(view) if near else discord.utils.MISSING,
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,

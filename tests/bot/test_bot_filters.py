@@ -60,6 +60,7 @@ async def test_search_with_a_filter(api: DiscordStandIn, bot: NewsBot) -> None:
         ({"since": "gestern"}, "en-US", "`since` must be a date like 2026-01-06."),
         ({"since": "2026-02-01", "until": "2026-01-01"}, "en-US", "`since` is after `until`."),
         ({"source": "kein solcher Artikel"}, "en-US", "No article matches"),
+        ({"source": "0"}, "en-US", "“0” matches 2 articles; pick one from the list."),
         ({"since": "gestern"}, "de", "`since` muss ein Datum wie 2026-01-06 sein."),
         ({"since": "2026-02-01", "until": "2026-01-01"}, "de", "`since` liegt nach `until`."),
         ({"source": "kein solcher Artikel"}, "de", "Kein Artikel passt zu „kein solcher Artikel“"),

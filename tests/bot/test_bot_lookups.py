@@ -121,6 +121,12 @@ async def test_source_refuses_unknown_article_and_paragraph(
     assert callback.json["data"]["flags"] & EPHEMERAL
     assert "No article matches" in (callback.content or "")
 
+    several = await slash(api, "source", {"article": "0"})  # every id starts with 0
+    callback = await api.wait_callback(several)
+    assert callback.content == "“0” matches 2 articles. Which one?"
+    buttons = [c for row in callback.json["data"]["components"] for c in row["components"]]
+    assert len(buttons) == len(seed_snapshot.articles)
+
     article = article_with_title(seed_snapshot, "26 Staaten")
     too_far = await slash(api, "source", {"article": article.id, "paragraph": 99})
     callback = await api.wait_callback(too_far)

@@ -82,7 +82,17 @@ def test_source_of_nothing_is_one_line_that_says_what_to_do(
     result = run(database, *args)
     assert result.returncode == 2
     assert_no_traceback(result)
-    assert result.stderr.strip() == f"error: {says}"
+    assert result.stderr == f"error: {says}\n"  # not even a blank line before it
+
+
+def test_a_source_that_names_several_articles_lists_them(database: Path) -> None:
+    articles = sorted(load_articles(SEEDS)[0], key=lambda a: a.id)
+    prefix = articles[0].id[:1]
+    assert all(a.id.startswith(prefix) for a in articles)  # "0" starts every id
+    result = run(database, "source", prefix)
+    assert result.returncode == 2
+    listed = " ".join(f"{a.id} “{a.title}”" for a in articles)
+    assert result.stderr == f"error: “{prefix}” matches 2 articles. Which one? {listed}\n"
 
 
 def test_stats_counts_the_questions_asked(tmp_path: Path) -> None:
