@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import service
-from bot.render import render
+from bot.render import render, truncate
 from bot.service import Question
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
@@ -82,10 +82,12 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
         engine = opened.engine
         # "-": one question per line of standard input, each answered like a single one.
         lines = sys.stdin if batch else [args.question]
+        asked = 0
         for line in lines:
             question = clean_question(line)
             if not question:
                 continue
+            asked += 1
             q = Question(question, k=args.k, abstain=not args.no_abstain)
             answer, _ = await service.ask(engine, opened.state, q, service.Asked("cli"))
             if args.json:
@@ -94,7 +96,9 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 continue
             titles = [a.title for a in engine.snapshot.articles.values()]
             if batch:  # which answer is which, when several follow each other
-                text = render("note.j2", "terminal", what="batch_question", question=question)
+                text = render(
+                    "note.j2", "terminal", what="batch_question", question=truncate(question, 200)
+                )
                 console.print(text, highlight=False)
             console.print(render_answer(answer, titles), highlight=False)
             if args.explain:
@@ -103,8 +107,13 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 first = answer.results[0]
                 glossed = engine.gloss(answer.question, first.quote)
                 de = answer.language == "de"
-                text = render("gloss.j2", "terminal", gloss=glossed, rank=first.rank, de=de)
+                styled = console.is_terminal
+                text = render(
+                    "gloss.j2", "terminal", gloss=glossed, rank=first.rank, de=de, styled=styled
+                )
                 console.print("\n" + text, highlight=False)
+    if not asked:  # "-" with nothing on standard input
+        raise CliError("no question on standard input; give one question per line", 2)
     return 0
 
 

@@ -116,8 +116,10 @@ def test_ask_gloss_lists_the_first_quotes_words_with_dictionary_senses(database:
     assert_no_traceback(result)
     answer, gloss = result.stdout.split("Words of quote [1] and their English senses", 1)
     assert "Luftverteidigung eine deutliche Steigerung zugesagt" in answer  # the quote, German
-    assert "• zugesagt — promise; " in gloss  # the question's sense first
-    assert "• Luftverteidigung — air defence; " in gloss
+    # the question's sense first, marked with a * where no bold can show (a pipe)
+    assert "• zugesagt — promise*; " in gloss
+    assert "• Luftverteidigung — air defence*; " in gloss
+    assert "Marked *: the sense your question matched." in gloss
     assert "(compound: Luft " in gloss and " + Verteidigung " in gloss
     assert "Glosses are dictionary entries (Ding), not a translation." in gloss
 

@@ -39,6 +39,22 @@ def test_ask_from_stdin_as_text_heads_each_answer_with_its_question(database: Pa
     assert out.index(f"── {COMMIT}") < out.index("verpflichten") < out.index(f"── {WORLD_CUP}")
 
 
+def test_ask_from_stdin_heads_a_huge_question_with_its_start(database: Path) -> None:
+    huge = "Truppen " * 30_000
+    result = run(database, "ask", "-", stdin=huge + "\n")
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0]
+    assert header.startswith("── Truppen Truppen") and header.endswith("…")
+    assert len(header) <= 210, len(header)
+
+
+@pytest.mark.parametrize("stdin", ["", "\n  \n"])
+def test_ask_from_empty_stdin_says_so(database: Path, stdin: str) -> None:
+    result = run(database, "ask", "-", stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr == "error: no question on standard input; give one question per line\n"
+
+
 # --- the articles: what /sources, /source and /stats show in Discord -------------------
 
 
