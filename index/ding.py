@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from lemminflect import getInflection
+
 from index.english import english_lemmas
 from index.text import fold, tokenize
 from index.wordset import WordSet
@@ -119,6 +121,22 @@ def english_lemma_keys(words: Sequence[str], pos: str | None = None) -> list[str
                     out.append(key)
         if out:
             break
+    return out
+
+
+def english_plural_keys(words: Sequence[str]) -> list[str]:
+    """Keys of ``words`` with the last word, a noun, in the plural (lemminflect): Ding lists
+    some nouns in the plural only ("porcupines" → *Stachelschweine*)."""
+    if not words or not words[-1].isalpha():
+        return []
+    word = words[-1].lower()
+    singulars = english_lemmas(word).get("NOUN", ())
+    out: list[str] = []
+    for singular in singulars:
+        for form in getInflection(singular, tag="NNS"):
+            key = english_key([*words[:-1], form])
+            if form != word and key not in out:
+                out.append(key)
     return out
 
 

@@ -26,7 +26,7 @@ from index.analysis import (
     GermanAnalyzer,
 )
 from index.config import DEFAULT_CONFIG, EngineConfig
-from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys
+from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys, english_plural_keys
 from index.english import (
     country_us,
     english_classes,
@@ -198,7 +198,10 @@ class QueryBuilder:
         found = self.lexicon.translations.get(key)
         if not found:
             upos = {"v": "VERB", "n": "NOUN", "a": "ADJ"}.get(cls or "")
-            for key in english_lemma_keys(words, upos) or english_lemma_keys(words):
+            others = english_lemma_keys(words, upos) or english_lemma_keys(words)
+            if cls in (None, "n"):
+                others += english_plural_keys(words)
+            for key in others:
                 if found := self.lexicon.translations.get(key):
                     break
         if not found:

@@ -9,7 +9,7 @@ import pytest
 
 from index.build import build_snapshot
 from index.corpus import parse_article
-from index.ding import DingEntries
+from index.ding import DingEntries, english_plural_keys
 from index.engine import Engine
 from index.english import english_classes
 from index.lemma_dictionary import german_lemmatizer
@@ -308,3 +308,13 @@ def test_a_german_question_s_first_word_is_a_noun_only_as_its_lemma(
     # capitalised because it comes first, but a verb's form: no evidence of a missing topic
     assert not concept(build(snapshot, "Regnet es morgen in Paris?"), "Regnet").known
     assert concept(build(snapshot, "Inflation gibt es in Deutschland?"), "Inflation").known
+
+
+def test_a_noun_ding_lists_in_the_plural_only_is_found_in_the_singular(
+    seed_snapshot: Snapshot,
+) -> None:
+    # Ding: "Stachelschweine {pl} :: porcupines"; its singular "porcupine" is a roller
+    porcupine = concept(build(seed_snapshot, "What is a steel porcupine?"), "porcupine")
+    assert seed_snapshot.analyzer.term_of("Stachelschwein") in porcupine.terms
+    assert english_plural_keys(["steel", "porcupine"]) == ["steel porcupines"]
+    assert english_plural_keys(["quickly"]) == []  # no noun: no plural
