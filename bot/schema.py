@@ -4,7 +4,8 @@
 Each step runs in one transaction. ``legacy`` is the number the step had in the single
 schema of the SQLite databases made before the index store and the bot state were split.
 PostgreSQL support began with the schema SQLite reached at step 9: its step 1 is that
-schema. A change to the schema is a new step in both lists.
+schema. A change to the schema is a new step in both lists, and shows in ``CARRIED``
+(what ``reindex --rebuild`` copies back), which a test holds to the schema.
 """
 
 from __future__ import annotations
@@ -189,3 +190,66 @@ POSTGRES: tuple[Migration, ...] = (
 )
 
 MIGRATIONS: Migrations = {"sqlite": SQLITE, "postgresql": POSTGRES}
+
+# What a rebuild copies back (``BotState.carry_over``), each table after those its rows refer to:
+# its name, how its rows are read from the old database and written to the new one.
+CARRIED: tuple[tuple[str, str, str], ...] = (
+    (
+        "questions",
+        (
+            "SELECT id, asked_at, question, language, answered, reason, top_passages, "
+            "latency_ms, build_id, origin, user_id, guild_id, channel_id, scope, context, "
+            "passage_keys, mode, quote_spans FROM questions"
+        ),
+        (
+            "INSERT INTO questions (id, asked_at, question, language, answered, reason, "
+            "top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id, "
+            "scope, context, passage_keys, mode, quote_spans) VALUES (?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+    ),
+    (
+        "feedback",
+        "SELECT id, question_id, user_id, value, created_at FROM feedback",
+        (
+            "INSERT INTO feedback (id, question_id, user_id, value, created_at) VALUES (?, "
+            "?, ?, ?, ?)"
+        ),
+    ),
+    (
+        "conversations",
+        "SELECT thread_id, question_id FROM conversations",
+        "INSERT INTO conversations (thread_id, question_id) VALUES (?, ?)",
+    ),
+    (
+        "guild_settings",
+        "SELECT guild_id, admin_role_id, updated_at, threads FROM guild_settings",
+        (
+            "INSERT INTO guild_settings (guild_id, admin_role_id, updated_at, threads) "
+            "VALUES (?, ?, ?, ?)"
+        ),
+    ),
+    (
+        "ask_channels",
+        "SELECT guild_id, channel_id, added_at FROM ask_channels",
+        "INSERT INTO ask_channels (guild_id, channel_id, added_at) VALUES (?, ?, ?)",
+    ),
+    (
+        "audit",
+        "SELECT id, at, guild_id, user_id, action, allowed, detail FROM audit",
+        (
+            "INSERT INTO audit (id, at, guild_id, user_id, action, allowed, detail) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?)"
+        ),
+    ),
+    (
+        "synonyms",
+        "SELECT term, means, added_by, added_at FROM synonyms",
+        "INSERT INTO synonyms (term, means, added_by, added_at) VALUES (?, ?, ?, ?)",
+    ),
+    (
+        "bot_meta",
+        "SELECT key, value FROM bot_meta",
+        "INSERT INTO bot_meta (key, value) VALUES (?, ?)",
+    ),
+)

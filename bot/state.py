@@ -21,22 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot.schema import MIGRATIONS
+from bot.schema import CARRIED, MIGRATIONS
 from index.database import Database, StorageError, Transaction, now, translated
 
 STORE = "bot"
 CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, config
-# The bot's tables, each after those its rows refer to.
-TABLES = (
-    "questions",
-    "feedback",
-    "conversations",
-    "guild_settings",
-    "ask_channels",
-    "audit",
-    "synonyms",
-    "bot_meta",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,45 +430,32 @@ class BotState:
     @translated
     async def carry_over(self, backup: Path) -> dict[str, int]:
         """Copy the bot's rows from ``backup``, an SQLite database a rebuild moved aside,
-        into this state (a new database's, so empty): the columns both schemas have, in one
-        transaction. Returns the rows copied per table; raises ``StorageError``, copying
-        nothing, when the backup cannot be read whole (a damaged file)."""
-        old = await asyncio.to_thread(_read_state, backup)
-        copied: dict[str, int] = {}
+        into this state (a new database's, so empty), in one transaction. Returns the rows
+        copied per table; raises ``StorageError``, copying nothing, when the backup cannot
+        be read whole (a damaged file) or its bot tables are of another schema version."""
+        version = await self.schema_version()
+        old = await asyncio.to_thread(_read_state, backup, version)
         async with self.database.transaction() as db:
-            for table in TABLES:
-                if table not in old:
-                    continue
-                names, rows = old[table]
-                have = {str(r[1]) for r in await db.fetchall(f"PRAGMA table_info({table})")}
-                keep = [i for i, name in enumerate(names) if name in have]
-                if not rows or not keep:
-                    continue
-                columns = ", ".join(names[i] for i in keep)
-                marks = ", ".join("?" * len(keep))
-                await db.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                    ([row[i] for i in keep] for row in rows),
-                )
-                copied[table] = len(rows)
-        return copied
+            for (_, _, insert), rows in zip(CARRIED, old, strict=True):
+                if rows:
+                    await db.executemany(insert, rows)
+        return {table: len(rows) for (table, _, _), rows in zip(CARRIED, old, strict=True)}
 
 
-def _read_state(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    """Each bot table of the SQLite database at ``path`` (read-only): its columns and rows."""
+def _read_state(path: Path, version: int) -> list[list[tuple[Any, ...]]]:
+    """The rows of each ``CARRIED`` table of the SQLite database at ``path`` (read only),
+    whose bot tables must be at schema ``version``."""
     try:
         conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
-        found = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
-        out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
-        for table in TABLES:
-            if table in found:
-                names = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
-                rows = conn.execute(f"SELECT {', '.join(names)} FROM {table}").fetchall()
-                out[table] = (names, rows)
-        return out
+        row = conn.execute("SELECT version FROM schema_versions WHERE store = ?", (STORE,))
+        found = row.fetchone()
+        if found is None or int(found[0]) != version:
+            theirs = found[0] if found else "none"
+            raise StorageError(f"its bot tables are version {theirs}, this program's {version}")
+        return [conn.execute(select).fetchall() for _, select, _ in CARRIED]
     except sqlite3.Error as exc:
         raise StorageError(f"cannot read the bot's tables from {path}: {exc}") from exc
     finally:

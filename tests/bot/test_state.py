@@ -245,3 +245,35 @@ async def test_a_writer_cancelled_while_waiting_for_the_lock_leaves_no_transacti
         assert await state.log_question(record("Noch eine?", False)) > 0
     finally:
         await database.close()
+
+
+async def test_a_rebuild_carries_every_bot_table_with_every_column(db_path: Path) -> None:
+    async with stores(db_path):
+        pass
+    bot_tables = {
+        t: columns
+        for t, columns in schema(db_path).items()
+        if t not in {"meta", "builds", "articles", "passages", "vectors"}  # the index's
+    }
+    carried = {}
+    for table, select, insert in state_module.CARRIED:
+        named = select.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
+        assert f" FROM {table}" in select and insert.startswith(f"INSERT INTO {table} (")
+        assert insert.count("?") == len(named)
+        carried[table] = set(named)
+    assert carried == bot_tables  # a new table or column is carried too
+
+
+async def test_a_backup_of_another_bot_schema_version_is_not_carried(
+    db_path: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.sqlite3"
+    async with stores(old) as (_, state):
+        await state.log_question(record("What did the US commit to?", True))
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute("UPDATE schema_versions SET version = version - 1 WHERE store = 'bot'")
+        conn.commit()
+    async with stores(db_path) as (_, state):
+        with pytest.raises(StorageError, match="bot tables are version"):
+            await state.carry_over(old)
+        assert (await state.question_stats()).asked == 0  # nothing half-copied
