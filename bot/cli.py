@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import service
-from bot.render import render, truncate
-from bot.service import Question
+from bot.render import render
+from bot.service import LISTED, Question
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
     CliError,
@@ -96,9 +96,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 continue
             titles = [a.title for a in engine.snapshot.articles.values()]
             if batch:  # which answer is which, when several follow each other
-                text = render(
-                    "note.j2", "terminal", what="batch_question", question=truncate(question, 200)
-                )
+                text = render("note.j2", "terminal", what="batch_question", question=question)
                 console.print(text, highlight=False)
             console.print(render_answer(answer, titles), highlight=False)
             if args.explain:
@@ -136,12 +134,13 @@ async def cmd_source(args: argparse.Namespace, settings: Settings, console: Cons
     found = snap.find_article(args.article)
     if found is None:
         several = snap.matching_articles(args.article)
-        near = several or snap.near_articles(args.article, limit=3)
+        near = several[:LISTED] or snap.near_articles(args.article, limit=3)
         missing = render(
             "source_missing.j2",
             query=args.article,
             near=bool(near),
             several=len(several),
+            listed=LISTED,
             cli=True,
             de=False,
         )
@@ -191,11 +190,11 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
     else:
         backup = None
     async with await open_store(settings) as storage:
+        if backup:  # the question log, settings and /synonym entries live on
+            console.print(await carry_over_state(storage.database, backup), highlight=False)
         sources = sources_from(settings, args.seeds)
         report = await run_reindex(storage, sources, console, force=args.rebuild)
         console.print(render("reindex.j2", "terminal", report=report), highlight=False)
-        if backup:  # the question log, settings and /synonym entries live on
-            console.print(await carry_over_state(storage.database, backup), highlight=False)
         encoder, why_not = try_load_encoder(settings.encoder)
         if why_not:
             console.print(

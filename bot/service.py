@@ -31,6 +31,8 @@ from index.text import WORD_RE
 log = logging.getLogger("newsbot")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 T = TypeVar("T")
+# A key that names several articles lists at most this many (terminal lines, buttons).
+LISTED = 5
 
 # The engine's work (answers, suggestions, glosses) runs on one thread of its own, not on
 # asyncio's default pool of up to 32. It is Python: more threads only fight over the GIL,

@@ -7,6 +7,8 @@ Shared by the command line (``bot.cli``), the scripts and the benchmarks.
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from index.engine import Engine
 from index.lemma_dictionary import lazy_german_lemmatizer
 from index.locks import ReindexBusyError, reindex_lock_path
 from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
+from index.sqlite import SqliteDatabase
 from index.store import IndexStore, NoIndexError, StaleIndexError
 
 
@@ -206,12 +209,24 @@ async def run_reindex(
 
 
 async def carry_over_state(database: Database, backup: Path) -> str:
-    """The bot's state copied from ``backup`` into the rebuilt ``database``; what was kept,
-    or why nothing could be, as a note."""
+    """The bot's state copied from ``backup`` into the new ``database``: what was kept, or
+    why nothing could be, as a note. The backup itself is only read: a copy of it is
+    brought to this program's schema first."""
     state = await BotState.on(database)
     try:
-        copied = await state.carry_over(backup)
-    except StorageError as exc:
+        with tempfile.TemporaryDirectory(prefix="newsbot-carry-") as tmp:
+            copy = Path(tmp) / backup.name
+            for suffix in ("", "-wal"):
+                side = backup.with_name(backup.name + suffix)
+                if side.exists():
+                    shutil.copyfile(side, copy.with_name(copy.name + suffix))
+            old = await SqliteDatabase.open(copy)
+            try:
+                await BotState.on(old)
+            finally:
+                await old.close()
+            copied = await state.carry_over(copy)
+    except (StorageError, OSError) as exc:
         return render("note.j2", "terminal", what="state_lost", reason=str(exc), backup=backup)
     return render("note.j2", "terminal", what="state_kept", copied=copied)
 

@@ -206,8 +206,9 @@ class Decompounder:
 
 
 def _simplemma(word: str) -> str:
-    # Imported when first needed: builds lemmatise, answering never does (it uses the
-    # lemmas its build stored), and the import compiles hundreds of patterns.
+    # Imported when first needed: builds lemmatise, answering uses the lemmas its build
+    # stored (and the lemma file for question words those lack), and the import compiles
+    # hundreds of patterns.
     import simplemma
 
     return str(simplemma.lemmatize(word, lang="de"))
@@ -248,8 +249,9 @@ class GermanAnalyzer:
         self.decompounder = decompounder
         self._lemmatize = lemmatize
         # None: lemmatise with simplemma (a build). A loaded index passes the lemmas its
-        # build stored instead (``Lexicon.lemmas``), so answering never loads simplemma's
-        # dictionary (a second per process) and lemmatises exactly as the build did.
+        # build stored instead (``Lexicon.lemmas``), so it lemmatises exactly as the build
+        # did without simplemma's dictionary; only a question's words the build never saw
+        # are lemmatised at answer time (``QueryBuilder.lemma``).
         self.lemmas = lemmas
         self.stem = lru_cache(maxsize=500_000)(self._stem_uncached)
         self._surface_cache: dict[str, tuple[str, ...]] = {}

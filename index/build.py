@@ -87,9 +87,15 @@ def dictionary_lemmas(ding: DingEntries | None) -> dict[str, str]:
 def part_as_written(compound: str, part: str) -> str:
     """A compound's (folded) part with the compound's own letters where they spell it
     ("Kommissionspräsidentin", "prasidentin" → "Präsidentin"), capitalised as a noun."""
-    folded = fold(compound)
-    at = folded.find(part) if len(folded) == len(compound) else -1  # ß folds to two letters
-    written = compound[at : at + len(part)] if at >= 0 else part
+    folded, origin = "", []  # each folded letter's place in the compound (ß → ss)
+    for i, letter in enumerate(compound):
+        f = fold(letter)
+        folded += f
+        origin += [i] * len(f)
+    at = folded.find(part)
+    written = compound[origin[at] : origin[at + len(part) - 1] + 1] if at >= 0 else part
+    if fold(written) != part:  # the part begins or ends inside a folded ß
+        written = part
     return written[:1].upper() + written[1:].lower()
 
 

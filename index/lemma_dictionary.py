@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import pickle
+import threading
 from array import array
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
@@ -30,7 +31,8 @@ from index.artifacts import ArtifactFormat
 from index.cache_files import building, digest, prune, read_checked, write_atomic
 
 # simplemma is imported where it is used: importing it compiles hundreds of patterns, and
-# only builds lemmatise (answering uses the lemmas its build stored).
+# builds lemmatise; answering uses the lemmas its build stored, and this file's dictionary
+# only for the question words those lack (``lazy_german_lemmatizer``).
 
 FORMAT = ArtifactFormat("lemma dictionary", b"NBLD", 1)
 LANG = "de"
@@ -168,9 +170,13 @@ def german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
 
 
 def lazy_german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
-    """``german_lemmatizer(cache_dir)``, loaded on its first word, not before."""
+    """``german_lemmatizer(cache_dir)``, loaded on its first word, not before (once, also
+    when answers in several threads ask at the same time)."""
+    loading = threading.Lock()
 
     def lemmatize(word: str) -> str:
-        return german_lemmatizer(cache_dir)(word)
+        with loading:
+            loaded = german_lemmatizer(cache_dir)
+        return loaded(word)
 
     return lemmatize

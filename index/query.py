@@ -328,8 +328,10 @@ class QueryBuilder:
         # (a loanword, a name spelled the English way).
         if language != "de" or (not terms and folded not in self.lexicon.german_words):
             key, translated = self.lookup([word], cls)
-            if translated and not terms and key in self.lexicon.hop_keys:
-                # reached through a synonym only: a weaker concept, in scoring and coverage
+            # reached through a synonym only, or through the plural (often another sense:
+            # "arms", "goods"): a weaker concept, in scoring and coverage
+            indirect = key in self.lexicon.hop_keys or key in english_plural_keys([word])
+            if translated and not terms and indirect:
                 weight = self.config.synonym_hop
             for t, boost in translated.items():
                 terms.setdefault(t, boost)
@@ -384,14 +386,20 @@ class QueryBuilder:
                 return [fixed]
         # Only a missing *noun* the dictionary knows ("inflation") is strong evidence that
         # the articles do not cover the question; adjectives and verbs are often paraphrased.
-        # (A German question's first word is capitalised whatever it is: a noun there is
-        # one written as its lemma, not a verb's form: "Kommt", "Schickt".)
         noun = (
-            cls == "n"
-            if language != "de"
-            else word[:1].isupper() and (position > 0 or self.lemma(word) == folded)
+            cls == "n" if language != "de" else word[:1].isupper() and self._noun_at(position, word)
         )
         return [Concept(word, (), "word", entity=entity, known=known and noun and not entity)]
+
+    def _noun_at(self, position: int, word: str) -> bool:
+        """Whether a capitalised word of a German question is a noun. A question's first
+        word is capitalised whatever it is: there, a noun is one whose lemma is a noun
+        ("Truppen" → Truppe), not a verb's form ("Kommt" → kommen)."""
+        if position > 0:
+            return True
+        if self.lemmatize is not None:
+            return self.lemmatize(word)[:1].isupper()
+        return self.lemma(word) == fold(word)
 
     def _splittable(self, word: str, position: int, language: Language, cased: bool) -> bool:
         """Whether a question's word may be a compound. In German text only a noun is, and

@@ -187,12 +187,17 @@ class Snapshot:
         return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note)
 
     def matching_articles(self, key: str) -> list[IndexedArticle]:
-        """The articles ``key`` names: the one of that id, else those whose id starts with
-        it or whose title holds it."""
+        """The articles ``key`` names: the one of that id or that title, else those whose
+        id starts with it or whose title holds it (a blank key names none)."""
         key = key.strip()
+        if not key:
+            return []
         if key in self.articles:
             return [self.articles[key]]
         folded = fold(key)
+        titled = [a for a in self.articles.values() if fold(a.title) == folded]
+        if len(titled) == 1:  # "Nato" is that title, though "Nato-Gipfel" holds it too
+            return titled
         return [
             a for a in self.articles.values() if a.id.startswith(key) or folded in fold(a.title)
         ]

@@ -21,7 +21,7 @@ from bot.app import (
 from bot.messages import MUTED, NO_MENTIONS, button, content, embed, paragraph_embed, unstored
 from bot.options import SCOPE_OPTIONS, article_choices, autocomplete_article, scope_from_options
 from bot.render import render
-from bot.service import Question
+from bot.service import LISTED, Question
 from index.embedding import semantic_line
 from index.records import Answer
 
@@ -166,13 +166,18 @@ class Lookups(commands.Cog):
         found = snap.find_article(article)
         if found is None:
             several = snap.matching_articles(article)
-            near = several[:5] or snap.near_articles(article)
+            near = several[:LISTED] or snap.near_articles(article)
             view = discord.ui.View(timeout=None)
             for a in near:
                 view.add_item(ArticleButton(a.id, a.title))
             await interaction.response.send_message(
                 content(
-                    "source_missing.j2", query=article, near=bool(near), several=len(several), de=de
+                    "source_missing.j2",
+                    query=article,
+                    near=bool(near),
+                    several=len(several),
+                    listed=LISTED,
+                    de=de,
                 ),
                 view=unstored(view) if near else discord.utils.MISSING,
                 ephemeral=True,

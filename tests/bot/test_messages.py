@@ -184,3 +184,18 @@ def test_searched_line_lists_short_titles(seed_engine: Engine) -> None:
     titles = [a.title for a in seed_engine.snapshot.articles.values()]
     text = rendered(answer, "terminal", titles=titles)
     assert "Searched: AFP-Meldung vom 6. Januar 2026 · 26 Staaten wollen Truppen entsenden" in text
+
+
+@pytest.mark.parametrize(
+    ("several", "de", "says"),
+    [
+        (2, False, "“0” matches 2 articles. Which one?"),
+        (12, False, "“0” matches 12 articles. Which one? The first 5:"),
+        (12, True, "„0“ passt zu 12 Artikeln. Welcher ist gemeint? Die ersten 5:"),
+    ],
+)
+def test_a_key_that_names_several_articles_says_how_many_are_listed(
+    several: int, de: bool, says: str
+) -> None:
+    shown = render("source_missing.j2", query="0", near=True, several=several, listed=5, de=de)
+    assert shown == says

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot import schema as state_module
+from bot.startup import carry_over_state
 from bot.state import BotState, QuestionRecord, QuestionStats
 from index import schema as store_module
 from index.database import StorageError
@@ -259,21 +260,51 @@ async def test_a_rebuild_carries_every_bot_table_with_every_column(db_path: Path
     for table, select, insert in state_module.CARRIED:
         named = select.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
         assert f" FROM {table}" in select and insert.startswith(f"INSERT INTO {table} (")
+        inserted = insert.split(" (", 1)[1].split(") VALUES ")[0].split(", ")
+        assert inserted == named  # the same columns, in the same order
         assert insert.count("?") == len(named)
         carried[table] = set(named)
     assert carried == bot_tables  # a new table or column is carried too
 
 
-async def test_a_backup_of_another_bot_schema_version_is_not_carried(
+async def test_a_backup_of_an_older_bot_schema_is_brought_up_to_date_and_carried(
     db_path: Path, tmp_path: Path
 ) -> None:
+    old_steps = state_module.MIGRATIONS["sqlite"][:-1]  # before the last column was added
     old = tmp_path / "old.sqlite3"
-    async with stores(old) as (_, state):
-        await state.log_question(record("What did the US commit to?", True))
-    with closing(sqlite3.connect(old)) as conn:
-        conn.execute("UPDATE schema_versions SET version = version - 1 WHERE store = 'bot'")
-        conn.commit()
+    database = await SqliteDatabase.open(old)
+    try:
+        await database.migrate("bot", {"sqlite": old_steps})
+        async with database.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO questions (asked_at, question, language, answered, reason,"
+                " top_passages, latency_ms, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ("2026-12-06T10:00:00", "Wer nahm teil?", "de", 1, "answered", "[]", 3.0, "cli"),
+            )
+    finally:
+        await database.close()
     async with stores(db_path) as (_, state):
         with pytest.raises(StorageError, match="bot tables are version"):
+            await state.carry_over(old)  # as it is: another version
+        note = await carry_over_state(state.database, old)
+        assert "the question log (1)" in note, note
+        assert (await state.question_stats()).asked == 1
+    with closing(sqlite3.connect(old)) as conn:  # the backup itself is only read
+        version = conn.execute("SELECT version FROM schema_versions WHERE store = 'bot'")
+        assert version.fetchone()[0] == len(old_steps)
+
+
+async def test_a_carry_over_that_fails_midway_copies_nothing(db_path: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite3"
+    async with stores(old) as (_, state):
+        for question in ("What did the US commit to?", "Wer nahm teil?"):
+            await state.log_question(record(question, True))
+    async with stores(db_path) as (_, state):
+        await state.log_question(record("What did the US commit to?", True))
+        await state.log_question(record("Wer nahm teil?", True))
+        with closing(sqlite3.connect(db_path)) as conn:  # the first row copies, the second
+            conn.execute("DELETE FROM questions WHERE id = 1")  # clashes on its id
+            conn.commit()
+        with pytest.raises(StorageError):
             await state.carry_over(old)
-        assert (await state.question_stats()).asked == 0  # nothing half-copied
+        assert (await state.question_stats()).asked == 1  # nothing half-copied

@@ -232,3 +232,26 @@ def test_new_tunables_reach_question_understanding(
     assert engine.snapshot.builder.config is engine.config
     repaired = engine.snapshot.builder.build("What did the goverment say?").concepts
     assert [c.weight for c in repaired if c.kind == "typo"] == [0.25]
+
+
+def test_an_article_is_named_by_id_prefix_or_title_and_only_when_one_is(
+    seed_snapshot: Snapshot,
+) -> None:
+    articles = sorted(seed_snapshot.articles.values(), key=lambda a: a.id)
+    assert seed_snapshot.matching_articles("  ") == []  # blank names none, not all
+    assert seed_snapshot.find_article("0") is None  # both ids start with 0
+    assert [a.id for a in seed_snapshot.matching_articles("0")] == [a.id for a in articles]
+    for article in articles:
+        assert seed_snapshot.find_article(article.id) is article
+        assert seed_snapshot.find_article(article.id[:5]) is article
+        assert seed_snapshot.find_article(article.title.upper()) is article
+    # a title that another title holds is still named by itself
+    first, second = articles
+    retitled = {
+        first.id: dataclasses.replace(first, title="Nato"),
+        second.id: dataclasses.replace(second, title="Nato-Gipfel"),
+    }
+    both = dataclasses.replace(seed_snapshot, articles=retitled)
+    assert both.find_article("nato") is retitled[first.id]
+    assert both.find_article("Gipfel") is retitled[second.id]
+    assert len(both.matching_articles("Nat")) == 2

@@ -308,6 +308,7 @@ def test_a_german_question_s_first_word_is_a_noun_only_as_its_lemma(
     # capitalised because it comes first, but a verb's form: no evidence of a missing topic
     assert not concept(build(snapshot, "Regnet es morgen in Paris?"), "Regnet").known
     assert concept(build(snapshot, "Inflation gibt es in Deutschland?"), "Inflation").known
+    assert snapshot.builder._noun_at(0, "Zölle")  # a plural: its lemma is the noun Zoll
 
 
 def test_a_noun_ding_lists_in_the_plural_only_is_found_in_the_singular(

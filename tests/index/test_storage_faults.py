@@ -331,7 +331,7 @@ def test_corrupt_database_is_reported_and_rebuilt_with_a_backup(
     backups = list(tmp_path.glob("newsbot.sqlite3.*.bak"))
     assert len(backups) == 1, backups
     said = " ".join(rebuilt.stdout.split())
-    assert "could not be read from the old database" in said and backups[0].name in said, said
+    assert "could not be copied from the old database" in said and backups[0].name in said, said
     assert backups[0].read_bytes() == bytes(broken)  # the original bytes, untouched
     assert logged.encode() in backups[0].read_bytes()  # the question log is in there
 
