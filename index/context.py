@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from index.concepts import Concept
 from index.config import EngineConfig
-from index.query import Concept, QueryBuilder
+from index.query import QueryBuilder
 
 
 def carried_concepts(

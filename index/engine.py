@@ -17,13 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from index.bm25 import ConceptHits, FloatArray
+from index.concepts import Concept, Query
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.context import carried_concepts
 from index.dense import DenseIndex
 from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
-from index.query import MAX_QUESTION_CHARS, Concept, Query
+from index.query import MAX_QUESTION_CHARS
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.ranking import Candidate, Ranked, coverage, declines, fuse
 from index.records import (

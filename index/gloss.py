@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.analysis import GERMAN_STOPWORDS, GermanAnalyzer
+from index.concepts import Concept
 from index.ding import english_key, english_lemma_keys
 from index.english import english_lemmas
 from index.lexicon import Lexicon
-from index.query import Concept
 from index.text import WORD_RE, fold
 
 MAX_SENSES = 4  # per word: enough to see its range, short enough to read

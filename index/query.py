@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
@@ -25,6 +23,7 @@ from index.analysis import (
     Decompounder,
     GermanAnalyzer,
 )
+from index.concepts import Concept, Language, Query
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys, english_plural_keys
 from index.english import (
@@ -38,43 +37,10 @@ from index.lexicon import GlossaryEntry, Lexicon, compile_glossary
 from index.names import Spellings
 from index.text import Token, clean_question, fold, tokenize
 
-Language = Literal["de", "en", "mixed"]
-ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "cognate", "context"]
-
 MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Concept:
-    """One idea of the question and the German index terms that express it."""
-
-    source: str  # the words of the question, as typed
-    terms: tuple[str, ...]  # index terms (stems) that occur in the articles
-    kind: ConceptKind
-    weight: float = 1.0
-    boosts: tuple[float, ...] = ()  # per term (translation probability); empty: all 1
-    entity: bool = False  # a name: matching nothing is a strong sign of "not covered"
-    note: str = ""  # e.g. the corrected spelling of a typo
-    known: bool = False  # a dictionary word whose translations the articles lack
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A question turned into concepts, with what was dropped and why."""
-
-    question: str
-    language: Language
-    concepts: tuple[Concept, ...]
-    truncated: bool = False
-    ignored: tuple[str, ...] = field(default=())
-    wants_number: bool = False  # "how many …?" / "wie viele …?"
-
-    @property
-    def searchable(self) -> bool:
-        return any(c.terms for c in self.concepts)
 
 
 class QueryBuilder:

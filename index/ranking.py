@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from index.bm25 import ConceptHits, FloatArray
+from index.concepts import Concept, Query
 from index.config import EngineConfig
 from index.dense import DenseIndex, DenseView, dense_top, logistic, similarities
-from index.query import Concept, Query
 from index.quotes import ConceptTerms, QuoteSpan
 
 

@@ -20,9 +20,10 @@ from rapidfuzz.process import extract
 
 from index.analysis import Decompounder, GermanAnalyzer
 from index.bm25 import BM25Index, BM25Params
+from index.concepts import Concept
 from index.corpus import SkippedFile
 from index.lexicon import Lexicon
-from index.query import Concept, QueryBuilder
+from index.query import QueryBuilder
 from index.quotes import PassageWords, passage_words
 from index.separable import separable_verbs
 from index.text import fold

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from index.query import Concept, Query, QueryBuilder
+from index.concepts import Concept, Query
+from index.query import QueryBuilder
 from index.text import WORD_RE, fold
 
 # Common separable verb particles: prefixes, and the words that separate like them (klar,

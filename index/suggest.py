@@ -7,7 +7,8 @@ import re
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
-from index.query import Query, QueryBuilder
+from index.concepts import Query
+from index.query import QueryBuilder
 from index.text import fold
 
 

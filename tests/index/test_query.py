@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from index.build import build_snapshot
+from index.concepts import Concept, Query
 from index.corpus import parse_article
 from index.ding import DingEntries, english_plural_keys
 from index.engine import Engine
@@ -15,7 +16,6 @@ from index.english import english_classes
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import default_glossary
 from index.names import name_key
-from index.query import Concept, Query
 from index.records import Snapshot, understood_line
 from index.suggest import suggestions
 from tests.conftest import cache_dir

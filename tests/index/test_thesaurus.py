@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.build import build_snapshot
+from index.concepts import Concept
 from index.corpus import Article
 from index.ding import DingEntries
 from index.engine import Engine
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import Lexicon, default_glossary
-from index.query import Concept
 from index.thesaurus import load_thesaurus, parse_thesaurus, synonym_terms, thesaurus_identity
 from tests.conftest import THESAURUS, cache_dir
 

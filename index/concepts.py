@@ -1,0 +1,40 @@
+"""What a question is understood as: its concepts, each with the German index terms that
+express it (``index.query`` builds them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Language = Literal["de", "en", "mixed"]
+ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "cognate", "context"]
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One idea of the question and the German index terms that express it."""
+
+    source: str  # the words of the question, as typed
+    terms: tuple[str, ...]  # index terms (stems) that occur in the articles
+    kind: ConceptKind
+    weight: float = 1.0
+    boosts: tuple[float, ...] = ()  # per term (translation probability); empty: all 1
+    entity: bool = False  # a name: matching nothing is a strong sign of "not covered"
+    note: str = ""  # e.g. the corrected spelling of a typo
+    known: bool = False  # a dictionary word whose translations the articles lack
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question turned into concepts, with what was dropped and why."""
+
+    question: str
+    language: Language
+    concepts: tuple[Concept, ...]
+    truncated: bool = False
+    ignored: tuple[str, ...] = field(default=())
+    wants_number: bool = False  # "how many …?" / "wie viele …?"
+
+    @property
+    def searchable(self) -> bool:
+        return any(c.terms for c in self.concepts)
