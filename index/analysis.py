@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-5"  # 5: split separable verbs indexed whole
+ANALYZER_VERSION = "de-lemma-snowball-6"  # 6: thesaurus synonyms keyed by word, not stem
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

@@ -21,7 +21,7 @@ from index.wordset import WordSet
 
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
-LEXICON_VERSION = "2"
+LEXICON_VERSION = "3"  # 3: german_synonyms keyed by the folded word, not its term
 # The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
 LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 3)  # 3: marshal, not JSON
 
@@ -136,7 +136,8 @@ class Lexicon:
     # word (as written, or folded) → folded lemma, where the lemma's term is another one
     # that occurs in the articles: what a loaded index lemmatises with (GermanAnalyzer)
     lemmas: dict[str, str] = field(default_factory=dict)
-    # a German term the articles lack → the indexed terms of its OpenThesaurus synonyms
+    # a German word (folded) the articles lack → the indexed terms of its OpenThesaurus
+    # synonyms; a question's word looks it up by its lemma
     german_synonyms: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:

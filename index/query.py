@@ -83,17 +83,15 @@ class QueryBuilder:
 
     def german_term(self, word: str) -> str | None:
         """A German question word's index term: as the articles were analysed, or, when
-        that term is neither indexed nor has synonyms that are, its lemma's term where that
-        one is ("trägt" → trag, "schickt" → schick and its synonym *entsenden*)."""
+        that term is not indexed, its lemma's term where that one is."""
         term = self.analyzer.term_of(word)
-        if term is None or term in self.vocabulary or term in self.lexicon.german_synonyms:
+        if term is None or term in self.vocabulary:
             return term
         lemma = self.lemma(word)
         if lemma in GERMAN_STOPWORDS or len(lemma) < 2:
             return term
         better = self.analyzer.stem(lemma)
-        known = better in self.vocabulary or better in self.lexicon.german_synonyms
-        return better if known else term
+        return better if better in self.vocabulary else term
 
     # -- language ------------------------------------------------------------------
 
@@ -278,17 +276,16 @@ class QueryBuilder:
         if german and german in self.vocabulary:
             terms[german] = 1.0
         weight = 1.0
-        synonyms = self.lexicon.german_synonyms
         if (
             language == "de"
             and german
             and not terms
-            and german in synonyms
             and self.config.synonym_hop
+            and (synonyms := self._german_synonyms(word))
         ):
             # a German word the articles never use: its thesaurus synonyms they do use
             # ("schicken" → entsenden), one hop, weaker in scoring and coverage
-            terms = dict(synonyms[german])
+            terms = dict(synonyms)
             weight = self.config.synonym_hop
         # A German question's word is looked up in English only when it is no German word
         # (a loanword, a name spelled the English way).
@@ -356,6 +353,12 @@ class QueryBuilder:
             cls == "n" if language != "de" else word[:1].isupper() and self._noun_at(position, word)
         )
         return [Concept(word, (), "word", entity=entity, known=known and noun and not entity)]
+
+    def _german_synonyms(self, word: str) -> dict[str, float] | None:
+        """The thesaurus synonyms of a German question's word the articles lack: of the
+        word as written, else of its lemma ("schickt" → schicken)."""
+        found = self.lexicon.german_synonyms
+        return found.get(fold(word)) or found.get(self.lemma(word))
 
     def _noun_at(self, position: int, word: str) -> bool:
         """Whether a capitalised word of a German question is a noun. A question's first

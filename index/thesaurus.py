@@ -18,6 +18,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.text import fold
+
 THESAURUS_DEFAULT_PATH = Path("/usr/share/openthesaurus-de/openthesaurus.txt")
 _NOTE = re.compile(r"\([^)]*\)")  # "(ugs.)", "(sich)", "(an)"
 
@@ -74,21 +76,27 @@ def synonym_terms(
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
 ) -> dict[str, dict[str, float]]:
-    """For each index term the articles lack, the indexed terms of its synonym sets.
+    """For each word (folded) of a synonym set that the articles lack, the indexed terms of
+    its sets.
 
     Only sets that hold an indexed word are read, and only their words that are not
-    indexed get an entry: a word the articles use is matched as itself.
+    indexed get an entry: a word the articles use is matched as itself. The entries are
+    keyed by the word, not its index term: a question's "Inder" must not take the synonyms
+    of *indes* (however), though Snowball stems both to "ind". A question's word looks its
+    synonyms up by its lemma (``QueryBuilder.lemma``).
     """
     out: dict[str, dict[str, float]] = {}
     if thesaurus is None:
         return out
     for synset in thesaurus.synsets:
-        terms = {t for w in synset if (t := term_of(w)) is not None}
-        indexed = sorted(t for t in terms if t in vocabulary)
+        terms = {w: t for w in synset if (t := term_of(w)) is not None}
+        indexed = sorted({t for t in terms.values() if t in vocabulary})
         if not indexed:
             continue
-        for term in terms.difference(indexed):
-            found = out.setdefault(term, {})
+        for word, term in terms.items():
+            if term in vocabulary:
+                continue
+            found = out.setdefault(fold(word), {})
             for t in indexed:
                 found[t] = 1.0
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.analysis import GermanAnalyzer
 from index.build import build_snapshot
 from index.concepts import Concept
 from index.corpus import Article
@@ -12,7 +13,13 @@ from index.ding import DingEntries
 from index.engine import Engine
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import Lexicon, default_glossary
-from index.thesaurus import load_thesaurus, parse_thesaurus, synonym_terms, thesaurus_identity
+from index.thesaurus import (
+    Thesaurus,
+    load_thesaurus,
+    parse_thesaurus,
+    synonym_terms,
+    thesaurus_identity,
+)
 from tests.conftest import THESAURUS, cache_dir
 
 
@@ -40,6 +47,16 @@ def test_only_words_the_articles_lack_get_synonyms_and_only_indexed_ones() -> No
     assert "entsenden" not in found  # indexed itself: matched as itself
     assert "hinnehmen" not in found  # its set holds no indexed word
     assert synonym_terms(None, str.lower, {"entsenden"}) == {}
+
+
+def test_synonyms_are_keyed_by_the_word_not_its_stem() -> None:
+    # Snowball stems "Inder" (Indian) and "indes" (however) alike: keyed by the stem, a
+    # question's "Inder" took the synonyms of *indes*
+    analyzer = GermanAnalyzer()
+    thesaurus = Thesaurus("test", parse_thesaurus("indes;jedoch\n"))
+    assert analyzer.term_of("Inder") == analyzer.term_of("indes")
+    found = synonym_terms(thesaurus, analyzer.term_of, {analyzer.term_of("jedoch")})
+    assert set(found) == {"indes"}
 
 
 def concept_of(engine: Engine, question: str, source: str) -> Concept:
