@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import service
+from bot.questions import clean_question
 from bot.render import render
 from bot.service import LISTED, Question
 from bot.settings import Settings, SettingsProblem, load_settings
@@ -39,7 +40,6 @@ from index.encoder import try_load_encoder
 from index.engine import Engine
 from index.evaluation import AskedBefore, EvalQuestion, evaluate, load_questions
 from index.records import Answer, understood_line
-from index.text import clean_question
 
 MAX_K = 50
 

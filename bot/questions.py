@@ -1,6 +1,7 @@
 """A question as typed in Discord, cleaned to what should be searched.
 
-Every way of asking (``/ask``, ``/search``, mentions, DMs, ask-channels, threads) goes
+Every way of asking (``/ask``, ``/search``, mentions, DMs, ask-channels, threads, and the
+command line, where a question may be pasted from Discord) goes
 through :func:`clean_question`, so Discord markup never becomes search terms: a role mention
 would otherwise search for its id, a link for ``https`` and ``com``.
 """

@@ -19,12 +19,12 @@ from typing import Any
 
 from rich.console import Console
 
+from bot.questions import clean_question
 from bot.render import render
 from bot.service import Question
 from index.embedding import semantic_line
 from index.engine import Engine
 from index.records import Answer, understood_line
-from index.text import clean_question
 
 HISTORY_FILE = "shell_history"
 HISTORY_LENGTH = 1000

@@ -232,9 +232,13 @@ async def carry_over_state(database: Database, backup: Path) -> str:
 
 
 def backup_database(path: Path) -> Path | None:
-    """Move a (possibly corrupt) database and its WAL files aside before a rebuild."""
+    """Move a (possibly corrupt) database and its WAL files aside before a rebuild; never
+    a directory or a device that a mistyped path names."""
     if not path.exists():
         return None
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "a device or other special file"
+        raise CliError(f"{path} is {what}, not a database file; give a file's path")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.{stamp}.bak")
     path.rename(target)

@@ -109,6 +109,9 @@ class SqliteDatabase(Database):
         except OSError as exc:
             reason = exc.strerror or exc
             raise StorageError(f"cannot create data directory {path.parent}: {reason}") from exc
+        if path.exists() and not path.is_file():  # a directory, /dev/null, a socket
+            what = "a directory" if path.is_dir() else "a device or other special file"
+            raise StorageError(f"{path} is {what}, not a database file; give a file's path")
         try:
             conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         except sqlite3.Error as exc:

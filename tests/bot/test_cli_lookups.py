@@ -5,6 +5,7 @@ A file of its own, so that the test workers run it beside ``test_cli.py``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -118,3 +119,11 @@ def test_stats_counts_the_questions_asked(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1 asked · 0 answered" in result.stdout
     assert f"1× {WORLD_CUP}" in result.stdout
+
+
+def test_a_question_pasted_from_discord_loses_its_markup(database: Path) -> None:
+    result = run(database, "ask", "--json", "<@123456> Wer nahm an dem Treffen teil? <#42>")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["question"] == "Wer nahm an dem Treffen teil?"
+    assert not any("123456" in u or "42" in u for u in answer["understood_as"])

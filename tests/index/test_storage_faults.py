@@ -305,6 +305,27 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, 
     assert blocker.read_text() == "a regular file where the data directory should be\n"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("ask", "x"), ("reindex",), ("reindex", "--rebuild")],
+    ids=["ask", "reindex", "reindex-rebuild"],
+)
+def test_a_database_path_that_names_a_directory(tmp_path: Path, args: tuple[str, ...]) -> None:
+    directory = tmp_path / "data"
+    (directory / "inside").mkdir(parents=True)
+    message = one_line_error(run(directory, *args))
+    assert message == f"error: {directory} is a directory, not a database file; give a file's path"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # not moved aside
+    assert [p.name for p in directory.iterdir()] == ["inside"]
+
+
+def test_a_database_path_that_names_a_device(tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")  # not beside the device
+    result = run_bot(Path("/dev/null"), "ask", "x", DICTIONARY_PATH="/nonexistent", CACHE_DIR=cache)
+    message = one_line_error(result)
+    assert "/dev/null is a device or other special file, not a database file" in message
+
+
 # --- corrupt database file ---------------------------------------------------------------------
 
 
