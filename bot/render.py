@@ -80,11 +80,13 @@ def make_environment(target: Target) -> Environment:
         env.filters["bold"] = lambda s: f"**{s}**"
         env.filters["italic"] = lambda s: f"*{s}*"
         env.filters["small"] = lambda s: f"-# {s}"
+        env.filters["code"] = lambda s: f"`{s}`"
     else:
         env.filters["esc"] = rich_escape
         env.filters["bold"] = lambda s: f"[bold]{s}[/bold]"
         env.filters["italic"] = lambda s: f"[italic]{s}[/italic]"
         env.filters["small"] = lambda s: f"[dim]{s}[/dim]"
+        env.filters["code"] = lambda s: f"[cyan]{rich_escape(str(s))}[/cyan]"
     env.filters["marked"] = lambda text, base, spans: _marked(text, base, spans, target)
     env.filters["truncate_words"] = truncate
     env.filters["by_article"] = by_article

@@ -26,6 +26,9 @@ from index.database import Database, StorageError, Transaction, now, translated
 
 STORE = "bot"
 CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, config
+# The reason of a question with no word to search for ("???", an emoji): counted as asked,
+# but no gap in the articles.
+NOTHING_TO_SEARCH = "no_terms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +215,11 @@ class BotState:
         asked, answered = (int(row[0]), int(row[1])) if row else (0, 0)
         votes = await db.fetchall("SELECT value, COUNT(*) FROM feedback GROUP BY value")
         counts = {int(v): int(n) for v, n in votes}
-        unanswered = await db.fetchall(
-            "SELECT MIN(question), COUNT(*) AS n FROM questions WHERE answered = 0"
-            " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10"
+        unanswered = await db.fetchall(  # "???" or an emoji is no gap in the articles
+            "SELECT MIN(question), COUNT(*) AS n FROM questions"
+            " WHERE answered = 0 AND reason <> ?"
+            " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10",
+            (NOTHING_TO_SEARCH,),
         )
         modes = await db.fetchall(
             "SELECT COALESCE(mode, 'lexical'), COUNT(*) FROM questions GROUP BY 1 ORDER BY 2 DESC"
@@ -244,11 +249,12 @@ class BotState:
         rows = await self.database.fetchall(
             "SELECT MIN(q.question), COUNT(DISTINCT q.id), COUNT(f.id) FROM questions q"
             " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
-            " WHERE q.origin <> 'search' AND (q.answered = 0 OR f.id IS NOT NULL)"
+            " WHERE q.origin <> 'search' AND q.reason <> ?"
+            " AND (q.answered = 0 OR f.id IS NOT NULL)"
             " GROUP BY lower(q.question)"
             " ORDER BY COUNT(DISTINCT q.id) + COUNT(f.id) DESC, MAX(q.asked_at) DESC"
             " LIMIT ?",
-            (limit,),
+            (NOTHING_TO_SEARCH, limit),
         )
         return [Gap(str(q), int(a), int(d)) for q, a, d in rows]
 

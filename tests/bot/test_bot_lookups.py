@@ -155,7 +155,7 @@ async def test_sources_lists_the_articles_and_the_build(
         assert article.title[:40] in line
         assert (article.date or "date unknown") in line
         assert f"{len(article.passage_ids)} paragraphs" in line
-        assert article.id in line
+        assert f"`{article.id}`" in line  # code in Discord
     assert_no_mentions(api)
 
 

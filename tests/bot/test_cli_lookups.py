@@ -66,6 +66,7 @@ def test_sources_lists_every_article_with_its_paragraphs(database: Path) -> None
     for article in articles:
         assert article.title in result.stdout
         assert f"{len(article.passages)} paragraphs" in result.stdout
+        assert f"· {article.id}\n" in result.stdout  # no Discord backticks in a terminal
     assert f"{sum(len(a.passages) for a in articles)} passages" in result.stdout
 
 

@@ -4,6 +4,7 @@ before the index store and the bot state were split), the question log and feedb
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ import pytest
 
 from bot import schema as state_module
 from bot.startup import carry_over_state
-from bot.state import BotState, QuestionRecord, QuestionStats
+from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats
 from index import schema as store_module
 from index.database import StorageError
 from index.sqlite import SqliteDatabase
@@ -174,6 +175,11 @@ async def test_question_log_and_feedback(database_target: str | Path) -> None:
         ]
         ids = [await state.log_question(record(q, False)) for q in unanswered]
         assert len(set(ids)) == len(ids) and first not in ids
+        nothing = dataclasses.replace(record("???", False), reason=NOTHING_TO_SEARCH)
+        for _ in range(4):  # asked, but no gap in the articles: not among the unanswered
+            await state.log_question(nothing)
+        gaps = [g.question for g in await state.gaps()]
+        assert "???" not in gaps and "Wer hat die WM gewonnen?" in gaps
         second = await state.log_question(record("Wer nahm an dem Treffen teil?", True))
         again = await state.question(ids[0])
         assert again is not None and again.answered is False
@@ -192,7 +198,7 @@ async def test_question_log_and_feedback(database_target: str | Path) -> None:
         votes = await store.database.fetchall(
             "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
         )
-    assert stats.asked == 8
+    assert stats.asked == 12
     assert stats.answered == 2
     assert stats.thumbs_up == 1
     assert stats.thumbs_down == 2
@@ -308,3 +314,7 @@ async def test_a_carry_over_that_fails_midway_copies_nothing(db_path: Path, tmp_
         with pytest.raises(StorageError):
             await state.carry_over(old)
         assert (await state.question_stats()).asked == 1  # nothing half-copied
+
+
+def test_nothing_to_search_is_the_engines_reason(seed_engine: Any) -> None:
+    assert seed_engine.answer("???").reason == NOTHING_TO_SEARCH
