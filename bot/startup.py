@@ -29,7 +29,7 @@ from index.engine import Engine
 from index.lemma_dictionary import lazy_german_lemmatizer
 from index.locks import ReindexBusyError, reindex_lock_path
 from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
-from index.sqlite import SqliteDatabase
+from index.sqlite import SqliteDatabase, not_a_database_file
 from index.store import IndexStore, NoIndexError, StaleIndexError
 
 
@@ -222,10 +222,9 @@ async def carry_over_state(database: Database, backup: Path) -> str:
                     shutil.copyfile(side, copy.with_name(copy.name + suffix))
             old = await SqliteDatabase.open(copy)
             try:
-                await BotState.on(old)
+                copied = await state.carry_over(await BotState.on(old))
             finally:
                 await old.close()
-            copied = await state.carry_over(copy)
     except (StorageError, OSError) as exc:
         return render("note.j2", "terminal", what="state_lost", reason=str(exc), backup=backup)
     return render("note.j2", "terminal", what="state_kept", copied=copied)
@@ -234,11 +233,10 @@ async def carry_over_state(database: Database, backup: Path) -> str:
 def backup_database(path: Path) -> Path | None:
     """Move a (possibly corrupt) database and its WAL files aside before a rebuild; never
     a directory or a device that a mistyped path names."""
+    if (wrong := not_a_database_file(path)) is not None:
+        raise CliError(wrong)
     if not path.exists():
         return None
-    if not path.is_file():
-        what = "a directory" if path.is_dir() else "a device or other special file"
-        raise CliError(f"{path} is {what}, not a database file; give a file's path")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.{stamp}.bak")
     path.rename(target)

@@ -12,14 +12,10 @@ the same transaction; see ``bot.sync``.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from bot.schema import CARRIED, MIGRATIONS
 from index.database import Database, StorageError, Transaction, now, translated
@@ -434,38 +430,21 @@ class BotState:
     # -- a rebuild's carry-over ----------------------------------------------------------
 
     @translated
-    async def carry_over(self, backup: Path) -> dict[str, int]:
-        """Copy the bot's rows from ``backup``, an SQLite database a rebuild moved aside,
-        into this state (a new database's, so empty), in one transaction. Returns the rows
-        copied per table; raises ``StorageError``, copying nothing, when the backup cannot
-        be read whole (a damaged file) or its bot tables are of another schema version."""
-        version = await self.schema_version()
-        old = await asyncio.to_thread(_read_state, backup, version)
-        async with self.database.transaction() as db:
-            for (_, _, insert), rows in zip(CARRIED, old, strict=True):
-                if rows:
-                    await db.executemany(insert, rows)
-        return {table: len(rows) for (table, _, _), rows in zip(CARRIED, old, strict=True)}
-
-
-def _read_state(path: Path, version: int) -> list[list[tuple[Any, ...]]]:
-    """The rows of each ``CARRIED`` table of the SQLite database at ``path`` (read only),
-    whose bot tables must be at schema ``version``."""
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot open {path}: {exc}") from exc
-    try:
-        row = conn.execute("SELECT version FROM schema_versions WHERE store = ?", (STORE,))
-        found = row.fetchone()
-        if found is None or int(found[0]) != version:
-            theirs = found[0] if found else "none"
+    async def carry_over(self, old: BotState) -> dict[str, int]:
+        """Copy the bot's rows from ``old`` (the state of a database a rebuild moved aside)
+        into this one (a new database's, so empty), in one transaction. Returns the rows
+        copied per table; raises ``StorageError``, copying nothing, when ``old`` cannot be
+        read whole or its tables are of another schema version (``BotState.on`` brings
+        them to this one)."""
+        version, theirs = await self.schema_version(), await old.schema_version()
+        if theirs != version:
             raise StorageError(f"its bot tables are version {theirs}, this program's {version}")
-        return [conn.execute(select).fetchall() for _, select, _ in CARRIED]
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot read the bot's tables from {path}: {exc}") from exc
-    finally:
-        conn.close()
+        rows = [await old.database.fetchall(select) for _, select, _ in CARRIED]
+        async with self.database.transaction() as db:
+            for (_, _, insert), copied in zip(CARRIED, rows, strict=True):
+                if copied:
+                    await db.executemany(insert, copied)
+        return {table: len(r) for (table, _, _), r in zip(CARRIED, rows, strict=True)}
 
 
 async def _changed(tx: Transaction, what: str) -> None:

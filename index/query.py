@@ -293,8 +293,11 @@ class QueryBuilder:
             key, translated = self.lookup([word], cls)
             # reached through a synonym only, or through the plural (often another sense:
             # "arms", "goods"): a weaker concept, in scoring and coverage
-            indirect = key in self.lexicon.hop_keys or key in english_plural_keys([word])
-            if translated and not terms and indirect:
+            if (
+                translated
+                and not terms
+                and (key in self.lexicon.hop_keys or key in english_plural_keys([word]))
+            ):
                 weight = self.config.synonym_hop
             for t, boost in translated.items():
                 terms.setdefault(t, boost)

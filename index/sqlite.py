@@ -71,6 +71,15 @@ def describe_sqlite_error(
     return f"database error in {path}: {exc}"
 
 
+def not_a_database_file(path: Path) -> str | None:
+    """Why ``path`` cannot be a database file (a directory, /dev/null, a socket), or None
+    (it is a file, or nothing is there yet)."""
+    if not path.exists() or path.is_file():
+        return None
+    what = "a directory" if path.is_dir() else "a device or other special file"
+    return f"{path} is {what}, not a database file; give a file's path"
+
+
 class SqliteDatabase(Database):
     """One aiosqlite connection to a database file. ``await SqliteDatabase.open(path)``."""
 
@@ -109,9 +118,8 @@ class SqliteDatabase(Database):
         except OSError as exc:
             reason = exc.strerror or exc
             raise StorageError(f"cannot create data directory {path.parent}: {reason}") from exc
-        if path.exists() and not path.is_file():  # a directory, /dev/null, a socket
-            what = "a directory" if path.is_dir() else "a device or other special file"
-            raise StorageError(f"{path} is {what}, not a database file; give a file's path")
+        if (wrong := not_a_database_file(path)) is not None:
+            raise StorageError(wrong)
         try:
             conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         except sqlite3.Error as exc:

@@ -290,8 +290,12 @@ async def test_a_backup_of_an_older_bot_schema_is_brought_up_to_date_and_carried
     finally:
         await database.close()
     async with stores(db_path) as (_, state):
-        with pytest.raises(StorageError, match="bot tables are version"):
-            await state.carry_over(old)  # as it is: another version
+        database = await SqliteDatabase.open(old)
+        try:
+            with pytest.raises(StorageError, match="bot tables are version"):
+                await state.carry_over(BotState(database))  # as it is: another version
+        finally:
+            await database.close()
         note = await carry_over_state(state.database, old)
         assert "the question log (1)" in note, note
         assert (await state.question_stats()).asked == 1
@@ -301,11 +305,9 @@ async def test_a_backup_of_an_older_bot_schema_is_brought_up_to_date_and_carried
 
 
 async def test_a_carry_over_that_fails_midway_copies_nothing(db_path: Path, tmp_path: Path) -> None:
-    old = tmp_path / "old.sqlite3"
-    async with stores(old) as (_, state):
+    async with stores(tmp_path / "old.sqlite3") as (_, old), stores(db_path) as (_, state):
         for question in ("What did the US commit to?", "Wer nahm teil?"):
-            await state.log_question(record(question, True))
-    async with stores(db_path) as (_, state):
+            await old.log_question(record(question, True))
         await state.log_question(record("What did the US commit to?", True))
         await state.log_question(record("Wer nahm teil?", True))
         with closing(sqlite3.connect(db_path)) as conn:  # the first row copies, the second

@@ -39,6 +39,12 @@ QUESTIONS = (
     "Was sagte Macron über Russland?",
     "Wie viele Staaten wollen Truppen entsenden?",
 )
+# The three commands that open (or first create) the database, each its own way.
+EVERY_OPENING = pytest.mark.parametrize(
+    "args",
+    [("ask", "x"), ("reindex",), ("reindex", "--rebuild")],
+    ids=["ask", "reindex", "reindex-rebuild"],
+)
 KEPT = ("questions", "synonyms", "guild_settings")  # what a rebuild carries over (some)
 NO_DICTIONARY = Sources(articles_dir=SEEDS, dictionary_path=None)
 
@@ -291,11 +297,7 @@ def test_reindex_on_a_full_disk_fails_in_one_line_and_keeps_the_old_index(
 # --- unwritable data directory ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "args",
-    [("ask", "x"), ("reindex",), ("reindex", "--rebuild")],
-    ids=["ask", "reindex", "reindex-rebuild"],
-)
+@EVERY_OPENING
 def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, ...]) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a regular file where the data directory should be\n")
@@ -305,11 +307,7 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path, args: tuple[str, 
     assert blocker.read_text() == "a regular file where the data directory should be\n"
 
 
-@pytest.mark.parametrize(
-    "args",
-    [("ask", "x"), ("reindex",), ("reindex", "--rebuild")],
-    ids=["ask", "reindex", "reindex-rebuild"],
-)
+@EVERY_OPENING
 def test_a_database_path_that_names_a_directory(tmp_path: Path, args: tuple[str, ...]) -> None:
     directory = tmp_path / "data"
     (directory / "inside").mkdir(parents=True)
