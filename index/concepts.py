@@ -34,6 +34,9 @@ class Query:
     truncated: bool = False
     ignored: tuple[str, ...] = field(default=())
     wants_number: bool = False  # "how many …?" / "wie viele …?"
+    # two adjacent words that are names the articles never mention ("Keir Starmer"):
+    # a person or thing they do not cover, whatever the similarities
+    absent_name: str = ""
 
     @property
     def searchable(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
@@ -142,13 +143,31 @@ class DenseView:
         return (1 - sentence_mix) * p + sentence_mix * self.best_sentence(pid)
 
     def contrast(self, mask: npt.NDArray[np.bool_] | None = None) -> float:
-        """How far the best passage stands out: (max − mean) / std of the cosines."""
+        """How far the best passage stands out beyond what chance gives: its cosine's
+        z-score, (max − mean) / std, less the z-score the best of as many unrelated
+        passages would reach (``chance_max``).
+
+        The best of N draws stands out more the larger N is, so the raw z-score grows with
+        the corpus: about 1.8 for 16 passages, 2.5 for 100, 4.4 for 100,000. Without the
+        correction an answerable question on a small corpus looked off-corpus, and every
+        question on a large one would look answerable.
+        """
         values = self.passage if mask is None else self.passage[mask]
         values = values[~np.isnan(values)]
         if values.size < 2:
             return 0.0
         spread = float(values.std())
-        return (float(values.max()) - float(values.mean())) / spread if spread > 0 else 0.0
+        if spread <= 0:
+            return 0.0
+        z = (float(values.max()) - float(values.mean())) / spread
+        return z - chance_max(int(values.size))
+
+
+def chance_max(n: int) -> float:
+    """The expected largest of ``n`` standard normal draws, by Blom's approximation
+    Φ⁻¹((n − 0.375) / (n + 0.25)); within 0.1 of the simulated z-score of the best of n
+    for n ≥ 16 (0.4 at n = 2, where a z-score is 1 whatever the values)."""
+    return NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
 
 
 def similarities(

@@ -137,6 +137,7 @@ class QueryBuilder:
             concepts += self._match_phrases(tokens, consumed, classes)
         ignored: list[str] = []
         cased = any(t.surface[:1].isupper() for t in tokens[1:])  # not typed all lowercase
+        unmatched = [False] * len(tokens)  # a name that matches nothing
         for i, tok in enumerate(tokens):
             if consumed[i]:
                 continue
@@ -144,11 +145,26 @@ class QueryBuilder:
             made = self._word_concepts(tok, i, language, cls, cased)
             if made:
                 concepts.extend(made)
+                unmatched[i] = len(made) == 1 and made[0].entity and not made[0].terms
             else:
                 ignored.append(tok.surface)
         wants_number = bool(_QUANTITY_RE.search(text))
+        absent = next(
+            (
+                f"{tokens[i].surface} {tokens[i + 1].surface}"
+                for i in range(len(tokens) - 1)
+                if unmatched[i] and unmatched[i + 1]
+            ),
+            "",
+        )
         return Query(
-            text, language, tuple(_merge(concepts)), truncated, tuple(ignored), wants_number
+            text,
+            language,
+            tuple(_merge(concepts)),
+            truncated,
+            tuple(ignored),
+            wants_number,
+            absent_name=absent,
         )
 
     def translate(self, words: Sequence[str], cls: str | None = None) -> dict[str, float]:

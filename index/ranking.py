@@ -128,7 +128,8 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
     recorded in ``ranked.signals``.
 
     A question about a name the glossary knows (a country, a person) that the articles
-    never mention is declined whatever the similarities. Lexically, the rule is the
+    never mention is declined whatever the similarities, and so is one with two adjacent
+    names that match nothing ("Keir Starmer": a first and last name). Lexically, the rule is the
     coverage threshold; with the encoder, a logistic model over coverage, absent names,
     the best sentence's cosine, how far the best passage stands out, and the fused
     margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
@@ -138,7 +139,7 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
     own = query.concepts
     names = [c for c in own if c.entity]
     signals["names_absent"] = float(bool(names) and all(not c.terms for c in names))
-    if any(c.kind == "name" and c.note and not c.terms for c in own):
+    if query.absent_name or any(c.kind == "name" and c.note and not c.terms for c in own):
         return True
     if ranked.view is None:
         return ranked.coverage < config.min_coverage

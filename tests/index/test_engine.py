@@ -81,6 +81,7 @@ def test_quote_is_the_best_sentence_not_the_whole_paragraph(seed_engine: Engine)
         "Wer hat die Fußball-Weltmeisterschaft gewonnen?",
         "What did Japan decide about tariffs?",
         "Wie wird das Wetter morgen in Hamburg?",
+        "What did Jens Stoltenberg say about the troops in Paris?",
     ],
 )
 def test_abstains_when_the_articles_do_not_say(seed_engine: Engine, question: str) -> None:

@@ -67,6 +67,7 @@ def test_rankings_can_be_chosen(hybrid: Engine) -> None:
         "Who won the election in Germany?",
         "What did China promise?",
         "Wie hoch ist die Inflation in Deutschland?",
+        "Was hat Mette Frederiksen bei dem Treffen in Paris zugesagt?",
     ],
 )
 def test_off_topic_questions_abstain(hybrid: Engine, question: str) -> None:

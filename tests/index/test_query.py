@@ -71,6 +71,22 @@ def test_unknown_name_is_an_unmatched_entity(seed_snapshot: Snapshot) -> None:
     assert china.terms == () and china.entity
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What did Jens Stoltenberg say about the troops?", "Jens Stoltenberg"),
+        ("Was hat Mette Frederiksen zugesagt?", "Mette Frederiksen"),
+        ("What did Macron say?", ""),  # a name of the articles
+        ("What did President Macron say?", ""),
+        ("Did Stoltenberg talk to Macron?", ""),  # one unknown name alone
+    ],
+)
+def test_a_first_and_last_name_the_articles_never_mention(
+    seed_snapshot: Snapshot, question: str, name: str
+) -> None:
+    assert build(seed_snapshot, question).absent_name == name
+
+
 def test_typos_are_repaired(seed_snapshot: Snapshot) -> None:
     q = build(seed_snapshot, "What did the US comit to?")
     fixed = concept(q, "comit")
