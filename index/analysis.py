@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-6"  # 6: thesaurus synonyms keyed by word, not stem
+ANALYZER_VERSION = "de-lemma-snowball-7"  # 7: noun senses the articles never capitalise weakened
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

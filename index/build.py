@@ -179,6 +179,19 @@ def analyse_articles(
     return Analysed(indexed, passages, documents, surfaces, term_of_surface, decompounder)
 
 
+def never_nouns(term_of_surface: dict[str, str]) -> set[str]:
+    """The index terms the articles never write capitalised, not even at a sentence's
+    start. German capitalises every noun, so no word of such a term is a noun there, and
+    a noun sense of the dictionary meets it only through the stemmer (side → *Seite* →
+    "seit"). A compound's parts are no evidence either way: counting them as nouns (the
+    *Stahl* of *Stahlwerk*) lost a question on xquad-dev EN."""
+    lower: set[str] = set()
+    upper: set[str] = set()
+    for surface, term in term_of_surface.items():
+        (upper if surface[:1].isupper() else lower).add(term)
+    return lower - upper
+
+
 def build_snapshot(
     articles: Sequence[Article],
     ding: DingEntries | None,
@@ -217,14 +230,23 @@ def build_snapshot(
                 term_of, phrase_words(ding), lambda d, t: progress("lexicon", d, t)
             )
         lexicon = compile_lexicon(
-            ding, list(glossary), term_of, vocabulary, DEFAULT_CONFIG.synonym_hop
+            ding,
+            list(glossary),
+            term_of,
+            vocabulary,
+            DEFAULT_CONFIG.synonym_hop,
+            lowercase,
+            DEFAULT_CONFIG.class_mismatch,
         )
         # Read and parsed only here, when no compiled lexicon is cached (a quarter second).
         thesaurus = load_thesaurus(thesaurus_path)
         lexicon.german_synonyms = synonym_terms(thesaurus, plain_term_of, vocabulary)
         return lexicon
 
-    inputs = lexicon_inputs(ding, glossary, vocabulary, thesaurus_identity(thesaurus_path))
+    lowercase = never_nouns(analysed.term_of_surface)
+    inputs = lexicon_inputs(
+        ding, glossary, vocabulary, thesaurus_identity(thesaurus_path), lowercase
+    )
     lexicon = cached_lexicon(cache_dir, inputs, compile)
     display: dict[str, tuple[int, str]] = {}
     for surface, count in analysed.surface_counts.items():

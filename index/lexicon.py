@@ -21,7 +21,7 @@ from index.wordset import WordSet
 
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
-LEXICON_VERSION = "3"  # 3: german_synonyms keyed by the folded word, not its term
+LEXICON_VERSION = "4"  # 4: noun senses weakened where the articles never capitalise the term
 # The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
 LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 3)  # 3: marshal, not JSON
 
@@ -200,6 +200,8 @@ def compile_lexicon(
     term_of: Callable[[str], str | None],
     vocabulary: Iterable[str] | set[str],
     synonym_hop: float = 0.5,
+    never_nouns: Collection[str] = (),
+    class_mismatch: float = 0.3,
 ) -> Lexicon:
     """Keep the translations whose German side occurs in ``vocabulary`` (index terms).
 
@@ -210,8 +212,13 @@ def compile_lexicon(
     A translation is one German word. A multi-word German translation ("mit Luft Gas
     füllen" for "inflate") is not split into its words: each word alone would mean
     something else ("Luft"), so such a translation matches nothing.
+
+    A noun sense whose term the articles never capitalise (``never_nouns``) keeps
+    ``class_mismatch`` of its boost: there it is no noun, met only through the stemmer
+    (side → *Seite* → "seit").
     """
     vocab = vocabulary if isinstance(vocabulary, set) else set(vocabulary)
+    nounless = set(never_nouns)
     translations: dict[str, dict[str, float]] = {}
     classes: dict[str, dict[str, str]] = {}
     if ding is not None:
@@ -220,7 +227,12 @@ def compile_lexicon(
             # dictionary, not among those the articles happen to contain: a rare sense
             # that alone occurs ("election" → möglich) must not weigh like the main one.
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            translations[key] = {t: round(n / top, 4) for t, n in ranked}
+            translations[key] = {
+                t: round(
+                    n / top * (class_mismatch if kinds.get(t) == "n" and t in nounless else 1), 4
+                )
+                for t, n in ranked
+            }
             if kinds:
                 classes[key] = {t: kinds[t] for t, _ in ranked if t in kinds}
     hop_keys: set[str] = set()

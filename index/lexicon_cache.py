@@ -89,6 +89,7 @@ def lexicon_inputs(
     glossary: Sequence[GlossaryEntry],
     vocabulary: Iterable[str],
     thesaurus: str = "none",
+    never_nouns: Iterable[str] = (),
 ) -> dict[str, str] | None:
     """Everything a lexicon compiled from these depends on, or None when that cannot be
     told (a dictionary that did not come from a file, as in tests): then do not cache."""
@@ -103,6 +104,7 @@ def lexicon_inputs(
         "glossary": glossary_digest(glossary),
         "vocabulary": vocabulary_digest(vocabulary),
         "thesaurus": thesaurus,  # thesaurus_identity of the file
+        "never_nouns": vocabulary_digest(never_nouns),
     }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import GermanAnalyzer
-from index.build import part_as_written
+from index.build import never_nouns, part_as_written
 from index.ding import DingEntries, english_key, english_lemma_keys, parse_ding
 from index.lexicon import (
     Lexicon,
@@ -146,3 +146,27 @@ def test_a_compound_s_part_is_shown_as_the_compound_writes_it() -> None:
     assert part_as_written("Großmächte", "machte") == "Mächte"  # an ß before it
     assert part_as_written("Großmächte", "gross") == "Groß"
     assert part_as_written("Wehrdienst", "dienen") == "Dienen"  # a base the surface lacks
+
+
+def test_a_noun_sense_is_weaker_where_the_articles_never_capitalise_its_term() -> None:
+    entries = parse_ding(
+        [
+            "Seite {f} | Seiten {pl} :: side | sides",
+            "Partei {f}; Seite {f} :: party; side",
+            "seit; seitdem :: since",
+        ]
+    )
+    analyzer = GermanAnalyzer()
+    seit = analyzer.term_of("seit") or ""
+    # the articles write "seit" (a preposition) and never "Seite"
+    lowercase = never_nouns({"seit": seit, "Seit": seit, "Partei": "partei", "seitdem": "seitd"})
+    assert lowercase == {"seitd"}  # "Seit" opened a sentence: not never capitalised
+    nounless = never_nouns({"seit": seit, "Partei": "partei"})
+    assert nounless == {seit}
+    vocab = {seit, "partei"}
+    plain = compile_lexicon(entries, [], analyzer.term_of, vocab)
+    weak = compile_lexicon(entries, [], analyzer.term_of, vocab, 0.5, nounless, 0.3)
+    assert plain.translations["side"][seit] == 1.0
+    assert weak.translations["side"][seit] == pytest.approx(0.3)
+    assert weak.translations["party"] == {"partei": 1.0, seit: pytest.approx(0.3)}
+    assert weak.translations["since"] == plain.translations["since"]  # not a noun sense
