@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-7"  # 7: noun senses the articles never capitalise weakened
+ANALYZER_VERSION = "de-lemma-snowball-8"  # 8: thesaurus sense shares; 7: nounless noun senses
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

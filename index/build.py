@@ -240,7 +240,14 @@ def build_snapshot(
         )
         # Read and parsed only here, when no compiled lexicon is cached (a quarter second).
         thesaurus = load_thesaurus(thesaurus_path)
-        lexicon.german_synonyms = synonym_terms(thesaurus, plain_term_of, vocabulary)
+        lexicon.german_synonyms = synonym_terms(
+            thesaurus,
+            plain_term_of,
+            vocabulary,
+            DEFAULT_CONFIG.synonym_sense_power,
+            lowercase,
+            DEFAULT_CONFIG.class_mismatch,
+        )
         return lexicon
 
     lowercase = never_nouns(analysed.term_of_surface)

@@ -21,7 +21,7 @@ from index.wordset import WordSet
 
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
-LEXICON_VERSION = "4"  # 4: noun senses weakened where the articles never capitalise the term
+LEXICON_VERSION = "5"  # 5: thesaurus synonyms share a word's senses; 4: nounless noun senses weaker
 # The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
 LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 3)  # 3: marshal, not JSON
 

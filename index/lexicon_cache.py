@@ -84,6 +84,13 @@ def reporting_calls(
 # --- compiled lexicons --------------------------------------------------------------------
 
 
+def compiler_digest() -> str:
+    """The source of what compiles a lexicon beyond the dictionary store's modules
+    (``code_digest``): the thesaurus's synonym terms and the build's compile step."""
+    here = Path(__file__).parent  # read, not imported: index.build imports this module
+    return digest(*((here / name).read_bytes() for name in ("build.py", "thesaurus.py")))
+
+
 def lexicon_inputs(
     ding: DingEntries | None,
     glossary: Sequence[GlossaryEntry],
@@ -100,6 +107,7 @@ def lexicon_inputs(
         "lexicon": LEXICON_VERSION,
         "analyzer": ANALYZER_VERSION,
         "code": code_digest(),
+        "compiler": compiler_digest(),
         "dictionary": ding.identity if ding is not None else "none",
         "glossary": glossary_digest(glossary),
         "vocabulary": vocabulary_digest(vocabulary),

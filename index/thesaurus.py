@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,28 +76,45 @@ def synonym_terms(
     thesaurus: Thesaurus | None,
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
+    sense_power: float = 0.5,
+    never_nouns: Collection[str] = (),
+    class_mismatch: float = 0.3,
 ) -> dict[str, dict[str, float]]:
     """For each word (folded) of a synonym set that the articles lack, the indexed terms of
-    its sets.
+    its sets, each with a boost.
 
     Only sets that hold an indexed word are read, and only their words that are not
     indexed get an entry: a word the articles use is matched as itself. The entries are
     keyed by the word, not its index term: a question's "Inder" must not take the synonyms
     of *indes* (however), though Snowball stems both to "ind". A question's word looks its
     synonyms up by its lemma (``QueryBuilder.lemma``).
+
+    A word in n sets has n senses, and each set is one: its terms get (1/n)^``sense_power``
+    each, summed over the word's sets, at most 1 ("Annahme", in eight sets, no longer
+    means each of its 18 indexed synonyms fully). A noun of a set whose term the articles
+    never capitalise (``never_nouns``, see ``index.build``) is another word there and
+    gives ``class_mismatch`` of that, as a Ding noun sense does.
     """
     out: dict[str, dict[str, float]] = {}
     if thesaurus is None:
         return out
+    nounless = set(never_nouns)
+    senses = Counter(fold(w) for synset in thesaurus.synsets for w in synset)
     for synset in thesaurus.synsets:
         terms = {w: t for w in synset if (t := term_of(w)) is not None}
-        indexed = sorted({t for t in terms.values() if t in vocabulary})
+        indexed: dict[str, float] = {}
+        for word, term in terms.items():
+            if term in vocabulary:
+                weaker = word[:1].isupper() and term in nounless
+                indexed[term] = max(indexed.get(term, 0.0), class_mismatch if weaker else 1.0)
         if not indexed:
             continue
         for word, term in terms.items():
             if term in vocabulary:
                 continue
-            found = out.setdefault(fold(word), {})
-            for t in indexed:
-                found[t] = 1.0
+            key = fold(word)
+            share = (1.0 / senses[key]) ** sense_power
+            found = out.setdefault(key, {})
+            for t, factor in sorted(indexed.items()):
+                found[t] = round(min(1.0, found.get(t, 0.0) + share * factor), 4)
     return out

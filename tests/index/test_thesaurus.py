@@ -59,6 +59,27 @@ def test_synonyms_are_keyed_by_the_word_not_its_stem() -> None:
     assert set(found) == {"indes"}
 
 
+def test_a_word_of_many_sets_shares_them() -> None:
+    thesaurus = Thesaurus(
+        "test",
+        parse_thesaurus("Annahme;Hypothese\nAnnahme;Aufnahme\nAnnahme;Akzeptanz;Billigung\n"),
+    )
+    vocab = {"hypothese", "aufnahme", "akzeptanz", "billigung"}
+    found = synonym_terms(thesaurus, str.lower, vocab, sense_power=1.0)
+    assert found["annahme"] == dict.fromkeys(vocab, 0.3333)
+    assert synonym_terms(thesaurus, str.lower, vocab, sense_power=0.0)["annahme"] == dict.fromkeys(
+        vocab, 1.0
+    )
+    twice = Thesaurus("test", parse_thesaurus("Annahme;Hypothese\nAnnahme;Hypothese;These\n"))
+    assert synonym_terms(twice, str.lower, {"hypothese"}, 1.0)["annahme"] == {"hypothese": 1.0}
+
+
+def test_a_noun_whose_term_the_articles_never_capitalise_is_a_weaker_synonym() -> None:
+    thesaurus = Thesaurus("test", parse_thesaurus("Standpunkt;Seite;Sicht\n"))
+    found = synonym_terms(thesaurus, str.lower, {"seite", "sicht"}, 0.0, {"seite"}, 0.3)
+    assert found["standpunkt"] == {"seite": 0.3, "sicht": 1.0}
+
+
 def concept_of(engine: Engine, question: str, source: str) -> Concept:
     return next(c for c in engine.snapshot.builder.build(question).concepts if c.source == source)
 
