@@ -201,7 +201,7 @@ class NewsBot(commands.AutoShardedBot):
     def frames_german(self, question: str) -> bool:
         """Whether to frame a reply about ``question`` in German: the question's language,
         as for answers (a message has no locale to go by)."""
-        builder = self.engine.snapshot.builder
+        builder = self.engine.builder
         text = question[: self.settings.max_question_chars]
         return builder.detect_language(tokenize(text)) == "de"
 

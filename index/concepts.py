@@ -23,6 +23,10 @@ class Concept:
     note: str = ""  # e.g. the corrected spelling of a typo
     known: bool = False  # a dictionary word whose translations the articles lack
 
+    def term_boosts(self) -> dict[str, float]:
+        """Each term with its boost (1 where none is given)."""
+        return dict(zip(self.terms, self.boosts or (1.0,) * len(self.terms), strict=True))
+
 
 @dataclass(frozen=True, slots=True)
 class Query:

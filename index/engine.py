@@ -6,6 +6,7 @@ one atomically after a reindex, so a failed reindex leaves the old snapshot serv
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 import time
@@ -24,7 +25,7 @@ from index.dense import DenseIndex
 from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
-from index.query import MAX_QUESTION_CHARS
+from index.query import MAX_QUESTION_CHARS, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
 from index.ranking import Candidate, Ranked, coverage, declines, fuse
 from index.records import (
@@ -58,7 +59,6 @@ class _Asked:
 
 QUERY_CACHE_SIZE = 512
 
-
 # Neutral questions for ``Engine.warm_up``: they go through each language's analysis.
 WARM_UP_QUESTIONS = ("What happened?", "Was ist passiert?")
 
@@ -74,24 +74,37 @@ class Engine:
         encoder: Encoder | None = None,
         lemmatize: Callable[[str], str] | None = None,
     ) -> None:
-        self._snapshot = snapshot
         # lemmatises the question words the build stored no lemma for (QueryBuilder.lemma)
         self.lemmatize = lemmatize
-        snapshot.builder.lemmatize = lemmatize
         self.encoder = encoder
         self._dense: tuple[Snapshot, DenseIndex] | None = None
         self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._encoding = threading.Lock()
         self._user_glossary: list[GlossaryEntry] = []
         self._config = config
-        snapshot.builder.config = config
+        # The snapshot served, with this engine's own understanding of questions (config,
+        # lemmatiser, /synonym entries: a snapshot may serve several engines), swapped as one.
+        self._served = (snapshot, self._builder_for(snapshot))
         self.max_question_chars = max_question_chars  # longer questions are cut
         self._senses: tuple[Snapshot, SenseIndex] | None = None
         limit_blas_threads()  # answers run side by side with the encoder: see index.threads
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._snapshot
+        return self._served[0]
+
+    @property
+    def builder(self) -> QueryBuilder:
+        """How this engine understands questions against the snapshot it serves."""
+        return self._served[1]
+
+    def _builder_for(self, snapshot: Snapshot) -> QueryBuilder:
+        builder = copy.copy(snapshot.builder)  # shares the snapshot's read-only tables
+        builder.config = self._config
+        builder.lemmatize = self.lemmatize
+        if self._user_glossary:
+            builder.set_user_glossary(self._user_glossary)
+        return builder
 
     @property
     def config(self) -> EngineConfig:
@@ -101,12 +114,12 @@ class Engine:
     @config.setter
     def config(self, config: EngineConfig) -> None:
         self._config = config
-        self._snapshot.builder.config = config
+        self._served[1].config = config
 
     @property
     def dense(self) -> DenseIndex | None:
         """The vectors of the snapshot being served (None: none attached yet)."""
-        return self._dense_of(self._snapshot)
+        return self._dense_of(self.snapshot)
 
     def _dense_of(self, snap: Snapshot) -> DenseIndex | None:
         pair = self._dense
@@ -121,15 +134,11 @@ class Engine:
         if self.encoder is None:
             return None
         dense = self.dense
-        return (dense.passages_done if dense else 0), len(self._snapshot.passages)
+        return (dense.passages_done if dense else 0), len(self.snapshot.passages)
 
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
-        snapshot.builder.config = self.config
-        snapshot.builder.lemmatize = self.lemmatize
-        if self._user_glossary:
-            snapshot.builder.set_user_glossary(self._user_glossary)
-        self._snapshot = snapshot
+        self._served = (snapshot, self._builder_for(snapshot))
         self._senses = None  # it holds the old snapshot: let that go now
 
     def warm_up(self) -> None:
@@ -137,7 +146,7 @@ class Engine:
         answer: throwaway questions in English and German, one made of the first passage's
         words (ranking, quoting and the encoder surely run: a vague one may be declined
         before them), a gloss of its quote, the "did you mean" index, the cognates' keys."""
-        snap = self._snapshot
+        snap = self.snapshot
         questions = list(WARM_UP_QUESTIONS)
         if snap.passages:
             questions.append(" ".join(snap.text_of(snap.passages[0]).split()[:8]))
@@ -148,14 +157,14 @@ class Engine:
             self.gloss(questions[-1], answer.results[0].quote)
         self.suggestions(WARM_UP_QUESTIONS[0])
         if self.config.cognate_similarity:  # made on a question's first untranslated word
-            _ = snap.builder.spellings.word_keys
+            _ = self.builder.spellings.word_keys
         if self.encoder is not None and self.dense is None:  # vectors still to come
             self._query_vector(questions[-1])  # loads the model
 
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Apply run-time glossary entries (``/synonym``) at once, no reindex needed."""
         self._user_glossary = list(entries)
-        self._snapshot.builder.set_user_glossary(self._user_glossary)
+        self._served[1].set_user_glossary(self._user_glossary)
 
     def answer(
         self,
@@ -200,16 +209,14 @@ class Engine:
         """The question as concepts (its own, then those carried from ``context``), the
         passages in ``scope``, and the vectors to rank with, if any."""
         began = time.perf_counter()
-        snap = self._snapshot  # read once: a swap during this answer does not mix builds
+        snap, builder = self._served  # read once: a swap during this answer does not mix builds
         dense = self._dense_of(snap) if ranking != "lexical" and self.encoder is not None else None
         if dense is not None and not dense.passages_done:
             dense = None
-        query = with_separable_verbs(
-            snap.builder.build(question, self.max_question_chars), snap.builder
-        )
+        query = with_separable_verbs(builder.build(question, self.max_question_chars), builder)
         concepts = (
             *query.concepts,
-            *carried_concepts(snap.builder, query.concepts, context, self.config),
+            *carried_concepts(builder, query.concepts, context, self.config),
         )
         mask, undated = snap.scope_mask(scope)
         return _Asked(
@@ -275,7 +282,7 @@ class Engine:
         by how much of it their best quote holds (``_candidate``)."""
         bm25 = asked.snap.bm25
         matching = [int(i) for i in bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
-        concept_terms = [_term_boosts(c) for c in asked.concepts]
+        concept_terms = [c.term_boosts() for c in asked.concepts]
         weights = [
             c.weight * (h.idf if h.doc_ids.size else bm25.unseen_idf())
             for c, h in zip(asked.concepts, hits, strict=True)
@@ -387,18 +394,16 @@ class Engine:
 
     def suggestions(self, question: str, limit: int = 5) -> list[str]:
         """Near questions to offer when ``question`` is not covered ("did you mean")."""
-        snap = self._snapshot
-        return suggestions(
-            snap.builder, snap.builder.build(question, self.max_question_chars), limit
-        )
+        builder = self.builder
+        return suggestions(builder, builder.build(question, self.max_question_chars), limit)
 
     def gloss(self, question: str, quote: str) -> Gloss:
         """The dictionary senses of ``quote``'s words, those ``question`` matched first."""
-        snap = self._snapshot
+        snap, builder = self._served
         cached = self._senses
         if cached is None or cached[0] is not snap:
             cached = self._senses = (snap, SenseIndex(snap.lexicon))
-        query = snap.builder.build(question, self.max_question_chars)
+        query = builder.build(question, self.max_question_chars)
         # A German question matched German words: it asked in no English sense.
         concepts = query.concepts if query.language == "en" else ()
         verbs = snap.split_verbs(quote, 0)
@@ -480,21 +485,16 @@ class Engine:
         self, article_id: str, ordinal: int, question: str | None = None
     ) -> tuple[IndexedArticle, IndexedPassage, tuple[tuple[int, int], ...]]:
         """One paragraph of an article, with the question's words marked when given."""
-        snap = self._snapshot
+        snap, builder = self._served
         article = snap.articles[article_id]
         for pid in article.passage_ids:
             passage = snap.passages[pid]
             if passage.ordinal == ordinal:
                 marks: tuple[tuple[int, int], ...] = ()
                 if question:
-                    query = snap.builder.build(question)
+                    query = builder.build(question)
                     marks = passage_highlights(
-                        snap.words_of(pid), [_term_boosts(c) for c in query.concepts]
+                        snap.words_of(pid), [c.term_boosts() for c in query.concepts]
                     )
                 return article, passage, marks
         raise KeyError(f"{article_id} has no paragraph {ordinal}")
-
-
-def _term_boosts(concept: Concept) -> dict[str, float]:
-    boosts = concept.boosts or (1.0,) * len(concept.terms)
-    return dict(zip(concept.terms, boosts, strict=True))

@@ -13,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.build import build_snapshot
+from index.config import DEFAULT_CONFIG
 from index.corpus import parse_article
 from index.ding import DingEntries
 from index.engine import Engine
-from index.lexicon import default_glossary
+from index.lexicon import GlossaryEntry, default_glossary
 from index.records import Answer, Scope, Snapshot, understood_line
 from tests.conftest import RESULT_KEYS, cache_dir
 
@@ -185,13 +186,13 @@ def test_a_swap_during_an_answer_does_not_mix_two_builds(
         default_glossary(),
     )
     engine = Engine(seed_snapshot)
-    understand = seed_snapshot.builder.build
+    understand = engine.builder.build
 
     def swapping(*args: Any, **kwargs: Any) -> Any:
         engine.swap(other)  # right after the question is read on the old build
         return understand(*args, **kwargs)
 
-    monkeypatch.setattr(seed_snapshot.builder, "build", swapping)
+    monkeypatch.setattr(engine.builder, "build", swapping)
     answer = engine.answer("What did the US commit to?")
     assert engine.snapshot is other
     assert answer.answered and answer.results
@@ -230,8 +231,8 @@ def test_new_tunables_reach_question_understanding(
 ) -> None:
     engine = Engine(build_snapshot(seed_articles, ding, default_glossary(), cache_dir=cache_dir()))
     engine.config = dataclasses.replace(engine.config, typo_weight=0.25)
-    assert engine.snapshot.builder.config is engine.config
-    repaired = engine.snapshot.builder.build("What did the goverment say?").concepts
+    assert engine.builder.config is engine.config
+    repaired = engine.builder.build("What did the goverment say?").concepts
     assert [c.weight for c in repaired if c.kind == "typo"] == [0.25]
 
 
@@ -256,3 +257,23 @@ def test_an_article_is_named_by_id_prefix_or_title_and_only_when_one_is(
     assert both.find_article("nato") is retitled[first.id]
     assert both.find_article("Gipfel") is retitled[second.id]
     assert len(both.matching_articles("Nat")) == 2
+
+
+def test_engines_sharing_a_snapshot_keep_their_own_understanding(seed_snapshot: Snapshot) -> None:
+    """An engine's config, lemmatiser and /synonym entries are its own: another engine over
+    the same snapshot (an eval beside the bot, a sweep) must not change them."""
+    plain = Engine(seed_snapshot)
+    other = Engine(
+        seed_snapshot, dataclasses.replace(DEFAULT_CONFIG, typo_weight=0.1), lemmatize=str.lower
+    )
+    other.set_user_glossary([GlossaryEntry(("Blauhelme",), ("friedenstrupp",), "user")])
+    assert plain.config is DEFAULT_CONFIG and plain.builder.config is DEFAULT_CONFIG
+    assert other.builder.config.typo_weight == 0.1 and other.builder.lemmatize is str.lower
+    assert plain.builder.lemmatize is None
+    assert seed_snapshot.builder.config is DEFAULT_CONFIG  # the snapshot's own untouched
+    asked = "Was sagen die Blauhelme?"
+    assert any(c.kind == "name" for c in other.builder.build(asked).concepts)
+    assert not any(c.kind == "name" for c in plain.builder.build(asked).concepts)
+    other.swap(seed_snapshot)  # a swap keeps what the engine set
+    assert other.builder.lemmatize is str.lower and other.builder.config.typo_weight == 0.1
+    assert any(c.kind == "name" for c in other.builder.build(asked).concepts)

@@ -81,7 +81,7 @@ def test_a_noun_whose_term_the_articles_never_capitalise_is_a_weaker_synonym() -
 
 
 def concept_of(engine: Engine, question: str, source: str) -> Concept:
-    return next(c for c in engine.snapshot.builder.build(question).concepts if c.source == source)
+    return next(c for c in engine.builder.build(question).concepts if c.source == source)
 
 
 def test_a_german_question_reaches_the_articles_word_through_a_synonym(
