@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-8"  # 8: thesaurus sense shares; 7: nounless noun senses
+ANALYZER_VERSION = "de-lemma-snowball-9"  # 9: nounless by inside capitals; 8: thesaurus shares
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

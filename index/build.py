@@ -126,6 +126,7 @@ class Analysed:
     surface_counts: Counter[str]  # every word form as written, for display and typo repair
     term_of_surface: dict[str, str]
     decompounder: Decompounder
+    inside_capitals: set[str]  # word forms capitalised inside a sentence (see never_nouns)
 
 
 def analyse_articles(
@@ -145,12 +146,14 @@ def analyse_articles(
     passages: list[IndexedPassage] = []
     documents: list[list[str]] = []
     surfaces: Counter[str] = Counter()
+    inside: set[str] = set()
     step = max(len(articles) // 100, 1)
     for n, article in enumerate(articles, 1):
         ids: list[int] = []
         for p in article.passages:
             words = WORD_RE.findall(p.text)
             surfaces.update(words)
+            inside.update(_INSIDE_CAPITAL_RE.findall(p.text))
             doc = index_terms(WORD_RE.findall(p.section)) if p.section else []
             doc += index_terms(words)
             # "fand … statt" is indexed as stattfinden too; the infinitive counts as a word
@@ -176,20 +179,24 @@ def analyse_articles(
         if progress and (n % step == 0 or n == len(articles)):
             progress("analyse", n, len(articles))
     term_of_surface = {w: t for w in surfaces if (t := analyzer.term_of(w)) is not None}
-    return Analysed(indexed, passages, documents, surfaces, term_of_surface, decompounder)
+    return Analysed(indexed, passages, documents, surfaces, term_of_surface, decompounder, inside)
 
 
-def never_nouns(term_of_surface: dict[str, str]) -> set[str]:
-    """The index terms the articles never write capitalised, not even at a sentence's
-    start. German capitalises every noun, so no word of such a term is a noun there, and
-    a noun sense of the dictionary meets it only through the stemmer (side → *Seite* →
-    "seit"). A compound's parts are no evidence either way: counting them as nouns (the
-    *Stahl* of *Stahlwerk*) lost a question on xquad-dev EN."""
-    lower: set[str] = set()
-    upper: set[str] = set()
-    for surface, term in term_of_surface.items():
-        (upper if surface[:1].isupper() else lower).add(term)
-    return lower - upper
+# A capitalised word after a lowercase word, a digit or a comma and one space: inside a
+# sentence, where German capitalises only nouns and names.
+_INSIDE_CAPITAL_RE = re.compile(r"(?<=[a-zäöüß\d,;] )[A-ZÄÖÜ]\w*(?:['’]\w+)*")
+
+
+def never_nouns(term_of_surface: dict[str, str], inside_capitals: Collection[str]) -> set[str]:
+    """The index terms the articles write in small letters and never capitalise inside a
+    sentence (``inside_capitals``; a sentence's first word is capitalised whatever it is).
+    German capitalises every noun, so no word of such a term is a noun there, and a noun
+    sense of the dictionary meets it only through the stemmer (side → *Seite* → "seit").
+    A compound's parts are no evidence either way: counting them as nouns (the *Stahl* of
+    *Stahlwerk*) lost a question on xquad-dev EN."""
+    small = {term for surface, term in term_of_surface.items() if surface[:1].islower()}
+    capital = {term_of_surface[s] for s in inside_capitals if s in term_of_surface}
+    return small - capital
 
 
 def build_snapshot(
@@ -220,6 +227,8 @@ def build_snapshot(
     analyzer = GermanAnalyzer(lemmatize=lemmatize)
     vocabulary = bm25.vocabulary
 
+    nounless = never_nouns(analysed.term_of_surface, analysed.inside_capitals)
+
     def compile() -> Lexicon:
         plain_term_of = term_function(ding, analyzer.term_of)
         term_of = plain_term_of
@@ -234,9 +243,9 @@ def build_snapshot(
             list(glossary),
             term_of,
             vocabulary,
-            DEFAULT_CONFIG.synonym_hop,
-            lowercase,
-            DEFAULT_CONFIG.class_mismatch,
+            synonym_hop=DEFAULT_CONFIG.synonym_hop,
+            never_nouns=nounless,
+            class_mismatch=DEFAULT_CONFIG.class_mismatch,
         )
         # Read and parsed only here, when no compiled lexicon is cached (a quarter second).
         thesaurus = load_thesaurus(thesaurus_path)
@@ -244,15 +253,14 @@ def build_snapshot(
             thesaurus,
             plain_term_of,
             vocabulary,
-            DEFAULT_CONFIG.synonym_sense_power,
-            lowercase,
-            DEFAULT_CONFIG.class_mismatch,
+            sense_power=DEFAULT_CONFIG.synonym_sense_power,
+            never_nouns=nounless,
+            class_mismatch=DEFAULT_CONFIG.class_mismatch,
         )
         return lexicon
 
-    lowercase = never_nouns(analysed.term_of_surface)
     inputs = lexicon_inputs(
-        ding, glossary, vocabulary, thesaurus_identity(thesaurus_path), lowercase
+        ding, glossary, vocabulary, thesaurus_identity(thesaurus_path), nounless
     )
     lexicon = cached_lexicon(cache_dir, inputs, compile)
     display: dict[str, tuple[int, str]] = {}

@@ -38,7 +38,7 @@ class Query:
     truncated: bool = False
     ignored: tuple[str, ...] = field(default=())
     wants_number: bool = False  # "how many …?" / "wie viele …?"
-    # two adjacent words that are names the articles never mention ("Keir Starmer"):
+    # two adjacent words that are names the articles never mention ("Jens Stoltenberg"):
     # a person or thing they do not cover, whatever the similarities
     absent_name: str = ""
 

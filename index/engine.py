@@ -84,7 +84,7 @@ class Engine:
         self._config = config
         # The snapshot served, with this engine's own understanding of questions (config,
         # lemmatiser, /synonym entries: a snapshot may serve several engines), swapped as one.
-        self._served = (snapshot, self._builder_for(snapshot))
+        self._serve(snapshot)
         self.max_question_chars = max_question_chars  # longer questions are cut
         self._senses: tuple[Snapshot, SenseIndex] | None = None
         limit_blas_threads()  # answers run side by side with the encoder: see index.threads
@@ -95,16 +95,16 @@ class Engine:
 
     @property
     def builder(self) -> QueryBuilder:
-        """How this engine understands questions against the snapshot it serves."""
         return self._served[1]
 
-    def _builder_for(self, snapshot: Snapshot) -> QueryBuilder:
-        builder = copy.copy(snapshot.builder)  # shares the snapshot's read-only tables
-        builder.config = self._config
-        builder.lemmatize = self.lemmatize
+    def _serve(self, snapshot: Snapshot) -> None:
+        """Serve ``snapshot`` with a new copy of its question understanding set up as this
+        engine's, in one assignment: an answer in a worker thread never sees a half-set one."""
+        builder = copy.copy(snapshot.builder)
+        builder.config, builder.lemmatize = self._config, self.lemmatize
         if self._user_glossary:
             builder.set_user_glossary(self._user_glossary)
-        return builder
+        self._served = (snapshot, builder)
 
     @property
     def config(self) -> EngineConfig:
@@ -114,7 +114,7 @@ class Engine:
     @config.setter
     def config(self, config: EngineConfig) -> None:
         self._config = config
-        self._served[1].config = config
+        self._serve(self.snapshot)
 
     @property
     def dense(self) -> DenseIndex | None:
@@ -138,7 +138,7 @@ class Engine:
 
     def swap(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` from now on (a single reference assignment: atomic)."""
-        self._served = (snapshot, self._builder_for(snapshot))
+        self._serve(snapshot)
         self._senses = None  # it holds the old snapshot: let that go now
 
     def warm_up(self) -> None:
@@ -164,7 +164,7 @@ class Engine:
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Apply run-time glossary entries (``/synonym``) at once, no reindex needed."""
         self._user_glossary = list(entries)
-        self._served[1].set_user_glossary(self._user_glossary)
+        self._serve(self.snapshot)
 
     def answer(
         self,

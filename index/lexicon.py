@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from index.artifacts import ArtifactFormat
+from index.config import DEFAULT_CONFIG
 from index.ding import DingEntries
 from index.text import fold, tokenize
 from index.wordset import WordSet
 
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
-LEXICON_VERSION = "5"  # 5: thesaurus synonyms share a word's senses; 4: nounless noun senses weaker
+LEXICON_VERSION = "6"  # 6: nounless by capitals inside sentences; 5: thesaurus sense shares
 # The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
 LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 3)  # 3: marshal, not JSON
 
@@ -199,9 +200,9 @@ def compile_lexicon(
     glossary: list[GlossaryEntry],
     term_of: Callable[[str], str | None],
     vocabulary: Iterable[str] | set[str],
-    synonym_hop: float = 0.5,
+    synonym_hop: float = DEFAULT_CONFIG.synonym_hop,
     never_nouns: Collection[str] = (),
-    class_mismatch: float = 0.3,
+    class_mismatch: float = DEFAULT_CONFIG.class_mismatch,
 ) -> Lexicon:
     """Keep the translations whose German side occurs in ``vocabulary`` (index terms).
 

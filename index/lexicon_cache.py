@@ -7,8 +7,9 @@ Two kinds of files live in ``CACHE_DIR``:
   meets.
 * **Compiled lexicons** (``lexicon-<key>.pickle``), keyed by everything a compiled lexicon
   depends on: the dictionary file, the glossary, the analyser and lexicon code (their
-  version constants and their source), and the vocabulary. A reindex whose vocabulary did not
-  change compiles nothing.
+  version constants and their source, the build's and the thesaurus's included), the
+  thesaurus file, the vocabulary, and the terms the articles never capitalise. A reindex
+  whose vocabulary did not change compiles nothing.
 
 ``cached_lexicon`` is generic: it takes the inputs and a compile callable and knows nothing
 of how compiling works. Bump ``index.lexicon.LEXICON_VERSION`` when the compiled lexicon
@@ -84,19 +85,24 @@ def reporting_calls(
 # --- compiled lexicons --------------------------------------------------------------------
 
 
-def compiler_digest() -> str:
-    """The source of what compiles a lexicon beyond the dictionary store's modules
-    (``code_digest``): the thesaurus's synonym terms and the build's compile step."""
-    here = Path(__file__).parent  # read, not imported: index.build imports this module
-    return digest(*((here / name).read_bytes() for name in ("build.py", "thesaurus.py")))
+# What compiles a lexicon beyond the modules ``code_digest`` reads (those the dictionary
+# store is keyed by): the build's compile step, the thesaurus's synonym terms, and the
+# store's reading of senses and word sets.
+COMPILER_SOURCES = ("build.py", "thesaurus.py", "dictionary_store.py", "wordset.py")
+
+
+def compiler_digest(directory: Path = Path(__file__).parent) -> str:
+    """The source of ``COMPILER_SOURCES`` in ``directory``, read, not imported
+    (``index.build`` imports this module)."""
+    return digest(*((directory / name).read_bytes() for name in COMPILER_SOURCES))
 
 
 def lexicon_inputs(
     ding: DingEntries | None,
     glossary: Sequence[GlossaryEntry],
     vocabulary: Iterable[str],
-    thesaurus: str = "none",
-    never_nouns: Iterable[str] = (),
+    thesaurus: str,
+    never_nouns: Iterable[str],
 ) -> dict[str, str] | None:
     """Everything a lexicon compiled from these depends on, or None when that cannot be
     told (a dictionary that did not come from a file, as in tests): then do not cache."""

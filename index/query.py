@@ -138,6 +138,7 @@ class QueryBuilder:
         ignored: list[str] = []
         cased = any(t.surface[:1].isupper() for t in tokens[1:])  # not typed all lowercase
         unmatched = [False] * len(tokens)  # a name that matches nothing
+        common = [False] * len(tokens)  # a word of the English dictionary
         for i, tok in enumerate(tokens):
             if consumed[i]:
                 continue
@@ -146,14 +147,17 @@ class QueryBuilder:
             if made:
                 concepts.extend(made)
                 unmatched[i] = len(made) == 1 and made[0].entity and not made[0].terms
+                common[i] = fold(tok.surface) in self.lexicon.english_words
             else:
                 ignored.append(tok.surface)
         wants_number = bool(_QUANTITY_RE.search(text))
+        # two such names side by side are a person's ("Jens Stoltenberg"), unless both are
+        # English words, a phrase more likely than a name ("White House")
         absent = next(
             (
                 f"{tokens[i].surface} {tokens[i + 1].surface}"
                 for i in range(len(tokens) - 1)
-                if unmatched[i] and unmatched[i + 1]
+                if unmatched[i] and unmatched[i + 1] and not (common[i] and common[i + 1])
             ),
             "",
         )
@@ -364,7 +368,10 @@ class QueryBuilder:
                 or Spellings.likeness(folded, cognate.note) > Spellings.likeness(folded, fixed.note)
             ):
                 return [cognate]
-            if fixed is not None:
+            # a German noun or name is repaired to a word the articles capitalise, not to
+            # an adjective or a verb ("Scholz" ↛ *stolz*)
+            shown = self.lexicon.display.get(fixed.terms[0], "") if fixed else ""
+            if fixed is not None and not (language == "de" and capitalised and shown.islower()):
                 return [fixed]
         # Only a missing *noun* the dictionary knows ("inflation") is strong evidence that
         # the articles do not cover the question; adjectives and verbs are often paraphrased.

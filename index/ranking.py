@@ -129,8 +129,9 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
 
     A question about a name the glossary knows (a country, a person) that the articles
     never mention is declined whatever the similarities, and so is one with two adjacent
-    names that match nothing ("Keir Starmer": a first and last name). Lexically, the rule is the
-    coverage threshold; with the encoder, a logistic model over coverage, absent names,
+    names that match nothing ("Jens Stoltenberg": a first and last name); the signals
+    record it as ``unknown_name``. Lexically, the rule is the coverage threshold; with the
+    encoder, a logistic model over coverage, absent names,
     the best sentence's cosine, how far the best passage stands out, and the fused
     margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
     """
@@ -139,10 +140,12 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
     own = query.concepts
     names = [c for c in own if c.entity]
     signals["names_absent"] = float(bool(names) and all(not c.terms for c in names))
-    if query.absent_name or any(c.kind == "name" and c.note and not c.terms for c in own):
-        return True
+    unknown = bool(query.absent_name) or any(
+        c.kind == "name" and c.note and not c.terms for c in own
+    )
+    signals["unknown_name"] = float(unknown)
     if ranked.view is None:
-        return ranked.coverage < config.min_coverage
+        return unknown or ranked.coverage < config.min_coverage
     features = (
         ranked.coverage,
         signals["names_absent"],
@@ -152,4 +155,4 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
         float(query.language == "en"),
     )
     signals["p_answerable"] = p = logistic(features, config.abstain_weights, config.abstain_bias)
-    return p < config.abstain_below
+    return unknown or p < config.abstain_below

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.config import DEFAULT_CONFIG
 from index.text import fold
 
 THESAURUS_DEFAULT_PATH = Path("/usr/share/openthesaurus-de/openthesaurus.txt")
@@ -76,9 +77,9 @@ def synonym_terms(
     thesaurus: Thesaurus | None,
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
-    sense_power: float = 0.5,
+    sense_power: float = DEFAULT_CONFIG.synonym_sense_power,
     never_nouns: Collection[str] = (),
-    class_mismatch: float = 0.3,
+    class_mismatch: float = DEFAULT_CONFIG.class_mismatch,
 ) -> dict[str, dict[str, float]]:
     """For each word (folded) of a synonym set that the articles lack, the indexed terms of
     its sets, each with a boost.
@@ -99,7 +100,8 @@ def synonym_terms(
     if thesaurus is None:
         return out
     nounless = set(never_nouns)
-    senses = Counter(fold(w) for synset in thesaurus.synsets for w in synset)
+    # a set counts once for a word, though it may spell it twice (ausnutzen, ausnützen)
+    senses = Counter(key for synset in thesaurus.synsets for key in {fold(w) for w in synset})
     for synset in thesaurus.synsets:
         terms = {w: t for w in synset if (t := term_of(w)) is not None}
         indexed: dict[str, float] = {}
@@ -109,10 +111,7 @@ def synonym_terms(
                 indexed[term] = max(indexed.get(term, 0.0), class_mismatch if weaker else 1.0)
         if not indexed:
             continue
-        for word, term in terms.items():
-            if term in vocabulary:
-                continue
-            key = fold(word)
+        for key in sorted({fold(w) for w, term in terms.items() if term not in vocabulary}):
             share = (1.0 / senses[key]) ** sense_power
             found = out.setdefault(key, {})
             for t, factor in sorted(indexed.items()):

@@ -40,7 +40,8 @@ SETS = {
 FEATURES = ("coverage", "names_absent", "sentence_cosine", "contrast", "margin", "english")
 MAX_FALSE_ABSTENTIONS = 0.015  # per language, leaving room under the issue's 2 %
 
-Row = tuple[str, str, bool, list[float], bool]  # set, lang, answerable, features, top-1 hit
+# set, lang, answerable, features, top-1 hit, declined by a name rule whatever the model says
+Row = tuple[str, str, bool, list[float], bool, bool]
 
 
 async def engines(tmp: Path) -> dict[str, Engine]:
@@ -68,13 +69,15 @@ def collect(engine: Engine, name: str) -> list[Row]:
         english = float(o.answer.language == "en")
         features = [s.get(f, english if f == "english" else 0.0) for f in FEATURES]
         hit = bool(first_hit(o.answer, o.question.expect_any) == 1)
-        rows.append((name, o.question.lang or "?", o.question.answerable, features, hit))
+        ruled = bool(s.get("unknown_name"))
+        rows.append((name, o.question.lang or "?", o.question.answerable, features, hit, ruled))
     return rows
 
 
 def scored(row: Row) -> bool:
-    """Whether the engine got as far as its signals (else: no word to search for)."""
-    return bool(row[3][2])  # the best sentence's cosine is there
+    """Whether the model decides the question: the engine got as far as its signals (else:
+    no word to search for), and no name rule declined it before the model."""
+    return bool(row[3][2]) and not row[5]  # the best sentence's cosine is there
 
 
 def fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], l2: float = 1e-2) -> tuple:
@@ -102,7 +105,7 @@ def curve(rows: list[Row]) -> float:
     y = np.array([float(r[2]) for r in rows])
     folds = np.random.default_rng(0).integers(0, 5, len(rows))
     fitted = np.array([scored(r) for r in rows])
-    p = np.zeros(len(rows))  # a question declined before any signal stays declined
+    p = np.zeros(len(rows))  # a question declined before the model stays declined
     for k in range(5):
         train = (folds != k) & fitted
         p[(folds == k) & fitted] = predict(fit(x[train], y[train]), x[(folds == k) & fitted])

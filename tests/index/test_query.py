@@ -79,6 +79,9 @@ def test_unknown_name_is_an_unmatched_entity(seed_snapshot: Snapshot) -> None:
         ("What did Macron say?", ""),  # a name of the articles
         ("What did President Macron say?", ""),
         ("Did Stoltenberg talk to Macron?", ""),  # one unknown name alone
+        ("What did the White House say?", ""),  # English words both: a phrase
+        ("What did the NATO Secretary General say?", ""),
+        ("Was hat Olaf Scholz gesagt?", "Olaf Scholz"),  # not repaired to *stolz*
     ],
 )
 def test_a_first_and_last_name_the_articles_never_mention(

@@ -76,8 +76,21 @@ def test_a_word_of_many_sets_shares_them() -> None:
 
 def test_a_noun_whose_term_the_articles_never_capitalise_is_a_weaker_synonym() -> None:
     thesaurus = Thesaurus("test", parse_thesaurus("Standpunkt;Seite;Sicht\n"))
-    found = synonym_terms(thesaurus, str.lower, {"seite", "sicht"}, 0.0, {"seite"}, 0.3)
-    assert found["standpunkt"] == {"seite": 0.3, "sicht": 1.0}
+    found = synonym_terms(thesaurus, str.lower, {"seite", "sicht"}, 0.0, {"seite", "sicht"}, 0.3)
+    assert found["standpunkt"] == {"seite": 0.3, "sicht": 0.3}
+    # a member written in small letters is no noun: its term is not weakened
+    small = Thesaurus("test", parse_thesaurus("Standpunkt;seit\n"))
+    assert synonym_terms(small, str.lower, {"seit"}, 0.0, {"seit"}, 0.3)["standpunkt"] == {
+        "seit": 1.0
+    }
+
+
+def test_a_set_counts_once_for_a_word_it_spells_twice() -> None:
+    thesaurus = Thesaurus(
+        "test", parse_thesaurus("ausnutzen;ausnützen;verwerten\nausnutzen;missbrauchen\n")
+    )
+    found = synonym_terms(thesaurus, str.lower, {"verwerten", "missbrauchen"}, sense_power=1.0)
+    assert found["ausnutzen"] == {"verwerten": 0.5, "missbrauchen": 0.5}
 
 
 def concept_of(engine: Engine, question: str, source: str) -> Concept:
