@@ -116,6 +116,8 @@ SQLITE: tuple[Migration, ...] = (
     # where each quote stood in its paragraph, so "Source [n]" finds it without answering
     # again
     Migration(9, ("ALTER TABLE questions ADD COLUMN quote_spans TEXT",)),
+    # what /stats and the gaps group a question by: its words, case folded (bot.state)
+    Migration(10, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
 )
 
 POSTGRES: tuple[Migration, ...] = (
@@ -187,6 +189,7 @@ POSTGRES: tuple[Migration, ...] = (
             "CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
     ),
+    Migration(2, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
 )
 
 MIGRATIONS: Migrations = {"sqlite": SQLITE, "postgresql": POSTGRES}
@@ -199,13 +202,13 @@ CARRIED: tuple[tuple[str, str, str], ...] = (
         (
             "SELECT id, asked_at, question, language, answered, reason, top_passages, "
             "latency_ms, build_id, origin, user_id, guild_id, channel_id, scope, context, "
-            "passage_keys, mode, quote_spans FROM questions"
+            "passage_keys, mode, quote_spans, question_key FROM questions"
         ),
         (
             "INSERT INTO questions (id, asked_at, question, language, answered, reason, "
             "top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id, "
-            "scope, context, passage_keys, mode, quote_spans) VALUES (?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "scope, context, passage_keys, mode, quote_spans, question_key) VALUES (?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
     ),
     (

@@ -13,6 +13,7 @@ the same transaction; see ``bot.sync``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,13 @@ class AuditEntry:
     detail: str
 
 
+def question_key(question: str) -> str:
+    """What the question log groups a question by: its words, case folded ("Über die
+    Truppen?" and "über die  truppen" are one question). SQLite's ``lower`` folds ASCII
+    letters only; rows logged before this key group by it."""
+    return " ".join(re.findall(r"\w+", question.casefold())) or question.casefold().strip()
+
+
 class BotState:
     """The bot's tables in the project database. ``await BotState.on(database)``."""
 
@@ -134,8 +142,8 @@ class BotState:
             row = await db.fetchone(
                 "INSERT INTO questions (asked_at, question, language, answered, reason,"
                 " top_passages, latency_ms, build_id, origin, user_id, guild_id, channel_id,"
-                " scope, context, passage_keys, quote_spans, mode)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " scope, context, passage_keys, quote_spans, mode, question_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     now(),
                     record.question,
@@ -156,6 +164,7 @@ class BotState:
                     if record.quote_spans
                     else None,
                     record.mode,
+                    question_key(record.question),
                 ),
             )
         return int(row[0]) if row else 0
@@ -214,7 +223,8 @@ class BotState:
         unanswered = await db.fetchall(  # "???" or an emoji is no gap in the articles
             "SELECT MIN(question), COUNT(*) AS n FROM questions"
             " WHERE answered = 0 AND reason <> ?"
-            " GROUP BY lower(question) ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10",
+            " GROUP BY COALESCE(question_key, lower(question))"
+            " ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10",
             (NOTHING_TO_SEARCH,),
         )
         modes = await db.fetchall(
@@ -247,7 +257,7 @@ class BotState:
             " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
             " WHERE q.origin <> 'search' AND q.reason <> ?"
             " AND (q.answered = 0 OR f.id IS NOT NULL)"
-            " GROUP BY lower(q.question)"
+            " GROUP BY COALESCE(q.question_key, lower(q.question))"
             " ORDER BY COUNT(DISTINCT q.id) + COUNT(f.id) DESC, MAX(q.asked_at) DESC"
             " LIMIT ?",
             (NOTHING_TO_SEARCH, limit),

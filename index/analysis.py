@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-9"  # 9: nounless by inside capitals; 8: thesaurus shares
+ANALYZER_VERSION = "de-lemma-snowball-10"  # 10: heading words shown as written; 9: nounless
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

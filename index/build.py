@@ -154,7 +154,9 @@ def analyse_articles(
             words = WORD_RE.findall(p.text)
             surfaces.update(words)
             inside.update(_INSIDE_CAPITAL_RE.findall(p.text))
-            doc = index_terms(WORD_RE.findall(p.section)) if p.section else []
+            heading = WORD_RE.findall(p.section) if p.section else []
+            surfaces.update(heading)  # its words are shown as written too ("Deutschlands")
+            doc = index_terms(heading)
             doc += index_terms(words)
             # "fand … statt" is indexed as stattfinden too; the infinitive counts as a word
             # of the articles, so the verb is shown as it ("take place → stattfinden")

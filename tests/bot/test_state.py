@@ -16,7 +16,7 @@ import pytest
 
 from bot import schema as state_module
 from bot.startup import carry_over_state
-from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats
+from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats, question_key
 from index import schema as store_module
 from index.database import StorageError
 from index.sqlite import SqliteDatabase
@@ -208,6 +208,27 @@ async def test_question_log_and_feedback(database_target: str | Path) -> None:
         ("Was kostet Brot?", 1),
     ]
     assert votes == [("alice", 1), ("bob", -1)]
+
+
+async def test_a_question_in_other_case_or_punctuation_is_one_gap(
+    database_target: str | Path,
+) -> None:
+    """SQLite's lower() folds ASCII only: "Über" and "über" were two questions in /stats."""
+    asked = ["Über die Truppen?", "über die  truppen", "ÜBER DIE TRUPPEN!!", "Wer zahlt?"]
+    async with stores(database_target) as (_, state):
+        for question in asked:
+            await state.log_question(record(question, False))
+        stats = await state.question_stats()
+        gaps = await state.gaps()
+    assert [n for _, n in stats.top_unanswered] == [3, 1]
+    assert stats.top_unanswered[0][0] in asked[:3]
+    assert [(g.asked, g.thumbs_down) for g in gaps] == [(3, 0), (1, 0)]
+    assert (
+        question_key("Über die  Truppen?")
+        == question_key("über die truppen")
+        == ("über die truppen")
+    )
+    assert question_key("???") == "???"  # no word: the text itself
 
 
 async def test_question_stats_on_empty_log(database_target: str | Path) -> None:

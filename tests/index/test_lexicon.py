@@ -182,3 +182,10 @@ def test_only_a_capital_inside_a_sentence_tells_a_noun() -> None:
     assert not {"Seit", "Sie", "Seite"} & analysed.inside_capitals  # each opens a sentence
     seit = GermanAnalyzer().term_of("seit")
     assert seit in never_nouns(analysed.term_of_surface, analysed.inside_capitals)
+
+
+def test_a_word_only_a_heading_holds_is_shown_as_written() -> None:
+    text = "Titel\n\nDer Text beginnt hier.\n\n## Deutschlands Beitrag\n\nBerlin zögert noch.\n"
+    analysed = analyse_articles([parse_article("a", text)], None)
+    assert analysed.surface_counts["Deutschlands"] >= 1  # a word of the articles, shown so
+    assert analysed.term_of_surface["Deutschlands"] == GermanAnalyzer().term_of("Deutschland")
