@@ -317,7 +317,10 @@ class Answer:
                 }
                 for r in self.results
             ],
-            "understood_as": [str(u) for u in self.understood_as],
+            # as the reply's line shows it: a German question lists only what changed
+            "understood_as": [
+                str(u) for u in self.understood_as if u.changed or self.language != "de"
+            ],
         }
 
 

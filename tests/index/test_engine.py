@@ -284,3 +284,12 @@ def test_engines_sharing_a_snapshot_keep_their_own_understanding(seed_snapshot: 
     other.swap(seed_snapshot)  # a swap keeps what the engine set
     assert other.builder.lemmatize is str.lower and other.builder.config.typo_weight == 0.1
     assert any(c.kind == "name" for c in other.builder.build(asked).concepts)
+
+
+def test_json_lists_what_the_reply_line_shows(seed_engine: Engine) -> None:
+    german = seed_engine.answer("Wer nahm an dem Treffen teil?")
+    listed = german.to_dict()["understood_as"]
+    assert all("→" in entry for entry in listed)
+    assert "Treffen → Treffen" not in listed and any("nahm … teil" in e for e in listed)
+    english = seed_engine.answer("What did the US commit to?").to_dict()["understood_as"]
+    assert any(e.startswith("US →") for e in english)
