@@ -116,7 +116,8 @@ SQLITE: tuple[Migration, ...] = (
     # where each quote stood in its paragraph, so "Source [n]" finds it without answering
     # again
     Migration(9, ("ALTER TABLE questions ADD COLUMN quote_spans TEXT",)),
-    # what /stats and the gaps group a question by: its words, case folded (bot.state)
+    # what /stats and the gaps group a question by: its words, case folded (bot.state;
+    # the rows logged before it get theirs when the state opens)
     Migration(10, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
 )
 
@@ -189,6 +190,7 @@ POSTGRES: tuple[Migration, ...] = (
             "CREATE TABLE bot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
     ),
+    # what /stats and the gaps group a question by (SQLite step 10)
     Migration(2, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
 )
 

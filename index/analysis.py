@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-10"  # 10: heading words shown as written; 9: nounless
+ANALYZER_VERSION = "de-lemma-snowball-11"  # 11: heading words once per heading; 10: shown
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

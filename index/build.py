@@ -150,12 +150,16 @@ def analyse_articles(
     step = max(len(articles) // 100, 1)
     for n, article in enumerate(articles, 1):
         ids: list[int] = []
+        section = None
         for p in article.passages:
             words = WORD_RE.findall(p.text)
             surfaces.update(words)
             inside.update(_INSIDE_CAPITAL_RE.findall(p.text))
             heading = WORD_RE.findall(p.section) if p.section else []
-            surfaces.update(heading)  # its words are shown as written too ("Deutschlands")
+            if p.section != section:  # a heading's words, once per heading, are the
+                section = p.section  # article's words too ("Deutschlands")
+                surfaces.update(heading)
+                inside.update(_INSIDE_CAPITAL_RE.findall(p.section or ""))
             doc = index_terms(heading)
             doc += index_terms(words)
             # "fand … statt" is indexed as stattfinden too; the infinitive counts as a word

@@ -229,6 +229,26 @@ async def test_a_question_in_other_case_or_punctuation_is_one_gap(
         == ("über die truppen")
     )
     assert question_key("???") == "???"  # no word: the text itself
+    assert question_key("U\u0308ber") == question_key("Über")  # decomposed umlaut
+
+
+async def test_questions_logged_before_the_key_get_theirs_and_group_with_the_new(
+    database_target: str | Path,
+) -> None:
+    async with stores(database_target) as (store, state), store.database.transaction() as tx:
+        for question in ("Wer zahlt?", "WER ZAHLT"):  # as an older version logged them
+            await tx.execute(
+                "INSERT INTO questions (asked_at, question, language, answered, reason,"
+                " top_passages, latency_ms, origin) VALUES ('2026-01-01', ?, 'de', 0,"
+                " 'not_covered', '[]', 1.0, 'cli')",
+                (question,),
+            )
+    async with stores(database_target) as (store, state):
+        await state.log_question(record("wer zahlt", False))
+        keys = await store.database.fetchall("SELECT DISTINCT question_key FROM questions")
+        stats = await state.question_stats()
+    assert keys == [("wer zahlt",)]
+    assert [n for _, n in stats.top_unanswered] == [3]
 
 
 async def test_question_stats_on_empty_log(database_target: str | Path) -> None:
