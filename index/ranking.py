@@ -131,9 +131,9 @@ def declines(query: Query, ranked: Ranked, config: EngineConfig) -> bool:
     never mention is declined whatever the similarities, and so is one with two adjacent
     names that match nothing ("Jens Stoltenberg": a first and last name); the signals
     record it as ``unknown_name``. Lexically, the rule is the coverage threshold; with the
-    encoder, a logistic model over coverage, absent names,
-    the best sentence's cosine, how far the best passage stands out, and the fused
-    margin (weights fitted by ``scripts/calibrate.py``, in ``EngineConfig``).
+    encoder, a logistic model over coverage, absent names, the best sentence's cosine, how
+    far the best passage stands out beyond chance, and the fused margin (weights fitted by
+    ``scripts/calibrate.py``, in ``EngineConfig``).
     """
     signals = ranked.signals
     signals["coverage"] = ranked.coverage
