@@ -9,6 +9,7 @@ would otherwise search for its id, a link for ``https`` and ``com``.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from index.text import clean_question as normalise
 
@@ -29,3 +30,11 @@ def clean_question(text: str) -> str:
     """``text`` without mentions of any kind, custom emoji, timestamps and links; with
     invisible characters removed and spaces collapsed. Empty when nothing is left to ask."""
     return normalise(_DISCORD_MARKUP.sub(" ", normalise(text)))
+
+
+def question_key(question: str) -> str:
+    """What the question log groups a question by: its words, case folded ("Über die
+    Truppen?" and "über die  truppen" are one question; SQLite's ``lower`` folds ASCII
+    letters only)."""
+    folded = unicodedata.normalize("NFKC", question).casefold()
+    return " ".join(re.findall(r"\w+", folded)) or folded.strip()

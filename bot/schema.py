@@ -10,7 +10,20 @@ schema. A change to the schema is a new step in both lists, and shows in ``CARRI
 
 from __future__ import annotations
 
-from index.database import Migration, Migrations
+from bot.questions import question_key
+from index.database import Migration, Migrations, Transaction
+
+
+async def _key_questions(tx: Transaction) -> None:
+    """The key of every question logged before the key existed (``question_key``: Python's
+    case folding, which SQL's ``lower`` lacks), once, with the step that adds it."""
+    rows = await tx.fetchall("SELECT id, question FROM questions")
+    if rows:
+        await tx.executemany(
+            "UPDATE questions SET question_key = ? WHERE id = ?",
+            [(question_key(str(q)), int(i)) for i, q in rows],
+        )
+
 
 SQLITE: tuple[Migration, ...] = (
     # the question log and feedback
@@ -116,9 +129,8 @@ SQLITE: tuple[Migration, ...] = (
     # where each quote stood in its paragraph, so "Source [n]" finds it without answering
     # again
     Migration(9, ("ALTER TABLE questions ADD COLUMN quote_spans TEXT",)),
-    # what /stats and the gaps group a question by: its words, case folded (bot.state;
-    # the rows logged before it get theirs when the state opens)
-    Migration(10, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
+    # what /stats and the gaps group a question by: its words, case folded
+    Migration(10, ("ALTER TABLE questions ADD COLUMN question_key TEXT",), data=_key_questions),
 )
 
 POSTGRES: tuple[Migration, ...] = (
@@ -191,7 +203,7 @@ POSTGRES: tuple[Migration, ...] = (
         ),
     ),
     # what /stats and the gaps group a question by (SQLite step 10)
-    Migration(2, ("ALTER TABLE questions ADD COLUMN question_key TEXT",)),
+    Migration(2, ("ALTER TABLE questions ADD COLUMN question_key TEXT",), data=_key_questions),
 )
 
 MIGRATIONS: Migrations = {"sqlite": SQLITE, "postgresql": POSTGRES}

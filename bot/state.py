@@ -13,12 +13,11 @@ the same transaction; see ``bot.sync``.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.questions import question_key
 from bot.schema import CARRIED, MIGRATIONS
 from index.database import Database, StorageError, Transaction, now, translated
 
@@ -113,14 +112,6 @@ class AuditEntry:
     detail: str
 
 
-def question_key(question: str) -> str:
-    """What the question log groups a question by: its words, case folded ("Über die
-    Truppen?" and "über die  truppen" are one question; SQLite's ``lower`` folds ASCII
-    letters only)."""
-    folded = unicodedata.normalize("NFKC", question).casefold()
-    return " ".join(re.findall(r"\w+", folded)) or folded.strip()
-
-
 class BotState:
     """The bot's tables in the project database. ``await BotState.on(database)``."""
 
@@ -130,22 +121,7 @@ class BotState:
     @classmethod
     async def on(cls, database: Database) -> BotState:
         await database.migrate(STORE, MIGRATIONS)
-        state = cls(database)
-        await state._key_questions()
-        return state
-
-    async def _key_questions(self) -> None:
-        """Give the questions logged before ``question_key`` existed theirs, computed here
-        as SQL cannot (once: afterwards nothing is left to read)."""
-        rows = await self.database.fetchall(
-            "SELECT id, question FROM questions WHERE question_key IS NULL"
-        )
-        if rows:
-            async with self.database.transaction() as db:
-                await db.executemany(
-                    "UPDATE questions SET question_key = ? WHERE id = ? AND question_key IS NULL",
-                    [(question_key(str(q)), int(i)) for i, q in rows],
-                )
+        return cls(database)
 
     @translated
     async def schema_version(self) -> int:

@@ -21,7 +21,7 @@ import abc
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
@@ -42,12 +42,14 @@ class Migration:
 
     ``legacy`` is the version of the single schema that SQLite databases made before the
     stores were split carry in ``PRAGMA user_version`` (1–9), when that schema included
-    this step: such a database starts each store past the steps it already has.
+    this step: such a database starts each store past the steps it already has. ``data``
+    changes the rows in ways SQL cannot, in the same transaction, after the statements.
     """
 
     number: int
     statements: tuple[str, ...]
     legacy: int | None = None
+    data: Callable[[Transaction], Awaitable[None]] | None = None
 
 
 # A store's migrations for each backend ("sqlite", "postgresql"), numbered from 1.
@@ -170,6 +172,8 @@ class Database(abc.ABC):
                         continue
                     for statement in migration.statements:
                         await tx.execute(statement)
+                    if migration.data is not None:
+                        await migration.data(tx)
                     await tx.execute(
                         "INSERT INTO schema_versions (store, version) VALUES (?, ?)"
                         " ON CONFLICT (store) DO UPDATE SET version = excluded.version",

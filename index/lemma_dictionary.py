@@ -173,10 +173,13 @@ def lazy_german_lemmatizer(cache_dir: Path | None) -> Lemmatize:
     """``german_lemmatizer(cache_dir)``, loaded on its first word, not before (once, also
     when answers in several threads ask at the same time)."""
     loading = threading.Lock()
+    loaded: list[Lemmatize] = []
 
     def lemmatize(word: str) -> str:
-        with loading:
-            loaded = german_lemmatizer(cache_dir)
-        return loaded(word)
+        if not loaded:  # the lock only until it is loaded, not on every word
+            with loading:
+                if not loaded:
+                    loaded.append(german_lemmatizer(cache_dir))
+        return loaded[0](word)
 
     return lemmatize

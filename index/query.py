@@ -174,27 +174,30 @@ class QueryBuilder:
     def translate(self, words: Sequence[str], cls: str | None = None) -> dict[str, float]:
         """German terms for English ``words``: the dictionary's own form first, else
         the lemma's ("promised" → "promise"); terms of the word class ``cls`` preferred."""
-        return self.lookup(words, cls)[1]
+        return self.lookup(words, cls)[0]
 
-    def lookup(self, words: Sequence[str], cls: str | None = None) -> tuple[str, dict[str, float]]:
-        """``translate``, with the key it found the terms under."""
+    def lookup(self, words: Sequence[str], cls: str | None = None) -> tuple[dict[str, float], bool]:
+        """``translate``, and whether its terms came the weaker way: through a synonym hop,
+        or the plural (often another sense: "arms", "goods")."""
         key = english_key(words)
         found = self.lexicon.translations.get(key)
+        plural = False
         if not found:
             upos = {"v": "VERB", "n": "NOUN", "a": "ADJ"}.get(cls or "")
-            others = english_lemma_keys(words, upos) or english_lemma_keys(words)
-            if cls in (None, "n"):
-                others += english_plural_keys(words)
-            for key in others:
+            lemmas = english_lemma_keys(words, upos) or english_lemma_keys(words)
+            plurals = english_plural_keys(words) if cls in (None, "n") else []
+            for key in [*lemmas, *plurals]:
                 if found := self.lexicon.translations.get(key):
+                    plural = key in plurals
                     break
         if not found:
-            return key, {}
+            return {}, False
+        weak = plural or key in self.lexicon.hop_keys
         kinds = self.lexicon.classes.get(key, {})
         if cls is None or not any(cls in kinds.get(t, cls) for t in found):
-            return key, dict(found)
+            return dict(found), weak
         weaker = self.config.class_mismatch
-        return key, {t: b if cls in kinds.get(t, cls) else b * weaker for t, b in found.items()}
+        return {t: b if cls in kinds.get(t, cls) else b * weaker for t, b in found.items()}, weak
 
     def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
         out: list[Concept] = []
@@ -310,14 +313,8 @@ class QueryBuilder:
         # A German question's word is looked up in English only when it is no German word
         # (a loanword, a name spelled the English way).
         if language != "de" or (not terms and folded not in self.lexicon.german_words):
-            key, translated = self.lookup([word], cls)
-            # reached through a synonym only, or through the plural (often another sense:
-            # "arms", "goods"): a weaker concept, in scoring and coverage
-            if (
-                translated
-                and not terms
-                and (key in self.lexicon.hop_keys or key in english_plural_keys([word]))
-            ):
+            translated, weak = self.lookup([word], cls)
+            if translated and not terms and weak:  # weaker in scoring and coverage too
                 weight = self.config.synonym_hop
             for t, boost in translated.items():
                 terms.setdefault(t, boost)

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from bot import schema as state_module
+from bot.questions import question_key
 from bot.startup import carry_over_state
-from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats, question_key
+from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats
 from index import schema as store_module
 from index.database import StorageError
 from index.sqlite import SqliteDatabase
@@ -236,7 +237,10 @@ async def test_questions_logged_before_the_key_get_theirs_and_group_with_the_new
     database_target: str | Path,
 ) -> None:
     async with stores(database_target) as (store, state), store.database.transaction() as tx:
-        for question in ("Wer zahlt?", "WER ZAHLT"):  # as an older version logged them
+        # the database as the version before the key left it: no column, one step back
+        await tx.execute("ALTER TABLE questions DROP COLUMN question_key")
+        await tx.execute("UPDATE schema_versions SET version = version - 1 WHERE store = 'bot'")
+        for question in ("Wer zahlt?", "WER ZAHLT"):  # as that version logged them
             await tx.execute(
                 "INSERT INTO questions (asked_at, question, language, answered, reason,"
                 " top_passages, latency_ms, origin) VALUES ('2026-01-01', ?, 'de', 0,"
