@@ -140,6 +140,15 @@ class EngineConfig:
         "the sentence before it; off → on: quote@1 EN 0.794 → 0.801, DE 0.841 → 0.843, "
         "+6 / +3 chars, hit@1 unchanged (scripts/sweep_quotes.py)",
     )
+    continuation: int = _tunable(
+        3,
+        "quote: a best sentence takes the next one when a referring word (Er, Dabei, "
+        "dieses …) is among the next one's first N words: it goes on about the best one "
+        "(0 = off); off → 1 → 2 → 3 → 5: quote@1 lexical EN 0.728 → 0.735 → 0.740 → 0.747 → "
+        "0.747, DE 0.785 → 0.789 → 0.789 → 0.794 → 0.796, hybrid EN 0.813 → 0.815 → 0.817 → "
+        "0.817 → 0.817, DE 0.848 → 0.850 → 0.850 → 0.850 → 0.852; first quote +23 / +14 "
+        "chars (lexical / hybrid, EN) at 3, the knee (scripts/sweep_quotes.py)",
+    )
     abstain_weights: tuple[float, ...] = _tunable(
         (6.113, -0.010, 55.601, 1.844, 1.475, 2.914),
         "logistic P(answerable) over (coverage, all names absent, best sentence cosine, "

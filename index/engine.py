@@ -441,10 +441,9 @@ class Engine:
     ) -> QuoteSpan:
         """Passage ``pid``'s best quote; with ``similarity`` (each sentence's cosine to the
         question) the encoder has a say in which sentences it is."""
-        passage = snap.passages[pid]
         cfg = self.config
         return best_quote(
-            snap.articles[passage.article_id].text,
+            snap.articles[snap.passages[pid].article_id].text,
             snap.words_of(pid),
             concept_terms,
             weights,
@@ -453,6 +452,7 @@ class Engine:
             cfg.quote_similarity,
             cfg.neighbour_gap,
             cfg.antecedent,
+            cfg.continuation,
         )
 
     def _result(

@@ -37,10 +37,10 @@ REFERRING_OPENERS = frozenset(
 )
 
 
-def opens_with_reference(sentence: str) -> bool:
-    """Whether ``sentence`` begins with a word that refers to the sentence before."""
-    first = sentence.lstrip(" \t\n\"'„“‚‘»«(").split(maxsplit=1)
-    return bool(first) and first[0].rstrip(",;:").lower() in REFERRING_OPENERS
+def opens_with_reference(sentence: str, within: int = 1) -> bool:
+    """Whether one of ``sentence``'s first ``within`` words refers to the sentence before."""
+    first = sentence.lstrip(" \t\n\"'„“‚‘»«(").split(maxsplit=within)[:within]
+    return any(w.strip(',;:()"„“').lower() in REFERRING_OPENERS for w in first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,7 @@ def best_quote(
     similarity_weight: float = 0.0,
     neighbour_gap: float = -1.0,
     antecedent: bool = False,
+    continuation: int = 0,
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of a passage of ``text`` (its ``layout``)
     for the concepts.
@@ -121,7 +122,10 @@ def best_quote(
     the neighbour is within ``neighbour_gap`` of the best sentence's cosine: it then likely
     carries part of the answer too. With ``antecedent``, a best sentence that opens with a
     word referring back ("Er …", "Dabei …") takes the sentence before, unless the next
-    one adds more concepts: the quote then says who or what it is about.
+    one adds more concepts: the quote then says who or what it is about. With
+    ``continuation`` N > 0, a best sentence not yet extended takes the next one when a
+    referring word is among that one's first N words ("Im Zuge dieses Zusammenschlusses
+    …"): it goes on about the best sentence, and often holds what was asked for.
     """
     spans = layout.spans
     matches = token_concepts(layout, concepts)
@@ -162,6 +166,13 @@ def best_quote(
         and opens_with_reference(text[spans[best][0] : spans[best][1]])
     ):
         extra, short = best - 1, True
+    if (
+        continuation
+        and not (extra is not None and (gains[extra] > 0 or short))
+        and best + 1 < len(spans)
+        and opens_with_reference(text[spans[best + 1][0] : spans[best + 1][1]], continuation)
+    ):
+        extra, short = best + 1, True
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])

@@ -31,6 +31,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--field", default="quote_similarity", help="an EngineConfig field")
     parser.add_argument("--values", default="0,0.25,0.5,1,2,4", help="comma separated")
+    parser.add_argument("--ranking", default="hybrid", choices=("hybrid", "lexical", "dense"))
     args = parser.parse_args()
     values = [float(v) for v in args.values.split(",")]
     with tempfile.TemporaryDirectory(prefix="newsbot-sweep-") as tmp:
@@ -47,7 +48,7 @@ async def main() -> int:
         engine.config = dataclasses.replace(base, **{args.field: kind(value)})
         cells = []
         for name, questions in sets.items():
-            report = evaluate(engine, questions)
+            report = evaluate(engine, questions, ranking=args.ranking)
             firsts = [o.answer.results[0].quote for o in report.outcomes if o.answer.results]
             mean = sum(map(len, firsts)) / max(len(firsts), 1)
             cells.append(

@@ -15,11 +15,17 @@ TEXT = (
 )
 
 
-def quote_of(text: str, words: list[str], antecedent: bool) -> str:
+def quote_of(text: str, words: list[str], antecedent: bool, continuation: int = 0) -> str:
     layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
     concepts = [{w: 1.0} for w in words]
     span = best_quote(
-        text, layout, concepts, [1.0] * len(words), short_sentence=0, antecedent=antecedent
+        text,
+        layout,
+        concepts,
+        [1.0] * len(words),
+        short_sentence=0,
+        antecedent=antecedent,
+        continuation=continuation,
     )
     return text[span.start : span.end]
 
@@ -39,6 +45,44 @@ def test_a_sentence_that_refers_to_nothing_stands_alone() -> None:
 def test_the_first_sentence_has_nothing_before_it() -> None:
     text = "Er kam spät. Danach ging er."
     assert quote_of(text, ["kam", "spät"], antecedent=True) == "Er kam spät."
+
+
+# The question's words ("Fusion", "Netzwerk") are in the first sentence; the second goes on
+# about that merger ("dieses Zusammenschlusses") and holds what was asked for.
+MERGER = (
+    "Er schlug eine Fusion mit dem Netzwerk vor. "
+    "Im Zuge dieses Zusammenschlusses wäre es in ABC-DuMont umbenannt worden. "
+    "Die Verhandlungen scheiterten im Jahr 1955."
+)
+
+
+def test_a_next_sentence_that_refers_back_joins_the_quote() -> None:
+    words = ["fusion", "netzwerk"]
+    assert quote_of(MERGER, words, antecedent=True) == "Er schlug eine Fusion mit dem Netzwerk vor."
+    assert quote_of(MERGER, words, antecedent=True, continuation=2) == (
+        "Er schlug eine Fusion mit dem Netzwerk vor."
+    )  # "dieses" is the third word
+    quote = quote_of(MERGER, words, antecedent=True, continuation=3)
+    assert quote == MERGER[: MERGER.index(" Die Verhandlungen")]
+
+
+def test_a_next_sentence_about_something_else_stays_out() -> None:
+    quote = quote_of(MERGER, ["umbenannt", "dumont"], antecedent=False, continuation=3)
+    assert quote == "Im Zuge dieses Zusammenschlusses wäre es in ABC-DuMont umbenannt worden."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "within", "refers"),
+    [
+        ("Im Zuge dieses Zusammenschlusses.", 3, True),
+        ("Im Zuge dieses Zusammenschlusses.", 2, False),
+        ("Als solche leistete sie viel.", 2, True),
+        ("Das Hauptaugenmerk lag dabei auf Afrika.", 3, False),
+        ("Die Stadt liegt am Rhein.", 5, False),
+    ],
+)
+def test_a_referring_word_among_the_first_words(sentence: str, within: int, refers: bool) -> None:
+    assert opens_with_reference(sentence, within) is refers
 
 
 @pytest.mark.parametrize(
