@@ -120,6 +120,17 @@ class EngineConfig:
         "a passage's cosine blends its own vector's (1 − mix) with its best sentence's (mix); "
         "0.5–0.7 best on every dev set, 0 and 1 lose 0.01–0.05 hit@1 (EVALUATION.md)",
     )
+    context_before: float = _tunable(
+        0.5,
+        "quote choice: a sentence is read with this share of the vector of the sentence "
+        'before it added (and context_after of the one after), so that "Er hält den '
+        'Rekord" is read with whom it is about; ranking and abstention read each sentence '
+        "alone. (before, after, neighbour_gap) (0, 0, 0.03) → (0.5, 0, 0.02) → (0.5, 0.2, "
+        "0.02) → (0.7, 0.3, 0.02): quote@1 EN 0.817 → 0.820 → 0.822 → 0.824, DE 0.850 → "
+        "0.852 → 0.857 → 0.857, first quote 329 → 337 → 342 → 348 chars (EN); the gap alone "
+        "at 0.08 gives 349 chars at 0.817 / 0.857 (scripts/sweep_quotes.py)",
+    )
+    context_after: float = _tunable(0.2, "see context_before")
     quote_similarity: float = _tunable(
         1.0,
         "quote choice: a sentence's cosine to the question, per unit, as a share of the "
@@ -127,12 +138,13 @@ class EngineConfig:
         "0.759 → 0.759, DE 0.801 → 0.810 → 0.813 → 0.810 (scripts/sweep_quotes.py)",
     )
     neighbour_gap: float = _tunable(
-        0.03,
+        0.02,
         "quote: a neighbour sentence within this cosine of the best one joins the quote "
         "(negative: off); off → 0.01 → 0.02 → 0.03 → 0.05: quote@1 EN 0.759 → 0.780 → "
         "0.789 → 0.794 → 0.794, DE 0.813 → 0.820 → 0.831 → 0.841 → 0.843, first quote 277 "
-        "→ 292 → 298 → 308 → 323 chars (EN): the knee, past which quotes only grow "
-        "(scripts/sweep_quotes.py)",
+        "→ 292 → 298 → 308 → 323 chars (EN): the knee, past which quotes only grow; 0.03 "
+        "→ 0.02 once sentences are read in context, which draws neighbours closer "
+        "(context_before; scripts/sweep_quotes.py)",
     )
     antecedent: bool = _tunable(
         True,

@@ -115,10 +115,28 @@ class DenseIndex:
     def complete(self) -> bool:
         return bool(self.passage_has.all() and self.sentence_has.all())
 
-    def sentence_similarities(self, pid: int, query: npt.NDArray[np.float32]) -> list[float]:
-        """Cosine of each sentence of passage ``pid`` to the query; NaN where missing."""
+    def sentence_similarities(
+        self,
+        pid: int,
+        query: npt.NDArray[np.float32],
+        before: float = 0.0,
+        after: float = 0.0,
+    ) -> list[float]:
+        """Cosine of each sentence of passage ``pid`` to the query; NaN where missing.
+
+        With ``before`` / ``after``, a sentence's vector first takes in those shares of the
+        vectors of the sentences before and after it (renormalised): a sentence read in its
+        context, as "Er hält den Rekord" says nothing of whom without the one before.
+        """
         a, b = int(self.sentence_start[pid]), int(self.sentence_start[pid + 1])
-        sims = self.sentence_vectors[a:b].astype(np.float32) @ query
+        vectors = self.sentence_vectors[a:b].astype(np.float32)
+        if (before or after) and b - a > 1:
+            read = vectors.copy()
+            read[1:] += before * vectors[:-1]
+            read[:-1] += after * vectors[1:]
+            norms = np.linalg.norm(read, axis=1, keepdims=True)
+            vectors = read / np.maximum(norms, np.float32(1e-12))
+        sims = vectors @ query
         has = self.sentence_has[a:b]
         return [float(s) if ok else math.nan for s, ok in zip(sims, has, strict=True)]
 
@@ -129,6 +147,12 @@ class DenseView:
 
     passage: npt.NDArray[np.float32]  # cosine per passage; NaN where the vector is missing
     sentences: dict[int, list[float]]  # passage → cosine per sentence (candidates only)
+    # the same, each sentence read in its context (EngineConfig.context_before/after): what
+    # the quote is chosen on; empty when no context is configured
+    in_context: dict[int, list[float]] = field(default_factory=dict)
+
+    def quote_similarities(self, pid: int) -> list[float] | None:
+        return self.in_context.get(pid) or self.sentences.get(pid)
 
     def best_sentence(self, pid: int) -> float:
         sims = [s for s in self.sentences.get(pid, ()) if not math.isnan(s)]

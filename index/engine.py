@@ -342,7 +342,7 @@ class Engine:
                     c.pid,
                     ranked.concept_terms,
                     ranked.weights,
-                    view.sentences.get(c.pid) if view else None,
+                    view.quote_similarities(c.pid) if view else None,
                 ),
             )
             for c in ranked.candidates[asked.offset : asked.offset + k]

@@ -68,7 +68,14 @@ def fuse(
         if pid not in pool:  # its quote is chosen only if it is shown
             score = max(float(scores[pid]) - baseline, 0.0)
             pool[pid] = Candidate(pid, score, score, None)
-    view = DenseView(sims, {pid: dense.sentence_similarities(pid, qvec) for pid in pool})
+    context = config.context_before, config.context_after
+    view = DenseView(
+        sims,
+        {pid: dense.sentence_similarities(pid, qvec) for pid in pool},
+        {pid: dense.sentence_similarities(pid, qvec, *context) for pid in pool}
+        if any(context)
+        else {},
+    )
     blended = {pid: view.blended(pid, config.sentence_mix) for pid in pool}
     known = [b for b in blended.values() if b == b]
     best = max(known) if known else 0.0

@@ -199,3 +199,24 @@ def test_the_contrast_is_measured_beyond_what_chance_gives() -> None:
     z = (picked.max() - picked.mean()) / picked.std()
     assert DenseView(values, {}).contrast(mask) == pytest.approx(z - chance_max(3), rel=1e-5)
     assert DenseView(np.array([0.5], dtype=np.float32), {}).contrast() == 0.0
+
+
+def test_a_sentence_read_in_context_takes_in_its_neighbours() -> None:
+    """Sentence cosines in context mix in the neighbours' vectors, renormalised; a sentence
+    without its vector stays unknown, and the first sentence has nothing before it."""
+    text = "Peyton Manning spielte. Er hält den Rekord. Das Spiel war in Kalifornien. Ende."
+    dense = DenseIndex.for_texts("test", 3, [(text, 0, len(text))])
+    assert len(dense.sentence_spans[0]) == 4
+    vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float16)
+    dense.sentence_vectors[:] = vectors
+    dense.sentence_has[:] = [True, True, True, False]
+    query = np.array([1, 0, 0], dtype=np.float32)
+    alone = dense.sentence_similarities(0, query)
+    assert alone[:3] == [1.0, 0.0, 0.0] and np.isnan(alone[3])
+    read = dense.sentence_similarities(0, query, before=1.0, after=0.5)
+    # [1,0,0] + 0.5·[0,1,0]; [0,1,0] + [1,0,0] + 0.5·[0,0,1]; [0,0,1] + [0,1,0] + 0.5·[0,1,0]
+    expected = [1 / np.sqrt(1.25), 1 / np.sqrt(2.25), 0.0]
+    assert read[:3] == pytest.approx(expected, abs=1e-3) and np.isnan(read[3])
+    view = DenseView(np.array([0.5], dtype=np.float32), {0: alone}, {0: read})
+    assert view.quote_similarities(0) == read and view.best_sentence(0) == 1.0
+    assert DenseView(np.array([0.5], dtype=np.float32), {0: alone}).quote_similarities(0) == alone
