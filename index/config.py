@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from index.quotes import QuoteRules
+
 
 def _tunable(default: Any, why: str) -> Any:
     return field(default=default, metadata={"why": why})
@@ -161,6 +163,14 @@ class EngineConfig:
         "0.817 → 0.817, DE 0.848 → 0.850 → 0.850 → 0.850 → 0.852; first quote +23 / +14 "
         "chars (lexical / hybrid, EN) at 3, the knee (scripts/sweep_quotes.py)",
     )
+    neighbour_share: float = _tunable(
+        0.8,
+        "quote, lexically (no cosines): a neighbour sentence matching at least this share "
+        "of the best sentence's weight joins the quote; off → 1 (ties) → 0.8 → 0.7 → 0.5: "
+        "quote@1 lexical EN 0.747 → 0.756 → 0.759 → 0.759 → 0.763, DE 0.794 → 0.806 → "
+        "0.806 → 0.808 → 0.810, first quote 308 → 313 → 317 → 319 → 328 chars (EN); the "
+        "knee (scripts/sweep_quotes.py --ranking lexical)",
+    )
     abstain_weights: tuple[float, ...] = _tunable(
         (6.113, -0.010, 55.601, 1.844, 1.475, 2.914),
         "logistic P(answerable) over (coverage, all names absent, best sentence cosine, "
@@ -177,6 +187,17 @@ class EngineConfig:
         "0.40 each more off-corpus question declined costs an answerable one (xquad EN 77 → "
         "79 of 90 declined, false 5 → 7)",
     )
+
+    @property
+    def quote_rules(self) -> QuoteRules:
+        return QuoteRules(
+            self.short_sentence,
+            self.quote_similarity,
+            self.neighbour_gap,
+            self.antecedent,
+            self.continuation,
+            self.neighbour_share,
+        )
 
     def provenance(self) -> dict[str, tuple[Any, str]]:
         """Each tunable's value and how it was chosen (for ``EVALUATION.md`` and tests)."""

@@ -441,18 +441,13 @@ class Engine:
     ) -> QuoteSpan:
         """Passage ``pid``'s best quote; with ``similarity`` (each sentence's cosine to the
         question) the encoder has a say in which sentences it is."""
-        cfg = self.config
         return best_quote(
             snap.articles[snap.passages[pid].article_id].text,
             snap.words_of(pid),
             concept_terms,
             weights,
-            cfg.short_sentence,
             similarity,
-            cfg.quote_similarity,
-            cfg.neighbour_gap,
-            cfg.antecedent,
-            cfg.continuation,
+            self.config.quote_rules,
         )
 
     def _result(

@@ -98,34 +98,48 @@ def token_concepts(
     return [(layout.words[at], hits[at]) for at in sorted(hits)]
 
 
+@dataclass(frozen=True, slots=True)
+class QuoteRules:
+    """How ``best_quote`` extends a sentence; the engine's are ``EngineConfig.quote_rules``.
+    The defaults are off, but for the short sentence's context."""
+
+    short_sentence: int = 70
+    similarity_weight: float = 0.0
+    neighbour_gap: float = -1.0
+    antecedent: bool = False
+    continuation: int = 0
+    neighbour_share: float = 0.0
+
+
 def best_quote(
     text: str,
     layout: PassageWords,
     concepts: Sequence[ConceptTerms],
     weights: Sequence[float],
-    short_sentence: int = 70,
     similarity: Sequence[float] | None = None,
-    similarity_weight: float = 0.0,
-    neighbour_gap: float = -1.0,
-    antecedent: bool = False,
-    continuation: int = 0,
+    rules: QuoteRules = QuoteRules(),
 ) -> QuoteSpan:
     """The best one or two consecutive sentences of a passage of ``text`` (its ``layout``)
     for the concepts.
 
     A sentence scores the summed weight of the distinct concepts it matches; with
     ``similarity`` (each sentence's cosine to the question, NaN where unknown) it also
-    scores ``similarity_weight`` × the question's total weight per unit of cosine, counted
-    from the passage's most similar sentence. The best sentence is extended by a neighbour
-    when that adds a concept the sentence lacks, when the sentence alone is shorter than
-    ``short_sentence`` characters, or (with ``similarity`` and ``neighbour_gap`` ≥ 0) when
-    the neighbour is within ``neighbour_gap`` of the best sentence's cosine: it then likely
-    carries part of the answer too. With ``antecedent``, a best sentence that opens with a
-    word referring back ("Er …", "Dabei …") takes the sentence before, unless the next
-    one adds more concepts: the quote then says who or what it is about. With
-    ``continuation`` N > 0, a best sentence not yet extended takes the next one when a
-    referring word is among that one's first N words ("Im Zuge dieses Zusammenschlusses
-    …"): it goes on about the best sentence, and often holds what was asked for.
+    scores ``rules.similarity_weight`` × the question's total weight per unit of cosine,
+    counted from the passage's most similar sentence. The best sentence is extended by a
+    neighbour (``rules``):
+
+    * that adds a concept the sentence lacks, or any, when the sentence alone is shorter
+      than ``short_sentence`` characters;
+    * with cosines, within ``neighbour_gap`` (≥ 0) of the best sentence's: it then likely
+      carries part of the answer too;
+    * without cosines, matching at least ``neighbour_share`` of the best sentence's value:
+      the words alone cannot tell which of the two holds the answer;
+    * with ``antecedent``, the sentence before a best sentence that opens with a word
+      referring back ("Er …", "Dabei …"), unless the next one adds more concepts: the
+      quote then says who or what it is about;
+    * with ``continuation`` N > 0, the next sentence, when a referring word is among its
+      first N words ("Im Zuge dieses Zusammenschlusses …"): it goes on about the best
+      sentence, and often holds what was asked for.
     """
     spans = layout.spans
     matches = token_concepts(layout, concepts)
@@ -144,8 +158,13 @@ def best_quote(
     per_sentence = [concepts_in(a, b) for a, b in spans]
     semantic = [0.0] * len(spans)
     known = [s for s in similarity or () if s == s]  # NaN is unknown
-    if similarity is not None and len(similarity) == len(spans) and known and similarity_weight:
-        scale, top = similarity_weight * sum(weights), max(known)
+    if (
+        similarity is not None
+        and len(similarity) == len(spans)
+        and known
+        and rules.similarity_weight
+    ):
+        scale, top = rules.similarity_weight * sum(weights), max(known)
         semantic = [scale * (s - top) if s == s else scale * -0.1 for s in similarity]
     best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]) + semantic[i], -i))
     lo = hi = best
@@ -153,24 +172,29 @@ def best_quote(
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
     gains = {i: value(per_sentence[i], per_sentence[best]) for i in neighbours}
     extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
-    short = spans[best][1] - spans[best][0] < short_sentence
-    if extra is not None and not (gains[extra] > 0 or short) and neighbour_gap >= 0 and known:
+    short = spans[best][1] - spans[best][0] < rules.short_sentence
+    if extra is not None and not (gains[extra] > 0 or short) and rules.neighbour_gap >= 0 and known:
         assert similarity is not None
-        near = [i for i in neighbours if similarity[i] >= max(known) - neighbour_gap]
+        near = [i for i in neighbours if similarity[i] >= max(known) - rules.neighbour_gap]
         if near:
             extra, short = max(near, key=lambda i: similarity[i]), True
+    held = value(per_sentence[best])
+    if rules.neighbour_share > 0 and not known and held and extra is not None and not short:
+        near = [i for i in neighbours if value(per_sentence[i]) >= rules.neighbour_share * held]
+        if near and not gains[extra] > 0:
+            extra, short = max(near, key=lambda i: value(per_sentence[i])), True
     if (
-        antecedent
+        rules.antecedent
         and best > 0
         and gains[best - 1] >= gains.get(best + 1, 0.0)
         and opens_with_reference(text[spans[best][0] : spans[best][1]])
     ):
         extra, short = best - 1, True
     if (
-        continuation
+        rules.continuation
         and not (extra is not None and (gains[extra] > 0 or short))
         and best + 1 < len(spans)
-        and opens_with_reference(text[spans[best + 1][0] : spans[best + 1][1]], continuation)
+        and opens_with_reference(text[spans[best + 1][0] : spans[best + 1][1]], rules.continuation)
     ):
         extra, short = best + 1, True
     if extra is not None and (gains[extra] > 0 or short):
@@ -182,9 +206,7 @@ def best_quote(
     )
     a, b = spans[best]
     has_number = _DIGIT.search(text, a, b) is not None
-    return QuoteSpan(
-        q_start, q_end, highlights, frozenset(found), value(per_sentence[best]), has_number
-    )
+    return QuoteSpan(q_start, q_end, highlights, frozenset(found), held, has_number)
 
 
 def passage_highlights(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.quotes import best_quote, opens_with_reference, passage_words
+from index.quotes import QuoteRules, best_quote, opens_with_reference, passage_words
 
 # Three sentences; the question's words ("Rekord", "Quarterback") are in the second, which
 # names its subject only by "Er".
@@ -15,18 +15,22 @@ TEXT = (
 )
 
 
-def quote_of(text: str, words: list[str], antecedent: bool, continuation: int = 0) -> str:
+def quote_of(
+    text: str,
+    words: list[str],
+    antecedent: bool,
+    continuation: int = 0,
+    neighbour_share: float = 0.0,
+) -> str:
     layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
     concepts = [{w: 1.0} for w in words]
-    span = best_quote(
-        text,
-        layout,
-        concepts,
-        [1.0] * len(words),
+    rules = QuoteRules(
         short_sentence=0,
         antecedent=antecedent,
         continuation=continuation,
+        neighbour_share=neighbour_share,
     )
+    span = best_quote(text, layout, concepts, [1.0] * len(words), rules=rules)
     return text[span.start : span.end]
 
 
@@ -69,6 +73,18 @@ def test_a_next_sentence_that_refers_back_joins_the_quote() -> None:
 def test_a_next_sentence_about_something_else_stays_out() -> None:
     quote = quote_of(MERGER, ["umbenannt", "dumont"], antecedent=False, continuation=3)
     assert quote == "Im Zuge dieses Zusammenschlusses wäre es in ABC-DuMont umbenannt worden."
+
+
+def test_a_neighbour_matching_as_much_joins_the_quote() -> None:
+    """Without cosines, two sentences matching the question equally cannot be told apart:
+    both are quoted. One matching less than the share stays out."""
+    text = "Die Broncos gewannen das Finale. Die Broncos spielten in Kalifornien. Es regnete."
+    first = "Die Broncos gewannen das Finale."
+    assert quote_of(text, ["broncos"], antecedent=False) == first
+    both = "Die Broncos gewannen das Finale. Die Broncos spielten in Kalifornien."
+    assert quote_of(text, ["broncos"], antecedent=False, neighbour_share=0.8) == both
+    words = ["broncos", "gewannen", "finale"]
+    assert quote_of(text, words, antecedent=False, neighbour_share=0.8) == first
 
 
 @pytest.mark.parametrize(
