@@ -129,8 +129,9 @@ class EngineConfig:
         'Rekord" is read with whom it is about; ranking and abstention read each sentence '
         "alone. (before, after, neighbour_gap) (0, 0, 0.03) → (0.5, 0, 0.02) → (0.5, 0.2, "
         "0.02) → (0.7, 0.3, 0.02): quote@1 EN 0.817 → 0.820 → 0.822 → 0.824, DE 0.850 → "
-        "0.852 → 0.857 → 0.857, first quote 329 → 337 → 342 → 348 chars (EN); the gap alone "
-        "at 0.08 gives 349 chars at 0.817 / 0.857 (scripts/sweep_quotes.py)",
+        "0.852 → 0.857 → 0.857, first quote 329 → 337 → 342 → 348 chars (EN): (0.7, 0.3) buys "
+        "one EN question for 6 more chars per quote, so (0.5, 0.2); the gap alone at 0.08 "
+        "gives 349 chars at 0.817 / 0.857 (scripts/sweep_quotes.py)",
     )
     context_after: float = _tunable(0.2, "see context_before")
     quote_similarity: float = _tunable(
@@ -191,12 +192,12 @@ class EngineConfig:
     @property
     def quote_rules(self) -> QuoteRules:
         return QuoteRules(
-            self.short_sentence,
-            self.quote_similarity,
-            self.neighbour_gap,
-            self.antecedent,
-            self.continuation,
-            self.neighbour_share,
+            short_sentence=self.short_sentence,
+            similarity_weight=self.quote_similarity,
+            neighbour_gap=self.neighbour_gap,
+            antecedent=self.antecedent,
+            continuation=self.continuation,
+            neighbour_share=self.neighbour_share,
         )
 
     def provenance(self) -> dict[str, tuple[Any, str]]:

