@@ -118,6 +118,10 @@ _ABBREVIATIONS = frozenset(
         "mrs",
         "ms",
         "vs",
+        "al",  # "Jones et al. 1998"
+        "jh",  # "im 12. Jh. wurde"
+        "jhd",
+        "hrsg",
     ]
 )
 
@@ -142,7 +146,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             before = text[m.start() - 1] if m.start() > start else ""
             if not before.islower():
                 continue
-        if m.group() == "." and _is_abbreviation_or_number(text, start, m.start()):
+        if m.group() == "." and _is_abbreviation_or_number(text, start, m.start(), end):
             continue
         if _next_visible(text, stop, end).islower():
             continue  # "U.S.A. sind", "usw. und": sentences do not start in lower case
@@ -158,7 +162,33 @@ def _next_visible(text: str, pos: int, end: int) -> str:
     return text[pos] if pos < end else ""
 
 
-def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
+# What makes "6." an ordinal rather than a number ending a sentence: the word after it
+# ("6. Januar", "19. Jahrhundert") or the determiner before it ("am 6.", "der 3. Platz").
+_ORDINAL_NOUNS = [
+    "januar",
+    "februar",
+    "märz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+    "jahrhundert",
+    "jahrtausend",
+    "jh",
+]
+_ORDINAL_DETERMINERS = frozenset(
+    """am im zum zur vom beim der die das den dem des ein eine einem einen einer eines sein
+    seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres dieser diese diesem
+    diesen dieses jeder jede jedem jeden jedes""".split()  # noqa: SIM905
+)
+
+
+def _is_abbreviation_or_number(text: str, floor: int, dot: int, end: int) -> bool:
     i = dot
     while i > floor and not text[i - 1].isspace():
         i -= 1
@@ -166,8 +196,16 @@ def _is_abbreviation_or_number(text: str, floor: int, dot: int) -> bool:
     if not word:
         return False
     if word.isdigit():
-        # "am 6. Januar" is no boundary; "… 26." at the very end of a sentence is rare.
-        return True
+        # "am 6. Januar" is no boundary, "Super Bowl 50. Der Sieger" and "im Jahr 1955. Die"
+        # are; so is any number with neither sign, but for a list number opening the text.
+        following = text[dot + 1 : end].split(maxsplit=1)[:1]
+        after = following[0].lower() if following else ""
+        if after.startswith(tuple(_ORDINAL_NOUNS)):
+            return True
+        before = text[floor:i].split()[-1:]
+        if before and before[0].lower() in _ORDINAL_DETERMINERS:
+            return True
+        return len(word) <= 2 and not before
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
 
 

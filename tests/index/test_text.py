@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,6 +42,32 @@ def test_straight_quotes_and_numbers_and_abbreviations() -> None:
         'Es gebe Planungen "um Sicherheit vorzubereiten", heißt es.',
         "Am 6. Januar kamen ca. 35 Staaten.",
     ]
+
+
+def test_scholarly_abbreviations_are_no_boundary() -> None:
+    text = "Belegt von Jones et al. 1998 und Briffa 2000. Im 12. Jh. Neues. Ja."
+    assert sentences(text) == [
+        "Belegt von Jones et al. 1998 und Briffa 2000.",
+        "Im 12. Jh. Neues.",
+        "Ja.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("Im 19. Jahrhundert wuchs sie.", 1),
+        ("Es war der 3. Platz für ihn.", 1),
+        ("Hamburg, 6. Januar 2025 war kalt.", 1),
+        ("Nach dem 2. Weltkrieg kam er.", 1),
+        ("Es war der Super Bowl 50. Der Sieger hieß Denver.", 2),
+        ("Sie scheiterten im Jahr 1955. Die Fusion kam nie.", 2),
+        ("Sie führt über die Route 99. Sie ist alt.", 2),
+        ("1. Die Lage ist ernst.", 1),
+    ],
+)
+def test_a_number_ends_a_sentence_unless_it_is_an_ordinal(text: str, parts: int) -> None:
+    assert len(sentences(text)) == parts, sentences(text)
 
 
 def test_abbreviation_u_s_a_is_no_boundary() -> None:
