@@ -72,12 +72,31 @@ def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
     return (words if exact else tuple(fold(w) for w in words)), exact
 
 
+def genitive_term(
+    word: str,
+    term_of: Callable[[str], str | None],
+    vocabulary: Collection[str],
+    german_words: Collection[str],
+) -> str | None:
+    """The index term of a capitalised word's genitive, "Kublais" for "Kublai", where the
+    stemmer keeps the -s (Snowball drops it only after b, d, f, g, h, k, l, m, n, r, t:
+    "Luthers" meets Luther, "Trumps" and "Melonis" do not) and the articles write it; not
+    where word + s is a word of its own ("Kur" → *Kurs*)."""
+    folded = fold(word)
+    if not word[:1].isupper() or folded.endswith("s") or folded + "s" in german_words:
+        return None
+    term = term_of(word + "s")
+    return term if term and term != term_of(word) and term in vocabulary else None
+
+
 def compile_glossary(
     entries: Sequence[GlossaryEntry],
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
+    german_words: Collection[str] = frozenset(),
 ) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
-    """Glossary variants → (index terms present in the articles, canonical label).
+    """Glossary variants → (index terms present in the articles, canonical label). A
+    one-word name also meets its genitive (``genitive_term``).
 
     Earlier entries win over later ones for the same variant (admins' entries come first).
     """
@@ -93,6 +112,10 @@ def compile_glossary(
             term = term_of(max(words, key=len))
             if term and term in vocabulary and term not in terms:
                 terms.append(term)
+            if len(words) == 1 and (
+                genitive := genitive_term(words[0], term_of, vocabulary, german_words)
+            ):
+                terms.append(genitive)
         label = ", ".join(entry.terms)
         for variant in entry.variants:
             table[variant_matcher(variant)] = (tuple(terms), label)

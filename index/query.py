@@ -33,7 +33,7 @@ from index.english import (
     framed_word,
     strip_possessive,
 )
-from index.lexicon import GlossaryEntry, Lexicon, compile_glossary
+from index.lexicon import GlossaryEntry, Lexicon, compile_glossary, genitive_term
 from index.names import Spellings
 from index.text import Token, clean_question, fold, tokenize
 
@@ -61,7 +61,9 @@ class QueryBuilder:
         self._query_splitter = analyzer.decompounder or Decompounder(
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
-        self._glossary = compile_glossary(lexicon.glossary, analyzer.term_of, vocabulary)
+        self._glossary = compile_glossary(
+            lexicon.glossary, analyzer.term_of, vocabulary, lexicon.german_words
+        )
         self.spellings = Spellings(lexicon.names, lexicon.surfaces)
         # The lemmas of a German question's words its build stored none for (a verb form
         # no article uses: "schickt" → schicken); the engine sets it (None: stored only).
@@ -70,7 +72,10 @@ class QueryBuilder:
     def set_user_glossary(self, entries: Sequence[GlossaryEntry]) -> None:
         """Glossary entries added at run time (``/synonym``); they win over the others."""
         self._glossary = compile_glossary(
-            [*entries, *self.lexicon.glossary], self.analyzer.term_of, self.vocabulary
+            [*entries, *self.lexicon.glossary],
+            self.analyzer.term_of,
+            self.vocabulary,
+            self.lexicon.german_words,
         )
 
     def lemma(self, word: str) -> str:
@@ -298,6 +303,9 @@ class QueryBuilder:
         terms: dict[str, float] = {}
         if german and german in self.vocabulary:
             terms[german] = 1.0
+        words, vocabulary = self.lexicon.german_words, self.vocabulary
+        if german and (genitive := genitive_term(word, self.analyzer.term_of, vocabulary, words)):
+            terms[genitive] = 1.0
         weight = 1.0
         if (
             language == "de"
@@ -473,14 +481,8 @@ class QueryBuilder:
             terms = {term: 1.0} if term and term in self.vocabulary else {}
         if not terms:
             return None
-        return Concept(
-            folded,
-            tuple(terms),
-            "typo",
-            self.config.typo_weight,
-            note=fixed,
-            boosts=tuple(terms.values()),
-        )
+        weight, boosts = self.config.typo_weight, tuple(terms.values())
+        return Concept(folded, tuple(terms), "typo", weight, note=fixed, boosts=boosts)
 
 
 def _merge(concepts: list[Concept]) -> list[Concept]:

@@ -337,3 +337,25 @@ def test_a_noun_ding_lists_in_the_plural_only_is_found_in_the_singular(
     assert seed_snapshot.analyzer.term_of("Stachelschwein") in porcupine.terms
     assert english_plural_keys(["steel", "porcupine"]) == ["steel porcupines"]
     assert english_plural_keys(["quickly"]) == []  # no noun: no plural
+
+
+def test_a_name_meets_its_genitive_the_stemmer_keeps(ding: DingEntries) -> None:
+    """Snowball drops a genitive -s only after some consonants ("Luthers" → luth), so
+    "Kublais" and "Trumps" are terms of their own; a name of the question meets them."""
+    article = parse_article(
+        "hof",
+        "---\ntitle: Hof\ndate: 2026-02-01\n---\n"
+        "Kublais Regierung geriet in Schwierigkeiten. Trumps Berater schwiegen. "
+        "Eine Kur half nicht, der Kurs fiel.\n",
+    )
+    snapshot = build_snapshot([article], ding, default_glossary())
+    analyzer = snapshot.builder.analyzer
+    for question, name, genitive in (
+        ("When did Kublai's government fail?", "Kublai", "Kublais"),
+        ("Wann scheiterte die Regierung von Kublai?", "Kublai", "Kublais"),
+        ("Who advised Trump?", "Trump", "Trumps"),
+    ):
+        found = concept(build(snapshot, question), name)
+        assert analyzer.term_of(genitive) in found.terms, (question, found)
+    # a word that is a word of its own with an -s is no genitive
+    assert "kurs" not in concept(build(snapshot, "Hilft eine Kur?"), "Kur").terms
