@@ -26,6 +26,13 @@ CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, con
 # The reason of a question with no word to search for ("???", an emoji): counted as asked,
 # but no gap in the articles.
 NOTHING_TO_SEARCH = "no_terms"
+# A group of questions asked alike ("Über die Truppen?", "über die truppen") is shown in
+# its latest spelling, not the one that sorts first (upper case before lower).
+_LATEST_SPELLING = (
+    "(SELECT q2.question FROM questions q2"
+    " WHERE COALESCE(q2.question_key, lower(q2.question)) = g.k {where}"
+    " ORDER BY q2.asked_at DESC, q2.id DESC LIMIT 1)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +221,11 @@ class BotState:
         votes = await db.fetchall("SELECT value, COUNT(*) FROM feedback GROUP BY value")
         counts = {int(v): int(n) for v, n in votes}
         unanswered = await db.fetchall(  # "???" or an emoji is no gap in the articles
-            "SELECT MIN(question), COUNT(*) AS n FROM questions"
-            " WHERE answered = 0 AND reason <> ?"
-            " GROUP BY COALESCE(question_key, lower(question))"
-            " ORDER BY n DESC, MAX(asked_at) DESC LIMIT 10",
+            f"SELECT {_LATEST_SPELLING.format(where='AND q2.answered = 0')}, g.n FROM"
+            " (SELECT COALESCE(question_key, lower(question)) AS k, COUNT(*) AS n,"
+            " MAX(asked_at) AS last FROM questions WHERE answered = 0 AND reason <> ?"
+            " GROUP BY COALESCE(question_key, lower(question))) g"
+            " ORDER BY g.n DESC, g.last DESC LIMIT 10",
             (NOTHING_TO_SEARCH,),
         )
         modes = await db.fetchall(
@@ -246,13 +254,15 @@ class BotState:
     async def gaps(self, limit: int = 15) -> list[Gap]:
         """Questions abstained on or voted 👎, most frequent first."""
         rows = await self.database.fetchall(
-            "SELECT MIN(q.question), COUNT(DISTINCT q.id), COUNT(f.id) FROM questions q"
+            f"SELECT {_LATEST_SPELLING.format(where='')}, g.asked, g.down FROM"
+            " (SELECT COALESCE(q.question_key, lower(q.question)) AS k,"
+            " COUNT(DISTINCT q.id) AS asked, COUNT(f.id) AS down, MAX(q.asked_at) AS last"
+            " FROM questions q"
             " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
             " WHERE q.origin <> 'search' AND q.reason <> ?"
             " AND (q.answered = 0 OR f.id IS NOT NULL)"
-            " GROUP BY COALESCE(q.question_key, lower(q.question))"
-            " ORDER BY COUNT(DISTINCT q.id) + COUNT(f.id) DESC, MAX(q.asked_at) DESC"
-            " LIMIT ?",
+            " GROUP BY COALESCE(q.question_key, lower(q.question))) g"
+            " ORDER BY g.asked + g.down DESC, g.last DESC LIMIT ?",
             (NOTHING_TO_SEARCH, limit),
         )
         return [Gap(str(q), int(a), int(d)) for q, a, d in rows]
