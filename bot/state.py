@@ -26,13 +26,6 @@ CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, con
 # The reason of a question with no word to search for ("???", an emoji): counted as asked,
 # but no gap in the articles.
 NOTHING_TO_SEARCH = "no_terms"
-# A group of questions asked alike ("Über die Truppen?", "über die truppen") is shown in
-# its latest spelling, not the one that sorts first (upper case before lower).
-_LATEST_SPELLING = (
-    "(SELECT q2.question FROM questions q2"
-    " WHERE COALESCE(q2.question_key, lower(q2.question)) = g.k {where}"
-    " ORDER BY q2.asked_at DESC, q2.id DESC LIMIT 1)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +214,11 @@ class BotState:
         votes = await db.fetchall("SELECT value, COUNT(*) FROM feedback GROUP BY value")
         counts = {int(v): int(n) for v, n in votes}
         unanswered = await db.fetchall(  # "???" or an emoji is no gap in the articles
-            f"SELECT {_LATEST_SPELLING.format(where='AND q2.answered = 0')}, g.n FROM"
+            # a group asked alike ("Über …?", "über …") in its latest spelling, not the one
+            # that sorts first (upper case before lower)
+            "SELECT (SELECT q2.question FROM questions q2"
+            " WHERE COALESCE(q2.question_key, lower(q2.question)) = g.k AND q2.answered = 0"
+            " ORDER BY q2.asked_at DESC, q2.id DESC LIMIT 1), g.n FROM"
             " (SELECT COALESCE(question_key, lower(question)) AS k, COUNT(*) AS n,"
             " MAX(asked_at) AS last FROM questions WHERE answered = 0 AND reason <> ?"
             " GROUP BY COALESCE(question_key, lower(question))) g"
@@ -254,7 +251,9 @@ class BotState:
     async def gaps(self, limit: int = 15) -> list[Gap]:
         """Questions abstained on or voted 👎, most frequent first."""
         rows = await self.database.fetchall(
-            f"SELECT {_LATEST_SPELLING.format(where='')}, g.asked, g.down FROM"
+            "SELECT (SELECT q2.question FROM questions q2"  # the latest spelling, as above
+            " WHERE COALESCE(q2.question_key, lower(q2.question)) = g.k"
+            " ORDER BY q2.asked_at DESC, q2.id DESC LIMIT 1), g.asked, g.down FROM"
             " (SELECT COALESCE(q.question_key, lower(q.question)) AS k,"
             " COUNT(DISTINCT q.id) AS asked, COUNT(f.id) AS down, MAX(q.asked_at) AS last"
             " FROM questions q"

@@ -3,8 +3,11 @@ express it (``index.query`` builds them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from index.text import fold
 
 Language = Literal["de", "en", "mixed"]
 ConceptKind = Literal["name", "phrase", "word", "verb", "part", "typo", "cognate", "context"]
@@ -45,3 +48,15 @@ class Query:
     @property
     def searchable(self) -> bool:
         return any(c.terms for c in self.concepts)
+
+
+def distinct(concepts: Iterable[Concept]) -> tuple[Concept, ...]:
+    """The concepts without repeats (same terms), so an idea asked twice counts once."""
+    seen: set[tuple[str, ...]] = set()
+    out: list[Concept] = []
+    for c in concepts:
+        key = c.terms or (f"\0{fold(c.source)}",)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return tuple(out)

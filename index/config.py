@@ -120,7 +120,8 @@ class EngineConfig:
     sentence_mix: float = _tunable(
         0.65,
         "a passage's cosine blends its own vector's (1 − mix) with its best sentence's (mix); "
-        "0.5–0.7 best on every dev set, 0 and 1 lose 0.01–0.05 hit@1; re-swept at w = 14 "
+        "0.5–0.7 best on every dev set (DE alone peaks at 0.75), 0 and 1 lose 0.01–0.05 "
+        "hit@1; re-swept at w = 14 "
         "after the number-boundary fix, 0.6 → 0.65 → 0.7 → 0.75: hit@1 xquad DE 0.958 → "
         "0.960 → 0.960 → 0.962, EN 0.937 → 0.937 → 0.937 → 0.937, EN answer span 0.932 → "
         "0.930 → 0.930 → 0.927, false abstentions EN 4 → 4 → 5 → 5; 0.65 the middle, "
@@ -135,7 +136,8 @@ class EngineConfig:
         "0.02) → (0.7, 0.3, 0.02): quote@1 EN 0.817 → 0.820 → 0.822 → 0.824, DE 0.850 → "
         "0.852 → 0.857 → 0.857, first quote 329 → 337 → 342 → 348 chars (EN): (0.7, 0.3) buys "
         "one EN question for 6 more chars per quote, so (0.5, 0.2); the gap alone at 0.08 "
-        "gives 349 chars at 0.817 / 0.857 (scripts/sweep_quotes.py)",
+        "gives 349 chars at 0.817 / 0.857. Measured at quote_similarity 1; re-swept at 10, "
+        "the choice stands (EVALUATION.md, eleventh session; scripts/sweep_quotes.py)",
     )
     context_after: float = _tunable(0.2, "see context_before")
     quote_similarity: float = _tunable(

@@ -151,7 +151,11 @@ class DenseView:
     # and context_after); None when no context is configured. Asked only for the passages
     # shown, so it is not worked out for the whole candidate pool.
     in_context: Callable[[int], list[float]] | None = None
-    _quoted: dict[int, list[float]] = field(default_factory=dict)
+    # Filled on demand, within the one answer the view serves. The vectors read are the
+    # index's as they are then: one the encoder filled since ranking shows in the quote.
+    _quoted: dict[int, list[float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def quote_similarities(self, pid: int) -> list[float] | None:
         """The cosines a candidate's quote is chosen on: its sentences read in context when

@@ -75,28 +75,37 @@ def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
 def genitive_term(
     word: str,
     term_of: Callable[[str], str | None],
-    vocabulary: Collection[str],
+    frequency: Callable[[str], int],
     german_words: Collection[str],
 ) -> str | None:
     """The index term of a capitalised word's genitive, "Kublais" for "Kublai", where the
     stemmer keeps the -s (Snowball drops it only after b, d, f, g, h, k, l, m, n, r, t:
-    "Luthers" meets Luther, "Trumps" and "Melonis" do not) and the articles write it; not
-    where word + s is a word of its own ("Kur" → *Kurs*)."""
+    "Luthers" meets Luther, "Trumps" and "Melonis" do not).
+
+    Only where the articles write the word itself too (``frequency``: passages per term),
+    so that a name they never mention stays unknown ("Andrea" does not become *Andreas*
+    in articles that name only Andreas). Never where word + s is a word of its own ("Ei"
+    / *Eis*). Where the articles write both names, "Andrea" also meets "Andreas": the
+    words cannot tell a genitive from another name, and the question's other words
+    decide."""
     folded = fold(word)
     if not word[:1].isupper() or folded.endswith("s") or folded + "s" in german_words:
         return None
-    term = term_of(word + "s")
-    return term if term and term != term_of(word) and term in vocabulary else None
+    base, term = term_of(word), term_of(word + "s")
+    if not base or not term or term == base:
+        return None
+    return term if frequency(term) > 0 and frequency(base) > 0 else None
 
 
 def compile_glossary(
     entries: Sequence[GlossaryEntry],
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
-    german_words: Collection[str] = frozenset(),
+    genitive: Callable[[str], str | None] | None = None,
 ) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
-    """Glossary variants → (index terms present in the articles, canonical label). A
-    one-word name also meets its genitive (``genitive_term``).
+    """Glossary variants → (index terms present in the articles, canonical label). With
+    ``genitive`` (``genitive_term``), a name also meets the genitive of its last word
+    ("Giorgia Meloni" → *Melonis*).
 
     Earlier entries win over later ones for the same variant (admins' entries come first).
     """
@@ -112,10 +121,8 @@ def compile_glossary(
             term = term_of(max(words, key=len))
             if term and term in vocabulary and term not in terms:
                 terms.append(term)
-            if len(words) == 1 and (
-                genitive := genitive_term(words[0], term_of, vocabulary, german_words)
-            ):
-                terms.append(genitive)
+            if genitive and (also := genitive(words[-1])) and also not in terms:
+                terms.append(also)
         label = ", ".join(entry.terms)
         for variant in entry.variants:
             table[variant_matcher(variant)] = (tuple(terms), label)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
 
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import extractOne
 
 from index.text import fold
@@ -102,3 +102,17 @@ class Spellings:
             key, alike, scorer=JaroWinkler.normalized_similarity, score_cutoff=similarity
         )
         return str(found[2]) if found is not None else None
+
+
+def nearest_word(
+    folded: str, pools: Sequence[tuple[Sequence[str], bool]]
+) -> tuple[str, bool] | None:
+    """The word of ``pools`` nearest ``folded`` (Levenshtein ≤ 1, ≤ 2 from 7 letters on),
+    and its pool's flag (English or not); an earlier pool wins a tie."""
+    limit = 1 if len(folded) <= 6 else 2
+    best: tuple[int, str, bool] | None = None
+    for pool, flag in pools:
+        found = extractOne(folded, pool, scorer=Levenshtein.distance, score_cutoff=limit)
+        if found is not None and (best is None or found[1] < best[0]):
+            best = (int(found[1]), found[0], flag)
+    return None if best is None else (best[1], best[2])

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
-
-from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import extractOne
+from functools import partial
 
 from index.analysis import (
     ENGLISH_STOPWORDS,
@@ -23,7 +21,7 @@ from index.analysis import (
     Decompounder,
     GermanAnalyzer,
 )
-from index.concepts import Concept, Language, Query
+from index.concepts import Concept, Language, Query, distinct
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.ding import MAX_PHRASE_WORDS, english_key, english_lemma_keys, english_plural_keys
 from index.english import (
@@ -34,7 +32,7 @@ from index.english import (
     strip_possessive,
 )
 from index.lexicon import GlossaryEntry, Lexicon, compile_glossary, genitive_term
-from index.names import Spellings
+from index.names import Spellings, nearest_word
 from index.text import Token, clean_question, fold, tokenize
 
 MAX_QUESTION_CHARS = 500
@@ -47,7 +45,11 @@ class QueryBuilder:
     """Turns questions into ``Query`` objects against one index's vocabulary."""
 
     def __init__(
-        self, lexicon: Lexicon, analyzer: GermanAnalyzer, vocabulary: Collection[str]
+        self,
+        lexicon: Lexicon,
+        analyzer: GermanAnalyzer,
+        vocabulary: Collection[str],
+        frequency: Callable[[str], int] | None = None,  # passages per term (default: 0 / 1)
     ) -> None:
         self.lexicon = lexicon
         self.analyzer = analyzer
@@ -61,8 +63,15 @@ class QueryBuilder:
         self._query_splitter = analyzer.decompounder or Decompounder(
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
+        frequency = frequency or (lambda term: int(term in vocabulary))
+        self._genitive = partial(
+            genitive_term,
+            term_of=analyzer.term_of,
+            frequency=frequency,
+            german_words=lexicon.german_words,
+        )
         self._glossary = compile_glossary(
-            lexicon.glossary, analyzer.term_of, vocabulary, lexicon.german_words
+            lexicon.glossary, analyzer.term_of, vocabulary, self._genitive
         )
         self.spellings = Spellings(lexicon.names, lexicon.surfaces)
         # The lemmas of a German question's words its build stored none for (a verb form
@@ -75,7 +84,7 @@ class QueryBuilder:
             [*entries, *self.lexicon.glossary],
             self.analyzer.term_of,
             self.vocabulary,
-            self.lexicon.german_words,
+            self._genitive,
         )
 
     def lemma(self, word: str) -> str:
@@ -169,7 +178,7 @@ class QueryBuilder:
         return Query(
             text,
             language,
-            tuple(_merge(concepts)),
+            distinct(concepts),
             truncated,
             tuple(ignored),
             wants_number,
@@ -303,8 +312,7 @@ class QueryBuilder:
         terms: dict[str, float] = {}
         if german and german in self.vocabulary:
             terms[german] = 1.0
-        words, vocabulary = self.lexicon.german_words, self.vocabulary
-        if german and (genitive := genitive_term(word, self.analyzer.term_of, vocabulary, words)):
+        if german and position > 0 and (genitive := self._genitive(word)):
             terms[genitive] = 1.0
         weight = 1.0
         if (
@@ -461,19 +469,13 @@ class QueryBuilder:
         """Map an unknown word to the nearest vocabulary word (Levenshtein ≤ 1 or 2)."""
         if len(folded) < 4 or not folded.isalpha():
             return None
-        limit = 1 if len(folded) <= 6 else 2
-        pools: list[tuple[list[str], bool]] = []
+        pools = [(self.german_candidates, False)]
         if language != "de":
-            pools.append((self.english_candidates, True))
-        pools.append((self.german_candidates, False))
-        best: tuple[int, str, bool] | None = None
-        for pool, english in pools:
-            found = extractOne(folded, pool, scorer=Levenshtein.distance, score_cutoff=limit)
-            if found is not None and (best is None or found[1] < best[0]):
-                best = (int(found[1]), found[0], english)
+            pools.insert(0, (self.english_candidates, True))
+        best = nearest_word(folded, pools)
         if best is None:
             return None
-        _, fixed, english = best
+        fixed, english = best
         if english:
             terms = self.translate([fixed])
         else:
@@ -481,18 +483,11 @@ class QueryBuilder:
             terms = {term: 1.0} if term and term in self.vocabulary else {}
         if not terms:
             return None
-        weight, boosts = self.config.typo_weight, tuple(terms.values())
-        return Concept(folded, tuple(terms), "typo", weight, note=fixed, boosts=boosts)
-
-
-def _merge(concepts: list[Concept]) -> list[Concept]:
-    """Drop repeated concepts (same terms) so an idea asked twice counts once."""
-    seen: set[tuple[str, ...]] = set()
-    out: list[Concept] = []
-    for c in concepts:
-        key = c.terms or (f"\0{fold(c.source)}",)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(c)
-    return out
+        return Concept(
+            folded,
+            tuple(terms),
+            "typo",
+            self.config.typo_weight,
+            note=fixed,
+            boosts=tuple(terms.values()),
+        )

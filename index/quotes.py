@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from index.text import Token, sentence_spans, tokenize
+from index.text import ENCLOSING, Token, sentence_spans, tokenize
 
 _DIGIT = re.compile(r"\d")  # decimal digits: "CO₂" or "km²" hold no number
 
@@ -37,13 +37,10 @@ REFERRING_OPENERS = frozenset(
 )
 
 
-_ENCLOSING = "\"'„“”‚‘’»«()[],;:"  # quote marks, brackets and clause marks around a word
-
-
 def opens_with_reference(sentence: str, within: int = 1) -> bool:
     """Whether one of ``sentence``'s first ``within`` words refers to the sentence before."""
-    first = sentence.lstrip(_ENCLOSING + " \t\n").split(maxsplit=within)[:within]
-    return any(w.strip(_ENCLOSING).lower() in REFERRING_OPENERS for w in first)
+    first = sentence.lstrip(ENCLOSING + " \t\n").split(maxsplit=within)[:within]
+    return any(w.strip(ENCLOSING).lower() in REFERRING_OPENERS for w in first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +163,10 @@ def best_quote(
     known = [s for s in similarity or () if s == s]  # NaN is unknown
     if similarity is not None and known and rules.similarity_weight:
         scale, top = rules.similarity_weight * sum(weights), max(known)
-        semantic = [scale * (s - top) if s == s else scale * -0.1 for s in similarity]
+        # a sentence still lacking its vector loses a tenth of the question's weight,
+        # whatever the cosine's weight: its words still count
+        unknown = -0.1 * sum(weights)
+        semantic = [scale * (s - top) if s == s else unknown for s in similarity]
     best = max(range(len(spans)), key=lambda i: (value(per_sentence[i]) + semantic[i], -i))
     lo = hi = best
     found = set(per_sentence[best])

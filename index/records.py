@@ -125,7 +125,10 @@ class Snapshot:
         self.analyzer = GermanAnalyzer(
             Decompounder(lex.compound_parts, lex.german_words, lex.english_words), lex.lemmas
         )
-        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
+        df = self.bm25.df
+        self.builder = QueryBuilder(
+            self.lexicon, self.analyzer, vocab, lambda t: int(df[vocab[t]]) if t in vocab else 0
+        )
 
     @property
     def params(self) -> BM25Params:

@@ -146,7 +146,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             before = text[m.start() - 1] if m.start() > start else ""
             if not before.islower():
                 continue
-        if m.group() == "." and _is_abbreviation_or_number(text, start, m.start(), end):
+        if m.group() == "." and _is_abbreviation_or_number(text, cursor, m.start(), end):
             continue
         if _next_visible(text, stop, end).islower():
             continue  # "U.S.A. sind", "usw. und": sentences do not start in lower case
@@ -162,51 +162,65 @@ def _next_visible(text: str, pos: int, end: int) -> str:
     return text[pos] if pos < end else ""
 
 
+# Quote marks, brackets and clause marks around a word ("„Er“", "[Dabei]", "»dieses«").
+ENCLOSING = "\"'„“”‚‘’»«()[],;:"
+
 # What makes "6." an ordinal rather than a number ending a sentence: the word after it
-# ("6. Januar", "19. Jahrhundert") or the determiner before it ("am 6.", "der 3. Platz").
-_ORDINAL_NOUNS = [
-    "januar",
-    "februar",
-    "märz",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "dezember",
-    "jahrhundert",
-    "jahrtausend",
-    "jh",
-]
-_ORDINAL_DETERMINERS = frozenset(
-    """am im zum zur vom beim der die das den dem des ein eine einem einen einer eines sein
-    seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres dieser diese diesem
-    diesen dieses jeder jede jedem jeden jedes""".split()  # noqa: SIM905
+# ("6. Januar", "6. Jan.", "19. Jahrhunderts"), a number after it ("1. 2. 2025"), or the
+# determiner before it ("am 6.", "„Der 3. Platz“", "unser 2. Kind").
+_ORDINAL_NOUNS = frozenset(
+    """januar jänner februar märz april mai juni juli august september oktober november
+    dezember jan feb mär apr jun jul aug sep sept okt nov dez jahrhundert jahrtausend jh
+    jhd jhs""".split()  # noqa: SIM905
 )
+_ORDINAL_DETERMINERS = frozenset(
+    """am im zum zur vom beim der die das den dem des ein eine einem einen einer eines kein
+    keine keinem keinen keiner keines mein meine meinem meinen meiner meines dein deine
+    deinem deinen deiner deines sein seine seinem seinen seiner seines ihr ihre ihrem ihren
+    ihrer ihres unser unsere unserem unseren unserer unseres euer eure eurem euren eurer
+    eures dieser diese diesem diesen dieses jener jene jenem jenen jenes jeder jede jedem
+    jeden jedes welcher welche welchem welchen welches""".split()  # noqa: SIM905
+)
+_ROMAN = re.compile(r"[IVXLCDM]{2,}")
+_WORD_AFTER = re.compile(r"\s*(\S+)")
 
 
 def _is_abbreviation_or_number(text: str, floor: int, dot: int, end: int) -> bool:
+    """Whether the period at ``dot`` ends an abbreviation or an ordinal rather than a
+    sentence; ``floor`` is where the current sentence starts."""
     i = dot
     while i > floor and not text[i - 1].isspace():
         i -= 1
-    word = text[i:dot].lower().lstrip('("„“')
+    written = text[i:dot].lstrip(ENCLOSING)
+    word = written.lower()
     if not word:
         return False
-    if word.isdigit():
-        # "am 6. Januar" is no boundary, "Super Bowl 50. Der Sieger" and "im Jahr 1955. Die"
-        # are; so is any number with neither sign, but for a list number opening the text.
-        following = text[dot + 1 : end].split(maxsplit=1)[:1]
-        after = following[0].lower() if following else ""
-        if after.startswith(tuple(_ORDINAL_NOUNS)):
-            return True
-        before = text[floor:i].split()[-1:]
-        if before and before[0].lower() in _ORDINAL_DETERMINERS:
-            return True
-        return len(word) <= 2 and not before
+    if word.isdigit() or _ROMAN.fullmatch(written):
+        return _is_ordinal(text, floor, i, dot, end)
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
+
+
+def _is_ordinal(text: str, floor: int, start: int, dot: int, end: int) -> bool:
+    """Whether the number ``text[start:dot]`` followed by a period is an ordinal ("am 6.
+    Januar", "XIX. Jahrhundert") or a list number opening a sentence or a line, rather
+    than a number ending a sentence ("Super Bowl 50. Der Sieger", "im Jahr 1955. Die")."""
+    after = _WORD_AFTER.match(text, dot + 1, end)
+    following = after.group(1).strip(ENCLOSING + ".").lower() if after else ""
+    if following[:1].isdigit():
+        return True
+    if following in _ORDINAL_NOUNS or (
+        following.endswith("s") and following.removesuffix("s") in _ORDINAL_NOUNS
+    ):  # "Jahrhunderts", "Januars"
+        return True
+    j = start
+    while j > floor and text[j - 1] in " \t":
+        j -= 1
+    if j == floor or text[j - 1] == "\n":
+        return True  # nothing before it in its sentence or line: a list number
+    k = j
+    while k > floor and not text[k - 1].isspace():
+        k -= 1
+    return text[k:j].strip(ENCLOSING).lower() in _ORDINAL_DETERMINERS
 
 
 def _append_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:

@@ -7,9 +7,11 @@
 
 hit@1, quote@1 (the first quote holds the gold answer span) and the first quote's mean
 length per language for each value, under ``--ranking`` (hybrid by default); everything
-else as configured. Nothing is written. One field at a time: the rows of EVALUATION.md that
-move several fields together (context_before, context_after and neighbour_gap) were run
-with this loop over ``dataclasses.replace(base, **fields)`` per row.
+else as configured. Nothing is written. ``--also field=value,…`` holds other fields fixed
+for the whole sweep, as the rows of EVALUATION.md that move several fields together:
+
+    .venv/bin/python scripts/sweep_quotes.py --field context_after --values 0,0.2 \
+        --also context_before=0.5,neighbour_gap=0.02
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ async def main() -> int:
     parser.add_argument("--field", default="quote_similarity", help="an EngineConfig field")
     parser.add_argument("--values", default="0,0.25,0.5,1,2,4", help="comma separated")
     parser.add_argument("--ranking", default="hybrid", choices=("hybrid", "lexical", "dense"))
+    parser.add_argument("--also", default="", help="other fields held fixed: a=1,b=2")
     args = parser.parse_args()
     values = [float(v) for v in args.values.split(",")]
+    also = dict(pair.split("=", 1) for pair in args.also.split(",") if pair)
     with tempfile.TemporaryDirectory(prefix="newsbot-sweep-") as tmp:
         settings = load_settings(None).model_copy(
             update={"articles_dir": XQUAD / "articles", "database_path": Path(tmp) / "x.db"}
@@ -46,7 +50,10 @@ async def main() -> int:
         await opened.close()
         engine = opened.engine
     sets = {name: load_questions(XQUAD / f"{name}.jsonl") for name in ("en-answer", "de-answer")}
-    base = engine.config
+    fixed = engine.config
+    base = dataclasses.replace(
+        fixed, **{k: type(getattr(fixed, k))(float(v)) for k, v in also.items()}
+    )
     for value in values:
         kind = type(getattr(base, args.field))
         engine.config = dataclasses.replace(base, **{args.field: kind(value)})

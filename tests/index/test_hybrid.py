@@ -256,3 +256,18 @@ def test_quotes_read_sentences_in_context_and_ranking_alone() -> None:
     plain, _ = _fused_view(dataclasses.replace(config, context_before=0.0, context_after=0.0))
     assert plain.in_context is None
     assert plain.quote_similarities(0) == plain.sentences[0]
+
+
+def test_in_context_cosines_are_worked_out_only_for_passages_quoted() -> None:
+    asked: list[int] = []
+
+    def in_context(pid: int) -> list[float]:
+        asked.append(pid)
+        return [0.5, 0.7]
+
+    view = DenseView(np.zeros(3, dtype=np.float32), {0: [0.1, 0.2], 2: [0.3, 0.4]}, in_context)
+    assert asked == []  # nothing until a quote asks
+    assert view.quote_similarities(2) == [0.5, 0.7]
+    assert view.quote_similarities(2) == [0.5, 0.7]
+    assert view.quote_similarities(1) is None  # not a candidate
+    assert asked == [2]  # once, and only for the passage quoted

@@ -64,6 +64,17 @@ def test_scholarly_abbreviations_are_no_boundary() -> None:
         ("Sie scheiterten im Jahr 1955. Die Fusion kam nie.", 2),
         ("Sie führt über die Route 99. Sie ist alt.", 2),
         ("1. Die Lage ist ernst.", 1),
+        ("Am 1. 2. 2025 begann es.", 1),
+        ("Die Lage ist ernst. 2. Die Folgen sind klar.", 2),
+        ("Punkte:\n1. Die Lage\n2. Die Folgen", 1),
+        ("Hamburg, 6. Jan. 2025 war kalt.", 1),
+        ("Im 19. Jahrhunderts Mitte.", 1),
+        ("„Der 3. Platz“ ging an ihn.", 1),
+        ("Unser 2. Kind kam.", 1),
+        ("Im XIX. Jahrhundert wuchs sie.", 1),
+        ("Ludwig XIV. Er regierte lange.", 2),
+        ("Er kam in Haus 5. Mainz ist schön.", 2),  # not "Mai"
+        ("Er wurde 2. Julian wurde 3.", 2),  # not "Juli"
     ],
 )
 def test_a_number_ends_a_sentence_unless_it_is_an_ordinal(text: str, parts: int) -> None:
