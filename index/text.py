@@ -195,8 +195,10 @@ def _is_abbreviation_or_number(text: str, floor: int, dot: int, end: int) -> boo
     word = written.lower()
     if not word:
         return False
-    if word.isdigit() or _ROMAN.fullmatch(written):
+    if word.isdigit():
         return _is_ordinal(text, floor, i, dot, end)
+    if _ROMAN.fullmatch(written):  # "XIX. Jahrhundert"; "eine CD. Dann" ends a sentence
+        return _before_ordinal_noun(text, dot, end)
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
 
 
@@ -205,12 +207,9 @@ def _is_ordinal(text: str, floor: int, start: int, dot: int, end: int) -> bool:
     Januar", "XIX. Jahrhundert") or a list number opening a sentence or a line, rather
     than a number ending a sentence ("Super Bowl 50. Der Sieger", "im Jahr 1955. Die")."""
     after = _WORD_AFTER.match(text, dot + 1, end)
-    following = after.group(1).strip(ENCLOSING + ".").lower() if after else ""
-    if following[:1].isdigit():
-        return True
-    if following in _ORDINAL_NOUNS or (
-        following.endswith("s") and following.removesuffix("s") in _ORDINAL_NOUNS
-    ):  # "Jahrhunderts", "Januars"
+    if after and after.group(1).lstrip(ENCLOSING)[:1].isdigit():
+        return True  # "1. 2. 2025"
+    if _before_ordinal_noun(text, dot, end):
         return True
     j = start
     while j > floor and text[j - 1] in " \t":
@@ -221,6 +220,16 @@ def _is_ordinal(text: str, floor: int, start: int, dot: int, end: int) -> bool:
     while k > floor and not text[k - 1].isspace():
         k -= 1
     return text[k:j].strip(ENCLOSING).lower() in _ORDINAL_DETERMINERS
+
+
+def _before_ordinal_noun(text: str, dot: int, end: int) -> bool:
+    """Whether the word after the period at ``dot`` is a month or a century ("Januars",
+    "Jahrhunderts" too)."""
+    after = _WORD_AFTER.match(text, dot + 1, end)
+    following = after.group(1).strip(ENCLOSING + ".").lower() if after else ""
+    return following in _ORDINAL_NOUNS or (
+        following.endswith("s") and following.removesuffix("s") in _ORDINAL_NOUNS
+    )
 
 
 def _append_trimmed(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:

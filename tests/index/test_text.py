@@ -73,6 +73,7 @@ def test_scholarly_abbreviations_are_no_boundary() -> None:
         ("Unser 2. Kind kam.", 1),
         ("Im XIX. Jahrhundert wuchs sie.", 1),
         ("Ludwig XIV. Er regierte lange.", 2),
+        ("Er kaufte eine CD. Dann ging er.", 2),  # no roman numeral before a month or century
         ("Er kam in Haus 5. Mainz ist schön.", 2),  # not "Mai"
         ("Er wurde 2. Julian wurde 3.", 2),  # not "Juli"
     ],
