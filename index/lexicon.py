@@ -75,17 +75,17 @@ def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:
 def genitive_term(
     word: str,
     term_of: Callable[[str], str | None],
-    frequency: Callable[[str], int],
+    vocabulary: Collection[str],
     german_words: Collection[str],
 ) -> str | None:
     """The index term of a capitalised word's genitive, "Kublais" for "Kublai", where the
     stemmer keeps the -s (Snowball drops it only after b, d, f, g, h, k, l, m, n, r, t:
     "Luthers" meets Luther, "Trumps" and "Melonis" do not).
 
-    Only where the articles write the word itself too (``frequency``: passages per term),
-    so that a name they never mention stays unknown ("Andrea" does not become *Andreas*
-    in articles that name only Andreas). Never where word + s is a word of its own ("Ei"
-    / *Eis*). Where the articles write both names, "Andrea" also meets "Andreas": the
+    Only where the articles write both the word and its genitive (``vocabulary``), so
+    that a name they never mention stays unknown ("Andrea" does not become *Andreas* in
+    articles that name only Andreas). Never where word + s is a word of its own ("Ei" /
+    *Eis*). Where the articles write both names, "Andrea" also meets "Andreas": the
     words cannot tell a genitive from another name, and the question's other words
     decide."""
     folded = fold(word)
@@ -94,7 +94,7 @@ def genitive_term(
     base, term = term_of(word), term_of(word + "s")
     if not base or not term or term == base:
         return None
-    return term if frequency(term) > 0 and frequency(base) > 0 else None
+    return term if term in vocabulary and base in vocabulary else None
 
 
 def compile_glossary(

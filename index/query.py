@@ -49,7 +49,6 @@ class QueryBuilder:
         lexicon: Lexicon,
         analyzer: GermanAnalyzer,
         vocabulary: Collection[str],
-        frequency: Callable[[str], int] | None = None,  # passages per term (default: 0 / 1)
     ) -> None:
         self.lexicon = lexicon
         self.analyzer = analyzer
@@ -63,11 +62,10 @@ class QueryBuilder:
         self._query_splitter = analyzer.decompounder or Decompounder(
             lexicon.compound_parts, lexicon.german_words, lexicon.english_words
         )
-        frequency = frequency or (lambda term: int(term in vocabulary))
         self._genitive = partial(
             genitive_term,
             term_of=analyzer.term_of,
-            frequency=frequency,
+            vocabulary=vocabulary,
             german_words=lexicon.german_words,
         )
         self._glossary = compile_glossary(

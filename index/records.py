@@ -125,10 +125,7 @@ class Snapshot:
         self.analyzer = GermanAnalyzer(
             Decompounder(lex.compound_parts, lex.german_words, lex.english_words), lex.lemmas
         )
-        df = self.bm25.df
-        self.builder = QueryBuilder(
-            self.lexicon, self.analyzer, vocab, lambda t: int(df[vocab[t]]) if t in vocab else 0
-        )
+        self.builder = QueryBuilder(self.lexicon, self.analyzer, vocab)
 
     @property
     def params(self) -> BM25Params:

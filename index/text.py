@@ -198,18 +198,16 @@ def _is_abbreviation_or_number(text: str, floor: int, dot: int, end: int) -> boo
     if word.isdigit():
         return _is_ordinal(text, floor, i, dot, end)
     if _ROMAN.fullmatch(written):  # "XIX. Jahrhundert"; "eine CD. Dann" ends a sentence
-        return _before_ordinal_noun(text, dot, end)
+        return _is_ordinal_noun(_word_after(text, dot, end))
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
 
 
 def _is_ordinal(text: str, floor: int, start: int, dot: int, end: int) -> bool:
     """Whether the number ``text[start:dot]`` followed by a period is an ordinal ("am 6.
-    Januar", "XIX. Jahrhundert") or a list number opening a sentence or a line, rather
+    Januar", "der 3. Platz") or a list number opening a sentence or a line, rather
     than a number ending a sentence ("Super Bowl 50. Der Sieger", "im Jahr 1955. Die")."""
-    after = _WORD_AFTER.match(text, dot + 1, end)
-    if after and after.group(1).lstrip(ENCLOSING)[:1].isdigit():
-        return True  # "1. 2. 2025"
-    if _before_ordinal_noun(text, dot, end):
+    following = _word_after(text, dot, end)
+    if following[:1].isdigit() or _is_ordinal_noun(following):  # "1. 2. 2025", "6. Jan."
         return True
     j = start
     while j > floor and text[j - 1] in " \t":
@@ -222,11 +220,14 @@ def _is_ordinal(text: str, floor: int, start: int, dot: int, end: int) -> bool:
     return text[k:j].strip(ENCLOSING).lower() in _ORDINAL_DETERMINERS
 
 
-def _before_ordinal_noun(text: str, dot: int, end: int) -> bool:
-    """Whether the word after the period at ``dot`` is a month or a century ("Januars",
-    "Jahrhunderts" too)."""
+def _word_after(text: str, dot: int, end: int) -> str:
+    """The word after the period at ``dot``, folded, without marks around it."""
     after = _WORD_AFTER.match(text, dot + 1, end)
-    following = after.group(1).strip(ENCLOSING + ".").lower() if after else ""
+    return after.group(1).strip(ENCLOSING + ".").lower() if after else ""
+
+
+def _is_ordinal_noun(following: str) -> bool:
+    """Whether a word is a month or a century ("Januars", "Jahrhunderts" too)."""
     return following in _ORDINAL_NOUNS or (
         following.endswith("s") and following.removesuffix("s") in _ORDINAL_NOUNS
     )
