@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-11"  # 11: heading words once per heading; 10: shown
+ANALYZER_VERSION = "de-lemma-snowball-12"  # 12: compass points; 11: heading words once
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")
@@ -29,6 +29,12 @@ _STEMMER = Stemmer.Stemmer("german")  # the analyser's algorithm
 _MIN_COMPOUND = 8  # shorter words are not split
 _MIN_PART = 4  # modifier and head alike, linking element not counted
 _MIN_LISTED_COMPOUND = 9  # a word the dictionary lists whole splits only when this long
+# The points of the compass as a compound's first part, each for its noun: Ding lists them
+# as short forms of Norden, Osten … (not as nouns of their own), and "Ost" is shorter than
+# any other part. They take no linking element: "Ost-anatolien", "Süd-ost-asien",
+# "Nord-korea"; "Osterinsel" is no "Ost" + "Insel".
+_COMPASS = {"nord": "norden", "ost": "osten", "sud": "suden", "west": "westen"}
+_MIN_MODIFIER = min(len(c) for c in _COMPASS)
 # Derivational endings are no words of their own, even where the dictionary lists a
 # homograph ("Schaft", "Ster", "Endung"): "Wirtschaft" is no "Wirt" + "Schaft", and
 # "Regierung" no "Regie" + "Rung".
@@ -132,6 +138,9 @@ class Decompounder:
         return frozenset(p for p, stem in self._stem_of.items() if stem in needed)
 
     def _forms(self, surface: str, head: bool) -> Iterator[_Part]:
+        if not head and surface in _COMPASS:
+            yield _Part(_COMPASS[surface], surface)
+            return
         if len(surface) < _MIN_PART or surface in GERMAN_STOPWORDS or is_suffix_like(surface):
             return  # "Nichteinmischung" is no "Nichte" + "Einmischung"
         if surface in self.parts:
@@ -151,11 +160,11 @@ class Decompounder:
     def _segment(self, rest: str) -> tuple[tuple[_Part, ...], ...]:
         """Every way to write ``rest`` as known words joined by linking elements."""
         out: list[tuple[_Part, ...]] = [(part,) for part in self._forms(rest, head=True)]
-        for i in range(_MIN_PART, len(rest) - _MIN_PART + 1):
+        for i in range(_MIN_MODIFIER, len(rest) - _MIN_PART + 1):
             modifiers = tuple(self._forms(rest[:i], head=False))
             if not modifiers:
                 continue
-            for linker in _LINKERS:
+            for linker in ("",) if rest[:i] in _COMPASS else _LINKERS:
                 tail = rest[i + len(linker) :]
                 if not rest.startswith(linker, i) or len(tail) < _MIN_PART:
                     continue
