@@ -56,9 +56,14 @@ def parse_glossary(text: str, source: str = "glossary") -> list[GlossaryEntry]:
 
 
 def default_glossary() -> list[GlossaryEntry]:
-    """The glossary shipped with the package (``index/data/glossary.txt``)."""
-    text = resources.files("index.data").joinpath("glossary.txt").read_text(encoding="utf-8")
-    return parse_glossary(text, "index/data/glossary.txt")
+    """The glossary shipped with the package: ``index/data/glossary.txt``, then the
+    countries and continents ``scripts/make_countries.py`` took from Ding
+    (``index/data/countries.txt``)."""
+    entries: list[GlossaryEntry] = []
+    for name in ("glossary.txt", "countries.txt"):
+        text = resources.files("index.data").joinpath(name).read_text(encoding="utf-8")
+        entries += parse_glossary(text, f"index/data/{name}")
+    return entries
 
 
 def variant_matcher(variant: str) -> tuple[tuple[str, ...], bool]:

@@ -144,7 +144,7 @@ class QueryBuilder:
         classes = english_classes([t.surface for t in tokens]) if language != "de" else []
         consumed = [False] * len(tokens)
         concepts: list[Concept] = []
-        concepts += self._match_glossary(tokens, consumed)
+        concepts += self._match_glossary(tokens, consumed, language)
         if language != "de":
             concepts += self._match_phrases(tokens, consumed, classes)
         ignored: list[str] = []
@@ -211,7 +211,11 @@ class QueryBuilder:
         weaker = self.config.class_mismatch
         return {t: b if cls in kinds.get(t, cls) else b * weaker for t, b in found.items()}, weak
 
-    def _match_glossary(self, tokens: list[Token], consumed: list[bool]) -> list[Concept]:
+    def _match_glossary(
+        self, tokens: list[Token], consumed: list[bool], language: Language
+    ) -> list[Concept]:
+        """Glossary names of the question, longest first. A longer dictionary phrase that
+        begins with one is the phrase's: "Indian Ocean" is *Indischer Ozean*, no India."""
         out: list[Concept] = []
         raw = [t.surface for t in tokens]
         folded = [fold(w) for w in raw]
@@ -224,7 +228,7 @@ class QueryBuilder:
                 hit = self._glossary.get((exact, True)) or self._glossary.get((loose, False))
                 if hit is not None:
                     break
-            if hit is None:
+            if hit is None or (language != "de" and self._longer_phrase(raw, i, n)):
                 i += 1
                 continue
             terms, label = hit
@@ -234,6 +238,11 @@ class QueryBuilder:
                 consumed[j] = True
             i += n
         return out
+
+    def _longer_phrase(self, words: Sequence[str], i: int, n: int) -> bool:
+        """Whether a dictionary phrase longer than ``n`` words begins at ``words[i]``."""
+        longest = min(MAX_PHRASE_WORDS, len(words) - i)
+        return any(self.translate(words[i : i + m]) for m in range(longest, n, -1))
 
     def _match_phrases(
         self, tokens: list[Token], consumed: list[bool], classes: Sequence[str | None]

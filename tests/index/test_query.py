@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +21,7 @@ from index.lexicon import default_glossary, genitive_term
 from index.names import name_key
 from index.records import Snapshot, understood_line
 from index.suggest import suggestions
-from tests.conftest import cache_dir
+from tests.conftest import cache_dir, dictionary_path
 
 
 def build(snapshot: Snapshot, question: str) -> Query:
@@ -369,3 +372,42 @@ def test_a_name_meets_its_genitive_the_stemmer_keeps(ding: DingEntries) -> None:
     assert (
         analyzer.term_of("Eis") not in concept(build(snapshot, "Wo fiel das Ei hin?"), "Ei").terms
     )
+
+
+def test_a_people_or_adjective_meets_its_country_and_an_absent_country_is_known(
+    ding: DingEntries,
+) -> None:
+    article = parse_article(
+        "gandhi",
+        "---\ntitle: Gandhi\ndate: 2026-02-01\n---\n"
+        "Gandhi stellte das Gedicht während der Kampagne für ein freies Indien vor.\n\n"
+        "Später reiste er nach Südafrika und in den Indischen Ozean.\n",
+    )
+    snapshot = build_snapshot([article], ding, default_glossary())
+    for question, word in (
+        ("Which famous Indian used civil disobedience?", "Indian"),
+        ("Welcher berühmte Inder übte zivilen Ungehorsam?", "Inder"),
+        ("What happened in India?", "India"),
+        ("Was sagten die Afrikaner?", "Afrikaner"),  # Afrika, a part of *Südafrika*
+    ):
+        found = concept(build(snapshot, question), word)
+        assert found.entity and found.terms, question
+    # a country the articles never name is a name that matches nothing
+    mexico = concept(build(snapshot, "What did the Mexicans say?"), "Mexicans")
+    assert mexico.kind == "name" and mexico.entity and not mexico.terms
+    # a word that is also a country's name in the other language stays a word
+    island = concept(build(snapshot, "What happened on the island?"), "island")
+    assert not island.entity
+
+
+def test_the_shipped_countries_are_what_the_script_makes(ding: DingEntries) -> None:
+    script = Path(__file__).parents[2] / "scripts" / "make_countries.py"
+    shipped = Path(__file__).parents[2] / "index" / "data" / "countries.txt"
+    made = subprocess.run(
+        [sys.executable, str(script), str(dictionary_path())],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    assert made == shipped.read_text(encoding="utf-8")
