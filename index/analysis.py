@@ -31,8 +31,9 @@ _MIN_PART = 4  # modifier and head alike, linking element not counted
 _MIN_LISTED_COMPOUND = 9  # a word the dictionary lists whole splits only when this long
 # The points of the compass as a compound's first part, each for its noun: Ding lists them
 # as short forms of Norden, Osten … (not as nouns of their own), and "Ost" is shorter than
-# any other part. They take no linking element: "Ost-anatolien", "Süd-ost-asien",
-# "Nord-korea"; "Osterinsel" is no "Ost" + "Insel".
+# any other part. They take no linking element: "Ost-anatolien", "West-afrika", "Süd-
+# ostasien"; "Osterinsel" is no "Ost" + "Insel". Folded, "Sud" (a brew) is "Süd" too, and
+# "Westbank" splits as West + Bank: the whole word stays a term, and ranks first.
 _COMPASS = {"nord": "norden", "ost": "osten", "sud": "suden", "west": "westen"}
 _MIN_MODIFIER = min(len(c) for c in _COMPASS)
 # Derivational endings are no words of their own, even where the dictionary lists a

@@ -236,6 +236,9 @@ class StoredDictionary(DingEntries):
     def _keys(self) -> list[str]:
         return _split(self._data["keys"])
 
+    def english_keys(self) -> Iterable[str]:
+        return self._keys  # no entry decoded
+
     @functools.cached_property
     def _entry_records(self) -> _Records:
         return _Records(self._data["entries"], self._data["entry_ptr"])

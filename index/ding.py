@@ -163,6 +163,10 @@ class DingEntries:
         words: set[str] = getattr(self, name)
         return WordSet(words)
 
+    def english_keys(self) -> Iterable[str]:
+        """Every English key of the dictionary (folded words, space-joined)."""
+        return self.translations.keys()
+
     # What compiling a lexicon asks of the dictionary. These go over every entry; the
     # dictionary store (``index.dictionary_store.StoredDictionary``) answers the same from
     # indexes made once, reading only what a vocabulary can meet.

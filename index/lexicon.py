@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from index.artifacts import ArtifactFormat
+from index.concepts import Concept
 from index.config import DEFAULT_CONFIG
-from index.ding import DingEntries
-from index.text import fold, tokenize
+from index.ding import MAX_PHRASE_WORDS, DingEntries
+from index.text import Token, fold, tokenize
 from index.wordset import WordSet
 
 # Bump when what ``compile_lexicon`` produces changes meaning: cached lexicons are keyed by it
 # (index/lexicon_cache.py).
-LEXICON_VERSION = "6"  # 6: nounless by capitals inside sentences; 5: thesaurus sense shares
+LEXICON_VERSION = "7"  # 7: name phrases; 6: nounless by capitals inside sentences
 # The layout of ``Lexicon.to_bytes`` (stored with each build); bump it when that changes.
 LEXICON_FORMAT = ArtifactFormat("lexicon", b"NBLX", 3)  # 3: marshal, not JSON
 
@@ -55,6 +56,9 @@ def parse_glossary(text: str, source: str = "glossary") -> list[GlossaryEntry]:
     return entries
 
 
+SHIPPED = "index/data/"  # the source of the glossary entries the package ships
+
+
 def default_glossary() -> list[GlossaryEntry]:
     """The glossary shipped with the package: ``index/data/glossary.txt``, then the
     countries and continents ``scripts/make_countries.py`` took from Ding
@@ -62,7 +66,7 @@ def default_glossary() -> list[GlossaryEntry]:
     entries: list[GlossaryEntry] = []
     for name in ("glossary.txt", "countries.txt"):
         text = resources.files("index.data").joinpath(name).read_text(encoding="utf-8")
-        entries += parse_glossary(text, f"index/data/{name}")
+        entries += parse_glossary(text, f"{SHIPPED}{name}")
     return entries
 
 
@@ -102,19 +106,24 @@ def genitive_term(
     return term if term in vocabulary and base in vocabulary else None
 
 
+# variant words, case-exact → (index terms, label, shipped by the package)
+GlossaryTable = dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str, bool]]
+
+
 def compile_glossary(
     entries: Sequence[GlossaryEntry],
     term_of: Callable[[str], str | None],
     vocabulary: Collection[str],
     genitive: Callable[[str], str | None] | None = None,
-) -> dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]]:
-    """Glossary variants → (index terms present in the articles, canonical label). With
+) -> GlossaryTable:
+    """Glossary variants → (index terms present in the articles, canonical label, whether
+    the entry is one the package ships: ``default_glossary``'s, not an admin's). With
     ``genitive`` (``genitive_term``), a name also meets the genitive of its last word
     ("Giorgia Meloni" → *Melonis*).
 
     Earlier entries win over later ones for the same variant (admins' entries come first).
     """
-    table: dict[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], str]] = {}
+    table: GlossaryTable = {}
     for entry in reversed(entries):
         terms: list[str] = []
         for german in entry.terms:
@@ -129,9 +138,46 @@ def compile_glossary(
             if genitive and (also := genitive(words[-1])) and also not in terms:
                 terms.append(also)
         label = ", ".join(entry.terms)
+        shipped = entry.source.startswith(SHIPPED)
         for variant in entry.variants:
-            table[variant_matcher(variant)] = (tuple(terms), label)
+            table[variant_matcher(variant)] = (tuple(terms), label, shipped)
     return table
+
+
+def match_glossary(
+    table: GlossaryTable,
+    tokens: Sequence[Token],
+    consumed: list[bool],
+    longer: Callable[[Sequence[str], int, int], int] | None = None,
+) -> list[Concept]:
+    """The glossary names among ``tokens`` (``compile_glossary``'s ``table``), longest
+    first, each marked ``consumed``. Where ``longer(words, i, n)`` finds a longer dictionary
+    phrase that begins with a shipped name, the phrase's words are left to it, whole:
+    "Indian Ocean" is *Indischer Ozean*, no India. An admin's own entries always win."""
+    out: list[Concept] = []
+    raw = [t.surface for t in tokens]
+    folded = [fold(w) for w in raw]
+    i = 0
+    while i < len(tokens):
+        hit = None
+        for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
+            hit = table.get((tuple(raw[i : i + n]), True)) or table.get(
+                (tuple(folded[i : i + n]), False)
+            )
+            if hit is not None:
+                break
+        if hit is None:
+            i += 1
+            continue
+        terms, label, shipped = hit
+        if shipped and longer is not None and (phrase := longer(raw, i, n)):
+            i += phrase
+            continue
+        out.append(Concept(" ".join(raw[i : i + n]), terms, "name", 1.0, entity=True, note=label))
+        for j in range(i, i + n):
+            consumed[j] = True
+        i += n
+    return out
 
 
 # --- compiled lexicon ----------------------------------------------------------------
@@ -169,6 +215,9 @@ class Lexicon:
     names: tuple[str, ...] = ()
     # English keys whose translations come from a synonym hop (see compile_lexicon)
     hop_keys: frozenset[str] = frozenset()
+    # the dictionary's English phrases that begin with a one-word glossary name ("indian
+    # ocean", "french fries"), translated in the articles or not: the name gives way
+    name_phrases: frozenset[str] = frozenset()
     # word (as written, or folded) → folded lemma, where the lemma's term is another one
     # that occurs in the articles: what a loaded index lemmatises with (GermanAnalyzer)
     lemmas: dict[str, str] = field(default_factory=dict)
@@ -193,6 +242,7 @@ class Lexicon:
             "compound_parts": "\n".join(sorted(self.compound_parts)),
             "names": "\n".join(self.names),
             "hop_keys": "\n".join(sorted(self.hop_keys)),
+            "name_phrases": "\n".join(sorted(self.name_phrases)),
             "lemmas": self.lemmas,
             "german_synonyms": self.german_synonyms,
         }
@@ -221,6 +271,7 @@ class Lexicon:
             compound_parts=frozenset(_lines(payload["compound_parts"])),
             names=tuple(_lines(payload["names"])),
             hop_keys=frozenset(_lines(payload["hop_keys"])),
+            name_phrases=frozenset(_lines(payload.get("name_phrases", ""))),
             lemmas=payload["lemmas"],
             german_synonyms=payload.get("german_synonyms", {}),  # builds before it: none
         )
@@ -285,9 +336,22 @@ def compile_lexicon(
         german_names=ding.word_set("german_names") if ding else WordSet(),
         has_dictionary=ding is not None,
         hop_keys=frozenset(hop_keys),
+        name_phrases=name_phrases(ding, glossary) if ding else frozenset(),
         repair_english=sorted(
             w for w, key in (ding.english_folded() if ding else ()) if key in translations
         ),
+    )
+
+
+def name_phrases(ding: DingEntries, glossary: Sequence[GlossaryEntry]) -> frozenset[str]:
+    """The dictionary's English phrases of up to ``MAX_PHRASE_WORDS`` words whose first
+    word is a one-word glossary variant: "Indian Ocean" is *Indischer Ozean*, not India,
+    whether or not the articles hold its translation."""
+    names = {fold(v) for e in glossary for v in e.variants if " " not in v.strip()}
+    return frozenset(
+        key
+        for key in ding.english_keys()
+        if " " in key and key.split(" ", 1)[0] in names and key.count(" ") < MAX_PHRASE_WORDS
     )
 
 

@@ -31,7 +31,13 @@ from index.english import (
     framed_word,
     strip_possessive,
 )
-from index.lexicon import GlossaryEntry, Lexicon, compile_glossary, genitive_term
+from index.lexicon import (
+    GlossaryEntry,
+    Lexicon,
+    compile_glossary,
+    genitive_term,
+    match_glossary,
+)
 from index.names import Spellings, nearest_word
 from index.text import Token, clean_question, fold, tokenize
 
@@ -214,35 +220,19 @@ class QueryBuilder:
     def _match_glossary(
         self, tokens: list[Token], consumed: list[bool], language: Language
     ) -> list[Concept]:
-        """Glossary names of the question, longest first. A longer dictionary phrase that
-        begins with one is the phrase's: "Indian Ocean" is *Indischer Ozean*, no India."""
-        out: list[Concept] = []
-        raw = [t.surface for t in tokens]
-        folded = [fold(w) for w in raw]
-        i = 0
-        while i < len(tokens):
-            hit = None
-            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
-                exact = tuple(raw[i : i + n])
-                loose = tuple(folded[i : i + n])
-                hit = self._glossary.get((exact, True)) or self._glossary.get((loose, False))
-                if hit is not None:
-                    break
-            if hit is None or (language != "de" and self._longer_phrase(raw, i, n)):
-                i += 1
-                continue
-            terms, label = hit
-            source = " ".join(raw[i : i + n])
-            out.append(Concept(source, terms, "name", 1.0, entity=True, note=label))
-            for j in range(i, i + n):
-                consumed[j] = True
-            i += n
-        return out
+        """Glossary names of the question (``match_glossary``); English ones give way to a
+        longer dictionary phrase."""
+        longer = self._longer_phrase if language != "de" else None
+        return match_glossary(self._glossary, tokens, consumed, longer)
 
-    def _longer_phrase(self, words: Sequence[str], i: int, n: int) -> bool:
-        """Whether a dictionary phrase longer than ``n`` words begins at ``words[i]``."""
-        longest = min(MAX_PHRASE_WORDS, len(words) - i)
-        return any(self.translate(words[i : i + m]) for m in range(longest, n, -1))
+    def _longer_phrase(self, words: Sequence[str], i: int, n: int) -> int:
+        """The length of the longest dictionary phrase of more than ``n`` words that begins
+        at ``words[i]``, or 0."""
+        for m in range(min(MAX_PHRASE_WORDS, len(words) - i), n, -1):
+            span = words[i : i + m]
+            if english_key(span) in self.lexicon.name_phrases or self.translate(span):
+                return m
+        return 0
 
     def _match_phrases(
         self, tokens: list[Token], consumed: list[bool], classes: Sequence[str | None]
