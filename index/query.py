@@ -150,7 +150,9 @@ class QueryBuilder:
         classes = english_classes([t.surface for t in tokens]) if language != "de" else []
         consumed = [False] * len(tokens)
         concepts: list[Concept] = []
-        concepts += self._match_glossary(tokens, consumed, language)
+        # an English name gives way to a longer dictionary phrase ("Indian Ocean")
+        longer = self._longer_phrase if language != "de" else None
+        concepts += match_glossary(self._glossary, tokens, consumed, longer)
         if language != "de":
             concepts += self._match_phrases(tokens, consumed, classes)
         ignored: list[str] = []
@@ -216,14 +218,6 @@ class QueryBuilder:
             return dict(found), weak
         weaker = self.config.class_mismatch
         return {t: b if cls in kinds.get(t, cls) else b * weaker for t, b in found.items()}, weak
-
-    def _match_glossary(
-        self, tokens: list[Token], consumed: list[bool], language: Language
-    ) -> list[Concept]:
-        """Glossary names of the question (``match_glossary``); English ones give way to a
-        longer dictionary phrase."""
-        longer = self._longer_phrase if language != "de" else None
-        return match_glossary(self._glossary, tokens, consumed, longer)
 
     def _longer_phrase(self, words: Sequence[str], i: int, n: int) -> int:
         """The length of the longest dictionary phrase of more than ``n`` words that begins

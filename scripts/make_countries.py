@@ -105,6 +105,7 @@ class Ding:
     noun_stems: dict[str, set[str]] = field(default_factory=dict)  # other nouns by stem
     english_names: set[str] = field(default_factory=set)  # capitalised English words
     genders: dict[str, set[str]] = field(default_factory=dict)  # other nouns' genders
+    place_stems: set[str] = field(default_factory=set)  # those nouns', places', adjectives'
     countries: list[tuple[str, list[str]]] = field(default_factory=list)  # German, English
     adjectives: dict[str, list[str]] = field(default_factory=dict)  # German → English
     people: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # + plural
@@ -147,6 +148,8 @@ def read(path: Path) -> Ding:
                 ding.noun_stems.setdefault(_STEM(fold(noun)), set()).add(noun)
                 ding.genders.setdefault(noun, set()).add(gender)
     ding.countries += [(german, [name]) for name, german in sorted(regions.items())]
+    places = (*ding.adjectives, *(german for german, _ in ding.countries))
+    ding.place_stems = set(ding.noun_stems) | {_STEM(fold(w)) for w in places}
     return ding
 
 
@@ -185,11 +188,8 @@ def distinctive(ding: Ding, name: str) -> str | None:
         return words[0] if words[0] == name or not ordinary(ding, words[0]) else None
     if len(words) > 2:
         return None  # "Heard und Mc Donald-Inseln", "Britisches Territorium im …"
-    places = {_STEM(fold(w)) for w in (*ding.adjectives, *(g for g, _ in ding.countries))}
     kept = [  # nor a place's ("Niederländische Antillen" → *Antillen*)
-        w
-        for w in words
-        if not ordinary(ding, w) and _STEM(fold(w)) not in ding.noun_stems.keys() | places
+        w for w in words if not ordinary(ding, w) and _STEM(fold(w)) not in ding.place_stems
     ]
     return max(kept, key=len) if kept else None
 

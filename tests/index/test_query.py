@@ -28,6 +28,12 @@ def build(snapshot: Snapshot, question: str) -> Query:
     return snapshot.builder.build(question)
 
 
+def one_article(ding: DingEntries, title: str, text: str) -> Snapshot:
+    """A snapshot of one article of ``text`` (dated 2026-02-01), with the shipped glossary."""
+    article = parse_article(title.lower(), f"---\ntitle: {title}\ndate: 2026-02-01\n---\n{text}")
+    return build_snapshot([article], ding, default_glossary())
+
+
 def concept(query: Query, source: str) -> Concept:
     return next(c for c in query.concepts if c.source.lower() == source.lower())
 
@@ -264,13 +270,12 @@ def test_asking_what_someone_said_frames_the_question_in_both_languages(
 
 
 def test_an_untranslated_english_word_meets_its_german_cognate(ding: DingEntries) -> None:
-    article = parse_article(
-        "pest",
-        "---\ntitle: Pest\ndate: 2026-02-01\n---\n"
+    snapshot = one_article(
+        ding,
+        "Pest",
         "Die Forscher fanden Kladen des Erregers in den Mitochondrien der Marinesoldaten. "
         "Die Aggressionen nahmen zu, ein Angriff folgte.\n",
     )
-    snapshot = build_snapshot([article], ding, default_glossary())
     found = concept(build(snapshot, "What about the mitochondria?"), "mitochondria")
     assert found.kind == "cognate" and found.note == "Mitochondrien" and len(found.terms) == 1
     # the likelier spelling wins: "clades" is one letter from "clade" (Ding: Klade), farther
@@ -290,13 +295,12 @@ def test_an_untranslated_english_word_meets_its_german_cognate(ding: DingEntries
 def test_english_words_the_articles_write_as_is_are_not_translated_as_a_phrase(
     ding: DingEntries,
 ) -> None:
-    article = parse_article(
-        "team",
-        "---\ntitle: Team\ndate: 2026-02-01\n---\n"
+    snapshot = one_article(
+        ding,
+        "Team",
         "John Elway ist heute General Manager der Mannschaft, ihr Präsident führt den Vorsitz. "
         "Die Nationalhymne sang Lady Gaga.\n",
     )
-    snapshot = build_snapshot([article], ding, default_glossary())
     manager = build(snapshot, "Who is the General Manager of the team?")
     assert "manag" in concept(manager, "Manager").terms
     assert "general" in concept(manager, "General").terms
@@ -346,14 +350,13 @@ def test_a_name_meets_its_genitive_the_stemmer_keeps(ding: DingEntries) -> None:
     """Snowball drops a genitive -s only after some consonants ("Luthers" → luth), so
     "Kublais" and "Trumps" are terms of their own; a name of the question meets them where
     the articles write the name itself too."""
-    article = parse_article(
-        "hof",
-        "---\ntitle: Hof\ndate: 2026-02-01\n---\n"
+    snapshot = one_article(
+        ding,
+        "Hof",
         "Kublai herrschte lange. Kublais Regierung geriet in Schwierigkeiten.\n\n"
         "Trump schwieg. Trumps Berater schwiegen auch.\n\n"
         "Andreas sprach. Das Eis schmolz, ein Ei fiel.\n",
     )
-    snapshot = build_snapshot([article], ding, default_glossary())
     analyzer = snapshot.builder.analyzer
     for question, name, genitive in (
         ("When did Kublai's government fail?", "Kublai", "Kublais"),
@@ -377,13 +380,12 @@ def test_a_name_meets_its_genitive_the_stemmer_keeps(ding: DingEntries) -> None:
 def test_a_people_or_adjective_meets_its_country_and_an_absent_country_is_known(
     ding: DingEntries,
 ) -> None:
-    article = parse_article(
-        "gandhi",
-        "---\ntitle: Gandhi\ndate: 2026-02-01\n---\n"
+    snapshot = one_article(
+        ding,
+        "Gandhi",
         "Gandhi stellte das Gedicht während der Kampagne für ein freies Indien vor.\n\n"
         "Später reiste er nach Südafrika und in den Indischen Ozean.\n",
     )
-    snapshot = build_snapshot([article], ding, default_glossary())
     for question, word in (
         ("Which famous Indian used civil disobedience?", "Indian"),
         ("Welcher berühmte Inder übte zivilen Ungehorsam?", "Inder"),
