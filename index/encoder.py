@@ -146,17 +146,6 @@ def try_load_encoder(spec: str) -> tuple[Encoder | None, str | None]:
     return encoder, None
 
 
-def question_vector(encoder: Encoder, text: str, as_passage: float = 0.0) -> Vector:
-    """A question's unit vector: its query encoding, plus ``as_passage`` × its encoding
-    as a passage (0: the query's alone). Read both ways, a question is a query for what
-    answers it and a text like its answer; the two views' errors differ, and their sum
-    ranks, quotes and abstains better than either (``EngineConfig.question_as_passage``)."""
-    vector = encoder.query(text)
-    if as_passage:
-        vector = _unit(vector + as_passage * encoder.passages([text])[0])
-    return vector
-
-
 def text_hash(text: str) -> bytes:
     """The key of a text's vector: 16 bytes of BLAKE2b over its UTF-8 bytes."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

