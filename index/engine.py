@@ -27,7 +27,7 @@ from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
 from index.query import MAX_QUESTION_CHARS, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
-from index.ranking import Candidate, Ranked, coverage, declines, fuse
+from index.ranking import Candidate, Ranked, coverage, declines, fuse, name_overlap
 from index.records import (
     Answer,
     IndexedArticle,
@@ -248,7 +248,9 @@ class Engine:
         its best quote, and with vectors, fused with the encoder's nearest passages."""
         bm25 = asked.snap.bm25
         hits = [bm25.concept_hits(c.terms, c.weight, c.boosts) for c in asked.concepts]
-        scores = self._lexical_scores(asked, hits)
+        own = asked.query.concepts
+        named = name_overlap(asked.query.question, own, hits[: len(own)], self.config.name_overlap)
+        scores = self._lexical_scores(asked, named + hits[len(own) :])
         baseline = sum(bm25.baseline(h) for h in hits[: len(asked.query.concepts)])
         ranked = self._rerank(asked, hits, scores, baseline, depth)
         if asked.dense is None:

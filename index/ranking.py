@@ -9,6 +9,7 @@ Every number that shapes them lives in ``index.config.EngineConfig``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,45 @@ class Ranked:
     mode: str = "lexical"  # see Answer.mode
     signals: dict[str, float] = field(default_factory=dict)  # see Answer.signals
     view: DenseView | None = None  # the encoder's similarities (None: ranked lexically)
+
+
+def name_words(question: str, concepts: Sequence[Concept]) -> list[tuple[int, int]]:
+    """Pairs (i, j) of ``concepts`` that are capitalised words standing side by side in
+    ``question`` ("Super Bowl", "Kaiser Gegen"): perhaps the words of one name."""
+    pairs = []
+    for i in range(len(concepts) - 1):
+        a, b = concepts[i].source, concepts[i + 1].source
+        if a[:1].isupper() and b[:1].isupper():
+            pattern = rf"(?<!\w){re.escape(a)}\s+{re.escape(b)}(?!\w)"
+            if re.search(pattern, question):
+                pairs.append((i, i + 1))
+    return pairs
+
+
+def name_overlap(
+    question: str, concepts: Sequence[Concept], hits: Sequence[ConceptHits], share: float
+) -> list[ConceptHits]:
+    """``hits`` with the words of one name counted about once, for BM25's scores.
+
+    BM25 takes each word for independent evidence, so a passage that names "Super Bowl"
+    scores it twice, and outweighs the passage holding the rarer word the question is
+    about (*Nationalhymne*). Of two capitalised words side by side in the question, the one
+    of lower idf keeps (1 − ``share`` × J) of its weight, J the Jaccard overlap of the
+    passages the two match: words always found together count about once, two names
+    found apart both count. Coverage and the quote choice still count every word.
+    """
+    out = list(hits)
+    if not share:
+        return out
+    for i, j in name_words(question, concepts):
+        a, b = hits[i].doc_ids, hits[j].doc_ids
+        if not a.size or not b.size:
+            continue
+        both = np.intersect1d(a, b, assume_unique=True).size
+        jaccard = both / (a.size + b.size - both)
+        low = j if hits[j].idf <= hits[i].idf else i
+        out[low] = dataclasses.replace(out[low], weight=out[low].weight * (1 - share * jaccard))
+    return out
 
 
 def fuse(

@@ -1,0 +1,86 @@
+"""A name's words count about once in BM25's scores (``index.ranking.name_overlap``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from index.bm25 import BM25Index
+from index.build import build_snapshot
+from index.concepts import Concept
+from index.config import DEFAULT_CONFIG
+from index.corpus import parse_article
+from index.ding import DingEntries
+from index.engine import Engine
+from index.lexicon import default_glossary
+from index.ranking import name_overlap, name_words
+
+
+def word(source: str, term: str) -> Concept:
+    return Concept(source, (term,), "word")
+
+
+def test_capitalised_words_side_by_side_may_be_one_name() -> None:
+    concepts = [word("sang", "sing"), word("Super", "sup"), word("Bowl", "bowl"), word("50", "50")]
+    assert name_words("Wer sang beim Super Bowl 50?", concepts) == [(1, 2)]
+    assert name_words("Wer sang beim Super-Bowl?", concepts[1:3]) == []  # not side by side
+    assert name_words("Super und Bowl", concepts[1:3]) == []
+    assert name_words("super bowl", [word("super", "sup"), word("bowl", "bowl")]) == []
+    # a word that merely ends like the next one's start is no neighbour ("XSuper Bowl")
+    assert name_words("XSuper Bowl", concepts[1:3]) == []
+
+
+def test_words_always_found_together_count_about_once() -> None:
+    docs = [["sup", "bowl", "spiel"], ["sup", "bowl"], ["hymn"], ["anna", "x"], ["berta", "y"]]
+    bm25 = BM25Index.from_documents(docs)
+    concepts = [word("Super", "sup"), word("Bowl", "bowl"), word("Anna", "anna")]
+    hits = [bm25.concept_hits(c.terms, c.weight) for c in concepts]
+    out = name_overlap("Super Bowl Anna", concepts, hits, share=1.0)
+    assert [h.weight for h in out] == [1.0, 0.0, 1.0]  # J(Super, Bowl) = 1; Anna is apart
+    half = name_overlap("Super Bowl Anna", concepts, hits, share=0.5)
+    assert [h.weight for h in half] == [1.0, 0.5, 1.0]
+    assert name_overlap("Super Bowl Anna", concepts, hits, share=0.0) == hits
+    assert hits[1].weight == 1.0  # the hits given are not changed
+
+
+def test_partly_overlapping_words_keep_what_they_do_not_share() -> None:
+    docs = [["sup", "bowl"], ["sup"], ["sup"], ["bowl", "x"], ["y"], ["z"]]
+    bm25 = BM25Index.from_documents(docs)
+    concepts = [word("Super", "sup"), word("Bowl", "bowl")]
+    hits = [bm25.concept_hits(c.terms, c.weight) for c in concepts]
+    out = name_overlap("Super Bowl", concepts, hits, share=1.0)
+    # J = 1 / 4; "Bowl" (two passages) has the higher idf, so "Super" gives way
+    assert out[0].weight == pytest.approx(0.75) and out[1].weight == 1.0
+
+
+@pytest.fixture(scope="module")
+def engine(ding: DingEntries) -> Engine:
+    filler = [
+        "Der Stadtrat beschloss einen neuen Haushalt für die Schulen.",
+        "Im Winter fiel in den Bergen ungewöhnlich viel Schnee.",
+        "Die Bibliothek öffnet künftig auch am Sonntag.",
+        "Ein Sturm beschädigte mehrere Dächer am Hafen.",
+    ]
+    text = "\n\n".join(
+        [
+            "Beim Super Bowl siegten die Broncos. Der Super Bowl war ausverkauft, und der "
+            "Super Bowl brachte der Liga Rekorde.",
+            "Beim Finale sang Lady Gaga die Nationalhymne.",
+            *filler,
+        ]
+    )
+    article = parse_article("finale", f"---\ntitle: Finale\ndate: 2026-02-01\n---\n{text}")
+    return Engine(build_snapshot([article], ding, default_glossary()))
+
+
+def test_a_name_said_often_does_not_outweigh_what_was_asked(engine: Engine) -> None:
+    question = "Wer sang die Nationalhymne beim Super Bowl?"
+    first = engine.answer(question, k=2, abstain=False).results[0]
+    assert "Nationalhymne" in first.quote
+    engine.config = dataclasses.replace(DEFAULT_CONFIG, name_overlap=0.0)
+    try:  # each word of the name as its own evidence: the name's passage wins
+        first = engine.answer(question, k=2, abstain=False).results[0]
+        assert "Super Bowl" in first.quote
+    finally:
+        engine.config = DEFAULT_CONFIG
