@@ -29,7 +29,7 @@ from index.wordset import WordSet
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-10"
+_PARSER_VERSION = "ding-12"
 
 # Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
 # would otherwise split a synonym in two.
@@ -278,9 +278,15 @@ def _clean_german(synonym: str) -> tuple[str, ...]:
     )
 
 
+def _english_noise(word: str) -> bool:
+    """A placeholder ("sb.", "sth.'s"), also several of them ("sb./sth.", "sth./sb.")."""
+    word = word.lower()
+    return word in _EN_NOISE or all(part in _EN_NOISE for part in word.split("/"))
+
+
 def _clean_english(synonym: str) -> tuple[str, ...]:
     text = _BRACKETS_RE.sub(" ", synonym).strip()
-    kept = " ".join(w for w in text.replace(",", " ").split() if w.lower() not in _EN_NOISE)
+    kept = " ".join(w for w in text.replace(",", " ").split() if not _english_noise(w))
     words = [t.surface for t in tokenize(kept)]
     if words and words[0] == "to" and len(words) > 1:
         words = words[1:]  # infinitive marker of a verb entry

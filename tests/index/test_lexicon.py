@@ -124,6 +124,20 @@ def test_abbreviations_between_slashes_do_not_split_a_sense() -> None:
     assert "spanien" in entries.german_names
 
 
+def test_placeholders_are_dropped_also_when_several_share_a_word() -> None:
+    entries = parse_ding(
+        [
+            "auf jdn./etw. angewiesen sein; von jdm. abhängen {vi} :: to be dependent on "
+            "sb./sth.; to depend on sb./sth.",
+            "sich auf jdn. stützen {vr} :: to lean on sb.; to depend on sb.",
+        ]
+    )
+    # "sb./sth." is no word of the key: "depend on" means both entries
+    assert german(entries, "depend", "on") == {"auf angewiesen sein", "von abhängen", "auf stützen"}
+    assert german(entries, "be", "dependent", "on") == {"auf angewiesen sein", "von abhängen"}
+    assert not any("sth" in key.split() for key in entries.translations)
+
+
 def test_synonym_hops_are_weaker_and_only_one_deep() -> None:
     entries = parse_ding(
         [
