@@ -29,7 +29,7 @@ from index.wordset import WordSet
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-12"
+_PARSER_VERSION = "ding-13"
 
 # Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
 # would otherwise split a synonym in two.
@@ -279,9 +279,10 @@ def _clean_german(synonym: str) -> tuple[str, ...]:
 
 
 def _english_noise(word: str) -> bool:
-    """A placeholder ("sb.", "sth.'s"), also several of them ("sb./sth.", "sth./sb.")."""
-    word = word.lower()
-    return word in _EN_NOISE or all(part in _EN_NOISE for part in word.split("/"))
+    """A placeholder ("sb.", "sth.'s", "sb.’s"), also several ("sb./sth.", "sth./")."""
+    word = word.lower().replace("’", "'")
+    parts = [part for part in word.split("/") if part]
+    return word in _EN_NOISE or all(part in _EN_NOISE for part in parts)
 
 
 def _clean_english(synonym: str) -> tuple[str, ...]:

@@ -130,8 +130,10 @@ def test_placeholders_are_dropped_also_when_several_share_a_word() -> None:
             "auf jdn./etw. angewiesen sein; von jdm. abhängen {vi} :: to be dependent on "
             "sb./sth.; to depend on sb./sth.",
             "sich auf jdn. stützen {vr} :: to lean on sb.; to depend on sb.",
+            "jds. Abgang {m} :: sb.’s leaving; sb.’s exit (from sth.)",
         ]
     )
+    assert german(entries, "leaving") == {"Abgang"}  # "sb.’s", typographic apostrophe
     # "sb./sth." is no word of the key: "depend on" means both entries
     assert german(entries, "depend", "on") == {"auf angewiesen sein", "von abhängen", "auf stützen"}
     assert german(entries, "be", "dependent", "on") == {"auf angewiesen sein", "von abhängen"}
