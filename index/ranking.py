@@ -22,6 +22,8 @@ from index.config import EngineConfig
 from index.dense import DenseIndex, DenseView, dense_top, logistic, similarities
 from index.quotes import ConceptTerms, QuoteSpan
 
+_SPACE = re.compile(r"\s+")
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -49,15 +51,20 @@ class Ranked:
 
 def name_words(question: str, concepts: Sequence[Concept]) -> list[tuple[int, int]]:
     """Pairs (i, j) of ``concepts`` that are capitalised words standing side by side in
-    ``question`` ("Super Bowl", "Kaiser Gegen"): perhaps the words of one name."""
-    pairs = []
-    for i in range(len(concepts) - 1):
-        a, b = concepts[i].source, concepts[i + 1].source
-        if a[:1].isupper() and b[:1].isupper():
-            pattern = rf"(?<!\w){re.escape(a)}\s+{re.escape(b)}(?!\w)"
-            if re.search(pattern, question):
-                pairs.append((i, i + 1))
-    return pairs
+    ``question``, i before j ("Super Bowl", "Kaiser Gegen"): perhaps the words of one name."""
+    starts: dict[int, list[int]] = {}
+    ends: list[tuple[int, int]] = []  # (where the next word begins, concept)
+    for k, concept in enumerate(concepts):
+        word = concept.source
+        if not word[:1].isupper():
+            continue
+        for found in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", question):
+            starts.setdefault(found.start(), []).append(k)
+            gap = _SPACE.match(question, found.end())
+            if gap:
+                ends.append((gap.end(), k))
+    pairs = {(k, j) for nxt, k in ends for j in starts.get(nxt, ()) if j != k}
+    return sorted(pairs)
 
 
 def name_overlap(

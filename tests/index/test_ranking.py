@@ -29,6 +29,9 @@ def test_capitalised_words_side_by_side_may_be_one_name() -> None:
     assert name_words("super bowl", [word("super", "sup"), word("bowl", "bowl")]) == []
     # a word that merely ends like the next one's start is no neighbour ("XSuper Bowl")
     assert name_words("XSuper Bowl", concepts[1:3]) == []
+    # the question's order counts, not the concepts' (glossary names come first)
+    reordered = [concepts[2], concepts[0], concepts[1]]
+    assert name_words("Wer sang beim Super Bowl?", reordered) == [(2, 0)]
 
 
 def test_words_always_found_together_count_about_once() -> None:
