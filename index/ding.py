@@ -29,7 +29,7 @@ from index.wordset import WordSet
 
 DING_DEFAULT_PATH = Path("/usr/share/trans/de-en")
 MAX_PHRASE_WORDS = 4
-_PARSER_VERSION = "ding-13"
+_PARSER_VERSION = "ding-14"
 
 # Abbreviations between slashes ("government /Gov.; Govt./", "Spanien /ES/"); their "; "
 # would otherwise split a synonym in two.
@@ -278,16 +278,18 @@ def _clean_german(synonym: str) -> tuple[str, ...]:
     )
 
 
-def _english_noise(word: str) -> bool:
-    """A placeholder ("sb.", "sth.'s", "sb.’s"), also several ("sb./sth.", "sth./")."""
-    word = word.lower().replace("’", "'")
-    parts = [part for part in word.split("/") if part]
-    return word in _EN_NOISE or all(part in _EN_NOISE for part in parts)
+def _without_placeholders(word: str) -> str:
+    """``word`` without its placeholders ("sb.", "sth.'s", "sb.’s"), also where a slash
+    joins several or joins one to a word: "sb./sth." → "", "sth./doing" → "doing"."""
+    if word.lower().replace("’", "'") in _EN_NOISE:
+        return ""
+    parts = word.split("/")
+    return "/".join(p for p in parts if p and p.lower().replace("’", "'") not in _EN_NOISE)
 
 
 def _clean_english(synonym: str) -> tuple[str, ...]:
     text = _BRACKETS_RE.sub(" ", synonym).strip()
-    kept = " ".join(w for w in text.replace(",", " ").split() if not _english_noise(w))
+    kept = " ".join(filter(None, map(_without_placeholders, text.replace(",", " ").split())))
     words = [t.surface for t in tokenize(kept)]
     if words and words[0] == "to" and len(words) > 1:
         words = words[1:]  # infinitive marker of a verb entry

@@ -251,7 +251,7 @@ class Engine:
         own = asked.query.concepts
         named = name_overlap(asked.query.question, own, hits[: len(own)], self.config.name_overlap)
         scores = self._lexical_scores(asked, named + hits[len(own) :])
-        baseline = sum(bm25.baseline(h) for h in hits[: len(asked.query.concepts)])
+        baseline = sum(bm25.baseline(h) for h in named)
         ranked = self._rerank(asked, hits, scores, baseline, depth)
         if asked.dense is None:
             return ranked

@@ -50,8 +50,9 @@ class Ranked:
 
 
 def name_words(question: str, concepts: Sequence[Concept]) -> list[tuple[int, int]]:
-    """Pairs (i, j) of ``concepts`` that are capitalised words standing side by side in
-    ``question``, i before j ("Super Bowl", "Kaiser Gegen"): perhaps the words of one name."""
+    """Pairs (i, j), i < j, of ``concepts`` that are capitalised words standing side by
+    side in ``question`` ("Lady Gaga", "Super Bowl"): perhaps the words of one name. A pair
+    typed twice, or in both orders, is one pair."""
     starts: dict[int, list[int]] = {}
     ends: list[tuple[int, int]] = []  # (where the next word begins, concept)
     for k, concept in enumerate(concepts):
@@ -63,7 +64,7 @@ def name_words(question: str, concepts: Sequence[Concept]) -> list[tuple[int, in
             gap = _SPACE.match(question, found.end())
             if gap:
                 ends.append((gap.end(), k))
-    pairs = {(k, j) for nxt, k in ends for j in starts.get(nxt, ()) if j != k}
+    pairs = {(min(k, j), max(k, j)) for nxt, k in ends for j in starts.get(nxt, ()) if j != k}
     return sorted(pairs)
 
 
@@ -75,21 +76,26 @@ def name_overlap(
     BM25 takes each word for independent evidence, so a passage that names "Super Bowl"
     scores it twice, and outweighs the passage holding the rarer word the question is
     about (*Nationalhymne*). Of two capitalised words side by side in the question, the one
-    of lower idf keeps (1 − ``share`` × J) of its weight, J the Jaccard overlap of the
-    passages the two match: words always found together count about once, two names
-    found apart both count. Coverage and the quote choice still count every word.
+    of lower idf (the later one on a tie) keeps (1 − ``share`` × J) of its weight, J the
+    Jaccard overlap of the passages the two match: words always found together count about
+    once, two names found apart both count. A word in several such pairs ("New York
+    Times") is cut once, by its largest J. Coverage and the quote choice still count every
+    word. ``share`` is clamped to [0, 1].
     """
+    share = min(max(share, 0.0), 1.0)
     out = list(hits)
     if not share:
         return out
+    cut: dict[int, float] = {}
     for i, j in name_words(question, concepts):
         a, b = hits[i].doc_ids, hits[j].doc_ids
         if not a.size or not b.size:
             continue
         both = np.intersect1d(a, b, assume_unique=True).size
-        jaccard = both / (a.size + b.size - both)
         low = j if hits[j].idf <= hits[i].idf else i
-        out[low] = dataclasses.replace(out[low], weight=out[low].weight * (1 - share * jaccard))
+        cut[low] = max(cut.get(low, 0.0), both / (a.size + b.size - both))
+    for k, jaccard in cut.items():
+        out[k] = dataclasses.replace(hits[k], weight=hits[k].weight * (1 - share * jaccard))
     return out
 
 

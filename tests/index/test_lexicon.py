@@ -131,8 +131,10 @@ def test_placeholders_are_dropped_also_when_several_share_a_word() -> None:
             "sb./sth.; to depend on sb./sth.",
             "sich auf jdn. stützen {vr} :: to lean on sb.; to depend on sb.",
             "jds. Abgang {m} :: sb.’s leaving; sb.’s exit (from sth.)",
+            "sich an etw. erinnern {vr} :: to remember sth./ doing sth.",
         ]
     )
+    assert german(entries, "remember", "doing") == {"an erinnern"}  # "sth./" joined a word
     assert german(entries, "leaving") == {"Abgang"}  # "sb.’s", typographic apostrophe
     # "sb./sth." is no word of the key: "depend on" means both entries
     assert german(entries, "depend", "on") == {"auf angewiesen sein", "von abhängen", "auf stützen"}
