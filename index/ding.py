@@ -278,13 +278,16 @@ def _clean_german(synonym: str) -> tuple[str, ...]:
     )
 
 
+def _is_placeholder(word: str) -> bool:
+    return word.lower().replace("’", "'") in _EN_NOISE  # "sb.’s" is "sb.'s"
+
+
 def _without_placeholders(word: str) -> str:
     """``word`` without its placeholders ("sb.", "sth.'s", "sb.’s"), also where a slash
     joins several or joins one to a word: "sb./sth." → "", "sth./doing" → "doing"."""
-    if word.lower().replace("’", "'") in _EN_NOISE:
+    if _is_placeholder(word):  # as a whole: "he/she/it"
         return ""
-    parts = word.split("/")
-    return "/".join(p for p in parts if p and p.lower().replace("’", "'") not in _EN_NOISE)
+    return "/".join(p for p in word.split("/") if p and not _is_placeholder(p))
 
 
 def _clean_english(synonym: str) -> tuple[str, ...]:

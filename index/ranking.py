@@ -1,8 +1,9 @@
 """Ranking one question's candidate passages and judging whether they answer it.
 
 The engine scores passages (BM25, the best quote, the encoder's cosines); this module turns
-those scores into a ranking and a verdict: the fusion of the lexical and the dense scores,
-the share of the question the best passage covers, and the abstention rule over both.
+those scores into a ranking and a verdict: the words of one name counted once, the fusion
+of the lexical and the dense scores, the share of the question the best passage covers, and
+the abstention rule over both.
 Every number that shapes them lives in ``index.config.EngineConfig``.
 """
 
