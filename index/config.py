@@ -198,6 +198,24 @@ class EngineConfig:
         "0.806 → 0.808 → 0.810, first quote 308 → 313 → 317 → 319 → 328 chars (EN); the "
         "knee (scripts/sweep_quotes.py --ranking lexical)",
     )
+    quote_sentences: int = _tunable(
+        3,
+        "quote: a quote of two sentences grows by the sentence on either side that is as "
+        "near the question as a neighbour must be to join (neighbour_gap, or lexically "
+        "neighbour_share), up to this many sentences within quote_chars; 2 → 3 → 4 at 700 "
+        "chars: quote@1 hybrid EN 0.838 → 0.864 → 0.864, DE 0.862 → 0.881 → 0.881, lexical "
+        "EN 0.775 → 0.780 → 0.780, DE 0.815 → 0.827 → 0.827; first quote 340 → 382 chars "
+        "(hybrid EN), 313 → 325 (lexical); hit@1 unchanged (EVALUATION.md, fourteenth "
+        "session; scripts/sweep_quotes.py)",
+    )
+    quote_chars: int = _tunable(
+        700,
+        "quote: the most characters a quote may grow to by quote_sentences: the bot's "
+        "QUOTE_LIMIT, what a reply shows whole. 400 → 500 → 600 → 700 → 1000: quote@1 "
+        "hybrid EN 0.845 → 0.850 → 0.862 → 0.864 → 0.862, DE 0.867 → 0.869 → 0.874 → "
+        "0.881 → 0.881, lexical EN 0.775 → 0.775 → 0.778 → 0.780 → 0.782; first quote 347 "
+        "→ 357 → 373 → 382 → 397 chars (hybrid EN)",
+    )
     abstain_weights: tuple[float, ...] = _tunable(
         (6.113, -0.010, 55.601, 1.844, 1.475, 2.914),
         "logistic P(answerable) over (coverage, all names absent, best sentence cosine, "
@@ -226,6 +244,8 @@ class EngineConfig:
             antecedent=self.antecedent,
             continuation=self.continuation,
             neighbour_share=self.neighbour_share,
+            sentences=self.quote_sentences,
+            quote_chars=self.quote_chars,
         )
 
     def provenance(self) -> dict[str, tuple[Any, str]]:

@@ -109,6 +109,8 @@ class QuoteRules:
     antecedent: bool = False
     continuation: int = 0
     neighbour_share: float = 0.0
+    sentences: int = 2
+    quote_chars: int = 0
 
 
 def best_quote(
@@ -141,6 +143,12 @@ def best_quote(
       next sentence, when a referring word is among its first N words ("Im Zuge dieses
       Zusammenschlusses …"): it goes on about the best sentence, and often holds what was
       asked for.
+
+    A quote of two sentences grows, up to ``rules.sentences`` of them and while it stays
+    within ``rules.quote_chars`` characters, by the sentence on either side that is as near
+    the question as a neighbour must be to join (``neighbour_gap`` of the best cosine, or
+    without cosines ``neighbour_share`` of the best sentence's value): an answer told over
+    three sentences is then quoted whole.
     """
     spans = layout.spans
     if similarity is not None and len(similarity) != len(spans):
@@ -208,6 +216,29 @@ def best_quote(
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])
+
+    def nearness(i: int) -> float | None:
+        """How near sentence ``i`` is to the question, if near enough to join the quote."""
+        if known and similarity is not None:
+            near = rules.neighbour_gap >= 0 and similarity[i] >= max(known) - rules.neighbour_gap
+            return similarity[i] if near else None
+        share = rules.neighbour_share
+        near = share > 0 and held > 0 and value(per_sentence[i]) >= share * held
+        return value(per_sentence[i]) if near else None
+
+    while lo < hi < lo + rules.sentences - 1:
+        joins = {
+            i: n
+            for i in (lo - 1, hi + 1)
+            if 0 <= i < len(spans)
+            and spans[max(hi, i)][1] - spans[min(lo, i)][0] <= rules.quote_chars
+            and (n := nearness(i)) is not None
+        }
+        if not joins:
+            break
+        pick = max(joins, key=lambda i: (joins[i], i == hi + 1))
+        lo, hi = min(lo, pick), max(hi, pick)
+        found |= set(per_sentence[pick])
     q_start, q_end = spans[lo][0], spans[hi][1]
     highlights = tuple(
         (tok.start, tok.end) for tok, _ in matches if q_start <= tok.start and tok.end <= q_end

@@ -26,6 +26,8 @@ def quote_of(
     neighbour_share: float = 0.0,
     similarity: list[float] | None = None,
     neighbour_gap: float = -1.0,
+    sentences: int = 2,
+    quote_chars: int = 0,
 ) -> str:
     layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
     concepts = [{w: 1.0} for w in words]
@@ -36,6 +38,8 @@ def quote_of(
         antecedent=antecedent,
         continuation=continuation,
         neighbour_share=neighbour_share,
+        sentences=sentences,
+        quote_chars=quote_chars,
     )
     span = best_quote(text, layout, concepts, [1.0] * len(words), similarity, rules)
     return text[span.start : span.end]
@@ -113,6 +117,61 @@ def test_the_sentence_before_wins_over_the_continuation() -> None:
     )
 
 
+# The answer is told over three sentences; the question's word is in the middle one.
+LANDING = (
+    "Die Fähre setzte am Morgen auf. "
+    "Armstrong stieg als Erster aus. "
+    "Aldrin folgte ihm zwanzig Minuten später. "
+    "Das Wetter in Houston war schön."
+)
+
+
+@pytest.mark.parametrize(
+    ("cosines", "sentences", "chars", "quoted"),
+    [
+        ([0.80, 0.81, 0.80, 0.2], 3, 700, slice(0, 3)),  # both sides near: the earlier joins
+        ([0.70, 0.81, 0.80, 0.79], 3, 700, slice(1, 4)),  # the next two are near
+        ([0.70, 0.81, 0.80, 0.79], 4, 700, slice(1, 4)),  # the first is too far
+        ([0.80, 0.81, 0.80, 0.80], 4, 700, slice(0, 4)),  # every sentence near: all four
+        ([0.50, 0.81, 0.80, 0.50], 3, 700, slice(1, 3)),  # nothing else near
+        ([0.80, 0.81, 0.80, 0.2], 2, 700, slice(1, 3)),  # two sentences at most
+        ([0.80, 0.81, 0.80, 0.2], 3, 80, slice(1, 3)),  # three would be over 80 characters
+    ],
+)
+def test_a_quote_grows_by_sentences_as_near_the_question(
+    cosines: list[float], sentences: int, chars: int, quoted: slice
+) -> None:
+    spans = ["Die Fähre", "Armstrong stieg", "Aldrin folgte", "Das Wetter"]
+    starts = [LANDING.index(s) for s in spans] + [len(LANDING) + 1]
+    want = LANDING[starts[quoted.start] : starts[quoted.stop] - 1]
+    quote = quote_of(
+        LANDING,
+        ["armstrong"],
+        antecedent=False,
+        similarity=cosines,
+        neighbour_gap=0.02,
+        sentences=sentences,
+        quote_chars=chars,
+    )
+    assert quote == want
+
+
+def test_without_cosines_a_third_sentence_needs_the_share() -> None:
+    text = "Apollo flog. Apollo landete auf dem Mond. Apollo kehrte heim. Es regnete."
+    two = "Apollo landete auf dem Mond. Apollo kehrte heim."
+    words = ["apollo", "mond"]
+    assert quote_of(text, words, antecedent=False, neighbour_share=0.4) == two
+    three = "Apollo flog. Apollo landete auf dem Mond. Apollo kehrte heim."
+    grown = quote_of(
+        text, words, antecedent=False, neighbour_share=0.4, sentences=3, quote_chars=700
+    )
+    assert grown == three
+    alone = quote_of(  # the share is of the best sentence's value: 1 of 2 is below 0.6
+        text, words, antecedent=False, neighbour_share=0.6, sentences=3, quote_chars=700
+    )
+    assert alone == "Apollo landete auf dem Mond."
+
+
 def test_a_sentence_still_lacking_its_vector_keeps_its_words() -> None:
     """While vectors are being encoded, a sentence without one loses a tenth of the
     question's weight, however much the cosine weighs: it still beats a sentence that
@@ -131,7 +190,7 @@ def test_cosines_of_another_split_are_ignored() -> None:
 
 
 def test_the_config_names_every_quote_rule() -> None:
-    named = {"similarity_weight": "quote_similarity"}
+    named = {"similarity_weight": "quote_similarity", "sentences": "quote_sentences"}
     changed = dataclasses.replace(
         DEFAULT_CONFIG,
         short_sentence=71,
@@ -140,6 +199,8 @@ def test_the_config_names_every_quote_rule() -> None:
         antecedent=False,
         continuation=4,
         neighbour_share=0.6,
+        quote_sentences=4,
+        quote_chars=333,
     )
     for config in (DEFAULT_CONFIG, changed):
         rules = config.quote_rules
