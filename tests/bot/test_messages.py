@@ -17,12 +17,14 @@ from bot.messages import (
     EMBED_TOTAL_LIMIT,
     FIELDS_LIMIT,
     LABEL_LIMIT,
+    QUOTE_LIMIT,
     button,
     content,
     embed,
     fit_lines,
 )
 from bot.render import Target, by_article, escape_markdown, render, truncate
+from index.config import DEFAULT_CONFIG
 from index.engine import Engine
 from index.records import Answer, understood_line
 
@@ -99,6 +101,12 @@ def test_content_and_labels() -> None:
     assert made.custom_id == "nb:src:1:1" and made.style is discord.ButtonStyle.secondary
     text = content("cooldown.j2", seconds=4.2, de=False)
     assert "5 s" in text and len(text) <= CONTENT_LIMIT
+
+
+def test_a_quote_grows_only_as_far_as_a_reply_shows_it_whole() -> None:
+    """The engine adds a third sentence to a quote only within ``quote_chars``: a quote
+    it grew is never cut by the reply's own limit."""
+    assert 0 < DEFAULT_CONFIG.quote_chars <= QUOTE_LIMIT
 
 
 def test_answer_template_for_discord(seed_engine: Engine) -> None:
