@@ -21,7 +21,7 @@ from rich.table import Table
 
 from bot import service
 from bot.questions import clean_question
-from bot.render import render
+from bot.render import QUOTE_LIMIT, render
 from bot.service import LISTED, Question
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
@@ -45,7 +45,10 @@ MAX_K = 50
 
 
 def render_answer(
-    answer: Answer, snapshot_titles: Sequence[str], target: str = "terminal", quote_limit: int = 600
+    answer: Answer,
+    snapshot_titles: Sequence[str],
+    target: str = "terminal",
+    quote_limit: int = QUOTE_LIMIT,
 ) -> str:
     return render(
         "answer.j2",

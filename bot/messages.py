@@ -24,7 +24,6 @@ FOOTER_LIMIT = 2048
 FIELDS_LIMIT = 25
 EMBED_TOTAL_LIMIT = 6000
 LABEL_LIMIT = 80
-QUOTE_LIMIT = 700  # one quote in an answer; three of them fit a description easily
 
 NO_MENTIONS = discord.AllowedMentions.none()
 BRAND = discord.Colour.from_rgb(44, 110, 170)

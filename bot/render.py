@@ -17,6 +17,10 @@ from rich.markup import escape as rich_escape
 
 Target = Literal["discord", "terminal"]
 
+# The most of one quote an answer shows, in Discord and in the terminal; the engine grows a
+# quote only within it (``EngineConfig.quote_chars``), so a grown quote is shown whole.
+QUOTE_LIMIT = 700
+
 _MD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<:-])")
 _MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
 

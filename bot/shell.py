@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from bot.questions import clean_question
-from bot.render import render
+from bot.render import QUOTE_LIMIT, render
 from bot.service import Question
 from index.embedding import semantic_line
 from index.engine import Engine
@@ -87,7 +87,7 @@ class Session:
                 titles=self.titles,
                 understood=understood_line(answer.understood_as, answer.language),
                 show_understood=True,
-                quote_limit=600,
+                quote_limit=QUOTE_LIMIT,
             ),
             highlight=False,
         )

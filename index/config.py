@@ -211,7 +211,8 @@ class EngineConfig:
     quote_chars: int = _tunable(
         700,
         "quote: the most characters a quote may grow to by quote_sentences: the bot's "
-        "QUOTE_LIMIT, what a reply shows whole. 400 → 500 → 600 → 700 → 1000: quote@1 "
+        "QUOTE_LIMIT, what a reply shows whole. At quote_sentences 3, 400 → 500 → 600 → "
+        "700 → 1000: quote@1 "
         "hybrid EN 0.845 → 0.850 → 0.862 → 0.864 → 0.862, DE 0.867 → 0.869 → 0.874 → "
         "0.881 → 0.881, lexical EN 0.775 → 0.775 → 0.778 → 0.780 → 0.782; first quote 347 "
         "→ 357 → 373 → 382 → 397 chars (hybrid EN)",
@@ -244,7 +245,7 @@ class EngineConfig:
             antecedent=self.antecedent,
             continuation=self.continuation,
             neighbour_share=self.neighbour_share,
-            sentences=self.quote_sentences,
+            max_sentences=self.quote_sentences,
             quote_chars=self.quote_chars,
         )
 

@@ -109,7 +109,7 @@ class QuoteRules:
     antecedent: bool = False
     continuation: int = 0
     neighbour_share: float = 0.0
-    sentences: int = 2
+    max_sentences: int = 2
     quote_chars: int = 0
 
 
@@ -121,8 +121,8 @@ def best_quote(
     similarity: Sequence[float] | None = None,
     rules: QuoteRules = QuoteRules(),
 ) -> QuoteSpan:
-    """The best one or two consecutive sentences of a passage of ``text`` (its ``layout``)
-    for the concepts.
+    """The best one to ``rules.max_sentences`` consecutive sentences of a passage of
+    ``text`` (its ``layout``) for the concepts.
 
     A sentence scores the summed weight of the distinct concepts it matches; with
     ``similarity`` (each sentence's cosine to the question, NaN where unknown) it also
@@ -132,8 +132,8 @@ def best_quote(
 
     * that adds a concept the sentence lacks, or any, when the sentence alone is shorter
       than ``short_sentence`` characters;
-    * with cosines, within ``neighbour_gap`` (≥ 0) of the best sentence's: it then likely
-      carries part of the answer too;
+    * with cosines, within ``neighbour_gap`` (≥ 0) of the passage's best cosine: it then
+      likely carries part of the answer too;
     * without cosines, matching at least ``neighbour_share`` of the best sentence's value:
       the words alone cannot tell which of the two holds the answer;
     * with ``antecedent``, the sentence before a best sentence that opens with a word
@@ -144,11 +144,12 @@ def best_quote(
       Zusammenschlusses …"): it goes on about the best sentence, and often holds what was
       asked for.
 
-    A quote of two sentences grows, up to ``rules.sentences`` of them and while it stays
-    within ``rules.quote_chars`` characters, by the sentence on either side that is as near
-    the question as a neighbour must be to join (``neighbour_gap`` of the best cosine, or
-    without cosines ``neighbour_share`` of the best sentence's value): an answer told over
-    three sentences is then quoted whole.
+    A quote of two sentences or more then grows one sentence at a time, up to
+    ``rules.max_sentences`` and while it stays within ``rules.quote_chars`` characters, by
+    the sentence on either side that is as near the question as a neighbour must be to join:
+    with cosines, within ``neighbour_gap`` (≥ 0) of the passage's best cosine; without,
+    ``neighbour_share`` of the best sentence's value. The nearer of the two sides joins, the
+    next sentence on a tie. An answer told over three sentences is then quoted whole.
     """
     spans = layout.spans
     if similarity is not None and len(similarity) != len(spans):
@@ -226,7 +227,7 @@ def best_quote(
         near = share > 0 and held > 0 and value(per_sentence[i]) >= share * held
         return value(per_sentence[i]) if near else None
 
-    while lo < hi < lo + rules.sentences - 1:
+    while lo < hi and hi - lo + 1 < rules.max_sentences:
         joins = {
             i: n
             for i in (lo - 1, hi + 1)

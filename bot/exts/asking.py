@@ -28,7 +28,6 @@ from bot.app import (
 from bot.messages import (
     MUTED,
     NO_MENTIONS,
-    QUOTE_LIMIT,
     button,
     content,
     embed,
@@ -37,7 +36,7 @@ from bot.messages import (
 )
 from bot.options import SCOPE_OPTIONS, autocomplete_article, scope_from_options
 from bot.questions import clean_question
-from bot.render import render, truncate
+from bot.render import QUOTE_LIMIT, render, truncate
 from bot.service import Asked, Question
 from bot.state import LoggedQuestion
 from index.database import StorageError

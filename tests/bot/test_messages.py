@@ -17,13 +17,12 @@ from bot.messages import (
     EMBED_TOTAL_LIMIT,
     FIELDS_LIMIT,
     LABEL_LIMIT,
-    QUOTE_LIMIT,
     button,
     content,
     embed,
     fit_lines,
 )
-from bot.render import Target, by_article, escape_markdown, render, truncate
+from bot.render import QUOTE_LIMIT, Target, by_article, escape_markdown, render, truncate
 from index.config import DEFAULT_CONFIG
 from index.engine import Engine
 from index.records import Answer, understood_line
@@ -105,7 +104,7 @@ def test_content_and_labels() -> None:
 
 def test_a_quote_grows_only_as_far_as_a_reply_shows_it_whole() -> None:
     """The engine adds a third sentence to a quote only within ``quote_chars``: a quote
-    it grew is never cut by the reply's own limit."""
+    it grew is never cut by the reply's own limit, in Discord or in the terminal."""
     assert 0 < DEFAULT_CONFIG.quote_chars <= QUOTE_LIMIT
 
 

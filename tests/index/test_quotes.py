@@ -26,7 +26,7 @@ def quote_of(
     neighbour_share: float = 0.0,
     similarity: list[float] | None = None,
     neighbour_gap: float = -1.0,
-    sentences: int = 2,
+    max_sentences: int = 2,
     quote_chars: int = 0,
 ) -> str:
     layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
@@ -38,7 +38,7 @@ def quote_of(
         antecedent=antecedent,
         continuation=continuation,
         neighbour_share=neighbour_share,
-        sentences=sentences,
+        max_sentences=max_sentences,
         quote_chars=quote_chars,
     )
     span = best_quote(text, layout, concepts, [1.0] * len(words), similarity, rules)
@@ -130,10 +130,13 @@ LANDING = (
     ("cosines", "sentences", "chars", "quoted"),
     [
         ([0.80, 0.81, 0.80, 0.2], 3, 700, slice(0, 3)),  # both sides near: the earlier joins
-        ([0.70, 0.81, 0.80, 0.79], 3, 700, slice(1, 4)),  # the next two are near
-        ([0.70, 0.81, 0.80, 0.79], 4, 700, slice(1, 4)),  # the first is too far
+        ([0.80, 0.81, 0.805, 0.795], 3, 700, slice(0, 3)),  # the nearer side joins
+        ([0.80, 0.81, 0.80, 0.80], 3, 700, slice(1, 4)),  # a tie: the next sentence joins
+        ([0.70, 0.81, 0.80, 0.795], 3, 700, slice(1, 4)),  # the next two are near
+        ([0.70, 0.81, 0.80, 0.795], 4, 700, slice(1, 4)),  # the first is too far
         ([0.80, 0.81, 0.80, 0.80], 4, 700, slice(0, 4)),  # every sentence near: all four
         ([0.50, 0.81, 0.80, 0.50], 3, 700, slice(1, 3)),  # nothing else near
+        ([float("nan"), 0.81, 0.80, 0.2], 3, 700, slice(1, 3)),  # no vector: no nearness
         ([0.80, 0.81, 0.80, 0.2], 2, 700, slice(1, 3)),  # two sentences at most
         ([0.80, 0.81, 0.80, 0.2], 3, 80, slice(1, 3)),  # three would be over 80 characters
     ],
@@ -150,10 +153,31 @@ def test_a_quote_grows_by_sentences_as_near_the_question(
         antecedent=False,
         similarity=cosines,
         neighbour_gap=0.02,
-        sentences=sentences,
+        max_sentences=sentences,
         quote_chars=chars,
     )
     assert quote == want
+
+
+def test_a_grown_quote_matches_what_its_third_sentence_adds() -> None:
+    """ "Aldrin" makes the pair; the first sentence joins it by its cosine, with "Fähre"."""
+    layout = passage_words(LANDING, 0, len(LANDING), lambda w: [w.lower()])
+    rules = QuoteRules(
+        short_sentence=0,
+        similarity_weight=1.0,
+        neighbour_gap=0.02,
+        max_sentences=3,
+        quote_chars=700,
+    )
+    concepts = [{"armstrong": 1.0}, {"aldrin": 1.0}, {"fähre": 1.0}]
+    weights, cosines = [1.0, 0.5, 0.1], [0.80, 0.81, 0.80, 0.2]
+    span = best_quote(LANDING, layout, concepts, weights, cosines, rules)
+    assert LANDING[span.start : span.end].startswith("Die Fähre")
+    assert span.matched == {0, 1, 2}
+    rules = dataclasses.replace(rules, neighbour_gap=-1.0)  # no gap, no growth
+    span = best_quote(LANDING, layout, concepts, weights, cosines, rules)
+    assert LANDING[span.start : span.end].startswith("Armstrong")
+    assert span.matched == {0, 1}
 
 
 def test_without_cosines_a_third_sentence_needs_the_share() -> None:
@@ -163,13 +187,22 @@ def test_without_cosines_a_third_sentence_needs_the_share() -> None:
     assert quote_of(text, words, antecedent=False, neighbour_share=0.4) == two
     three = "Apollo flog. Apollo landete auf dem Mond. Apollo kehrte heim."
     grown = quote_of(
-        text, words, antecedent=False, neighbour_share=0.4, sentences=3, quote_chars=700
+        text, words, antecedent=False, neighbour_share=0.4, max_sentences=3, quote_chars=700
     )
     assert grown == three
     alone = quote_of(  # the share is of the best sentence's value: 1 of 2 is below 0.6
-        text, words, antecedent=False, neighbour_share=0.6, sentences=3, quote_chars=700
+        text, words, antecedent=False, neighbour_share=0.6, max_sentences=3, quote_chars=700
     )
     assert alone == "Apollo landete auf dem Mond."
+
+
+def test_without_cosines_or_a_share_a_pair_does_not_grow() -> None:
+    """A short best sentence takes a neighbour; without the share rule nothing more joins."""
+    text = "Apollo flog. Apollo landete. Apollo kehrte heim. Es regnete."
+    layout = passage_words(text, 0, len(text), lambda w: [w.lower()])
+    rules = QuoteRules(short_sentence=20, max_sentences=3, quote_chars=700)
+    span = best_quote(text, layout, [{"landete": 1.0}, {"apollo": 0.5}], [1.0, 0.5], None, rules)
+    assert text[span.start : span.end] == "Apollo landete. Apollo kehrte heim."
 
 
 def test_a_sentence_still_lacking_its_vector_keeps_its_words() -> None:
@@ -190,7 +223,7 @@ def test_cosines_of_another_split_are_ignored() -> None:
 
 
 def test_the_config_names_every_quote_rule() -> None:
-    named = {"similarity_weight": "quote_similarity", "sentences": "quote_sentences"}
+    named = {"similarity_weight": "quote_similarity", "max_sentences": "quote_sentences"}
     changed = dataclasses.replace(
         DEFAULT_CONFIG,
         short_sentence=71,
