@@ -126,7 +126,10 @@ class EngineConfig:
 
     # --- hybrid ranking (BM25 + the sentence encoder) -------------------------------------
     dense_depth: int = _tunable(
-        20, "how many passages the encoder adds to BM25's candidates (its top N by cosine)"
+        20,
+        "how many passages the encoder adds to BM25's candidates (its top N by cosine); "
+        "10 / 20 / 30 / 40: hybrid hit@1 xquad EN 0.939, DE 0.960 at each, hit@3 EN 0.992 "
+        "/ 0.990 / 0.990 / 0.990, DE 0.989 at each, seed unchanged (EVALUATION.md)",
     )
     dense_weight: float = _tunable(
         14.0,
