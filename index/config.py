@@ -211,8 +211,9 @@ class EngineConfig:
         "neighbour_share), up to this many sentences within quote_chars; 2 → 3 → 4 at 700 "
         "chars: quote@1 hybrid EN 0.838 → 0.864 → 0.864, DE 0.862 → 0.881 → 0.881, lexical "
         "EN 0.775 → 0.780 → 0.780, DE 0.815 → 0.827 → 0.827; first quote 340 → 382 chars "
-        "(hybrid EN), 313 → 325 (lexical); hit@1 unchanged (EVALUATION.md, fourteenth "
-        "session; scripts/sweep_quotes.py)",
+        "(hybrid EN), 313 → 325 (lexical); lexical figures at neighbour_share 0.8, before "
+        "it was re-swept; hit@1 unchanged (EVALUATION.md, fourteenth session; "
+        "scripts/sweep_quotes.py)",
     )
     quote_chars: int = _tunable(
         700,
@@ -220,8 +221,8 @@ class EngineConfig:
         "QUOTE_LIMIT, what a reply shows whole. At quote_sentences 3, 400 → 500 → 600 → "
         "700 → 1000: quote@1 "
         "hybrid EN 0.845 → 0.850 → 0.862 → 0.864 → 0.862, DE 0.867 → 0.869 → 0.874 → "
-        "0.881 → 0.881, lexical EN 0.775 → 0.775 → 0.778 → 0.780 → 0.782; first quote 347 "
-        "→ 357 → 373 → 382 → 397 chars (hybrid EN)",
+        "0.881 → 0.881, lexical EN (neighbour_share 0.8) 0.775 → 0.775 → 0.778 → 0.780 → "
+        "0.782; first quote 347 → 357 → 373 → 382 → 397 chars (hybrid EN)",
     )
     abstain_weights: tuple[float, ...] = _tunable(
         (6.113, -0.010, 55.601, 1.844, 1.475, 2.914),
