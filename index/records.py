@@ -181,8 +181,14 @@ class Snapshot:
 
     def understood(self, concept: Concept) -> Understood:
         """How ``concept`` was searched, in the articles' spelling; a split verb as the
-        dictionary lists it ("teilnehmen"), not as a noun of its stem ("Teilnehmer")."""
-        shown = [concept.note] if concept.kind == "verb" else map(self.display, concept.terms)
+        dictionary lists it ("teilnehmen"), not as a noun of its stem ("Teilnehmer"); a
+        word the articles write as it was asked, as asked ("Truppe", not "Truppen")."""
+        asked = self.lexicon.surfaces.get(fold(concept.source)) if concept.kind == "word" else None
+        shown = (
+            [concept.note]
+            if concept.kind == "verb"
+            else [concept.source if t == asked else self.display(t) for t in concept.terms]
+        )
         repaired = concept.kind in ("typo", "cognate")
         source = f"{concept.source} (→ {concept.note})" if repaired else concept.source
         return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note)
