@@ -181,17 +181,18 @@ class Snapshot:
 
     def understood(self, concept: Concept) -> Understood:
         """How ``concept`` was searched, in the articles' spelling; a split verb as the
-        dictionary lists it ("teilnehmen"), not as a noun of its stem ("Teilnehmer"); a
-        word the articles write as it was asked, as asked ("Truppe", not "Truppen")."""
-        asked = self.lexicon.surfaces.get(fold(concept.source)) if concept.kind == "word" else None
-        shown = (
-            [concept.note]
-            if concept.kind == "verb"
-            else [concept.source if t == asked else self.display(t) for t in concept.terms]
-        )
+        dictionary lists it ("teilnehmen"), not as a noun of its stem ("Teilnehmer").
+        A word searched as the one term of a form the articles use ("Truppe", which they
+        use, though "Truppen" more often) was searched as asked."""
+        shown = [concept.note] if concept.kind == "verb" else map(self.display, concept.terms)
         repaired = concept.kind in ("typo", "cognate")
         source = f"{concept.source} (→ {concept.note})" if repaired else concept.source
-        return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note)
+        as_asked = (
+            concept.kind == "word"
+            and len(concept.terms) == 1
+            and self.lexicon.surfaces.get(fold(concept.source)) == concept.terms[0]
+        )
+        return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note, as_asked)
 
     def matching_articles(self, key: str) -> list[IndexedArticle]:
         """The articles ``key`` names: the one of that id or that title, else those whose
@@ -232,12 +233,14 @@ class Understood:
     terms: tuple[str, ...]  # German words as they appear in the articles
     kind: str
     note: str = ""
+    as_asked: bool = False  # the one term of a form the articles use as it was asked
 
     @property
     def changed(self) -> bool:
         """Whether it was searched as something other than the word asked: another form,
-        a translation, a part, a repaired spelling, or nothing at all."""
-        return [fold(t) for t in self.terms] != [fold(self.source)]
+        a translation, a part, a repaired spelling, or nothing at all. A form the articles
+        use is searched as asked, whichever of its forms they use most."""
+        return not self.as_asked and [fold(t) for t in self.terms] != [fold(self.source)]
 
     def __str__(self) -> str:
         return self.line("en")
