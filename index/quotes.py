@@ -183,23 +183,23 @@ def best_quote(
     gains = {i: value(per_sentence[i], per_sentence[best]) for i in neighbours}
     extra = max(neighbours, key=lambda i: (gains[i], i == best + 1), default=None)
     short = spans[best][1] - spans[best][0] < rules.short_sentence
-    if extra is not None and not (gains[extra] > 0 or short) and rules.neighbour_gap >= 0 and known:
-        assert similarity is not None
-        near = [i for i in neighbours if similarity[i] >= max(known) - rules.neighbour_gap]
-        if near:  # ties go to the next sentence, as for ``extra``
-            extra, short = max(near, key=lambda i: (similarity[i], i == best + 1)), True
     held = value(per_sentence[best])
-    if (
-        rules.neighbour_share > 0
-        and not known
-        and held
-        and extra is not None
-        and not (gains[extra] > 0 or short)
-    ):
-        near = [i for i in neighbours if value(per_sentence[i]) >= rules.neighbour_share * held]
-        if near:
-            extra = max(near, key=lambda i: (value(per_sentence[i]), i == best + 1))
-            short = True
+
+    def nearness(i: int) -> float | None:
+        """How near sentence ``i`` is to the question, if near enough to join the quote:
+        its cosine within ``neighbour_gap`` of the best, or without cosines its value at
+        least ``neighbour_share`` of the best sentence's."""
+        if known and similarity is not None:
+            near = rules.neighbour_gap >= 0 and similarity[i] >= max(known) - rules.neighbour_gap
+            return similarity[i] if near else None
+        share = rules.neighbour_share
+        near = share > 0 and held > 0 and value(per_sentence[i]) >= share * held
+        return value(per_sentence[i]) if near else None
+
+    if extra is not None and not (gains[extra] > 0 or short):
+        close = {i: n for i in neighbours if (n := nearness(i)) is not None}
+        if close:  # ties go to the next sentence, as for ``extra``
+            extra, short = max(close, key=lambda i: (close[i], i == best + 1)), True
     if (
         rules.antecedent
         and best > 0
@@ -217,15 +217,6 @@ def best_quote(
     if extra is not None and (gains[extra] > 0 or short):
         lo, hi = min(best, extra), max(best, extra)
         found |= set(per_sentence[extra])
-
-    def nearness(i: int) -> float | None:
-        """How near sentence ``i`` is to the question, if near enough to join the quote."""
-        if known and similarity is not None:
-            near = rules.neighbour_gap >= 0 and similarity[i] >= max(known) - rules.neighbour_gap
-            return similarity[i] if near else None
-        share = rules.neighbour_share
-        near = share > 0 and held > 0 and value(per_sentence[i]) >= share * held
-        return value(per_sentence[i]) if near else None
 
     while lo < hi and hi - lo + 1 < rules.max_sentences:
         joins = {
