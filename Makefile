@@ -69,7 +69,7 @@ lint: $(STAMP)
 # Every public dev set, each over its own articles in a temporary database, one table each.
 XQUAD := ../shared/eval/xquad-dev
 eval: $(STAMP) dictionary
-	$(PY) -m bot eval ../shared/eval/questions.jsonl --articles seeds
+	$(PY) -m bot eval ../shared/eval/questions.jsonl eval/seed-dev2.jsonl --articles seeds
 	$(PY) -m bot eval $(XQUAD)/en-paragraph.jsonl $(XQUAD)/de-paragraph.jsonl \
 		$(XQUAD)/en-answer.jsonl $(XQUAD)/de-answer.jsonl --articles $(XQUAD)/articles
 

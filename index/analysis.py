@@ -16,7 +16,7 @@ import Stemmer
 
 from index.text import Token, fold, tokenize
 
-ANALYZER_VERSION = "de-lemma-snowball-12"  # 12: compass points, "versteht"; 11: headings
+ANALYZER_VERSION = "de-lemma-snowball-13"  # 13: chat's "ne"; 12: compass points, "versteht"
 
 # Linking elements (Fugenelemente) that may join the parts of a German compound; "" first.
 _LINKERS = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")

@@ -10,6 +10,7 @@ import numpy as np
 from index.embedding import empty_index, texts_to_encode
 from index.encoder import Encoder, to_blob
 from index.engine import Engine
+from index.lemma_dictionary import Lemmatize
 from index.records import Snapshot
 from index.vector_cache import EmbeddingCache
 from tests.conftest import cache_dir
@@ -31,10 +32,13 @@ def vectors_for(snapshot: Snapshot, encoder: Encoder) -> list[tuple[bytes, bytes
 
 
 def hybrid_engine(
-    snapshot: Snapshot, encoder: Encoder, keep: Iterable[int] | None = None
+    snapshot: Snapshot,
+    encoder: Encoder,
+    keep: Iterable[int] | None = None,
+    lemmatize: Lemmatize | None = None,
 ) -> Engine:
     """An engine with all vectors, or only those of the passages ``keep``."""
-    engine = Engine(snapshot, encoder=encoder)
+    engine = Engine(snapshot, encoder=encoder, lemmatize=lemmatize)
     dense = empty_index(encoder, snapshot)
     dense.fill(vectors_for(snapshot, encoder))
     if keep is not None:
