@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import aiosqlite
 
 from index.database import BUSY_TIMEOUT_MS, Database, Migration, Row, StorageError
 from index.locks import ReindexBusyError, reindex_file_lock
+
+WORKER_STOP_S = 30.0  # a generous ceiling: the thread only closes nothing and returns
 
 
 class _SqliteTransaction:
@@ -80,6 +83,18 @@ def not_a_database_file(path: Path) -> str | None:
     return f"{path} is {what}, not a database file; give a file's path"
 
 
+async def _worker_stopped(conn: aiosqlite.Connection) -> None:
+    """Wait for the worker thread of a connection that failed to open.
+
+    aiosqlite stops that thread without waiting for it, and the thread's last act is to
+    post to the event loop: once ``asyncio.run`` has closed the loop, that is a traceback
+    on stderr ("Event loop is closed") under the one-line error, on a slow machine.
+    """
+    thread = conn if isinstance(conn, threading.Thread) else getattr(conn, "_thread", None)
+    if isinstance(thread, threading.Thread) and thread.is_alive():
+        await asyncio.to_thread(thread.join, WORKER_STOP_S)
+
+
 class SqliteDatabase(Database):
     """One aiosqlite connection to a database file. ``await SqliteDatabase.open(path)``."""
 
@@ -120,9 +135,11 @@ class SqliteDatabase(Database):
             raise StorageError(f"cannot create data directory {path.parent}: {reason}") from exc
         if (wrong := not_a_database_file(path)) is not None:
             raise StorageError(wrong)
+        opening = aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         try:
-            conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
+            conn = await opening
         except sqlite3.Error as exc:
+            await _worker_stopped(opening)
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         database = cls(conn, path, busy_timeout_ms)
         try:

@@ -15,6 +15,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from index.engine import Engine
 from index.locks import ReindexBusyError, reindex_file_lock
 from index.pipeline import ReindexReport, Sources, reindex
 from index.records import Answer, Snapshot
+from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.botcli import TIMEOUT, Run, run_bot
 from tests.conftest import SEEDS
@@ -322,6 +324,35 @@ def test_a_database_path_that_names_a_device(tmp_path: Path) -> None:
     result = run_bot(Path("/dev/null"), "ask", "x", DICTIONARY_PATH="/nonexistent", CACHE_DIR=cache)
     message = one_line_error(result)
     assert "/dev/null is a device or other special file, not a database file" in message
+
+
+@EVERY_OPENING
+def test_a_database_file_that_cannot_be_created(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # a dangling link: the directory is there, the file cannot be made (as in a read-only
+    # directory, which root cannot have)
+    path = tmp_path / "newsbot.sqlite3"
+    path.symlink_to(tmp_path / "gone" / "newsbot.sqlite3")
+    message = one_line_error(run(path, *args))
+    assert message == f"error: cannot open database {path}: unable to open database file"
+
+
+def test_a_failed_open_leaves_no_worker_thread_to_write_after_the_loop_closed(
+    tmp_path: Path,
+) -> None:
+    """aiosqlite stops a failed connection's thread without waiting; its last post to a
+    closed event loop was a traceback under the one-line error on a slow machine."""
+    path = tmp_path / "newsbot.sqlite3"
+    path.symlink_to(tmp_path / "gone" / "newsbot.sqlite3")
+    raised: list[threading.ExceptHookArgs] = []
+    before = threading.excepthook
+    threading.excepthook = raised.append
+    try:
+        with pytest.raises(StorageError, match="cannot open database"):
+            asyncio.run(SqliteDatabase.open(path))
+        workers = [t for t in threading.enumerate() if "_connection_worker" in t.name]
+    finally:
+        threading.excepthook = before
+    assert workers == [] and raised == []
 
 
 # --- corrupt database file ---------------------------------------------------------------------
