@@ -20,6 +20,7 @@ STAMP  := $(VENV)/.installed-stamp
 # PYTHONDONTWRITEBYTECODE on some machines and would otherwise compile every import.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	@echo "Installing the dependencies into $(VENV) (about a minute, once)…"
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null \
 	  && $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev]' \
 	  || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'

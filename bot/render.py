@@ -70,6 +70,11 @@ def by_article(results: Sequence[Any]) -> list[list[Any]]:
     return sorted(groups.values(), key=lambda g: g[0].rank)
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` with the noun it counts: "1 paragraph", "3 paragraphs"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def make_environment(target: Target) -> Environment:
     env = Environment(
         loader=PackageLoader("bot", "templates"),
@@ -94,6 +99,7 @@ def make_environment(target: Target) -> Environment:
     env.filters["marked"] = lambda text, base, spans: _marked(text, base, spans, target)
     env.filters["truncate_words"] = truncate
     env.filters["by_article"] = by_article
+    env.filters["counted"] = counted
     env.globals["target"] = target
     return env
 

@@ -29,6 +29,7 @@ from index.records import Answer, understood_line
 HISTORY_FILE = "shell_history"
 HISTORY_LENGTH = 1000
 QUIT = frozenset({":q", ":quit", ":exit", "quit", "exit"})
+HELP = frozenset({"help", "hilfe"})  # typed alone, as "quit" is: no question
 _COMMAND = re.compile(r":\S*")
 # The prompt, coloured in a terminal; \001 and \002 tell readline which bytes take no room.
 _TERMINAL_PROMPT = "\001\033[1;36m\002?\001\033[0m\002 "
@@ -124,6 +125,8 @@ class Session:
             return True
         if line in QUIT:
             return False
+        if line.lower() in HELP:
+            line = ":help"
         if _COMMAND.fullmatch(line.split()[0]):
             self.command(line.split()[0])
             return True

@@ -196,7 +196,8 @@ class Engine:
         declined = declines(asked.query, ranked, self.config)  # judged even when not abstaining
         if abstain and declined:
             return self._reply(asked, "not_covered", ranked)
-        return self._reply(asked, "answered", ranked, self._results(asked, ranked, k))
+        answer = self._reply(asked, "answered", ranked, self._results(asked, ranked, k))
+        return dataclasses.replace(answer, doubtful=declined) if declined else answer
 
     def _understand(
         self,

@@ -293,6 +293,8 @@ class Answer:
     mode: str = "lexical"
     # what the abstention decided on (coverage, cosines, margin …) and P(answerable)
     signals: dict[str, float] = field(default_factory=dict)
+    # answered without abstaining (/search, --no-abstain) where the engine would decline
+    doubtful: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``python -m bot ask --json``."""
@@ -300,6 +302,7 @@ class Answer:
             "question": self.question,
             "language": self.language,
             "answered": self.answered,
+            "doubtful": self.doubtful,
             "reason": self.reason,
             "coverage": round(self.coverage, 4),
             "truncated": self.truncated,

@@ -193,6 +193,19 @@ def test_ask_unanswerable(database: Path) -> None:
     assert data["language"] == "de"
 
 
+def test_ask_without_abstaining_says_when_the_articles_seem_not_to_answer(database: Path) -> None:
+    doubtful = run(database, "ask", WORLD_CUP, "--no-abstain", "-k", "1")
+    assert doubtful.returncode == 0, doubtful.stderr
+    assert "Das beantworten die Artikel wohl nicht; die nächsten Stellen:" in doubtful.stdout
+    assert "> [1]" in doubtful.stdout
+    data = json.loads(run(database, "ask", WORLD_CUP, "--no-abstain", "--json").stdout)
+    assert data["answered"] is True and data["doubtful"] is True and data["results"]
+
+    sure = run(database, "ask", COMMIT, "--no-abstain", "-k", "1")
+    assert "Here is what the articles say:" in sure.stdout, sure.stdout
+    assert json.loads(run(database, "ask", COMMIT, "--json").stdout)["doubtful"] is False
+
+
 def one_line_error(result: Run) -> str:
     """The failure's message: non-zero exit, no traceback, one line on stderr."""
     assert result.returncode != 0, result.stdout

@@ -206,3 +206,25 @@ def test_a_key_that_names_several_articles_says_how_many_are_listed(
 ) -> None:
     shown = render("source_missing.j2", query="0", near=True, several=several, listed=5, de=de)
     assert shown == says
+
+
+@pytest.mark.parametrize(
+    ("count", "de", "line"),
+    [
+        (1, False, "That article has only paragraph 1."),
+        (1, True, "Dieser Artikel hat nur Absatz 1."),
+        (7, False, "That article has paragraphs 1–7."),
+    ],
+)
+def test_a_paragraph_out_of_range_names_the_range_in_words(count: int, de: bool, line: str) -> None:
+    assert render("source_range.j2", "discord", count=count, de=de) == line
+
+
+def test_a_one_paragraph_article_is_listed_with_one_paragraph() -> None:
+    info = SimpleNamespace(built_at="2026-12-07", articles=2, passages=3, has_dictionary=True)
+    articles = [
+        SimpleNamespace(title="Kurz", date=None, passage_ids=(0,), id="a"),
+        SimpleNamespace(title="Lang", date="2026-01-06", passage_ids=(1, 2), id="b"),
+    ]
+    text = render("sources.j2", "discord", info=info, articles=articles, semantic=None)
+    assert "· 1 paragraph ·" in text and "· 2 paragraphs ·" in text, text

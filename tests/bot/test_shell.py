@@ -51,8 +51,9 @@ def shell(database: Path, stdin: str, **env: str) -> Run:
 # --- piped stdin ------------------------------------------------------------------------------
 
 
-def test_help_lists_the_commands_and_is_no_question(own_database: Path) -> None:
-    out = shell(own_database, ":help\n:quit\n").stdout
+@pytest.mark.parametrize("typed", [":help", "help", "Hilfe"])
+def test_help_lists_the_commands_and_is_no_question(own_database: Path, typed: str) -> None:
+    out = shell(own_database, f"{typed}\n:quit\n").stdout
     for command in (":more", ":help", ":quit"):
         assert command in out
     assert "The articles don't say" not in out and "Understood as" not in out
