@@ -32,6 +32,8 @@ from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refr
 from index.sqlite import SqliteDatabase, not_a_database_file
 from index.store import IndexStore, NoIndexError, StaleIndexError
 
+ARTICLES_HINT = "set ARTICLES_DIR (.env or the environment)"
+
 
 class CliError(Exception):
     """A problem to report in one line, with exit status 1 (or ``code``)."""
@@ -97,7 +99,10 @@ async def open_engine(settings: Settings, wait_for_vectors: bool = True) -> Open
         try:
             snapshot = await storage.load_snapshot()
         except NoIndexError as missing:
-            require_article_files(settings.articles_dir)  # say so before any note or bar
+            try:  # say so before any note or bar
+                require_article_files(settings.articles_dir)
+            except ArticlesDirectoryMissing as exc:
+                raise CliError(f"{exc}; {ARTICLES_HINT}") from exc
             notes = Console(stderr=True, soft_wrap=True)
             what = "rebuilding" if isinstance(missing, StaleIndexError) else "building"
             notes.print(
@@ -198,8 +203,7 @@ async def run_reindex(
         try:
             return await reindex(storage, sources, engine, progress, force=force)
         except ArticlesDirectoryMissing as exc:
-            hint = "set ARTICLES_DIR (.env or the environment), or give `reindex --seeds DIR`"
-            raise CliError(f"{exc}; {hint}") from exc
+            raise CliError(f"{exc}; {ARTICLES_HINT}, or give `reindex --seeds DIR`") from exc
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise CliError(str(exc)) from exc
         except ReindexBusyError as exc:

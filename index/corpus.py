@@ -48,7 +48,10 @@ class ArticlesDirectoryMissing(FileNotFoundError):
 
     def __init__(self, directory: Path) -> None:
         where = f"{directory} ({directory.resolve()})" if not directory.is_absolute() else directory
-        super().__init__(f"articles directory not found: {where}")
+        if directory.exists():  # a file, not a folder of files
+            super().__init__(f"the articles directory is a file, not a directory: {where}")
+        else:
+            super().__init__(f"articles directory not found: {where}")
         self.directory = directory
 
 

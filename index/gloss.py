@@ -67,6 +67,13 @@ class Gloss:
     words: tuple[GlossWord, ...]
     unknown: tuple[str, ...]
 
+    @property
+    def matched(self) -> bool:
+        """Whether any sense shown, a part's included, is one the question asked in."""
+        return any(
+            w.matched or any(s.matched for p in w.parts for s in p.senses) for w in self.words
+        )
+
 
 class SenseIndex:
     """``Lexicon.translations`` inverted: index term → its English keys, best first."""

@@ -127,6 +127,9 @@ def test_ask_gloss_lists_the_first_quotes_words_with_dictionary_senses(database:
     assert german.returncode == 0, german.stderr
     assert "Wörter aus Zitat [1] und ihre englischen Bedeutungen" in german.stdout
     assert "Glossen sind Wörterbucheinträge (Ding), keine Übersetzung." in german.stdout
+    # a German question asks in no English sense: no mark to explain
+    assert "*" not in german.stdout.split("englischen Bedeutungen", 1)[1]
+    assert "Mit * markiert" not in german.stdout
 
 
 def test_ask_json(commit_json: Run, database: Path) -> None:
@@ -523,12 +526,24 @@ def test_a_users_articles_env_file_and_environment_change_nothing(
     assert answer["question"] == COMMIT and answer["answered"] is True
 
 
+@pytest.mark.parametrize("args", [("reindex",), ("ask", "x")], ids=["reindex", "ask"])
 def test_a_missing_articles_directory_names_where_it_looked_and_the_setting(
-    tmp_path: Path,
+    tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    result = run(tmp_path / "db.sqlite3", "reindex", ARTICLES_DIR="nowhere")
+    result = run(tmp_path / "db.sqlite3", *args, ARTICLES_DIR="nowhere")
     assert result.returncode != 0
     assert_no_traceback(result)
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: articles directory not found: nowhere (/"), line
+    assert "ARTICLES_DIR" in line, line
+
+
+def test_an_articles_directory_that_is_a_file_says_so(tmp_path: Path) -> None:
+    article = tmp_path / "one.txt"
+    article.write_text("Ein Absatz.\n", encoding="utf-8")
+    result = run(tmp_path / "db.sqlite3", "reindex", ARTICLES_DIR=str(article))
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: the articles directory is a file, not a directory: {article}")
     assert "ARTICLES_DIR" in line, line
