@@ -27,7 +27,7 @@ from index.gloss import Gloss, SenseIndex, gloss
 from index.lexicon import GlossaryEntry
 from index.query import MAX_QUESTION_CHARS, QueryBuilder
 from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
-from index.ranking import Candidate, Ranked, coverage, declines, fuse, name_overlap
+from index.ranking import Candidate, Ranked, coverage, declines, fuse, name_overlap, named_only
 from index.records import (
     Answer,
     IndexedArticle,
@@ -191,6 +191,7 @@ class Engine:
         if (refusal := self._refusal(asked)) is not None:
             return self._reply(asked, refusal)
         ranked = self._rank(asked, max(self.config.rerank_depth, offset + k), ranking)
+        ranked = named_only(ranked, asked.query.concepts, asked.snap)
         if not ranked.candidates:
             return self._reply(asked, "not_covered", ranked)
         declined = declines(asked.query, ranked, self.config)  # judged even when not abstaining

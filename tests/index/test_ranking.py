@@ -1,4 +1,6 @@
-"""A name's words count about once in BM25's scores (``index.ranking.name_overlap``)."""
+"""A name's words count about once in BM25's scores (``index.ranking.name_overlap``), and
+results after the first come from articles that name the question's subject
+(``index.ranking.named_only``)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ from index.bm25 import BM25Index
 from index.build import build_snapshot
 from index.concepts import Concept
 from index.config import DEFAULT_CONFIG
-from index.corpus import parse_article
+from index.corpus import Article, parse_article
 from index.ding import DingEntries
 from index.engine import Engine
 from index.lexicon import default_glossary
 from index.ranking import name_overlap, name_words
+from tests.conftest import cache_dir
 
 
 def word(source: str, term: str) -> Concept:
@@ -113,3 +116,42 @@ def test_a_name_said_often_does_not_outweigh_what_was_asked(engine: Engine) -> N
         assert "Super Bowl" in first.quote
     finally:
         engine.config = DEFAULT_CONFIG
+
+
+CHINA = """---
+title: Reaktionen aus Peking
+date: 2026-01-07
+---
+China sagte, es unterstütze Gespräche über einen Frieden in der Ukraine.
+
+Das Außenministerium in Peking äußerte sich sonst zurückhaltend.
+"""
+
+
+@pytest.fixture(scope="module")
+def with_china(ding: DingEntries, seed_articles: list[Article]) -> Engine:
+    china = parse_article("china", CHINA)
+    articles = [*seed_articles, china]
+    return Engine(build_snapshot(articles, ding, default_glossary(), cache_dir=cache_dir()))
+
+
+@pytest.mark.parametrize("abstain", [True, False])
+def test_results_after_the_first_come_from_articles_that_name_the_subject(
+    with_china: Engine, abstain: bool
+) -> None:
+    answer = with_china.answer("What did China say?", k=3, abstain=abstain)
+    assert answer.results and answer.results[0].article_id == "china", answer
+    assert {r.article_id for r in answer.results} == {"china"}
+
+
+def test_a_question_that_names_nothing_keeps_every_article(with_china: Engine) -> None:
+    plain = with_china.answer("What was said about peace talks?", k=5, abstain=False)
+    assert len({r.article_id for r in plain.results}) > 1, plain
+
+
+def test_two_subjects_keep_the_articles_that_name_either(with_china: Engine) -> None:
+    # "Kornelius" is a proper noun of one seed article (001), "China" a glossary name of
+    # the added one: the other seed article (000) names neither
+    both = with_china.answer("Was sagten China und Kornelius?", k=5, abstain=False)
+    articles = {r.article_id for r in both.results}
+    assert articles == {"china", "001_3254392af1d010b4"}, articles
