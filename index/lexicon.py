@@ -12,7 +12,6 @@ import marshal
 import zlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 
 from index.artifacts import ArtifactFormat
@@ -225,11 +224,6 @@ class Lexicon:
     # a German word (folded) the articles lack → the indexed terms of its OpenThesaurus
     # synonyms; a question's word looks it up by its lemma
     german_synonyms: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    @cached_property
-    def folded_names(self) -> frozenset[str]:
-        """The articles' proper nouns (``names``), folded."""
-        return frozenset(fold(n) for n in self.names)
 
     def to_bytes(self) -> bytes:
         payload = {

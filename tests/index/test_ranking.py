@@ -149,9 +149,10 @@ def test_a_question_that_names_nothing_keeps_every_article(with_china: Engine) -
     assert len({r.article_id for r in plain.results}) > 1, plain
 
 
-def test_two_subjects_keep_the_articles_that_name_either(with_china: Engine) -> None:
-    # "Kornelius" is a proper noun of one seed article (001), "China" a glossary name of
-    # the added one: the other seed article (000) names neither
-    both = with_china.answer("Was sagten China und Kornelius?", k=5, abstain=False)
-    articles = {r.article_id for r in both.results}
-    assert articles == {"china", "001_3254392af1d010b4"}, articles
+def test_a_name_the_glossary_does_not_know_leaves_the_ranking_as_it_is(
+    with_china: Engine,
+) -> None:
+    # "Kornelius" is named in one seed article only, but the glossary does not know him:
+    # the articles' capitalised words are often a noun's form ("Soldaten"), no subject
+    ranked = with_china.answer("Was sagte Kornelius über Truppen?", k=5, abstain=False)
+    assert len({r.article_id for r in ranked.results}) > 1, ranked
