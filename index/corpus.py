@@ -44,12 +44,13 @@ class NoArticlesError(ValueError):
 
 
 class ArticlesDirectoryMissing(FileNotFoundError):
-    """The articles directory does not exist; the message names it, resolved if relative."""
+    """The articles directory does not exist, or is no directory; the message names it,
+    resolved if relative."""
 
     def __init__(self, directory: Path) -> None:
         where = f"{directory} ({directory.resolve()})" if not directory.is_absolute() else directory
-        if directory.exists():  # a file, not a folder of files
-            super().__init__(f"the articles directory is a file, not a directory: {where}")
+        if directory.exists():  # a file (or a device), not a folder of files
+            super().__init__(f"the articles directory is not a directory: {where}")
         else:
             super().__init__(f"articles directory not found: {where}")
         self.directory = directory

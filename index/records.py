@@ -293,7 +293,7 @@ class Answer:
     mode: str = "lexical"
     # what the abstention decided on (coverage, cosines, margin …) and P(answerable)
     signals: dict[str, float] = field(default_factory=dict)
-    # answered without abstaining (/search, --no-abstain) where the engine would decline
+    # answered without abstaining where the engine would decline (--no-abstain says so)
     doubtful: bool = False
 
     def to_dict(self) -> dict[str, Any]:

@@ -138,9 +138,11 @@ class SqliteDatabase(Database):
         opening = aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
         try:
             conn = await opening
-        except sqlite3.Error as exc:
-            await _worker_stopped(opening)
-            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        except BaseException as exc:  # cancelled too: the thread must not outlive the loop
+            await asyncio.shield(_worker_stopped(opening))
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open database {path}: {exc}") from exc
+            raise
         database = cls(conn, path, busy_timeout_ms)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

@@ -206,7 +206,10 @@ def test_ask_without_abstaining_says_when_the_articles_seem_not_to_answer(databa
 
     sure = run(database, "ask", COMMIT, "--no-abstain", "-k", "1")
     assert "Here is what the articles say:" in sure.stdout, sure.stdout
-    assert json.loads(run(database, "ask", COMMIT, "--json").stdout)["doubtful"] is False
+    assert (
+        json.loads(run(database, "ask", COMMIT, "--no-abstain", "--json").stdout)["doubtful"]
+        is False
+    )
 
 
 def one_line_error(result: Run) -> str:
@@ -545,5 +548,5 @@ def test_an_articles_directory_that_is_a_file_says_so(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert_no_traceback(result)
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: the articles directory is a file, not a directory: {article}")
+    assert line.startswith(f"error: the articles directory is not a directory: {article}")
     assert "ARTICLES_DIR" in line, line

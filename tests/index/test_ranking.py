@@ -142,6 +142,7 @@ def test_results_after_the_first_come_from_articles_that_name_the_subject(
     answer = with_china.answer("What did China say?", k=3, abstain=abstain)
     assert answer.results and answer.results[0].article_id == "china", answer
     assert {r.article_id for r in answer.results} == {"china"}
+    assert answer.total_hits == len(answer.results)  # no "more" that shows nothing
 
 
 def test_a_question_that_names_nothing_keeps_every_article(with_china: Engine) -> None:
