@@ -197,8 +197,7 @@ class Engine:
         declined = declines(asked.query, ranked, self.config)  # judged even when not abstaining
         if abstain and declined:
             return self._reply(asked, "not_covered", ranked)
-        answer = self._reply(asked, "answered", ranked, self._results(asked, ranked, k))
-        return dataclasses.replace(answer, doubtful=declined) if declined else answer
+        return self._reply(asked, "answered", ranked, self._results(asked, ranked, k), declined)
 
     def _understand(
         self,
@@ -362,6 +361,7 @@ class Engine:
         reason: str,
         ranked: Ranked | None = None,
         results: Sequence[Result] = (),
+        doubtful: bool = False,
     ) -> Answer:
         """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not."""
         return Answer(
@@ -379,6 +379,7 @@ class Engine:
             undated_excluded=asked.undated,
             mode=ranked.mode if ranked else "lexical",
             signals=ranked.signals if ranked else {},
+            doubtful=doubtful,
         )
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:

@@ -166,17 +166,30 @@ def named_only(ranked: Ranked, concepts: Sequence[Concept], snap: Snapshot) -> R
     the first three is lost, and one lexical EN question moves into them; the held-out
     seed questions chose the narrow definition of a name (eval/README.md).
     """
-    passages = snap.passages
-    articles = {
-        passages[int(i)].article_id
+    postings = [
+        snap.bm25.concept_hits(c.terms, c.weight, c.boosts).doc_ids
         for c in concepts
         if c.kind == "name"
-        for i in snap.bm25.concept_hits(c.terms, c.weight, c.boosts).doc_ids
-    }
-    if not ranked.candidates or passages[ranked.candidates[0].pid].article_id not in articles:
+    ]
+    seen: dict[str, bool] = {}
+
+    def names(pid: int) -> bool:
+        """Whether the passage's article names the subject: looked up for the candidates'
+        articles only (postings are sorted), not for every article a posting holds."""
+        article = snap.passages[pid].article_id
+        if article not in seen:
+            pids = np.asarray(snap.articles[article].passage_ids)
+            seen[article] = any(
+                ids.size
+                and bool((ids[np.searchsorted(ids, pids).clip(max=ids.size - 1)] == pids).any())
+                for ids in postings
+            )
+        return seen[article]
+
+    if not postings or not ranked.candidates or not names(ranked.candidates[0].pid):
         return ranked
     first, *rest = ranked.candidates
-    kept = [first, *(c for c in rest if passages[c.pid].article_id in articles)]
+    kept = [first, *(c for c in rest if names(c.pid))]
     # the count pages and /search's footer go by: what can be shown, not what BM25 matched
     return dataclasses.replace(ranked, candidates=kept, total=len(kept))
 
