@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot ask|sources|source|stats|reindex|eval|shell|run|start``.
+"""Command line: ``python -m bot ask|search|sources|source|stats|reindex|eval|shell|run|start``.
 
 Every command opens the database named in the settings; messages meant for people are
 rendered from the same templates as the Discord replies.
@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import service
+from bot.cli_browse import cmd_search, cmd_source, cmd_sources, cmd_stats, scope_of_args
+from bot.cli_eval import cmd_eval
 from bot.questions import clean_question
 from bot.render import QUOTE_LIMIT, render
-from bot.service import LISTED, Question
+from bot.service import Question
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
     CliError,
@@ -38,7 +39,6 @@ from index.database import StorageError
 from index.embedding import semantic_line
 from index.encoder import try_load_encoder
 from index.engine import Engine
-from index.evaluation import AskedBefore, EvalQuestion, evaluate, load_questions
 from index.records import Answer, understood_line
 
 MAX_K = 50
@@ -83,6 +83,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
         raise CliError('the question is empty; ask something, e.g. "What did the US commit to?"', 2)
     async with await open_engine(settings) as opened:
         engine = opened.engine
+        scope = scope_of_args(engine.snapshot, args)
         # "-": one question per line of standard input, each answered like a single one.
         lines = sys.stdin if batch else [args.question]
         asked = 0
@@ -91,7 +92,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
             if not question:
                 continue
             asked += 1
-            q = Question(question, k=args.k, abstain=not args.no_abstain)
+            q = Question(question, k=args.k, abstain=not args.no_abstain, scope=scope)
             answer, _ = await service.ask(engine, opened.state, q, service.Asked("cli"))
             if args.json:
                 sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
@@ -118,73 +119,6 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
     return 0
 
 
-async def cmd_sources(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """The indexed articles, newest first (what ``/sources`` shows)."""
-    async with await open_engine(settings) as opened:
-        engine = opened.engine
-        snap = engine.snapshot
-        semantic = semantic_line(engine.semantic_status())
-        articles = snap.articles_newest_first()
-        text = render("sources.j2", info=snap.info, articles=articles, semantic=semantic)
-    console.print(text, highlight=False)
-    return 0
-
-
-async def cmd_source(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """One paragraph of an article, or the article's overview (what ``/source`` shows)."""
-    async with await open_engine(settings) as opened:
-        snap = opened.engine.snapshot
-    found = snap.find_article(args.article)
-    if found is None:
-        several = snap.matching_articles(args.article)
-        near = several[:LISTED] or snap.near_articles(args.article, limit=3)
-        missing = render(
-            "source_missing.j2",
-            query=args.article,
-            near=bool(near),
-            several=len(several),
-            listed=LISTED,
-            cli=True,
-            de=False,
-        )
-        named = (f"{a.id} “{a.title}”" if several else f"“{a.title}”" for a in near)
-        raise CliError(" ".join([missing, *named]), 2)
-    passages = [snap.passages[i] for i in found.passage_ids]
-    if args.paragraph is None:
-        texts = [found.text[p.start : p.end] for p in passages]
-        console.print(render("article.j2", article=found, passages=passages, texts=texts, de=False))
-        return 0
-    match = next((p for p in passages if p.ordinal == args.paragraph), None)
-    if match is None:
-        raise CliError(render("source_range.j2", count=len(passages), de=False), 2)
-    cite = {
-        "title": found.title,
-        "date": found.date,
-        "section": match.section,
-        "paragraph": match.ordinal,
-    }
-    text = render(
-        "source.j2",
-        article=found,
-        cite=cite,
-        lang="en",
-        text=found.text[match.start : match.end],
-        start=match.start,
-        marks=[],
-    )
-    console.print(text, highlight=False)
-    return 0
-
-
-async def cmd_stats(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Questions asked and answered, feedback, frequent unanswered (what ``/stats`` shows)."""
-    async with await open_engine(settings) as opened:
-        engine = opened.engine
-        text = render("stats.j2", **await service.usage(engine, opened.state))
-    console.print(text, highlight=False)
-    return 0
-
-
 async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.rebuild and not settings.uses_postgres:  # PostgreSQL: back up with pg_dump
         backup = backup_database(settings.database_path)
@@ -207,91 +141,6 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
             engine = Engine(await storage.load_snapshot(), encoder=encoder)
             await run_encode(storage, engine, settings, console)
             console.print(semantic_line(engine.semantic_status()), highlight=False)
-    return 0
-
-
-def read_question_file(path: Path) -> list[EvalQuestion]:
-    """The questions of one JSONL file; anything wrong is one line."""
-    try:
-        questions = load_questions(path)
-    except FileNotFoundError:
-        raise CliError(f"question file not found: {path}", 2) from None
-    except IsADirectoryError:
-        raise CliError(f"{path} is a directory; give a .jsonl file of questions", 2) from None
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror or exc}", 2) from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path} is not UTF-8; give a .jsonl file of questions", 2) from None
-    except ValueError as exc:
-        raise CliError(str(exc), 2) from exc
-    if not questions:
-        raise CliError(
-            f"no questions in {path}: one JSON object per line, "
-            '{"question": …, "expect_any": […], "answerable": true}',
-            2,
-        )
-    return questions
-
-
-async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    question_sets = [(path, read_question_file(path)) for path in args.files]
-    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
-        if args.articles is not None:
-            # A throwaway database: evaluating other articles never touches the user's.
-            settings = settings.model_copy(
-                update={
-                    "articles_dir": args.articles,
-                    "database_path": Path(tmp) / "eval.db",
-                    "database_url": None,
-                }
-            )
-        opened = await open_engine(settings)
-        await opened.close()
-        engine = opened.engine
-    if args.ranking != "all":
-        rankings = [args.ranking]
-    else:  # the product's ranking last, so its detail is what stays on screen
-        rankings = ["lexical", "dense", "hybrid"] if engine.dense is not None else ["lexical"]
-    asked: AskedBefore = {}  # files that share questions ask each once
-    reports = [
-        (path, ranking, evaluate(engine, questions, ranking, asked=asked))
-        for path, questions in question_sets
-        for ranking in rankings
-    ]
-    if args.json:
-        for path, ranking, report in reports:
-            languages = {k: r.summary() for k, r in report.by_language().items()}
-            row: dict[str, Any] = {
-                "file": str(path),
-                "ranking": ranking,
-                **report.summary(),
-                "by_language": languages,
-            }
-            sys.stdout.write(json.dumps(row) + "\n")
-        return 0
-    for path, ranking, report in reports:
-        if ranking != rankings[-1]:
-            continue
-        console.print(
-            render(
-                "eval.j2",
-                "terminal",
-                set_name=path.name,
-                ranking=ranking,
-                s=report.summary(),
-                languages={k: r.summary() for k, r in report.by_language().items()},
-                verbose=args.verbose,
-                misses=report.misses,
-                understood=understood_line,
-            ),
-            highlight=False,
-        )
-    rows = [
-        (path.stem, ranking, lang, r.summary())
-        for path, ranking, report in reports
-        for lang, r in report.by_language().items()
-    ]
-    console.print(render("eval_table.j2", "terminal", rows=rows), highlight=False)
     return 0
 
 
@@ -396,7 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--gloss", action="store_true", help="list the first quote's words with their senses"
     )
     ask.add_argument("--no-abstain", action="store_true", help="show passages even when unsure")
+    scoped(ask)
     ask.set_defaults(handler=cmd_ask)
+
+    search = sub.add_parser("search", help="list the matching passages, a page at a time")
+    search.add_argument("query", help="words to look for, in English or German")
+    search.add_argument("-k", type=_k, default=5, help="passages per page (default 5)")
+    search.add_argument("--page", type=_page, default=1, help="which page (default 1)")
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+    scoped(search)
+    search.set_defaults(handler=cmd_search)
 
     sub.add_parser("sources", help="list the indexed articles").set_defaults(handler=cmd_sources)
     src = sub.add_parser("source", help="show an article's paragraphs, or one paragraph")
@@ -445,6 +303,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=_k, default=3, help="quotes per answer")
         p.set_defaults(handler=handler)
     return parser
+
+
+def scoped(parser: argparse.ArgumentParser) -> None:
+    """The filters ``/ask`` and ``/search`` have."""
+    parser.add_argument("--source", metavar="ARTICLE", help="only this article (id or title)")
+    parser.add_argument("--since", metavar="DATE", help="only articles from this date on")
+    parser.add_argument("--until", metavar="DATE", help="only articles up to this date")
+
+
+def _page(value: str) -> int:
+    try:
+        page = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if page < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return page
 
 
 def _k(value: str) -> int:

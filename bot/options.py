@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import discord
@@ -12,6 +11,7 @@ from bot.app import NewsBot
 from bot.checks import UserFacingError
 from bot.messages import content
 from bot.render import truncate
+from bot.service import Refused, scope_of
 from index.records import Scope
 from index.text import fold
 
@@ -48,31 +48,12 @@ def refusal(reason: str, *, de: bool = False, **context: Any) -> UserFacingError
     return UserFacingError(content("refusal.j2", reason=reason, de=de, **context))
 
 
-def _date(value: str | None, name: str, de: bool) -> dt.date | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise refusal("bad_date", value=name, de=de) from None
-
-
 def scope_from_options(
     bot: NewsBot, source: str | None, since: str | None, until: str | None, de: bool = False
 ) -> Scope | None:
-    """The filters of ``/ask`` and ``/search``, checked, or None when there are none;
-    refusals are framed in German when ``de``."""
-    article_ids = None
-    if source:
-        snap = bot.engine.snapshot
-        found = snap.find_article(source)
-        if found is None:
-            several = len(snap.matching_articles(source))
-            raise refusal("no_such_article", value=source, several=several, de=de)
-        article_ids = frozenset({found.id})
-    start, end = _date(since, "since", de), _date(until, "until", de)
-    if start and end and start > end:
-        raise refusal("dates_reversed", de=de)
-    if article_ids is None and start is None and end is None:
-        return None
-    return Scope(article_ids, start, end)
+    """The filters of ``/ask`` and ``/search`` (``service.scope_of``), or None when there
+    are none; refusals are framed in German when ``de``."""
+    try:
+        return scope_of(bot.engine.snapshot, source, since, until)
+    except Refused as exc:
+        raise refusal(exc.reason, de=de, **exc.context) from None

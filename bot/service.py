@@ -8,6 +8,7 @@ these; the cogs only turn Discord input into calls and results into replies.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import gc
 import logging
@@ -25,7 +26,7 @@ from index.database import StorageError
 from index.diff import passage_key, passage_keys
 from index.embedding import semantic_line
 from index.engine import Engine
-from index.records import Answer, IndexedArticle, IndexedPassage, Result, Scope
+from index.records import Answer, IndexedArticle, IndexedPassage, Result, Scope, Snapshot
 from index.text import WORD_RE
 
 log = logging.getLogger("newsbot")
@@ -140,6 +141,35 @@ async def ask(engine: Engine, state: BotState, q: Question, asked: Asked) -> tup
         log.warning("could not log a question: %s", exc)
         qid = 0
     return reply, qid
+
+
+def scope_of(
+    snap: Snapshot, source: str | None, since: str | None, until: str | None
+) -> Scope | None:
+    """The filters of ``/ask``, ``/search`` and the command line's ``ask`` and ``search``,
+    checked, or None when there are none; raises ``Refused`` naming what is wrong."""
+    article_ids = None
+    if source:
+        found = snap.find_article(source)
+        if found is None:
+            several = len(snap.matching_articles(source))
+            raise Refused("no_such_article", value=source, several=several)
+        article_ids = frozenset({found.id})
+    start, end = _date(since, "since"), _date(until, "until")
+    if start and end and start > end:
+        raise Refused("dates_reversed")
+    if article_ids is None and start is None and end is None:
+        return None
+    return Scope(article_ids, start, end)
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused("bad_date", value=name) from None
 
 
 def again(record: LoggedQuestion, *, k: int, offset: int = 0, abstain: bool = True) -> Question:

@@ -350,6 +350,8 @@ def test_ask_reads_max_question_chars(database: Path) -> None:
         ("ask", "x", "-k", "0"),
         ("ask", "   "),
         ("ask", "\u200b\u200d\u2060"),
+        ("search", "   "),
+        ("search", "x", "--page", "0"),
         ("eval", "missing.jsonl"),
         ("frobnicate",),
     ],
@@ -358,6 +360,8 @@ def test_ask_reads_max_question_chars(database: Path) -> None:
         "k-zero",
         "blank-question",
         "invisible-question",
+        "blank-search",
+        "page-zero",
         "eval-missing-file",
         "unknown-command",
     ],
@@ -367,6 +371,75 @@ def test_bad_arguments(database: Path, args: Sequence[str]) -> None:
     assert result.returncode != 0
     assert_no_traceback(result)
     assert result.stderr.strip(), "a failure must say why"
+
+
+# --- search and filters ----------------------------------------------------------------
+
+SEARCH = "Truppen in der Ukraine"
+
+
+def test_search_lists_the_passages_a_page_at_a_time(database: Path) -> None:
+    first = json.loads(run(database, "search", SEARCH, "-k", "2", "--json").stdout)
+    second = json.loads(run(database, "search", SEARCH, "-k", "2", "--page", "2", "--json").stdout)
+    assert first["answered"] and second["answered"]
+    assert [r["rank"] for r in first["results"]] == [1, 2]
+    assert [r["rank"] for r in second["results"]] == [3, 4]
+    seen = {r["passage_id"] for r in first["results"]}
+    assert seen.isdisjoint(r["passage_id"] for r in second["results"])
+    total = first["total_hits"]
+    assert total == second["total_hits"] > 4
+
+    text = run(database, "search", SEARCH, "-k", "2")
+    assert text.returncode == 0, text.stderr
+    assert f"1–2 of {total} · next: --page 2" in text.stdout
+    assert text.stdout.count("Absatz") == 2  # a German query: the German labels
+    past = run(database, "search", SEARCH, "--page", "99")
+    assert past.returncode == 0, past.stderr
+    assert f"Page 99 is past the last: {total} passages." in past.stdout
+
+
+def test_search_of_words_the_articles_lack_says_the_passages_are_only_the_nearest(
+    database: Path,
+) -> None:
+    result = run(database, "search", WORLD_CUP, "-k", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Das steht wohl nicht in den Artikeln; die nächsten Stellen:" in result.stdout
+    plain = run(database, "search", SEARCH, "-k", "1")
+    assert "nicht in den Artikeln" not in plain.stdout
+
+
+def test_ask_and_search_keep_to_the_article_and_dates_given(database: Path) -> None:
+    articles, _ = load_articles(SEEDS)
+    one = articles[0]
+    asked = json.loads(run(database, "ask", COMMIT, "--source", one.id, "--json").stdout)
+    assert asked["results"]
+    assert {r["article_id"] for r in asked["results"]} == {one.id}
+    dated = [a for a in articles if a.date]
+    assert dated, "the tests' articles are dated"
+    later = max(str(a.date) for a in dated)
+    found = json.loads(run(database, "search", SEARCH, "--since", later, "--json").stdout)
+    assert found["results"]
+    # an article without a date is left out by a date filter
+    newest = {a.id for a in dated if str(a.date) == later}
+    assert {r["article_id"] for r in found["results"]} == newest
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "2026-13-01"), "error: --since must be a date like 2026-01-06."),
+        (("--since", "2026-02-01", "--until", "2026-01-01"), "error: --since is after --until."),
+        (("--source", "no such article"), "No article matches"),
+    ],
+    ids=["bad-date", "dates-reversed", "unknown-article"],
+)
+def test_a_bad_filter_is_one_line(database: Path, args: Sequence[str], message: str) -> None:
+    for command in ("ask", "search"):
+        result = run(database, command, COMMIT, *args)
+        assert result.returncode == 2
+        assert_no_traceback(result)
+        assert message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 # --- eval and shell -------------------------------------------------------------------
