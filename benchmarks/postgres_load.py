@@ -21,7 +21,7 @@ from benchmarks.bench import postgres_figures
 from benchmarks.measure import report
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.ding import DING_DEFAULT_PATH
-from index.pipeline import Sources, build_from_sources
+from index.sources import Sources, build_from_sources
 from index.store import IndexStore
 from tests.support import postgres as postgres_support
 

@@ -32,7 +32,8 @@ from bot.sync import Follower
 from index.embedding import semantic_line
 from index.engine import Engine
 from index.lexicon import GlossaryEntry
-from index.pipeline import Sources, encode_and_refresh
+from index.pipeline import encode_and_refresh
+from index.sources import Sources
 from index.store import IndexStore
 from index.text import tokenize
 

@@ -28,7 +28,8 @@ from index.encoder import try_load_encoder
 from index.engine import Engine
 from index.lemma_dictionary import lazy_german_lemmatizer
 from index.locks import ReindexBusyError, reindex_lock_path
-from index.pipeline import ReindexError, ReindexReport, Sources, encode_and_refresh, reindex
+from index.pipeline import ReindexError, encode_and_refresh, reindex
+from index.sources import ReindexReport, Sources
 from index.sqlite import SqliteDatabase, not_a_database_file
 from index.store import IndexStore, NoIndexError, StaleIndexError
 

@@ -12,22 +12,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from index.bm25 import ConceptHits, FloatArray
-from index.concepts import Concept, Query
 from index.config import DEFAULT_CONFIG, EngineConfig
 from index.context import carried_concepts
 from index.dense import DenseIndex
 from index.encoder import Encoder
 from index.gloss import Gloss, SenseIndex, gloss
+from index.lexical import Asked, lexical_scores, rerank, results
 from index.lexicon import GlossaryEntry
 from index.query import MAX_QUESTION_CHARS, QueryBuilder
-from index.quotes import ConceptTerms, QuoteSpan, best_quote, passage_highlights
-from index.ranking import Candidate, Ranked, coverage, declines, fuse, name_overlap, named_only
+from index.quotes import passage_highlights
+from index.ranking import Ranked, declines, fuse, name_overlap, named_only
 from index.records import (
     Answer,
     IndexedArticle,
@@ -35,27 +33,10 @@ from index.records import (
     Result,
     Scope,
     Snapshot,
-    Understood,
 )
 from index.separable import with_separable_verbs
 from index.suggest import suggestions
 from index.threads import limit_blas_threads
-
-
-@dataclass(frozen=True, slots=True)
-class _Asked:
-    """One question as ``Engine.answer`` understood it."""
-
-    snap: Snapshot
-    query: Query
-    concepts: tuple[Concept, ...]  # the question's own, then those carried from its thread
-    understood: tuple[Understood, ...]
-    mask: npt.NDArray[np.bool_] | None  # the passages in scope (None: all)
-    undated: int  # articles without a date that a date filter left out
-    dense: DenseIndex | None  # the vectors to rank with (None: BM25 alone)
-    offset: int  # the first result wanted
-    began: float  # time.perf_counter() when it was asked
-
 
 QUERY_CACHE_SIZE = 512
 
@@ -197,7 +178,9 @@ class Engine:
         declined = declines(asked.query, ranked, self.config)  # judged even when not abstaining
         if abstain and declined:
             return self._reply(asked, "not_covered", ranked)
-        return self._reply(asked, "answered", ranked, self._results(asked, ranked, k), declined)
+        return self._reply(
+            asked, "answered", ranked, results(asked, ranked, k, self.config), declined
+        )
 
     def _understand(
         self,
@@ -206,7 +189,7 @@ class Engine:
         context: Sequence[str],
         scope: Scope | None,
         ranking: str,
-    ) -> _Asked:
+    ) -> Asked:
         """The question as concepts (its own, then those carried from ``context``), the
         passages in ``scope``, and the vectors to rank with, if any."""
         began = time.perf_counter()
@@ -220,7 +203,7 @@ class Engine:
             *carried_concepts(builder, query.concepts, context, self.config),
         )
         mask, undated = snap.scope_mask(scope)
-        return _Asked(
+        return Asked(
             snap=snap,
             query=query,
             concepts=concepts,
@@ -232,7 +215,7 @@ class Engine:
             began=began,
         )
 
-    def _refusal(self, asked: _Asked) -> str | None:
+    def _refusal(self, asked: Asked) -> str | None:
         """Why no passage can answer, if that is clear before scoring any."""
         if not asked.snap.passages:
             return "empty_index"
@@ -244,16 +227,16 @@ class Engine:
             return "out_of_scope"
         return None
 
-    def _rank(self, asked: _Asked, depth: int, ranking: str) -> Ranked:
+    def _rank(self, asked: Asked, depth: int, ranking: str) -> Ranked:
         """The candidates, best first: BM25's ``depth`` best passages, each scored again by
         its best quote, and with vectors, fused with the encoder's nearest passages."""
         bm25 = asked.snap.bm25
         hits = [bm25.concept_hits(c.terms, c.weight, c.boosts) for c in asked.concepts]
         own = asked.query.concepts
         named = name_overlap(asked.query.question, own, hits[: len(own)], self.config.name_overlap)
-        scores = self._lexical_scores(asked, named + hits[len(own) :])
+        scores = lexical_scores(asked, named + hits[len(own) :], self.config)
         baseline = sum(bm25.baseline(h) for h in named)
-        ranked = self._rerank(asked, hits, scores, baseline, depth)
+        ranked = rerank(asked, hits, scores, baseline, depth, self.config)
         if asked.dense is None:
             return ranked
         qvec = self._query_vector(asked.query.question)
@@ -273,91 +256,9 @@ class Engine:
             view=view,
         )
 
-    def _rerank(
-        self,
-        asked: _Asked,
-        hits: Sequence[ConceptHits],
-        scores: FloatArray,
-        baseline: float,
-        depth: int,
-    ) -> Ranked:
-        """The ``depth`` best passages by BM25 that match the question at all, ranked again
-        by how much of it their best quote holds (``_candidate``)."""
-        bm25 = asked.snap.bm25
-        matching = [int(i) for i in bm25.top_k(scores, depth) if scores[i] > baseline + 1e-12]
-        concept_terms = [c.term_boosts() for c in asked.concepts]
-        weights = [
-            c.weight * (h.idf if h.doc_ids.size else bm25.unseen_idf())
-            for c, h in zip(asked.concepts, hits, strict=True)
-        ]
-        wants_number = asked.query.wants_number
-        candidates = [
-            self._candidate(
-                asked.snap,
-                pid,
-                max(float(scores[pid]) - baseline, 0.0),
-                concept_terms,
-                weights,
-                wants_number,
-            )
-            for pid in matching
-        ]
-        candidates.sort(key=lambda c: -c.final)
-        # Only the question itself decides whether the articles cover it: the share of it
-        # the best lexical passage holds (before fusion, which may rank a paraphrase first).
-        own = asked.query.concepts
-        covered = (
-            coverage(own, hits[: len(own)], candidates[0].pid, bm25.unseen_idf(), self.config)
-            if candidates
-            else 0.0
-        )
-        total = int((scores > baseline + 1e-12).sum())
-        return Ranked(candidates, total, covered, concept_terms, weights)
-
-    def _lexical_scores(self, asked: _Asked, hits: Sequence[ConceptHits]) -> FloatArray:
-        """Every passage's BM25 score for the question (-inf outside its scope).
-
-        Earlier questions of a thread refine the ranking among the passages that answer
-        this one; they never outweigh it (at most ``context_weight`` of its score).
-        """
-        bm25 = asked.snap.bm25
-        own = len(asked.query.concepts)
-        scores = bm25.score(hits[:own])
-        if len(hits) > own:
-            extra = bm25.score(hits[own:]) - sum(bm25.baseline(h) for h in hits[own:])
-            mine = scores - sum(bm25.baseline(h) for h in hits[:own])
-            scores = scores + np.minimum(extra, self.config.context_weight * np.maximum(mine, 0))
-        if asked.mask is not None:
-            scores[~asked.mask] = -np.inf
-        return scores
-
-    def _results(self, asked: _Asked, ranked: Ranked, k: int) -> list[Result]:
-        """Results ``offset + 1`` to ``offset + k``. Their quotes are chosen again with the
-        sentences' cosines (and chosen at all for a candidate only the encoder brought)."""
-        view = ranked.view
-        shown = [
-            c
-            if c.quote is not None and view is None
-            else dataclasses.replace(
-                c,
-                quote=self._quote(
-                    asked.snap,
-                    c.pid,
-                    ranked.concept_terms,
-                    ranked.weights,
-                    view.quote_similarities(c.pid) if view else None,
-                ),
-            )
-            for c in ranked.candidates[asked.offset : asked.offset + k]
-        ]
-        return [
-            self._result(asked.snap, rank, cand, asked.concepts)
-            for rank, cand in enumerate(shown, asked.offset + 1)
-        ]
-
     def _reply(
         self,
-        asked: _Asked,
+        asked: Asked,
         reason: str,
         ranked: Ranked | None = None,
         results: Sequence[Result] = (),
@@ -413,73 +314,6 @@ class Engine:
         concepts = query.concepts if query.language == "en" else ()
         verbs = snap.split_verbs(quote, 0)
         return gloss(snap.lexicon, snap.analyzer, quote, concepts, cached[1], verbs)
-
-    def _candidate(
-        self,
-        snap: Snapshot,
-        pid: int,
-        score: float,
-        concept_terms: Sequence[ConceptTerms],
-        weights: list[float],
-        wants_number: bool,
-    ) -> Candidate:
-        """Score a passage by BM25 and by how much of the question its best quote holds.
-
-        Two passages that share the question's words are told apart badly by length
-        normalisation alone; the one whose single sentence holds more of the question
-        is the better answer, so the quote's share of the question weight scales the score.
-        A question asking "how many" prefers a sentence with a number in it.
-        """
-        quote = self._quote(snap, pid, concept_terms, weights)
-        share = quote.core_value / (sum(weights) or 1.0)
-        if wants_number and quote.has_number:
-            share += self.config.number_bonus
-        return Candidate(pid, score, score * (1 + self.config.sentence_boost * share), quote)
-
-    def _quote(
-        self,
-        snap: Snapshot,
-        pid: int,
-        concept_terms: Sequence[ConceptTerms],
-        weights: Sequence[float],
-        similarity: Sequence[float] | None = None,
-    ) -> QuoteSpan:
-        """Passage ``pid``'s best quote; with ``similarity`` (each sentence's cosine to the
-        question) the encoder has a say in which sentences it is."""
-        return best_quote(
-            snap.articles[snap.passages[pid].article_id].text,
-            snap.words_of(pid),
-            concept_terms,
-            weights,
-            similarity,
-            self.config.quote_rules,
-        )
-
-    def _result(
-        self, snap: Snapshot, rank: int, cand: Candidate, concepts: Sequence[Concept]
-    ) -> Result:
-        passage = snap.passages[cand.pid]
-        article = snap.articles[passage.article_id]
-        quote = cand.quote
-        assert quote is not None  # chosen for every shown candidate
-        return Result(
-            rank=rank,
-            passage_id=cand.pid,
-            article_id=article.id,
-            title=article.title,
-            date=article.date,
-            section=passage.section,
-            paragraph=passage.ordinal,
-            quote=article.text[quote.start : quote.end],
-            quote_start=quote.start,
-            quote_end=quote.end,
-            passage=article.text[passage.start : passage.end],
-            passage_start=passage.start,
-            passage_end=passage.end,
-            highlights=quote.highlights,
-            score=cand.final,
-            matched=tuple(concepts[i].source for i in sorted(quote.matched)),
-        )
 
     def passage_view(
         self, article_id: str, ordinal: int, question: str | None = None

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from benchmarks.synthetic import synthetic_articles, write_corpus
 from index.engine import Engine
-from index.pipeline import Sources, reindex
+from index.pipeline import reindex
 from index.records import Answer, Snapshot
+from index.sources import Sources
 from index.store import IndexStore
 from tests.conftest import SEEDS, cache_dir, dictionary_path
 

@@ -14,7 +14,8 @@ from index.corpus import (
     parse_article,
     require_article_files,
 )
-from index.pipeline import Sources, reindex
+from index.pipeline import reindex
+from index.sources import Sources
 from index.store import IndexStore
 from tests.conftest import REPO, SEEDS
 

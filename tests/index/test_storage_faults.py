@@ -28,8 +28,9 @@ from bot.state import BotState, QuestionRecord
 from index.database import StorageError
 from index.engine import Engine
 from index.locks import ReindexBusyError, reindex_file_lock
-from index.pipeline import ReindexReport, Sources, reindex
+from index.pipeline import reindex
 from index.records import Answer, Snapshot
+from index.sources import ReindexReport, Sources
 from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.botcli import TIMEOUT, Run, run_bot

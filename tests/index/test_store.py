@@ -19,9 +19,10 @@ from index.bm25 import POSTINGS_FORMAT
 from index.database import StorageError
 from index.engine import Engine
 from index.lexicon import LEXICON_FORMAT
-from index.pipeline import Sources, reindex
+from index.pipeline import reindex
 from index.records import Answer, Snapshot
 from index.schema import MIGRATIONS
+from index.sources import Sources
 from index.store import IndexStore, NoIndexError, StaleIndexError
 from index.text import WORD_RE
 from tests.conftest import SEEDS
