@@ -29,7 +29,7 @@ from index.lexicon_cache import cached_lexicon, lexicon_inputs, phrase_words, re
 from index.records import BuildInfo, IndexedArticle, IndexedPassage, Snapshot
 from index.separable import separable_verbs
 from index.text import WORD_RE, fold
-from index.thesaurus import load_thesaurus, synonym_terms, thesaurus_identity
+from index.thesaurus import load_thesaurus, synonym_terms, thesaurus_identity, written_forms
 
 DEFAULT_PARAMS = BM25Params(variant="okapi", k1=DEFAULT_CONFIG.k1, b=DEFAULT_CONFIG.b)
 
@@ -234,6 +234,7 @@ def build_snapshot(
     vocabulary = bm25.vocabulary
 
     nounless = never_nouns(analysed.term_of_surface, analysed.inside_capitals)
+    written = written_forms(analysed.term_of_surface, lemmatize)
 
     def compile() -> Lexicon:
         plain_term_of = term_function(ding, analyzer.term_of)
@@ -262,11 +263,12 @@ def build_snapshot(
             sense_power=DEFAULT_CONFIG.synonym_sense_power,
             never_nouns=nounless,
             class_mismatch=DEFAULT_CONFIG.class_mismatch,
+            written=written,
         )
         return lexicon
 
     inputs = lexicon_inputs(
-        ding, glossary, vocabulary, thesaurus_identity(thesaurus_path), nounless
+        ding, glossary, vocabulary, thesaurus_identity(thesaurus_path), nounless, written
     )
     lexicon = cached_lexicon(cache_dir, inputs, compile)
     display: dict[str, tuple[int, str]] = {}

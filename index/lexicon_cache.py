@@ -103,6 +103,7 @@ def lexicon_inputs(
     vocabulary: Iterable[str],
     thesaurus: str,
     never_nouns: Iterable[str],
+    written: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, str] | None:
     """Everything a lexicon compiled from these depends on, or None when that cannot be
     told (a dictionary that did not come from a file, as in tests): then do not cache."""
@@ -119,6 +120,9 @@ def lexicon_inputs(
         "vocabulary": vocabulary_digest(vocabulary),
         "thesaurus": thesaurus,  # thesaurus_identity of the file
         "never_nouns": vocabulary_digest(never_nouns),
+        "written": vocabulary_digest(
+            f"{term} {form}" for term, forms in (written or {}).items() for form in forms
+        ),
     }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +73,18 @@ def _identity(data: bytes) -> str:
     return f"openthesaurus-{hashlib.sha256(data).hexdigest()[:16]}"
 
 
+def written_forms(
+    term_of_surface: Mapping[str, str], lemma: Callable[[str], str]
+) -> dict[str, set[str]]:
+    """Each index term's words as the articles write them, and their lemmas, in lower case
+    with their umlauts (*forderte*: forderte, fordern; never *fördern*); for
+    ``synonym_terms``."""
+    forms: dict[str, set[str]] = {}
+    for surface, term in term_of_surface.items():
+        forms.setdefault(term, set()).update((surface.casefold(), lemma(surface).casefold()))
+    return forms
+
+
 def synonym_terms(
     thesaurus: Thesaurus | None,
     term_of: Callable[[str], str | None],
@@ -80,6 +92,7 @@ def synonym_terms(
     sense_power: float = DEFAULT_CONFIG.synonym_sense_power,
     never_nouns: Collection[str] = (),
     class_mismatch: float = DEFAULT_CONFIG.class_mismatch,
+    written: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """For each word (folded) of a synonym set that the articles lack, the indexed terms of
     its sets, each with a boost.
@@ -95,6 +108,11 @@ def synonym_terms(
     means each of its 18 indexed synonyms fully). A noun of a set whose term the articles
     never capitalise (``never_nouns``, see ``index.build``) is another word there and
     gives ``class_mismatch`` of that, as a Ding noun sense does.
+
+    ``written`` holds each index term's words as the articles write them (with their
+    lemmas, ``written_forms``): a synonym whose term the articles write only as other
+    words means none of them. The stem alone joins *fördern* (gewinnen, to mine) with the
+    articles' *forderte* (demanded), and *vergeben* (entschuldigen) with *vergeblich*.
     """
     out: dict[str, dict[str, float]] = {}
     if thesaurus is None:
@@ -106,7 +124,8 @@ def synonym_terms(
         terms = {w: t for w in synset if (t := term_of(w)) is not None}
         indexed: dict[str, float] = {}
         for word, term in terms.items():
-            if term in vocabulary:
+            forms = written.get(term) if written is not None else None
+            if term in vocabulary and (forms is None or word.casefold() in forms):
                 weaker = word[:1].isupper() and term in nounless
                 indexed[term] = max(indexed.get(term, 0.0), class_mismatch if weaker else 1.0)
         if not indexed:
