@@ -60,11 +60,12 @@ async def cmd_search(args: argparse.Namespace, settings: Settings, console: Cons
         scope = scope_of_args(opened.engine.snapshot, args)
         offset = (args.page - 1) * args.k
         q = Question(query, k=args.k, offset=offset, abstain=False, scope=scope)
-        answer, _ = await service.ask(opened.engine, opened.state, q, service.Asked("cli"))
+        # logged as a search: a list of passages, never a gap in the articles (``/gaps``)
+        answer, _ = await service.ask(opened.engine, opened.state, q, service.Asked("search"))
     if args.json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
         return 0
-    text = render("search_page.j2", "terminal", answer=answer, page=args.page)
+    text = render("search_page.j2", "terminal", answer=answer, page=args.page, per_page=args.k)
     console.print(text, highlight=False)
     return 0
 

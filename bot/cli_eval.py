@@ -44,6 +44,9 @@ def read_question_file(path: Path) -> list[EvalQuestion]:
 
 async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     question_sets = [(path, read_question_file(path)) for path in args.files]
+    if args.articles is not None and not args.articles.is_dir():
+        what = "is not a directory" if args.articles.exists() else "does not exist"
+        raise CliError(f"--articles {args.articles} {what}; give the directory of articles", 2)
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
         if args.articles is not None:
             # A throwaway database: evaluating other articles never touches the user's.

@@ -26,6 +26,8 @@ CHANGES_CHANNEL = "newsbot_changes"  # notified with what changed: synonyms, con
 # The reason of a question with no word to search for ("???", an emoji): counted as asked,
 # but no gap in the articles.
 NOTHING_TO_SEARCH = "no_terms"
+# declined because the filters (an article, dates) left no passage: no gap in the articles
+OUTSIDE_FILTERS = "out_of_scope"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +222,11 @@ class BotState:
             " WHERE COALESCE(q2.question_key, lower(q2.question)) = g.k AND q2.answered = 0"
             " ORDER BY q2.asked_at DESC, q2.id DESC LIMIT 1), g.n FROM"
             " (SELECT COALESCE(question_key, lower(question)) AS k, COUNT(*) AS n,"
-            " MAX(asked_at) AS last FROM questions WHERE answered = 0 AND reason <> ?"
+            " MAX(asked_at) AS last FROM questions WHERE answered = 0 AND reason NOT IN (?, ?)"
+            " AND origin <> 'search'"
             " GROUP BY COALESCE(question_key, lower(question))) g"
             " ORDER BY g.n DESC, g.last DESC LIMIT 10",
-            (NOTHING_TO_SEARCH,),
+            (NOTHING_TO_SEARCH, OUTSIDE_FILTERS),
         )
         modes = await db.fetchall(
             "SELECT COALESCE(mode, 'lexical'), COUNT(*) FROM questions GROUP BY 1 ORDER BY 2 DESC"
@@ -258,11 +261,11 @@ class BotState:
             " COUNT(DISTINCT q.id) AS asked, COUNT(f.id) AS down, MAX(q.asked_at) AS last"
             " FROM questions q"
             " LEFT JOIN feedback f ON f.question_id = q.id AND f.value = -1"
-            " WHERE q.origin <> 'search' AND q.reason <> ?"
+            " WHERE q.origin <> 'search' AND q.reason NOT IN (?, ?)"
             " AND (q.answered = 0 OR f.id IS NOT NULL)"
             " GROUP BY COALESCE(q.question_key, lower(q.question))) g"
             " ORDER BY g.asked + g.down DESC, g.last DESC LIMIT ?",
-            (NOTHING_TO_SEARCH, limit),
+            (NOTHING_TO_SEARCH, OUTSIDE_FILTERS, limit),
         )
         return [Gap(str(q), int(a), int(d)) for q, a, d in rows]
 

@@ -393,11 +393,11 @@ def test_search_lists_the_passages_a_page_at_a_time(database: Path) -> None:
 
     text = run(database, "search", SEARCH, "-k", "2")
     assert text.returncode == 0, text.stderr
-    assert f"1–2 of {total} · next: --page 2" in text.stdout
+    assert f"1–2 von {total} · weiter: --page 2" in text.stdout
     assert text.stdout.count("Absatz") == 2  # a German query: the German labels
     past = run(database, "search", SEARCH, "--page", "99")
     assert past.returncode == 0, past.stderr
-    assert f"Page 99 is past the last: {total} passages." in past.stdout
+    assert f"Seite 99 liegt hinter der letzten ({-(-total // 5)})." in past.stdout
 
 
 def test_search_of_words_the_articles_lack_says_the_passages_are_only_the_nearest(
@@ -477,6 +477,16 @@ def test_eval_verbose_lists_each_miss_with_how_it_was_understood(
 def test_eval_of_a_directory_is_one_line(database: Path, tmp_path: Path) -> None:
     message = one_line_error(run(database, "eval", str(tmp_path)))
     assert str(tmp_path) in message and "directory" in message, message
+
+
+def test_eval_of_articles_that_are_not_there_names_the_option(
+    database: Path, tmp_path: Path
+) -> None:
+    result = run(database, "eval", str(DEV_SET), "--articles", str(tmp_path / "absent"))
+    assert result.returncode == 2
+    assert one_line_error(result) == (
+        f"error: --articles {tmp_path / 'absent'} does not exist; give the directory of articles"
+    )
 
 
 @pytest.mark.parametrize("content", ["", "\n  \n"], ids=["empty", "blank-lines"])

