@@ -312,24 +312,24 @@ def scoped(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="DATE", help="only articles up to this date")
 
 
-def _page(value: str) -> int:
-    try:
-        page = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if page < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return page
+def _number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argument's parser: a whole number from ``low`` (to ``high``)."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if number < low or (high is not None and number > high):
+            bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be {bounds}")
+        return number
+
+    return parse
 
 
-def _k(value: str) -> int:
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_K}")
-    return k
+_k = _number(1, MAX_K)
+_page = _number(1)
 
 
 Handler = Callable[[argparse.Namespace, Settings, Console], int | Coroutine[Any, Any, int]]

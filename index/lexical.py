@@ -191,4 +191,5 @@ def result_of(snap: Snapshot, rank: int, cand: Candidate, concepts: Sequence[Con
         highlights=quote.highlights,
         score=cand.final,
         matched=tuple(concepts[i].source for i in sorted(quote.matched)),
+        by_meaning=cand.bm25 <= 0,
     )

@@ -8,7 +8,8 @@ Two kinds of files live in ``CACHE_DIR``:
 * **Compiled lexicons** (``lexicon-<key>.pickle``), keyed by everything a compiled lexicon
   depends on: the dictionary file, the glossary, the analyser and lexicon code (their
   version constants and their source, the build's and the thesaurus's included), the
-  thesaurus file, the vocabulary, and the terms the articles never capitalise. A reindex
+  thesaurus file, the vocabulary, the terms the articles never capitalise, and each term's
+  words as the articles write them (a thesaurus synonym must be one of them). A reindex
   whose vocabulary did not change compiles nothing.
 
 ``cached_lexicon`` is generic: it takes the inputs and a compile callable and knows nothing

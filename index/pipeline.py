@@ -21,9 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.corpus import (
-    require_article_files,
-)
+from index.corpus import require_article_files
 from index.crashpoints import crash_point
 from index.database import BUSY_TIMEOUT_MS, Database, StorageError
 from index.diff import BuildTexts, ReindexDiff, diff_snapshots

@@ -270,6 +270,7 @@ class Result:
     highlights: tuple[tuple[int, int], ...]
     score: float
     matched: tuple[str, ...]
+    by_meaning: bool = False  # none of the question's words: the encoder alone brought it
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +298,7 @@ class Answer:
     doubtful: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``python -m bot ask --json``."""
+        """The JSON shape of ``python -m bot ask --json`` and ``search --json``."""
         return {
             "question": self.question,
             "language": self.language,
@@ -307,6 +308,8 @@ class Answer:
             "coverage": round(self.coverage, 4),
             "truncated": self.truncated,
             "total_hits": self.total_hits,
+            "offset": self.offset,
+            "undated_excluded": self.undated_excluded,
             "elapsed_ms": round(self.elapsed_ms, 3),
             "mode": self.mode,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
@@ -325,6 +328,7 @@ class Answer:
                     "passage": r.passage,
                     "highlights": [list(h) for h in r.highlights],
                     "matched": list(r.matched),
+                    "by_meaning": r.by_meaning,
                     "score": round(r.score, 6),
                 }
                 for r in self.results

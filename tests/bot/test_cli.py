@@ -408,6 +408,10 @@ def test_search_of_words_the_articles_lack_says_the_passages_are_only_the_neares
     assert "Das steht wohl nicht in den Artikeln; die nächsten Stellen:" in result.stdout
     plain = run(database, "search", SEARCH, "-k", "1")
     assert "nicht in den Artikeln" not in plain.stdout
+    # a word of a section heading only: matched by its words, not "by meaning"
+    heading = json.loads(run(database, "search", "verständigt", "--json").stdout)
+    assert heading["results"] and not any(r["by_meaning"] for r in heading["results"])
+    assert all(r["matched"] == [] for r in heading["results"])  # the quote lacks the word
 
 
 def test_ask_and_search_keep_to_the_article_and_dates_given(database: Path) -> None:

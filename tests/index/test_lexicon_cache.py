@@ -252,3 +252,8 @@ def test_the_cache_key_holds_the_code_that_compiles_beyond_the_store(
         edited.write_bytes(original)
     without = lexicon_inputs(stored, [], {"trupp"}, "none", ())
     assert without is not None and inputs["never_nouns"] != without["never_nouns"]
+    written = lexicon_inputs(stored, [], {"trupp"}, "none", {"seit"}, {"trupp": {"truppen"}})
+    assert written is not None and written["written"] != inputs["written"]
+    assert {k: v for k, v in written.items() if k != "written"} == {
+        k: v for k, v in inputs.items() if k != "written"
+    }
