@@ -73,6 +73,7 @@ async def test_a_reindex_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -
         assert [b.build_id for b in await storage.builds()] == [first.build_id]
         summary = render("reindex.j2", "terminal", report=again)
         assert f"Nothing changed since build {first.build_id}" in summary
+        assert "the index is current (2 articles" in summary.splitlines()[0], summary
 
         # Each input counts: an article's text, a new file (even one that is skipped),
         # the glossary, the thesaurus being installed.
