@@ -71,6 +71,7 @@ class Session:
     last: str | None = None
     offset: int = 0
     german: bool = False
+    answered: bool = False  # the last question was answered: :more pages on
     titles: list[str] = field(default_factory=list)
 
     def say(self, what: str, **context: Any) -> None:
@@ -136,6 +137,7 @@ class Session:
         self.last, self.offset = question, 0
         answer = self.ask(Question(question, k=self.k))
         self.german = answer.language == "de"
+        self.answered = answer.answered
         self.show(answer)
         return True
 
@@ -150,6 +152,9 @@ class Session:
     def more(self) -> None:
         if self.last is None:
             self.say("ask_first")
+            return
+        if not self.answered:  # declined: there was no first page to go on from
+            self.say("nothing_to_page")
             return
         self.offset += self.k
         answer = self.engine.answer(self.last, k=self.k, offset=self.offset)

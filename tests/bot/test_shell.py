@@ -68,6 +68,15 @@ def test_an_unknown_command_gets_a_one_line_hint(own_database: Path, command: st
     assert "The articles don't say" not in out and "Understood as" not in out
 
 
+def test_more_after_a_declined_question_says_there_is_nothing_to_page(
+    own_database: Path,
+) -> None:
+    out = shell(own_database, "Wer hat die Fußball-WM gewonnen?\n:more\n:quit\n").stdout
+    assert "Dazu steht nichts in den Artikeln." in out
+    assert "es gibt keine Stellen zum Weiterblättern" in out
+    assert "Keine weiteren Stellen." not in out
+
+
 def test_more_after_a_german_question_stays_german(own_database: Path) -> None:
     out = shell(own_database, MEETING + "\n" + ":more\n" * 8 + ":quit\n").stdout
     assert "Weitere Stellen:" in out
