@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bot import service
 from bot.questions import clean_question
-from bot.render import render
+from bot.render import paragraph_cite, render
 from bot.service import LISTED, Question, Refused
 from bot.settings import Settings
 from bot.startup import CliError, open_engine
@@ -25,8 +25,7 @@ def article_named(snap: Snapshot, key: str) -> IndexedArticle:
     found = snap.find_article(key)
     if found is not None:
         return found
-    several = snap.matching_articles(key)
-    near = several[:LISTED] or snap.near_articles(key, limit=3)
+    several, near = snap.articles_meant(key, LISTED, limit=3)
     missing = render(
         "source_missing.j2",
         query=key,
@@ -95,12 +94,7 @@ async def cmd_source(args: argparse.Namespace, settings: Settings, console: Cons
     match = next((p for p in passages if p.ordinal == args.paragraph), None)
     if match is None:
         raise CliError(render("source_range.j2", count=len(passages), de=False), 2)
-    cite = {
-        "title": found.title,
-        "date": found.date,
-        "section": match.section,
-        "paragraph": match.ordinal,
-    }
+    cite = paragraph_cite(found, match)
     text = render(
         "source.j2",
         article=found,

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.render import render, truncate
+from bot.render import paragraph_cite, render, truncate
 from index.records import IndexedArticle, IndexedPassage
 
 CONTENT_LIMIT = 2000
@@ -82,12 +82,7 @@ def paragraph_embed(
 ) -> discord.Embed:
     """One paragraph of an article with its citation, ``marks`` (spans of the article's
     text) in bold."""
-    cite = {
-        "title": article.title,
-        "date": article.date,
-        "section": passage.section,
-        "paragraph": passage.ordinal,
-    }
+    cite = paragraph_cite(article, passage)
     text = render(
         "source.j2",
         "discord",

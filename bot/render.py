@@ -70,6 +70,17 @@ def by_article(results: Sequence[Any]) -> list[list[Any]]:
     return sorted(groups.values(), key=lambda g: g[0].rank)
 
 
+def paragraph_cite(article: Any, passage: Any) -> dict[str, Any]:
+    """What ``source.j2`` cites a paragraph by: its article's title and date, its section
+    and number (an ``IndexedArticle`` and one of its ``IndexedPassage``)."""
+    return {
+        "title": article.title,
+        "date": article.date,
+        "section": passage.section,
+        "paragraph": passage.ordinal,
+    }
+
+
 def counted(n: int, one: str, many: str) -> str:
     """``n`` with the noun it counts: "1 paragraph", "3 paragraphs"."""
     return f"{n} {one if n == 1 else many}"

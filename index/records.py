@@ -215,6 +215,14 @@ class Snapshot:
         found = self.matching_articles(key)
         return found[0] if len(found) == 1 else None
 
+    def articles_meant(
+        self, key: str, listed: int, limit: int = 5
+    ) -> tuple[list[IndexedArticle], list[IndexedArticle]]:
+        """For a ``key`` that names no one article: the articles it matches, and those to
+        offer (up to ``listed`` of the matching, else up to ``limit`` near titles)."""
+        several = self.matching_articles(key)
+        return several, several[:listed] or self.near_articles(key, limit=limit)
+
     def near_articles(self, key: str, limit: int = 5) -> list[IndexedArticle]:
         """Articles whose titles are near ``key`` (what to offer when nothing matched)."""
         titles = {a.id: a.title for a in self.articles.values()}

@@ -165,8 +165,7 @@ class Lookups(commands.Cog):
         snap = self.bot.engine.snapshot
         found = snap.find_article(article)
         if found is None:
-            several = snap.matching_articles(article)
-            near = several[:LISTED] or snap.near_articles(article)
+            several, near = snap.articles_meant(article, LISTED)
             view = discord.ui.View(timeout=None)
             for a in near:
                 view.add_item(ArticleButton(a.id, a.title))
