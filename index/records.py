@@ -341,15 +341,13 @@ class Answer:
                 }
                 for r in self.results
             ],
-            # as the reply's line shows it: a German question lists only what changed
-            "understood_as": [
-                str(u) for u in self.understood_as if u.changed or self.language != "de"
-            ],
+            # as the reply's line shows it: only what was searched otherwise than asked
+            "understood_as": [str(u) for u in self.understood_as if u.changed],
         }
 
 
 def understood_line(items: Iterable[Understood], language: str = "en") -> str:
-    """``US → USA; commit to → verpflichten``. A German question echoes only what was
-    searched differently from how it was asked (a form, a part, a name's spelling)."""
-    shown = [u for u in items if u.changed] if language == "de" else list(items)
-    return "; ".join(u.line(language) for u in shown)
+    """``US → USA; commit to → verpflichten``: only what was searched differently from
+    how it was asked (a translation, a form, a part, a name's spelling). A word searched
+    as it was written ("Macron" in an English question) says nothing, in either language."""
+    return "; ".join(u.line(language) for u in items if u.changed)

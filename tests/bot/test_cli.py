@@ -395,6 +395,8 @@ def test_search_lists_the_passages_a_page_at_a_time(database: Path) -> None:
     assert text.returncode == 0, text.stderr
     assert f"1–2 von {total} · weiter: --page 2" in text.stdout
     assert text.stdout.count("Absatz") == 2  # a German query: the German labels
+    english = run(database, "search", "troops in Ukraine", "-k", "2")
+    assert english.stdout.count("paragraph") == 2 and "Absatz" not in english.stdout
     past = run(database, "search", SEARCH, "--page", "99")
     assert past.returncode == 0, past.stderr
     assert f"Seite 99 liegt hinter der letzten ({-(-total // 5)})." in past.stdout

@@ -293,3 +293,9 @@ def test_json_lists_what_the_reply_line_shows(seed_engine: Engine) -> None:
     assert "Treffen → Treffen" not in listed and any("nahm … teil" in e for e in listed)
     english = seed_engine.answer("What did the US commit to?").to_dict()["understood_as"]
     assert any(e.startswith("US →") for e in english)
+    # a name an English question writes as the articles do is searched as asked: no echo
+    named = seed_engine.answer("What did Macron promise?")
+    assert any(u.source == "Macron" for u in named.understood_as)
+    line = understood_line(named.understood_as, "en")
+    assert "Macron →" not in line and "promise →" in line
+    assert "Macron →" not in " ".join(named.to_dict()["understood_as"])
