@@ -114,13 +114,19 @@ class QueryBuilder:
     # -- language ------------------------------------------------------------------
 
     def detect_language(self, tokens: list[Token]) -> Language:
-        """German, English, or mixed, from function words and dictionary membership."""
+        """German, English, or mixed, from function words and dictionary membership.
+
+        A function word of both languages (*was, will, in, an, so*) is evidence for
+        neither: counted for both, it only drew the two scores together, and "Was will
+        Berlin stattdessen tun?" was read as mixed, its *tun* as English (Tonnen).
+        """
         en = de = 0.0
         for tok in tokens:
             word = fold(tok.surface)
-            if word in ENGLISH_STOPWORDS:
+            english_stop, german_stop = word in ENGLISH_STOPWORDS, word in GERMAN_STOPWORDS
+            if english_stop and not german_stop:
                 en += 1.0
-            if word in GERMAN_STOPWORDS:
+            if german_stop and not english_stop:
                 de += 1.0
             if word in self.lexicon.english_words and word not in self.lexicon.german_words:
                 en += 0.5

@@ -44,6 +44,25 @@ def test_language_detection(seed_snapshot: Snapshot) -> None:
     assert build(seed_snapshot, "Luftverteidigung Merz").language in {"de", "mixed"}
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        # a function word of both languages (was, will, in, so) tells neither
+        ("Was will Berlin stattdessen tun?", "de"),
+        ("Was kostet Gas?", "de"),
+        ("Was sagt Paris?", "de"),
+        ("Will Berlin in Paris?", "de"),
+        ("Was Merz there in person?", "en"),
+        ("Will the UK send troops?", "en"),
+        ("Was it so?", "en"),
+    ],
+)
+def test_a_word_of_both_languages_tells_neither(
+    seed_snapshot: Snapshot, question: str, language: str
+) -> None:
+    assert build(seed_snapshot, question).language == language
+
+
 def test_phrases_are_matched_before_words(seed_snapshot: Snapshot) -> None:
     q = build(seed_snapshot, "What did the US commit to?")
     commit = concept(q, "commit to")
