@@ -206,9 +206,6 @@ class NewsBot(commands.AutoShardedBot):
         text = question[: self.settings.max_question_chars]
         return builder.detect_language(tokenize(text)) == "de"
 
-    def article_titles(self) -> list[str]:
-        return [a.title for a in self.engine.snapshot.articles.values()]
-
     # -- errors -----------------------------------------------------------------------
 
     async def on_tree_error(

@@ -22,7 +22,7 @@ from bot import service
 from bot.cli_browse import cmd_search, cmd_source, cmd_sources, cmd_stats, scope_of_args
 from bot.cli_eval import cmd_eval
 from bot.questions import clean_question
-from bot.render import QUOTE_LIMIT, render
+from bot.render import render, render_answer
 from bot.service import Question
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.startup import (
@@ -39,26 +39,9 @@ from index.database import StorageError
 from index.embedding import semantic_line
 from index.encoder import try_load_encoder
 from index.engine import Engine
-from index.records import Answer, understood_line
+from index.records import Answer
 
 MAX_K = 50
-
-
-def render_answer(
-    answer: Answer,
-    snapshot_titles: Sequence[str],
-    target: str = "terminal",
-    quote_limit: int = QUOTE_LIMIT,
-) -> str:
-    return render(
-        "answer.j2",
-        target,  # type: ignore[arg-type]
-        answer=answer,
-        titles=snapshot_titles,
-        understood=understood_line(answer.understood_as, answer.language),
-        show_understood=True,
-        quote_limit=quote_limit,
-    )
 
 
 def explain_table(answer: Answer) -> Table:
@@ -98,11 +81,10 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, console: Console
                 sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
                 continue
-            titles = [a.title for a in engine.snapshot.articles.values()]
             if batch:  # which answer is which, when several follow each other
                 text = render("note.j2", "terminal", what="batch_question", question=question)
                 console.print(text, highlight=False)
-            console.print(render_answer(answer, titles), highlight=False)
+            console.print(render_answer(answer), highlight=False)
             if args.explain:
                 console.print(explain_table(answer))
             if args.gloss and answer.results:

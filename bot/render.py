@@ -15,6 +15,8 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from rich.markup import escape as rich_escape
 
+from index.records import Answer, understood_line
+
 Target = Literal["discord", "terminal"]
 
 # The most of one quote an answer shows, in Discord and in the terminal; the engine grows a
@@ -124,3 +126,18 @@ def render(name: str, target: Target = "terminal", **context: Any) -> str:
     """Render template ``name`` for ``target``; surrounding blank lines are trimmed."""
     text = environment(target).get_template(name).render(**context)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def render_answer(
+    answer: Answer, target: Target = "terminal", quote_limit: int = QUOTE_LIMIT
+) -> str:
+    """An answer, or why there is none, with its "Understood as" line: the reply of
+    ``/ask``, a mention, ``python -m bot ask`` and the shell alike."""
+    return render(
+        "answer.j2",
+        target,
+        answer=answer,
+        understood=understood_line(answer.understood_as, answer.language),
+        show_understood=True,
+        quote_limit=quote_limit,
+    )

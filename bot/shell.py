@@ -13,18 +13,18 @@ import contextlib
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from bot.questions import clean_question
-from bot.render import QUOTE_LIMIT, render
+from bot.render import render, render_answer
 from bot.service import Question
 from index.embedding import semantic_line
 from index.engine import Engine
-from index.records import Answer, understood_line
+from index.records import Answer
 
 HISTORY_FILE = "shell_history"
 HISTORY_LENGTH = 1000
@@ -72,7 +72,6 @@ class Session:
     offset: int = 0
     german: bool = False
     answered: bool = False  # the last question was answered: :more pages on
-    titles: list[str] = field(default_factory=list)
 
     def say(self, what: str, **context: Any) -> None:
         self.console.print(
@@ -81,22 +80,10 @@ class Session:
         )
 
     def show(self, answer: Answer) -> None:
-        self.console.print(
-            render(
-                "answer.j2",
-                "terminal",
-                answer=answer,
-                titles=self.titles,
-                understood=understood_line(answer.understood_as, answer.language),
-                show_understood=True,
-                quote_limit=QUOTE_LIMIT,
-            ),
-            highlight=False,
-        )
+        self.console.print(render_answer(answer), highlight=False)
 
     def run(self, history: Path | None) -> int:
         """Read and answer questions until ``:quit``, end of input or Ctrl-C; exit status."""
-        self.titles = [a.title for a in self.engine.snapshot.articles.values()]
         self.say(
             "banner",
             info=self.engine.snapshot.info,

@@ -208,6 +208,7 @@ class Engine:
             query=query,
             concepts=concepts,
             understood=tuple(snap.understood(c) for c in concepts),
+            scope=scope,
             mask=mask,
             undated=undated,
             dense=dense,
@@ -264,7 +265,11 @@ class Engine:
         results: Sequence[Result] = (),
         doubtful: bool = False,
     ) -> Answer:
-        """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not."""
+        """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not
+        (a question the articles do not cover names those it searched)."""
+        searched: tuple[str, ...] = ()
+        if reason == "not_covered":
+            searched = tuple(a.title for a in asked.snap.articles_in(asked.scope)[0])
         return Answer(
             question=asked.query.question,
             language=asked.query.language,
@@ -281,6 +286,7 @@ class Engine:
             mode=ranked.mode if ranked else "lexical",
             signals=ranked.signals if ranked else {},
             doubtful=doubtful,
+            searched=searched,
         )
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:

@@ -21,7 +21,7 @@ from index.config import EngineConfig
 from index.dense import DenseIndex
 from index.quotes import ConceptTerms, QuoteSpan, best_quote
 from index.ranking import Candidate, Ranked, coverage
-from index.records import Result, Snapshot, Understood
+from index.records import Result, Scope, Snapshot, Understood
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Asked:
     query: Query
     concepts: tuple[Concept, ...]  # the question's own, then those carried from its thread
     understood: tuple[Understood, ...]
+    scope: Scope | None  # the articles to search (None: all)
     mask: npt.NDArray[np.bool_] | None  # the passages in scope (None: all)
     undated: int  # articles without a date that a date filter left out
     dense: DenseIndex | None  # the vectors to rank with (None: BM25 alone)

@@ -137,6 +137,17 @@ class Snapshot:
         if scope is None or (scope.article_ids is None and not scope.dated):
             return None, 0
         allowed = np.zeros(len(self.passages), dtype=bool)
+        articles, undated = self.articles_in(scope)
+        for article in articles:
+            allowed[list(article.passage_ids)] = True
+        return allowed, undated
+
+    def articles_in(self, scope: Scope | None) -> tuple[list[IndexedArticle], int]:
+        """The articles inside ``scope`` (None: all), and how many undated articles a date
+        filter left out."""
+        if scope is None:
+            return list(self.articles.values()), 0
+        inside: list[IndexedArticle] = []
         undated = 0
         for article in self.articles.values():
             if scope.article_ids is not None and article.id not in scope.article_ids:
@@ -148,8 +159,8 @@ class Snapshot:
                 day = dt.date.fromisoformat(article.date)
                 if (scope.since and day < scope.since) or (scope.until and day > scope.until):
                     continue
-            allowed[list(article.passage_ids)] = True
-        return allowed, undated
+            inside.append(article)
+        return inside, undated
 
     def text_of(self, passage: IndexedPassage) -> str:
         return self.articles[passage.article_id].text[passage.start : passage.end]
@@ -304,6 +315,8 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)
     # answered without abstaining where the engine would decline (--no-abstain says so)
     doubtful: bool = False
+    # declined: the titles of the articles searched (those the filters left in)
+    searched: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``python -m bot ask --json`` and ``search --json``."""
@@ -318,6 +331,7 @@ class Answer:
             "total_hits": self.total_hits,
             "offset": self.offset,
             "undated_excluded": self.undated_excluded,
+            "searched": list(self.searched),
             "elapsed_ms": round(self.elapsed_ms, 3),
             "mode": self.mode,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},

@@ -36,11 +36,11 @@ from bot.messages import (
 )
 from bot.options import SCOPE_OPTIONS, autocomplete_article, scope_from_options
 from bot.questions import clean_question
-from bot.render import QUOTE_LIMIT, render, truncate
+from bot.render import render, render_answer, truncate
 from bot.service import Asked, Question
 from bot.state import LoggedQuestion
 from index.database import StorageError
-from index.records import Answer, understood_line
+from index.records import Answer
 
 log = logging.getLogger("newsbot.asking")
 Interaction = discord.Interaction[NewsBot]
@@ -48,18 +48,9 @@ PAGE = 3
 THREAD_NAME_LIMIT = 90
 
 
-def answer_embed(bot: NewsBot, answer: Answer) -> discord.Embed:
+def answer_embed(answer: Answer) -> discord.Embed:
     """The answer (or the abstention) as an embed; templates shared with the terminal."""
-    titles = bot.article_titles()
-    description = render(
-        "answer.j2",
-        "discord",
-        answer=answer,
-        titles=titles[:10],
-        understood=understood_line(answer.understood_as, answer.language),
-        show_understood=True,
-        quote_limit=QUOTE_LIMIT,
-    )
+    description = render_answer(answer, "discord")
     return embed(description, colour=discord.Colour.blurple() if answer.answered else MUTED)
 
 
@@ -135,7 +126,7 @@ class DidYouMean(
         )
         view = await reply_view(bot, answer, qid)
         await interaction.followup.send(
-            embed=answer_embed(bot, answer),
+            embed=answer_embed(answer),
             view=view or discord.utils.MISSING,
             allowed_mentions=NO_MENTIONS,
         )
@@ -171,7 +162,7 @@ class MoreResults(
         answer = await service.answer(bot.engine, service.again(record, k=PAGE, offset=self.offset))
         view = answer_view(answer, self.qid) if answer.results else None
         await interaction.followup.send(
-            embed=answer_embed(bot, answer),
+            embed=answer_embed(answer),
             view=view or discord.utils.MISSING,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -338,7 +329,7 @@ class Asking(commands.Cog):
             and await self._wants_thread(interaction.guild_id, answer, qid)
         )
         sent = await interaction.followup.send(
-            embed=answer_embed(self.bot, answer),
+            embed=answer_embed(answer),
             view=view or discord.utils.MISSING,
             ephemeral=private,
             allowed_mentions=NO_MENTIONS,
@@ -428,7 +419,7 @@ class Asking(commands.Cog):
         if context is not None and qid:  # recorded before replying: nothing after it
             await bot.state.add_to_conversation(message.channel.id, qid)
         reply = await message.reply(
-            embed=answer_embed(bot, answer),
+            embed=answer_embed(answer),
             view=view or discord.utils.MISSING,
             mention_author=False,
             allowed_mentions=NO_MENTIONS,

@@ -422,6 +422,11 @@ def test_ask_and_search_keep_to_the_article_and_dates_given(database: Path) -> N
     asked = json.loads(run(database, "ask", COMMIT, "--source", one.id, "--json").stdout)
     assert asked["results"]
     assert {r["article_id"] for r in asked["results"]} == {one.id}
+    # a question the article does not answer names only that article as searched
+    declined = run(database, "ask", ABOUT_CHINA, "--source", one.id)
+    others = [a.title for a in articles if a.id != one.id]
+    assert "Durchsucht: " + one.title in declined.stdout
+    assert not any(title in declined.stdout for title in others)
     dated = [a for a in articles if a.date]
     assert dated, "the tests' articles are dated"
     later = max(str(a.date) for a in dated)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
 from types import SimpleNamespace
 
 import discord
@@ -25,7 +25,7 @@ from bot.messages import (
 from bot.render import QUOTE_LIMIT, Target, by_article, escape_markdown, render, truncate
 from index.config import DEFAULT_CONFIG
 from index.engine import Engine
-from index.records import Answer, understood_line
+from index.records import Answer, Scope, understood_line
 
 
 def embed_size(e: discord.Embed) -> int:
@@ -36,7 +36,6 @@ def rendered(
     answer: Answer,
     target: Target = "discord",
     *,
-    titles: Sequence[str] = (),
     understood: bool = False,
     quote_limit: int = 700,
 ) -> str:
@@ -45,7 +44,6 @@ def rendered(
         "answer.j2",
         target,
         answer=answer,
-        titles=list(titles),
         understood=understood_line(answer.understood_as) if understood else "",
         show_understood=understood,
         quote_limit=quote_limit,
@@ -110,7 +108,7 @@ def test_a_quote_grows_only_as_far_as_a_reply_shows_it_whole() -> None:
 
 def test_answer_template_for_discord(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did the US commit to?")
-    text = rendered(answer, titles=["T"], understood=True)
+    text = rendered(answer, understood=True)
     assert "**[1]**" in text and "**verpflichten**" in text and "**USA**" in text
     assert "-# Understood as: US → USA" in text
     assert "paragraph 1" in text and "2026-01-06" in text
@@ -125,11 +123,13 @@ def test_answer_quotes_are_truncated_with_an_ellipsis(seed_engine: Engine) -> No
 
 def test_abstention_lists_the_articles_in_the_question_language(seed_engine: Engine) -> None:
     de = seed_engine.answer("Wer hat die Fußball-Weltmeisterschaft gewonnen?")
-    text = rendered(de, titles=["Titel A", "Titel B"])
+    text = rendered(de)
     assert text.startswith("Dazu steht nichts in den Artikeln.")
-    assert "Titel A" in text and "Titel B" in text
+    titles = [a.title for a in seed_engine.snapshot.articles.values()]
+    assert de.searched == tuple(titles)
+    assert all(escape_markdown(t) in text for t in titles)
     en = seed_engine.answer("What did China say about the talks?")
-    text = rendered(en, titles=["A"])
+    text = rendered(en)
     assert text.startswith("The articles don't say.")
 
 
@@ -188,9 +188,27 @@ def test_citations_neither_repeat_the_quote_nor_say_date_unknown(
 
 def test_searched_line_lists_short_titles(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did China say about the talks?")
-    titles = [a.title for a in seed_engine.snapshot.articles.values()]
-    text = rendered(answer, "terminal", titles=titles)
+    text = rendered(answer, "terminal")
     assert "Searched: AFP-Meldung vom 6. Januar 2026 · 26 Staaten wollen Truppen entsenden" in text
+
+
+def test_searched_line_names_only_the_articles_the_filters_left(seed_engine: Engine) -> None:
+    article = next(iter(seed_engine.snapshot.articles.values()))
+    scope = Scope(frozenset({article.id}))
+    answer = seed_engine.answer("Was hat China zu den Truppen gesagt?", scope=scope)
+    assert not answer.answered and answer.searched == (article.title,)
+    assert rendered(answer).endswith("Durchsucht: " + escape_markdown(article.title))
+    assert answer.to_dict()["searched"] == [article.title]
+
+
+def test_searched_line_counts_a_long_list_of_articles(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("What did China say about the talks?")
+    many = dataclasses.replace(answer, searched=tuple(f"Article {i}" for i in range(6)))
+    assert rendered(many).endswith("Searched: 6 articles")
+    german = dataclasses.replace(many, language="de")
+    assert rendered(german).endswith("Durchsucht: 6 Artikel")
+    few = dataclasses.replace(answer, searched=tuple(f"Article {i}" for i in range(5)))
+    assert "Article 4" in rendered(few)
 
 
 @pytest.mark.parametrize(
