@@ -41,7 +41,8 @@ def article_named(snap: Snapshot, key: str) -> IndexedArticle:
 
 def scope_of_args(snap: Snapshot, args: argparse.Namespace) -> Scope | None:
     """``--source``, ``--since`` and ``--until``, checked as ``/ask`` checks them."""
-    source = article_named(snap, args.source).id if args.source else None
+    # an empty --source "" names no article: an error as a blank one is, not "all articles"
+    source = article_named(snap, args.source).id if args.source is not None else None
     try:
         return service.scope_of(snap, source, args.since, args.until)
     except Refused as exc:

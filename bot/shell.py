@@ -111,12 +111,12 @@ class Session:
         line = line.strip()
         if not line:
             return True
-        if line in QUIT:
+        if line.lower() in QUIT:  # commands in any case: ":MORE", ":Quit"
             return False
         if line.lower() in HELP:
             line = ":help"
         if _COMMAND.fullmatch(line.split()[0]):
-            self.command(line.split()[0])
+            self.command(line.split()[0].lower())
             return True
         question = clean_question(line)
         if not question:  # only invisible characters

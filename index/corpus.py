@@ -217,9 +217,11 @@ def require_article_files(directory: Path) -> None:
 def require_usable(directory: Path, articles: list[Article], skipped: list[SkippedFile]) -> None:
     """Refuse an index of nothing: every article file of ``directory`` was skipped."""
     if not articles:
-        first = f" ({skipped[0]})" if skipped else ""
+        first = f"; {skipped[0]}" if skipped else ""
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
         raise NoArticlesError(
-            f"no usable articles in {directory}: all {len(skipped)} files were skipped{first}"
+            f"no usable articles in {directory}: all {len(skipped)} files were skipped"
+            f"{first}{more}"
         )
 
 
@@ -256,10 +258,13 @@ def _parse_front_matter(block: str) -> dict[str, str]:
 
 
 def _parse_date(raw: str) -> dt.date:
+    text = raw.strip()
     try:
-        return dt.date.fromisoformat(raw.strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
-        raise ArticleError(f"bad date {raw.strip()!r}; use YYYY-MM-DD") from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # the form is right, the day is not
+            raise ArticleError(f"bad date {text!r}: no such day") from None
+        raise ArticleError(f"bad date {text!r}; use YYYY-MM-DD") from None
 
 
 def _line_end(text: str, start: int) -> int:

@@ -41,4 +41,4 @@ async def test_reindex_diff_and_changed_quotes_in_stats(
 
     stats = await slash(api, "stats", user=api.admin)
     shown = plain((await api.wait_callback(stats)).json["data"]["embeds"][0]["description"])
-    assert "Quote changed since answered: 1 answers" in shown
+    assert "Quotes a reindex changed: 1 answer quotes text a reindex has since changed" in shown

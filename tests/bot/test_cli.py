@@ -443,8 +443,9 @@ def test_ask_and_search_keep_to_the_article_and_dates_given(database: Path) -> N
         (("--since", "2026-13-01"), "error: --since must be a date like 2026-01-06."),
         (("--since", "2026-02-01", "--until", "2026-01-01"), "error: --since is after --until."),
         (("--source", "no such article"), "No article matches"),
+        (("--source", ""), "No article matches"),
     ],
-    ids=["bad-date", "dates-reversed", "unknown-article"],
+    ids=["bad-date", "dates-reversed", "unknown-article", "empty-source"],
 )
 def test_a_bad_filter_is_one_line(database: Path, args: Sequence[str], message: str) -> None:
     for command in ("ask", "search"):

@@ -59,7 +59,7 @@ def test_help_lists_the_commands_and_is_no_question(own_database: Path, typed: s
     assert "The articles don't say" not in out and "Understood as" not in out
 
 
-@pytest.mark.parametrize("command", [":frobnicate", ":q!", ":More"])
+@pytest.mark.parametrize("command", [":frobnicate", ":q!", ":moar"])
 def test_an_unknown_command_gets_a_one_line_hint(own_database: Path, command: str) -> None:
     out = shell(own_database, f"{command}\n:quit\n").stdout
     hints = [line for line in out.splitlines() if command in line]
@@ -85,8 +85,9 @@ def test_more_after_a_german_question_stays_german(own_database: Path) -> None:
 
 
 def test_more_before_any_question_says_what_to_do(own_database: Path) -> None:
-    out = shell(own_database, ":more\n:quit\n").stdout
-    assert "Ask a question first" in out
+    out = shell(own_database, f":more\n:MORE\n:QUIT\n{COMMIT}\n").stdout
+    assert out.count("Ask a question first") == 2  # a command in capitals is the same
+    assert "Here is what the articles say" not in out  # :QUIT left before the question
 
 
 def test_long_lines_wrap_at_word_boundaries(own_database: Path) -> None:

@@ -95,6 +95,8 @@ def test_front_matter_format() -> None:
         (b"\xff\xfe Latin-1 \xe4", "UTF-8"),
         (b"abc\x00def", "binary"),
         (b"---\ntitle: X\ndate: 2026-13-45\n---\nText.\n", "bad date"),
+        (b"---\ntitle: X\ndate: 2026-02-30\n---\nText.\n", "'2026-02-30': no such day"),
+        (b"---\ntitle: X\ndate: 1.2.2026\n---\nText.\n", "use YYYY-MM-DD"),
         (b"Nur ein Titel\n", "no paragraphs"),
     ],
 )
@@ -209,6 +211,10 @@ async def test_reindex_where_every_file_is_skipped_is_one_clear_error(tmp_path: 
         assert "a.md" in str(failed.value) and "UTF-8" in str(failed.value)
         assert "\n" not in str(failed.value)
         assert await storage.active_build_id() == first.build_id
+        (articles / "b.md").write_bytes(b"")
+        with pytest.raises(Exception, match="all 2 files were skipped") as failed:
+            await reindex(storage, sources)
+        assert str(failed.value).endswith("(and 1 more)") and "\n" not in str(failed.value)
 
 
 # --- front matter ---------------------------------------------------------------------------
