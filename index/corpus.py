@@ -220,8 +220,7 @@ def require_usable(directory: Path, articles: list[Article], skipped: list[Skipp
         first = f"; {skipped[0]}" if skipped else ""
         more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
         raise NoArticlesError(
-            f"no usable articles in {directory}: all {len(skipped)} files were skipped"
-            f"{first}{more}"
+            f"no usable articles in {directory}: all {len(skipped)} files were skipped{first}{more}"
         )
 
 
