@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,17 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings, console: Con
             )
         if encoder is not None:  # the new text's vectors, now: the index is then complete
             engine = Engine(await storage.load_snapshot(), encoder=encoder)
-            await run_encode(storage, engine, settings, console)
-            console.print(semantic_line(engine.semantic_status()), highlight=False)
+            began = time.perf_counter()
+            encoded = await run_encode(storage, engine, settings, console)
+            line = render(
+                "note.j2",
+                "terminal",
+                what="encoded",
+                semantic=semantic_line(engine.semantic_status()),
+                report=encoded,
+                seconds=time.perf_counter() - began,
+            )
+            console.print(line, highlight=False)
     return 0
 
 

