@@ -244,6 +244,7 @@ class Engine:
         fused, view, signals = fuse(
             ranked.candidates, asked.dense, qvec, asked.mask, scores, baseline, ranking, self.config
         )
+        meaning = sum(c.bm25 <= 0 for c in fused)
         if ranking == "dense":
             mode = "dense"
         else:
@@ -251,7 +252,9 @@ class Engine:
         return dataclasses.replace(
             ranked,
             candidates=fused,
-            total=max(ranked.total, len(fused)),
+            # the passages that hold the question's words, and those the encoder adds
+            total=ranked.total + meaning,
+            by_meaning=meaning,
             mode=mode,
             signals=signals,
             view=view,
@@ -281,6 +284,7 @@ class Engine:
             truncated=asked.query.truncated,
             elapsed_ms=(time.perf_counter() - asked.began) * 1000,
             total_hits=ranked.total if ranked else 0,
+            by_meaning_hits=ranked.by_meaning if ranked else 0,
             offset=asked.offset,
             undated_excluded=asked.undated,
             mode=ranked.mode if ranked else "lexical",

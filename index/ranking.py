@@ -42,13 +42,14 @@ class Ranked:
     """The candidates for one question, best first, and what choosing their quotes needs."""
 
     candidates: list[Candidate]
-    total: int  # how many passages match at all
+    total: int  # how many passages match at all, by their words or by meaning
     coverage: float  # the share of the question the best lexical passage holds
     concept_terms: Sequence[ConceptTerms]
     weights: Sequence[float]  # each concept's weight × idf
     mode: str = "lexical"  # see Answer.mode
     signals: dict[str, float] = field(default_factory=dict)  # see Answer.signals
     view: DenseView | None = None  # the encoder's similarities (None: ranked lexically)
+    by_meaning: int = 0  # of ``total``, those the encoder brought that hold no word of it
 
 
 def name_words(question: str, concepts: Sequence[Concept]) -> list[tuple[int, int]]:
@@ -191,7 +192,8 @@ def named_only(ranked: Ranked, concepts: Sequence[Concept], snap: Snapshot) -> R
     first, *rest = ranked.candidates
     kept = [first, *(c for c in rest if names(c.pid))]
     # the count pages and /search's footer go by: what can be shown, not what BM25 matched
-    return dataclasses.replace(ranked, candidates=kept, total=len(kept))
+    meaning = sum(c.bm25 <= 0 for c in kept)
+    return dataclasses.replace(ranked, candidates=kept, total=len(kept), by_meaning=meaning)
 
 
 def coverage(

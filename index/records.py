@@ -305,7 +305,7 @@ class Answer:
     reason: str  # "answered", "not_covered", "no_terms", "empty_index", "out_of_scope"
     truncated: bool
     elapsed_ms: float
-    total_hits: int
+    total_hits: int  # the passages to page through: by the question's words or meaning
     offset: int = 0
     undated_excluded: int = 0  # articles without a date left out by a date filter
     # "hybrid" (BM25 + encoder), "partial" (some passages still lack vectors: they are
@@ -315,6 +315,7 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)
     # answered without abstaining where the engine would decline (--no-abstain says so)
     doubtful: bool = False
+    by_meaning_hits: int = 0  # of total_hits, those holding none of the question's words
     # declined: the titles of the articles searched (those the filters left in)
     searched: tuple[str, ...] = ()
 
@@ -329,6 +330,7 @@ class Answer:
             "coverage": round(self.coverage, 4),
             "truncated": self.truncated,
             "total_hits": self.total_hits,
+            "by_meaning_hits": self.by_meaning_hits,
             "offset": self.offset,
             "undated_excluded": self.undated_excluded,
             "searched": list(self.searched),

