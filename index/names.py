@@ -7,11 +7,12 @@ from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
-from rapidfuzz.process import extractOne
+from rapidfuzz.process import extract, extractOne
 
 from index.text import fold
 
 COGNATE_MIN_LENGTH = 6  # shorter words meet too many others by chance
+NEAREST_TRIED = 10  # a typo's nearest words looked at, best first, for one of a fitting length
 
 _NAME_RULES = (
     ("tsch", "c"),
@@ -105,14 +106,29 @@ class Spellings:
 
 
 def nearest_word(
-    folded: str, pools: Sequence[tuple[Sequence[str], bool]]
+    folded: str, pools: Sequence[tuple[Sequence[str], bool, int]]
 ) -> tuple[str, bool] | None:
-    """The word of ``pools`` nearest ``folded`` (Levenshtein ≤ 1, ≤ 2 from 7 letters on),
-    and its pool's flag (English or not); an earlier pool wins a tie."""
+    """The word of ``pools`` nearest ``folded`` (Levenshtein ≤ 1, ≤ 2 from 7 letters on,
+    and never more than the pool's own limit), and its pool's flag (English or not); an
+    earlier pool wins a tie.
+
+    Two edits may not both add or both drop a letter: a typo of two slips keeps about its
+    length ("recieve"), while two letters more or fewer make another word or a name
+    ("desegregated" is not "segregated", "starmer" not "stare").
+    """
     limit = 1 if len(folded) <= 6 else 2
     best: tuple[int, str, bool] | None = None
-    for pool, flag in pools:
-        found = extractOne(folded, pool, scorer=Levenshtein.distance, score_cutoff=limit)
-        if found is not None and (best is None or found[1] < best[0]):
-            best = (int(found[1]), found[0], flag)
+    for pool, flag, most in pools:
+        for word, distance, _ in extract(
+            folded,
+            pool,
+            scorer=Levenshtein.distance,
+            score_cutoff=min(limit, most),
+            limit=NEAREST_TRIED,
+        ):
+            if distance == 2 and abs(len(word) - len(folded)) > 1:
+                continue
+            if best is None or distance < best[0]:
+                best = (int(distance), word, flag)
+            break
     return None if best is None else (best[1], best[2])

@@ -463,12 +463,17 @@ class QueryBuilder:
         return folded in self.lexicon.english_words or folded in self.lexicon.german_words
 
     def _repair(self, folded: str, language: Language) -> Concept | None:
-        """Map an unknown word to the nearest vocabulary word (Levenshtein ≤ 1 or 2)."""
+        """Map an unknown word to the nearest vocabulary word (Levenshtein ≤ 1 or 2).
+
+        A word of an English question meets an article's German word one slip away at
+        most ("stattdesen"): two slips from a German word, a word of an English question
+        is more likely an English word the dictionary lacks, or a name, than a typo.
+        """
         if len(folded) < 4 or not folded.isalpha():
             return None
-        pools = [(self.german_candidates, False)]
+        pools = [(self.german_candidates, False, 2 if language == "de" else 1)]
         if language != "de":
-            pools.insert(0, (self.english_candidates, True))
+            pools.insert(0, (self.english_candidates, True, 2))
         best = nearest_word(folded, pools)
         if best is None:
             return None

@@ -18,7 +18,7 @@ from index.engine import Engine
 from index.english import english_classes
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import GlossaryEntry, default_glossary, genitive_term, parse_glossary
-from index.names import name_key
+from index.names import name_key, nearest_word
 from index.records import Snapshot, understood_line
 from index.suggest import suggestions
 from tests.conftest import cache_dir, dictionary_path
@@ -476,3 +476,16 @@ def test_the_shipped_countries_are_what_the_script_makes(ding: DingEntries) -> N
     # the file records the Ding version it was made from; with that version, it is exact
     if made.splitlines()[2] == shipped.splitlines()[2]:
         assert made == shipped
+
+
+def test_a_typo_keeps_about_its_length() -> None:
+    english = (["receive", "segregated", "parliament", "stare"], True, 2)
+    assert nearest_word("recieve", [english]) == ("receive", True)  # two slips, same length
+    assert nearest_word("parliment", [english]) == ("parliament", True)
+    assert nearest_word("desegregated", [english]) is None  # two letters more: another word
+    assert nearest_word("starmer", [english]) is None
+    # a pool's own limit: an English question meets a German word one slip away at most
+    german = (["stattdessen", "truppen"], False, 1)
+    assert nearest_word("stattdesen", [german]) == ("stattdessen", False)
+    assert nearest_word("trupepn", [german]) is None
+    assert nearest_word("trupepn", [(german[0], False, 2)]) == ("truppen", False)
