@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -219,8 +219,17 @@ def cmd_start(args: argparse.Namespace, settings: Settings, console: Console) ->
     return cmd_shell(args, settings, console)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors in one line, as every other error of the command line,
+    naming where the usage is instead of printing it (subcommands' parsers are of this
+    class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bot",
         description="Answer questions about German news articles with verbatim quotes.",
     )

@@ -29,6 +29,7 @@ from index.separable import separable_verbs
 from index.text import fold
 
 PASSAGE_WORDS_KEPT = 20_000  # passages whose words a snapshot keeps worked out (~40 MB)
+SHOWN_WORD = 40  # the most of a question's word an "Understood as" line shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +267,8 @@ class Understood:
 
     def line(self, language: str) -> str:
         missing = "(nicht in den Artikeln)" if language == "de" else "(not in the articles)"
-        return f"{self.source} → {', '.join(self.terms) if self.terms else missing}"
+        source = self.source if len(self.source) <= SHOWN_WORD else self.source[:SHOWN_WORD] + "…"
+        return f"{source} → {', '.join(self.terms) if self.terms else missing}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -356,6 +356,7 @@ def test_ask_reads_max_question_chars(database: Path) -> None:
         ("search", "x", "--page", "0"),
         ("eval", "missing.jsonl"),
         ("frobnicate",),
+        ("source", "000", "abc"),
     ],
     ids=[
         "ask-without-question",
@@ -366,13 +367,16 @@ def test_ask_reads_max_question_chars(database: Path) -> None:
         "page-zero",
         "eval-missing-file",
         "unknown-command",
+        "paragraph-not-a-number",
     ],
 )
 def test_bad_arguments(database: Path, args: Sequence[str]) -> None:
     result = run(database, *args)
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert_no_traceback(result)
-    assert result.stderr.strip(), "a failure must say why"
+    # one line, as every error of the command line: argparse's too, without its usage
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
 
 
 # --- search and filters ----------------------------------------------------------------

@@ -246,3 +246,14 @@ def test_a_one_paragraph_article_is_listed_with_one_paragraph() -> None:
     ]
     text = render("sources.j2", "discord", info=info, articles=articles, semantic=None)
     assert "· 1 paragraph ·" in text and "· 2 paragraphs ·" in text, text
+
+
+def test_a_search_of_no_words_says_so_as_a_question_does(seed_engine: Engine) -> None:
+    answer = seed_engine.answer("der die das", k=5, abstain=False)
+    text = render("search.j2", "discord", answer=answer)
+    assert answer.reason == "no_terms" and "keine Suchbegriffe" in text
+
+
+def test_a_long_word_is_cut_in_the_understood_line(seed_engine: Engine) -> None:
+    line = understood_line(seed_engine.answer("x" * 300).understood_as)
+    assert line.startswith("x" * 40 + "… →") and len(line) < 80
