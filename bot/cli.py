@@ -53,7 +53,9 @@ def explain_table(answer: Answer) -> Table:
         table.add_row(u.source, u.kind, ", ".join(u.terms) or "— (not in the articles)")
     table.caption = (
         f"language {answer.language} · coverage {answer.coverage:.2f} · "
-        f"{answer.total_hits} matching passages · {answer.elapsed_ms:.1f} ms"
+        f"{answer.total_hits - answer.by_meaning_hits} matching passages"
+        + (f" (+{answer.by_meaning_hits} by meaning)" if answer.by_meaning_hits else "")
+        + f" · {answer.elapsed_ms:.1f} ms"
     )
     return table
 

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings, console: Consol
                 languages={k: r.summary() for k, r in report.by_language().items()},
                 verbose=args.verbose,
                 misses=report.misses,
-                understood=understood_line,
+                understood=partial(understood_line, every=True),
             ),
             highlight=False,
         )

@@ -116,7 +116,7 @@ class Session:
         if line.lower() in HELP:
             line = ":help"
         if _COMMAND.fullmatch(line.split()[0]):
-            self.command(line.split()[0].lower())
+            self.command(line.split()[0])
             return True
         question = clean_question(line)
         if not question:  # only invisible characters
@@ -128,13 +128,14 @@ class Session:
         self.show(answer)
         return True
 
-    def command(self, name: str) -> None:
+    def command(self, typed: str) -> None:
+        name = typed.lower()  # ":MORE" as ":more"; a hint repeats it as typed
         if name == ":help":
             self.say("help")
         elif name == ":more":
             self.more()
         else:
-            self.say("unknown", command=name)
+            self.say("unknown", command=typed)
 
     def more(self) -> None:
         if self.last is None:

@@ -262,7 +262,7 @@ def _parse_date(raw: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # the form is right, the day is not
-            raise ArticleError(f"bad date {text!r}: no such day") from None
+            raise ArticleError(f"bad date {text!r}: no such date") from None
         raise ArticleError(f"bad date {text!r}; use YYYY-MM-DD") from None
 
 

@@ -27,6 +27,7 @@ from index.query import MAX_QUESTION_CHARS, QueryBuilder
 from index.quotes import passage_highlights
 from index.ranking import Ranked, declines, fuse, name_overlap, named_only
 from index.records import (
+    SEARCHED_TITLES,
     Answer,
     IndexedArticle,
     IndexedPassage,
@@ -270,9 +271,9 @@ class Engine:
     ) -> Answer:
         """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not
         (a question the articles do not cover names those it searched)."""
-        searched: tuple[str, ...] = ()
+        searched: list[str] = []
         if reason == "not_covered":
-            searched = tuple(a.title for a in asked.snap.articles_in(asked.scope)[0])
+            searched = [a.title for a in asked.snap.articles_in(asked.scope)[0]]
         return Answer(
             question=asked.query.question,
             language=asked.query.language,
@@ -290,7 +291,8 @@ class Engine:
             mode=ranked.mode if ranked else "lexical",
             signals=ranked.signals if ranked else {},
             doubtful=doubtful,
-            searched=searched,
+            searched=tuple(searched[:SEARCHED_TITLES]),
+            searched_articles=len(searched),
         )
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:

@@ -465,9 +465,9 @@ class QueryBuilder:
     def _repair(self, folded: str, language: Language) -> Concept | None:
         """Map an unknown word to the nearest vocabulary word (Levenshtein ≤ 1 or 2).
 
-        A word of an English question meets an article's German word one slip away at
-        most ("stattdesen"): two slips from a German word, a word of an English question
-        is more likely an English word the dictionary lacks, or a name, than a typo.
+        A word of a question not plainly German (English or mixed) meets an article's
+        German word one slip away at most ("stattdesen"): two slips from a German word,
+        it is more likely an English word the dictionary lacks, or a name, than a typo.
         """
         if len(folded) < 4 or not folded.isalpha():
             return None

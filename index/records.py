@@ -29,6 +29,7 @@ from index.separable import separable_verbs
 from index.text import fold
 
 PASSAGE_WORDS_KEPT = 20_000  # passages whose words a snapshot keeps worked out (~40 MB)
+SEARCHED_TITLES = 5  # a declined question names the articles it searched up to this many
 SHOWN_WORD = 40  # the most of a question's word an "Understood as" line shows
 
 
@@ -318,8 +319,10 @@ class Answer:
     # answered without abstaining where the engine would decline (--no-abstain says so)
     doubtful: bool = False
     by_meaning_hits: int = 0  # of total_hits, those holding none of the question's words
-    # declined: the titles of the articles searched (those the filters left in)
+    # declined: how many articles were searched (those the filters left in), and the
+    # titles of the first SEARCHED_TITLES (a reply names them when they are all)
     searched: tuple[str, ...] = ()
+    searched_articles: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``python -m bot ask --json`` and ``search --json``."""
@@ -336,6 +339,7 @@ class Answer:
             "offset": self.offset,
             "undated_excluded": self.undated_excluded,
             "searched": list(self.searched),
+            "searched_articles": self.searched_articles,
             "elapsed_ms": round(self.elapsed_ms, 3),
             "mode": self.mode,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
@@ -364,8 +368,9 @@ class Answer:
         }
 
 
-def understood_line(items: Iterable[Understood], language: str = "en") -> str:
+def understood_line(items: Iterable[Understood], language: str = "en", every: bool = False) -> str:
     """``US → USA; commit to → verpflichten``: only what was searched differently from
-    how it was asked (a translation, a form, a part, a name's spelling). A word searched
-    as it was written ("Macron" in an English question) says nothing, in either language."""
-    return "; ".join(u.line(language) for u in items if u.changed)
+    how it was asked (a translation, a form, a part, a name's spelling, or nothing). A
+    word searched as it was written ("Macron" in an English question) says nothing, in
+    either language, unless ``every`` (the diagnostics: /gaps, ``eval --verbose``)."""
+    return "; ".join(u.line(language) for u in items if every or u.changed)

@@ -203,7 +203,9 @@ class Admin(commands.Cog):
                     "question": gap.question,
                     "asked": gap.asked,
                     "down": gap.thumbs_down,
-                    "understood": understood_line(answer.understood_as, answer.language),
+                    "understood": understood_line(
+                        answer.understood_as, answer.language, every=True
+                    ),
                 }
             )
         await self._audit(interaction, "gaps", True)

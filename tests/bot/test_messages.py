@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from types import SimpleNamespace
 
@@ -22,7 +23,15 @@ from bot.messages import (
     embed,
     fit_lines,
 )
-from bot.render import QUOTE_LIMIT, Target, by_article, escape_markdown, render, truncate
+from bot.render import (
+    QUOTE_LIMIT,
+    Target,
+    by_article,
+    escape_markdown,
+    render,
+    render_answer,
+    truncate,
+)
 from index.config import DEFAULT_CONFIG
 from index.engine import Engine
 from index.records import Answer, Scope, understood_line
@@ -39,15 +48,13 @@ def rendered(
     understood: bool = False,
     quote_limit: int = 700,
 ) -> str:
-    """``answer.j2`` for ``target``; the "Understood as" line only when ``understood``."""
-    return render(
-        "answer.j2",
-        target,
-        answer=answer,
-        understood=understood_line(answer.understood_as) if understood else "",
-        show_understood=understood,
-        quote_limit=quote_limit,
-    )
+    """The reply to ``answer`` for ``target`` (``render_answer``); its "Understood as" line
+    only when ``understood``."""
+    text = render_answer(answer, target, quote_limit)
+    if understood:
+        return text
+    lines = text.splitlines()
+    return "\n".join(x for x in lines if not re.search("Understood as|So verstanden", x)).strip()
 
 
 def test_escape_markdown_and_mentions() -> None:
@@ -197,17 +204,19 @@ def test_searched_line_names_only_the_articles_the_filters_left(seed_engine: Eng
     scope = Scope(frozenset({article.id}))
     answer = seed_engine.answer("Was hat China zu den Truppen gesagt?", scope=scope)
     assert not answer.answered and answer.searched == (article.title,)
+    assert answer.searched_articles == 1
     assert rendered(answer).endswith("Durchsucht: " + escape_markdown(article.title))
     assert answer.to_dict()["searched"] == [article.title]
 
 
 def test_searched_line_counts_a_long_list_of_articles(seed_engine: Engine) -> None:
     answer = seed_engine.answer("What did China say about the talks?")
-    many = dataclasses.replace(answer, searched=tuple(f"Article {i}" for i in range(6)))
+    five = tuple(f"Article {i}" for i in range(5))
+    many = dataclasses.replace(answer, searched=five, searched_articles=6)
     assert rendered(many).endswith("Searched: 6 articles")
     german = dataclasses.replace(many, language="de")
     assert rendered(german).endswith("Durchsucht: 6 Artikel")
-    few = dataclasses.replace(answer, searched=tuple(f"Article {i}" for i in range(5)))
+    few = dataclasses.replace(answer, searched=five, searched_articles=5)
     assert "Article 4" in rendered(few)
 
 
@@ -252,6 +261,9 @@ def test_a_search_of_no_words_says_so_as_a_question_does(seed_engine: Engine) ->
     answer = seed_engine.answer("der die das", k=5, abstain=False)
     text = render("search.j2", "discord", answer=answer)
     assert answer.reason == "no_terms" and "keine Suchbegriffe" in text
+    later = Scope(since=dt.date(2099, 1, 1))  # filters that leave no article: as /ask says
+    outside = seed_engine.answer("Truppen", k=5, abstain=False, scope=later)
+    assert "Kein Artikel passt zu diesen Filtern." in render("search.j2", "discord", answer=outside)
 
 
 def test_a_long_word_is_cut_in_the_understood_line(seed_engine: Engine) -> None:

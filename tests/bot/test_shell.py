@@ -59,7 +59,7 @@ def test_help_lists_the_commands_and_is_no_question(own_database: Path, typed: s
     assert "The articles don't say" not in out and "Understood as" not in out
 
 
-@pytest.mark.parametrize("command", [":frobnicate", ":q!", ":moar"])
+@pytest.mark.parametrize("command", [":frobnicate", ":q!", ":moar", ":FOO"])
 def test_an_unknown_command_gets_a_one_line_hint(own_database: Path, command: str) -> None:
     out = shell(own_database, f"{command}\n:quit\n").stdout
     hints = [line for line in out.splitlines() if command in line]

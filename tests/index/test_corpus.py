@@ -95,7 +95,7 @@ def test_front_matter_format() -> None:
         (b"\xff\xfe Latin-1 \xe4", "UTF-8"),
         (b"abc\x00def", "binary"),
         (b"---\ntitle: X\ndate: 2026-13-45\n---\nText.\n", "bad date"),
-        (b"---\ntitle: X\ndate: 2026-02-30\n---\nText.\n", "'2026-02-30': no such day"),
+        (b"---\ntitle: X\ndate: 2026-02-30\n---\nText.\n", "'2026-02-30': no such date"),
         (b"---\ntitle: X\ndate: 1.2.2026\n---\nText.\n", "use YYYY-MM-DD"),
         (b"Nur ein Titel\n", "no paragraphs"),
     ],

@@ -298,4 +298,5 @@ def test_json_lists_what_the_reply_line_shows(seed_engine: Engine) -> None:
     assert any(u.source == "Macron" for u in named.understood_as)
     line = understood_line(named.understood_as, "en")
     assert "Macron →" not in line and "promise →" in line
+    assert "Macron → Macron" in understood_line(named.understood_as, "en", every=True)
     assert "Macron →" not in " ".join(named.to_dict()["understood_as"])
