@@ -15,6 +15,9 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extractOne
+
 from index.analysis import (
     ENGLISH_STOPWORDS,
     GERMAN_STOPWORDS,
@@ -45,6 +48,24 @@ MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
+
+
+def stop_word_typo(folded: str, language: Language) -> bool:
+    """Whether an unknown word is a function word of ``language`` (either, when mixed)
+    one slip away: a letter changed, added, dropped or two swapped ("waht" for *what*),
+    which typo repair would otherwise make a word of the articles (*want*)."""
+    if len(folded) < 3 or not folded.isalpha():  # "2nd" is no typo of "and"
+        return False
+    pools = [_TYPED_STOPS[language]] if language != "mixed" else list(_TYPED_STOPS.values())
+    return any(extractOne(folded, pool, scorer=OSA.distance, score_cutoff=1) for pool in pools)
+
+
+# the function words a typo may stand for: of three letters or more ("an" is one slip from
+# every two-letter word)
+_TYPED_STOPS = {
+    "en": tuple(sorted(w for w in ENGLISH_STOPWORDS if len(w) >= 3)),
+    "de": tuple(sorted(w for w in GERMAN_STOPWORDS if len(w) >= 3)),
+}
 
 
 class QueryBuilder:
@@ -366,6 +387,8 @@ class QueryBuilder:
             ] or [Concept(word, (), "word")]
 
         known = self.is_known_word(folded, language)
+        if not known and not word[:1].isupper() and stop_word_typo(folded, language):
+            return []  # "waht", "teh", "wehn": a function word mistyped is still none
         # Typo repair is for words; a capitalised word in an English question is a name,
         # repaired only to a name of the articles (above), never to a dictionary word. An
         # English word may instead be a German word's cognate: the likelier spelling wins

@@ -19,6 +19,7 @@ from index.english import english_classes
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import GlossaryEntry, default_glossary, genitive_term, parse_glossary
 from index.names import name_key, nearest_word
+from index.query import stop_word_typo
 from index.records import Snapshot, understood_line
 from index.suggest import suggestions
 from tests.conftest import cache_dir, dictionary_path
@@ -489,3 +490,12 @@ def test_a_typo_keeps_about_its_length() -> None:
     assert nearest_word("stattdesen", [german]) == ("stattdessen", False)
     assert nearest_word("trupepn", [german]) is None
     assert nearest_word("trupepn", [(german[0], False, 2)]) == ("truppen", False)
+
+
+def test_a_mistyped_function_word_is_still_none(seed_snapshot: Snapshot) -> None:
+    # "waht" is one letter from "want" but two swapped from "what": a function word
+    assert stop_word_typo("waht", "en") and stop_word_typo("wehn", "en")
+    assert stop_word_typo("werdem", "de") and not stop_word_typo("werdem", "en")
+    assert not stop_word_typo("2nd", "en") and not stop_word_typo("troops", "en")
+    query = build(seed_snapshot, "waht did the US comit to?")
+    assert [c.source for c in query.concepts][:1] == ["US"]  # no concept of "waht"
