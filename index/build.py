@@ -304,6 +304,7 @@ def build_snapshot(
         seconds=round(time.perf_counter() - began, 3),
         skipped=tuple(skipped),
         has_dictionary=ding is not None,
+        notes=tuple(f"{a.path or a.id}: {note}" for a in articles for note in a.notes),
     )
     if progress:
         progress("lexicon", 1, 1)

@@ -17,6 +17,7 @@ context (``section``) of the paragraphs that follow them.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 2_000_000
 MAX_PARAGRAPH_CHARS = 20_000
+FRONT_MATTER_KEYS = ("title", "date", "source")  # what front matter may say; others warn
 _HEADING_MAX_WORDS = 12
 _TITLE_MAX_CHARS = 60  # a derived title; a caption subject longer than this is no title
 
@@ -80,6 +82,7 @@ class Article:
     text: str
     caption: str | None = None
     passages: tuple[Passage, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # read with a warning: "unknown front matter key 'titel' …"
 
     @property
     def sha256(self) -> str:
@@ -130,8 +133,10 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
     caption: str | None = None
     body_start = 0
 
+    notes: list[str] = []
     if fm := _FRONT_MATTER_RE.match(text):
         meta = _parse_front_matter(fm.group(1))
+        notes = [_unknown_key(key) for key in meta if key not in FRONT_MATTER_KEYS]
         title = meta.get("title") or None
         source = meta.get("source") or None
         if raw_date := meta.get("date"):
@@ -174,7 +179,9 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
     if title is None:
         body = " ".join(p.text for p in passages)
         title = derive_title(article_id, body, date, caption)
-    return Article(article_id, title, date, source, path, text, caption, tuple(passages))
+    return Article(
+        article_id, title, date, source, path, text, caption, tuple(passages), tuple(notes)
+    )
 
 
 def load_article(path: Path) -> Article:
@@ -242,6 +249,13 @@ def load_articles(directory: Path) -> tuple[list[Article], list[SkippedFile]]:
         seen.add(article.id)
         articles.append(article)
     return articles, skipped
+
+
+def _unknown_key(key: str) -> str:
+    """The warning for a front-matter key the parser does not read (it is ignored)."""
+    near = difflib.get_close_matches(key, FRONT_MATTER_KEYS, n=1)
+    hint = f"did you mean '{near[0]}'?" if near else "known: " + ", ".join(FRONT_MATTER_KEYS)
+    return f"unknown front matter key {key!r}, ignored ({hint})"
 
 
 def _parse_front_matter(block: str) -> dict[str, str]:

@@ -273,7 +273,7 @@ def _report(
         info.skipped,
         round(time.perf_counter() - began, 3),
         info.has_dictionary,
-        warnings,
+        (*warnings, *info.notes),
         built_at=info.built_at,
         **extra,
     )

@@ -73,6 +73,7 @@ class BuildInfo:
     seconds: float
     skipped: tuple[SkippedFile, ...] = ()
     has_dictionary: bool = True
+    notes: tuple[str, ...] = ()  # files read with a warning, a line each ("a.md: …")
 
 
 @dataclass(frozen=True, slots=True)

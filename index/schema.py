@@ -94,6 +94,8 @@ SQLITE: tuple[Migration, ...] = (
     ),
     # the bot's settings moved to its own store (bot.state)
     Migration(5, ("DELETE FROM meta WHERE key <> 'active_build'",)),
+    # what a build read with a warning (an unknown front-matter key): JSON, a line each
+    Migration(6, ("ALTER TABLE builds ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'",)),
 )
 
 POSTGRES: tuple[Migration, ...] = (
@@ -148,6 +150,7 @@ POSTGRES: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(2, ("ALTER TABLE builds ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'",)),
 )
 
 MIGRATIONS: Migrations = {"sqlite": SQLITE, "postgresql": POSTGRES}

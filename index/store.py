@@ -183,8 +183,8 @@ class IndexStore:
         async with self.database.transaction() as db:
             await db.execute(
                 "INSERT INTO builds (build_id, state, built_at, analyzer, params, articles,"
-                " passages, seconds, skipped, has_dictionary, lexicon, postings, inputs)"
-                " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " passages, seconds, skipped, has_dictionary, lexicon, postings, inputs, notes)"
+                " VALUES (?, 'building', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     info.build_id,
                     info.built_at,
@@ -198,6 +198,7 @@ class IndexStore:
                     lexicon_blob,
                     postings_blob,
                     inputs,
+                    json.dumps(list(info.notes)),
                 ),
             )
         for lo in range(0, len(articles), _ARTICLE_CHUNK):
@@ -254,12 +255,13 @@ class IndexStore:
             return None
         row = await self.database.fetchone(
             "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
-            " has_dictionary, inputs FROM builds WHERE build_id = ?",
+            " has_dictionary, inputs, notes FROM builds WHERE build_id = ?",
             (build_id,),
         )
         if row is None:
             return None
-        return _build_info(build_id, tuple(row)), (str(row[8]) if row[8] is not None else None)
+        info = _build_info(build_id, tuple(row), row[9])
+        return info, (str(row[8]) if row[8] is not None else None)
 
     @translated
     async def load_snapshot(self) -> Snapshot:
@@ -275,7 +277,7 @@ class IndexStore:
             )
         row = await self.database.fetchone(
             "SELECT built_at, analyzer, params, articles, passages, seconds, skipped,"
-            " has_dictionary, lexicon, postings FROM builds WHERE build_id = ?",
+            " has_dictionary, lexicon, postings, notes FROM builds WHERE build_id = ?",
             (build_id,),
         )
         if row is None:
@@ -382,7 +384,7 @@ def _assemble_snapshot(
     passage_rows: list[Any],
     article_rows: list[Any],
 ) -> Snapshot:
-    info = _build_info(build_id, row)
+    info = _build_info(build_id, row, row[10])
     lexicon = Lexicon.from_bytes(row[8])
     bm25 = BM25Index.from_bytes(row[9], BM25Params(**info.params))
     articles, passages = _texts(passage_rows, article_rows)
@@ -409,9 +411,9 @@ def _texts(
     return articles, passages
 
 
-def _build_info(build_id: str, row: tuple[Any, ...]) -> BuildInfo:
+def _build_info(build_id: str, row: tuple[Any, ...], notes: str) -> BuildInfo:
     """A build's facts from its row (built_at, analyzer, params, articles, passages,
-    seconds, skipped, has_dictionary, …)."""
+    seconds, skipped, has_dictionary, …) and its notes (JSON)."""
     return BuildInfo(
         build_id=build_id,
         built_at=row[0],
@@ -422,4 +424,5 @@ def _build_info(build_id: str, row: tuple[Any, ...]) -> BuildInfo:
         seconds=row[5],
         skipped=tuple(SkippedFile(p, r) for p, r in json.loads(row[6])),
         has_dictionary=bool(row[7]),
+        notes=tuple(json.loads(notes)),
     )

@@ -339,3 +339,14 @@ def test_checking_for_article_files_stops_at_the_first(
     monkeypatch.setattr(Path, "is_file", counting)
     require_article_files(tmp_path)
     assert len(checked) == 1
+
+
+def test_a_front_matter_key_nobody_reads_is_noted_not_fatal() -> None:
+    text = "---\ntitle: Gipfel\nautor: X\nTitel2: Y\n---\nItalien stellt zwei Fregatten.\n"
+    article = parse_article("rom", text)
+    assert article.title == "Gipfel" and len(article.passages) == 1
+    assert article.notes == (
+        "unknown front matter key 'autor', ignored (known: title, date, source)",
+        "unknown front matter key 'titel2', ignored (did you mean 'title'?)",
+    )
+    assert parse_article("rom", FRONT_MATTER).notes == ()

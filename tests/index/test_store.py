@@ -263,6 +263,29 @@ async def test_saving_a_second_build_replaces_the_first(
             assert await storage.database.fetchone(sql, (old,)) == (0,)
 
 
+async def test_a_front_matter_key_nobody_reads_is_a_warning_kept_with_the_build(
+    database_target: str | Path, tmp_path: Path
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "rom.md").write_text(
+        "---\ntitel: Gipfel in Rom\ndate: 2026-02-01\n---\nItalien stellt zwei Fregatten.\n",
+        encoding="utf-8",
+    )
+    sources = Sources(articles_dir=articles, dictionary_path=None)
+    async with await IndexStore.open(database_target) as storage:
+        report = await reindex(storage, sources)
+        said = [w for w in report.warnings if "rom.md" in w]
+        assert said == [
+            f"{articles / 'rom.md'}: unknown front matter key 'titel', ignored "
+            "(did you mean 'title'?)"
+        ]
+        assert report.articles == 1  # read all the same, only its title is derived
+        again = await reindex(storage, sources)  # nothing changed: the build's notes stand
+        assert again.unchanged and said[0] in again.warnings
+        assert (await storage.load_snapshot()).info.notes == (said[0],)
+
+
 # --- a reindex that fails halfway -------------------------------------------------------
 
 
