@@ -15,9 +15,6 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
-from rapidfuzz.distance import OSA
-from rapidfuzz.process import extractOne
-
 from index.analysis import (
     ENGLISH_STOPWORDS,
     GERMAN_STOPWORDS,
@@ -34,6 +31,7 @@ from index.english import (
     framed_word,
     strip_possessive,
 )
+from index.language import detect, stop_word_typo
 from index.lexicon import (
     GlossaryEntry,
     Lexicon,
@@ -48,24 +46,6 @@ MAX_QUESTION_CHARS = 500
 _QUANTITY_RE = re.compile(
     r"\b(how\s+many|how\s+much|number\s+of|wie\s*viele?|wie\s+hoch|anzahl)\b", re.I
 )
-
-
-def stop_word_typo(folded: str, language: Language) -> bool:
-    """Whether an unknown word is a function word of ``language`` (either, when mixed)
-    one slip away: a letter changed, added, dropped or two swapped ("waht" for *what*),
-    which typo repair would otherwise make a word of the articles (*want*)."""
-    if len(folded) < 3 or not folded.isalpha():  # "2nd" is no typo of "and"
-        return False
-    pools = [_TYPED_STOPS[language]] if language != "mixed" else list(_TYPED_STOPS.values())
-    return any(extractOne(folded, pool, scorer=OSA.distance, score_cutoff=1) for pool in pools)
-
-
-# the function words a typo may stand for: of three letters or more ("an" is one slip from
-# every two-letter word)
-_TYPED_STOPS = {
-    "en": tuple(sorted(w for w in ENGLISH_STOPWORDS if len(w) >= 3)),
-    "de": tuple(sorted(w for w in GERMAN_STOPWORDS if len(w) >= 3)),
-}
 
 
 class QueryBuilder:
@@ -135,31 +115,9 @@ class QueryBuilder:
     # -- language ------------------------------------------------------------------
 
     def detect_language(self, tokens: list[Token]) -> Language:
-        """German, English, or mixed, from function words and dictionary membership.
-
-        A function word of both languages (*was, will, in, an, so*) is evidence for
-        neither: counted for both, it only drew the two scores together, and "Was will
-        Berlin stattdessen tun?" was read as mixed, its *tun* as English (Tonnen).
-        """
-        en = de = 0.0
-        for tok in tokens:
-            word = fold(tok.surface)
-            english_stop, german_stop = word in ENGLISH_STOPWORDS, word in GERMAN_STOPWORDS
-            if english_stop and not german_stop:
-                en += 1.0
-            if german_stop and not english_stop:
-                de += 1.0
-            if word in self.lexicon.english_words and word not in self.lexicon.german_words:
-                en += 0.5
-            if (word in self.lexicon.german_words and word not in self.lexicon.english_words) or (
-                self.analyzer.stem(word) in self.vocabulary and tok.surface[:1].isupper()
-            ):
-                de += 0.5
-        if en > de * 1.5:
-            return "en"
-        if de > en * 1.5:
-            return "de"
-        return "mixed"
+        """German, English, or mixed (``index.language.detect``)."""
+        lexicon, stem = self.lexicon, self.analyzer.stem
+        return detect(tokens, lexicon.english_words, lexicon.german_words, stem, self.vocabulary)
 
     # -- building ----------------------------------------------------------------
 

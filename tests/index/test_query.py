@@ -16,10 +16,10 @@ from index.corpus import parse_article
 from index.ding import DingEntries, english_plural_keys
 from index.engine import Engine
 from index.english import english_classes
+from index.language import stop_word_typo
 from index.lemma_dictionary import german_lemmatizer
 from index.lexicon import GlossaryEntry, default_glossary, genitive_term, parse_glossary
 from index.names import name_key, nearest_word
-from index.query import stop_word_typo
 from index.records import Snapshot, understood_line
 from index.suggest import suggestions
 from tests.conftest import cache_dir, dictionary_path
