@@ -272,8 +272,10 @@ class Engine:
         """The answer to ``asked``: ``results`` when ``reason`` is "answered"; else why not
         (a question the articles do not cover names those it searched)."""
         searched: list[str] = []
+        count = 0
         if reason == "not_covered":
-            searched = [a.title for a in asked.snap.articles_in(asked.scope)[0]]
+            inside = asked.snap.articles_in(asked.scope)[0]
+            searched, count = [a.title for a in inside[:SEARCHED_TITLES]], len(inside)
         return Answer(
             question=asked.query.question,
             language=asked.query.language,
@@ -291,8 +293,8 @@ class Engine:
             mode=ranked.mode if ranked else "lexical",
             signals=ranked.signals if ranked else {},
             doubtful=doubtful,
-            searched=tuple(searched[:SEARCHED_TITLES]),
-            searched_articles=len(searched),
+            searched=tuple(searched),
+            searched_articles=count,
         )
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:
