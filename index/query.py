@@ -338,11 +338,16 @@ class QueryBuilder:
             else ()
         )
         if parts:
+            # a part the articles lack stays, matching nothing: "Weltmeisterschaft" is not
+            # covered by a passage about the *Welt*
+            found = [(p, self.analyzer.stem(p)) for p in parts]
+            if not any(term in self.vocabulary for _, term in found):
+                return [Concept(word, (), "word")]
+            weight = self.config.part_weight
             return [
-                Concept(f"{word} ({p})", (self.analyzer.stem(p),), "part", self.config.part_weight)
-                for p in parts
-                if self.analyzer.stem(p) in self.vocabulary
-            ] or [Concept(word, (), "word")]
+                Concept(f"{word} ({p})", (t,) if t in self.vocabulary else (), "part", weight)
+                for p, t in found
+            ]
 
         known = self.is_known_word(folded, language)
         if not known and not word[:1].isupper() and stop_word_typo(folded, language):
@@ -434,7 +439,11 @@ class QueryBuilder:
         head = next((folded[i:] for i in range(4, len(folded) - 3) if known(folded[i:])), "")
         rest = folded[: len(folded) - len(head)]
         modifier = next((rest[:i] for i in range(len(rest), 3, -1) if known(rest[:i])), "")
-        return tuple(p for p in (modifier, head) if p)
+        # what lies between stays a part, one the articles lack ("welt|meisterschaft"),
+        # unless it is a linking letter or two
+        middle = rest[len(modifier) :]
+        middle = middle if (modifier or head) and len(middle) >= 4 else ""
+        return tuple(p for p in (modifier, middle, head) if p)
 
     def is_known_word(self, folded: str, language: Language) -> bool:
         if language == "en":
