@@ -28,6 +28,7 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 2_000_000
 MAX_PARAGRAPH_CHARS = 20_000
 FRONT_MATTER_KEYS = ("title", "date", "source")  # what front matter may say; others warn
+FRONT_MATTER_ALIASES = {"titel": "title", "datum": "date", "quelle": "source"}  # in German
 _HEADING_MAX_WORDS = 12
 _TITLE_MAX_CHARS = 60  # a derived title; a caption subject longer than this is no title
 
@@ -136,6 +137,9 @@ def parse_article(article_id: str, text: str, path: str = "") -> Article:
     notes: list[str] = []
     if fm := _FRONT_MATTER_RE.match(text):
         meta = _parse_front_matter(fm.group(1))
+        for german, key in FRONT_MATTER_ALIASES.items():
+            if german in meta:
+                meta.setdefault(key, meta.pop(german))
         notes = [_unknown_key(key) for key in meta if key not in FRONT_MATTER_KEYS]
         title = meta.get("title") or None
         source = meta.get("source") or None

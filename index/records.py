@@ -9,6 +9,7 @@ never mutated once made; ``Scope`` restricts the articles a question searches. A
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from index.text import fold
 PASSAGE_WORDS_KEPT = 20_000  # passages whose words a snapshot keeps worked out (~40 MB)
 SEARCHED_TITLES = 5  # a declined question names the articles it searched up to this many
 SHOWN_WORD = 40  # the most of a question's word an "Understood as" line shows
+_LONG_WORD = re.compile(rf"\S{{{SHOWN_WORD + 1},}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +201,19 @@ class Snapshot:
         A word searched as the one term of a form the articles use ("Truppe", which they
         use, though "Truppen" more often) was searched as asked."""
         shown = [concept.note] if concept.kind == "verb" else map(self.display, concept.terms)
-        repaired = concept.kind in ("typo", "cognate")
+        shown = list(dict.fromkeys(shown))
+        # a repaired word names its repair, unless that is what was searched ("macorn →
+        # Macron", not "macorn (→ Macron) → Macron")
+        repaired = concept.kind in ("typo", "cognate") and concept.terms != (
+            self.analyzer.term_of(concept.note),
+        )
         source = f"{concept.source} (→ {concept.note})" if repaired else concept.source
         as_asked = (
             concept.kind == "word"
             and len(concept.terms) == 1
             and self.lexicon.surfaces.get(fold(concept.source)) == concept.terms[0]
         )
-        return Understood(source, tuple(dict.fromkeys(shown)), concept.kind, concept.note, as_asked)
+        return Understood(source, tuple(shown), concept.kind, concept.note, as_asked)
 
     def matching_articles(self, key: str) -> list[IndexedArticle]:
         """The articles ``key`` names: the one of that id or that title, else those whose
@@ -269,7 +276,7 @@ class Understood:
 
     def line(self, language: str) -> str:
         missing = "(nicht in den Artikeln)" if language == "de" else "(not in the articles)"
-        source = self.source if len(self.source) <= SHOWN_WORD else self.source[:SHOWN_WORD] + "…"
+        source = _LONG_WORD.sub(lambda m: m[0][:SHOWN_WORD] + "…", self.source)
         return f"{source} → {', '.join(self.terms) if self.terms else missing}"
 
 

@@ -269,3 +269,10 @@ def test_a_search_of_no_words_says_so_as_a_question_does(seed_engine: Engine) ->
 def test_a_long_word_is_cut_in_the_understood_line(seed_engine: Engine) -> None:
     line = understood_line(seed_engine.answer("x" * 300).understood_as)
     assert line.startswith("x" * 40 + "… →") and len(line) < 80
+
+
+def test_filters_that_leave_no_article_show_no_understood_line(seed_engine: Engine) -> None:
+    later = Scope(since=dt.date(2099, 1, 1))
+    answer = seed_engine.answer("What did the US commit to?", scope=later)
+    text = rendered(answer, understood=True)
+    assert answer.reason == "out_of_scope" and "Understood as" not in text

@@ -350,3 +350,10 @@ def test_a_front_matter_key_nobody_reads_is_noted_not_fatal() -> None:
         "unknown front matter key 'titel2', ignored (did you mean 'title'?)",
     )
     assert parse_article("rom", FRONT_MATTER).notes == ()
+    german = parse_article("rom", "---\ntitel: Gipfel\ndatum: 2026-02-01\nquelle: Z\n---\nText.\n")
+    assert (german.title, str(german.date), german.source, german.notes) == (
+        "Gipfel",
+        "2026-02-01",
+        "Z",
+        (),
+    )

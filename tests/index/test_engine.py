@@ -299,4 +299,12 @@ def test_json_lists_what_the_reply_line_shows(seed_engine: Engine) -> None:
     line = understood_line(named.understood_as, "en")
     assert "Macron →" not in line and "promise →" in line
     assert "Macron → Macron" in understood_line(named.understood_as, "en", every=True)
+    # a repair names itself once when it is what was searched, in brackets when not
+    typo = understood_line(seed_engine.answer("Wer schickt Truppn?").understood_as, "de")
+    assert "truppn → Truppen" in typo and "(→" not in typo
+    translated = understood_line(seed_engine.answer("what did the us comit to").understood_as)
+    assert "comit (→ commit) → " in translated
+    # a long word is cut, not the part it was split into
+    long = understood_line(seed_engine.answer("Was ist die " + "x" * 50 + "truppe?").understood_as)
+    assert "…" in long and "(truppe)" in long
     assert "Macron →" not in " ".join(named.to_dict()["understood_as"])

@@ -269,7 +269,7 @@ async def test_a_front_matter_key_nobody_reads_is_a_warning_kept_with_the_build(
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "rom.md").write_text(
-        "---\ntitel: Gipfel in Rom\ndate: 2026-02-01\n---\nItalien stellt zwei Fregatten.\n",
+        "---\ntitle_: Gipfel in Rom\ndate: 2026-02-01\n---\nItalien stellt zwei Fregatten.\n",
         encoding="utf-8",
     )
     sources = Sources(articles_dir=articles, dictionary_path=None)
@@ -277,7 +277,7 @@ async def test_a_front_matter_key_nobody_reads_is_a_warning_kept_with_the_build(
         report = await reindex(storage, sources)
         said = [w for w in report.warnings if "rom.md" in w]
         assert said == [
-            f"{articles / 'rom.md'}: unknown front matter key 'titel', ignored "
+            f"{articles / 'rom.md'}: unknown front matter key 'title_', ignored "
             "(did you mean 'title'?)"
         ]
         assert report.articles == 1  # read all the same, only its title is derived
