@@ -36,7 +36,7 @@ def article_named(snap: Snapshot, key: str) -> IndexedArticle:
         de=False,
     )
     named = (f"{a.id} “{a.title}”" if several else f"“{a.title}”" for a in near)
-    raise CliError(" ".join([missing, *named]), 2)
+    raise CliError(f"{missing} {'; '.join(named)}" if near else missing, 2)
 
 
 def scope_of_args(snap: Snapshot, args: argparse.Namespace) -> Scope | None:

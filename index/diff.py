@@ -81,9 +81,10 @@ def diff_snapshots(old: Texts | None, new: Texts) -> ReindexDiff:
         for slot, key in new_keys.items()
         if slot in old_keys and old_keys[slot] != key and key not in old_ids
     ]
-    samples = [f"+ {after[a].title}" for a in added[:SAMPLE]]
-    samples += [f"− {before[a].title}" for a in removed[:SAMPLE]]
+    samples = [f"+ {after[a].title}" for a in added[:SAMPLE]] + _more(added)
+    samples += [f"− {before[a].title}" for a in removed[:SAMPLE]] + _more(removed, "−")
     samples += [f"~ {after[a].title}, paragraph {n}" for a, n in rewritten[:SAMPLE]]
+    samples += _more(rewritten, "~")
     return ReindexDiff(
         articles_added=tuple(added),
         articles_removed=tuple(removed),
@@ -93,3 +94,9 @@ def diff_snapshots(old: Texts | None, new: Texts) -> ReindexDiff:
         passages_changed=len(rewritten),
         samples=tuple(samples),
     )
+
+
+def _more(listed: Sequence[object], sign: str = "+") -> list[str]:
+    """The line after a sample that does not list them all: "+ … and 3 more"."""
+    rest = len(listed) - SAMPLE
+    return [f"{sign} … and {rest} more"] if rest > 0 else []

@@ -109,7 +109,7 @@ def test_a_source_that_names_several_articles_lists_them(database: Path) -> None
     assert all(a.id.startswith(prefix) for a in articles)  # "0" starts every id
     result = run(database, "source", prefix)
     assert result.returncode == 2
-    listed = " ".join(f"{a.id} “{a.title}”" for a in articles)
+    listed = "; ".join(f"{a.id} “{a.title}”" for a in articles)
     assert result.stderr == f"error: “{prefix}” matches 2 articles. Which one? {listed}\n"
 
 

@@ -47,3 +47,15 @@ def test_added_removed_and_changed(
 def test_first_build_adds_everything(seed_snapshot: Snapshot) -> None:
     diff = diff_snapshots(None, seed_snapshot)
     assert len(diff.articles_added) == 2 and diff.passages_added == len(seed_snapshot.passages)
+
+
+def test_a_sample_that_lists_not_all_says_how_many_more(ding: DingEntries) -> None:
+    articles = [
+        parse_article(f"a{i}", f"---\ntitle: Artikel {i}\n---\nItalien sagte {i} zu.\n")
+        for i in range(5)
+    ]
+    diff = diff_snapshots(None, build_snapshot(articles, ding, default_glossary()))
+    assert diff.samples == ("+ Artikel 0", "+ Artikel 1", "+ Artikel 2", "+ … and 2 more")
+    assert diff_snapshots(None, build_snapshot(articles[:3], ding, default_glossary())).samples[
+        -1
+    ] == ("+ Artikel 2")
