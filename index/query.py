@@ -329,9 +329,7 @@ class QueryBuilder:
                 )
             ]
 
-        # a name of the articles spelled another way: capitalised, or anywhere in a
-        # question typed all in lower case ("wer ist macorn")
-        if (word[:1].isupper() or not cased) and (named := self._match_name(word)) is not None:
+        if word[:1].isupper() and (named := self._match_name(word)) is not None:
             return [named]
 
         parts = (
