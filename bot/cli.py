@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sources", help="list the indexed articles").set_defaults(handler=cmd_sources)
     src = sub.add_parser("source", help="show an article's paragraphs, or one paragraph")
     src.add_argument("article", help="the article's id, or (part of) its title")
-    src.add_argument("paragraph", type=int, nargs="?", default=None, help="paragraph number")
+    src.add_argument("paragraph", type=_paragraph, nargs="?", default=None, help="paragraph number")
     src.set_defaults(handler=cmd_source)
     stats = sub.add_parser("stats", help="questions asked and answered, and feedback")
     stats.set_defaults(handler=cmd_stats)
@@ -315,14 +315,16 @@ def scoped(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="DATE", help="only articles up to this date")
 
 
-def _number(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argument's parser: a whole number from ``low`` (to ``high``)."""
+def _number(low: int | None, high: int | None = None) -> Callable[[str], int]:
+    """An argument's parser: a whole number from ``low`` (to ``high``; None: any)."""
 
     def parse(value: str) -> int:
         try:
             number = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if low is None:  # the command itself says what range fits ("paragraphs 1–9")
+            return number
         if number < low or (high is not None and number > high):
             bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
             raise argparse.ArgumentTypeError(f"must be {bounds}")
@@ -333,6 +335,7 @@ def _number(low: int, high: int | None = None) -> Callable[[str], int]:
 
 _k = _number(1, MAX_K)
 _page = _number(1)
+_paragraph = _number(None)
 
 
 Handler = Callable[[argparse.Namespace, Settings, Console], int | Coroutine[Any, Any, int]]

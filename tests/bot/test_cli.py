@@ -377,6 +377,8 @@ def test_bad_arguments(database: Path, args: Sequence[str]) -> None:
     # one line, as every error of the command line: argparse's too, without its usage
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    if args[-1] == "abc":  # a number's error reads alike wherever a number is asked for
+        assert "not a number: 'abc'" in lines[0]
 
 
 # --- search and filters ----------------------------------------------------------------
